@@ -1,0 +1,120 @@
+"""Entrypoints only: translate HTTP requests and Lambda events into use-case calls."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice import Chalice, Rate, Response
+from chalice.app import KinesisEvent
+
+from chalicelib import wiring
+from chalicelib.adapters import logs, tracing
+from chalicelib.config import settings
+from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import is_valid_id
+from chalicelib.http.problems import not_found
+from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
+from chalicelib.http.validation import parse_idempotency_key, parse_user_request
+from chalicelib.services import operations, steps, workflow
+
+app = Chalice(app_name="user-service")
+# Chalice builds the event source mapping from this at package time, with the stage's
+# environment variables set, so each stage reads its own stream.
+EVENT_STREAM = os.environ.get("EVENT_STREAM", "user-service-events")
+
+
+@app.route("/users", methods=["POST"], content_types=["*/*"])
+@problem_json
+def create_user() -> Response:
+    request = app.current_request
+    headers = request.headers
+    user_request = parse_user_request(headers, request.raw_body, settings().max_request_bytes)
+    with tracing.subsegment("accept_user_request"):
+        operation = operations.accept_user_request(
+            user_request, parse_idempotency_key(headers), wiring.operations(), wiring.events()
+        )
+    return json_response(
+        202,
+        operation.to_resource(),
+        {"Location": f"/operations/{operation.id}", "Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@app.route("/operations/{operation_id}", methods=["GET"])
+@problem_json
+def get_operation(operation_id: str) -> Response:
+    if not is_valid_id(operation_id):
+        raise not_found("operation")
+    operation = operations.get_operation(operation_id, wiring.operations())
+    headers = {} if operation.done else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return json_response(200, operation.to_resource(), headers)
+
+
+@app.route("/users/{user_id}", methods=["GET"])
+@problem_json
+def get_user(user_id: str) -> Response:
+    if not is_valid_id(user_id):
+        raise not_found("user")
+    return json_response(200, operations.get_user(user_id, wiring.users()).to_resource())
+
+
+@app.on_kinesis_record(
+    stream=EVENT_STREAM,
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    name="starter",
+    maximum_batching_window_in_seconds=1,
+)
+def starter(event: KinesisEvent) -> dict[str, Any]:
+    logs.configure()
+    operations_table, workflows = wiring.operations(), wiring.workflows()
+
+    def start(data: bytes) -> None:
+        requested = OperationRequested.from_bytes(data)
+        with (
+            logs.correlation(requested.operation_id),
+            tracing.subsegment("start_workflow", requested.operation_id),
+        ):
+            workflow.start_workflow(requested, operations_table, workflows)
+
+    records = ((record.sequence_number, record.data) for record in event)
+    failures = workflow.process_batch(records, start)
+    return {"batchItemFailures": [{"itemIdentifier": number} for number in failures]}
+
+
+@app.lambda_function(name="user_create")
+def user_create(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logs.configure()
+    with logs.correlation(event["operationId"]):
+        return steps.create_user(
+            event["operationId"], event["email"], event["name"], wiring.users()
+        )
+
+
+@app.lambda_function(name="user_approve")
+def user_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logs.configure()
+    with logs.correlation(event["operationId"]):
+        return steps.approve_user(event["userId"], settings().denied_email_domains, wiring.users())
+
+
+@app.lambda_function(name="user_create_response")
+def user_create_response(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logs.configure()
+    with logs.correlation(event["operationId"]):
+        return steps.build_response(event["userId"], wiring.users())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="sweeper")
+def sweeper(event: Any) -> dict[str, int]:
+    logs.configure()
+    report = workflow.sweep(
+        datetime.now(UTC),
+        wiring.sweep_policy(),
+        wiring.operations(),
+        wiring.events(),
+        wiring.workflows(),
+    )
+    return {"republished": report.republished, "failed": report.failed}

@@ -1,0 +1,25 @@
+"""DynamoDB helpers shared by the table adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def cancellation_codes(error: Exception) -> list[str]:
+    """The per-item reasons of a cancelled transaction, in request order."""
+    response = getattr(error, "response", {})
+    return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]

@@ -1,0 +1,237 @@
+"""The operations table: operations, their Idempotency-Keys, and the in-flight index."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import botocore.exceptions
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamodb import cancellation_codes, from_item, to_item
+from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
+from chalicelib.domain.operations import (
+    Operation,
+    OperationError,
+    OperationStatus,
+    UserRequest,
+    normalize_timestamp,
+    utc_now,
+)
+
+IN_FLIGHT_INDEX = "in-flight"
+# The in-flight index is sharded so that a burst of new operations spreads over several
+# index partitions instead of throttling one (a GSI partition takes ~1,000 writes/s).
+IN_FLIGHT_SHARDS = 16
+IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
+_IDEMPOTENCY_PREFIX = "idempotency#"
+_NOT_DONE = "#status IN (:pending, :running)"
+_NOT_DONE_VALUES = {":pending": {"S": "PENDING"}, ":running": {"S": "RUNNING"}}
+
+
+def in_flight_key(operation_id: str, status: OperationStatus) -> str:
+    return f"{status.value}#{int(operation_id[:4], 16) % IN_FLIGHT_SHARDS:02d}"
+
+
+class OperationsTable:
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
+        item = _operation_item(operation)
+        put_operation = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        with aws.transient_errors():
+            if idempotency_key is None:
+                aws.client("dynamodb").put_item(**put_operation)
+                return operation
+            try:
+                aws.client("dynamodb").transact_write_items(
+                    TransactItems=[
+                        {"Put": self._idempotency_put(operation, idempotency_key)},
+                        {"Put": put_operation},
+                    ]
+                )
+                return operation
+            except botocore.exceptions.ClientError as error:
+                if cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+                    raise
+            return self._replay(operation, idempotency_key)
+
+    def _idempotency_put(self, operation: Operation, key: str) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "TableName": self._table,
+            "Item": to_item(
+                {
+                    "pk": _IDEMPOTENCY_PREFIX + key,
+                    "operationId": operation.id,
+                    "fingerprint": operation.request.fingerprint(),
+                    "expiresAt": now + IDEMPOTENCY_KEY_TTL_SECONDS,
+                }
+            ),
+            # TTL deletes lazily: an expired key counts as free.
+            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+
+    def _replay(self, candidate: Operation, key: str) -> Operation:
+        found = self._get_item(_IDEMPOTENCY_PREFIX + key)
+        if found is None:
+            raise TransientError("idempotency key vanished during the request; retry")
+        if found["fingerprint"] != candidate.request.fingerprint():
+            raise IdempotencyKeyReused(key)
+        operation = self.get(found["operationId"])
+        if operation is None:
+            raise TransientError("operation of an idempotency key not found; retry")
+        return operation
+
+    def get(self, operation_id: str) -> Operation | None:
+        item = self._get_item(operation_id)
+        return None if item is None else _operation_from(item)
+
+    def _get_item(self, pk: str) -> dict[str, Any] | None:
+        with aws.transient_errors():
+            response = aws.client("dynamodb").get_item(
+                TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return None if item is None else from_item(item)
+
+    def mark_running(self, operation_id: str) -> bool:
+        return self._update_if_not_done(
+            operation_id,
+            "SET #status = :new, inFlight = :inflight,"
+            " startedAt = if_not_exists(startedAt, :now),"
+            " updatedAt = if_not_exists(startedAt, :now)",
+            {
+                ":new": {"S": OperationStatus.RUNNING.value},
+                ":inflight": {"S": in_flight_key(operation_id, OperationStatus.RUNNING)},
+                ":now": {"S": utc_now()},
+            },
+        )
+
+    def mark_failed(
+        self, operation_id: str, error: OperationError, release_key: str | None = None
+    ) -> bool:
+        update = self._failed_update(operation_id, error)
+        if release_key is None:
+            return self._update_if_not_done(**update)
+        try:
+            with aws.transient_errors():
+                aws.client("dynamodb").transact_write_items(
+                    TransactItems=[
+                        {"Update": self._update_request(**update)},
+                        {
+                            "Delete": {
+                                "TableName": self._table,
+                                "Key": {"pk": {"S": _IDEMPOTENCY_PREFIX + release_key}},
+                                "ConditionExpression": "operationId = :id",
+                                "ExpressionAttributeValues": {":id": {"S": operation_id}},
+                            }
+                        },
+                    ]
+                )
+        except botocore.exceptions.ClientError as failure:
+            if "ConditionalCheckFailed" not in cancellation_codes(failure):
+                raise
+            # The key now names another operation, or this one is already done:
+            # fail the operation on its own and leave the key alone.
+            return self._update_if_not_done(**update)
+        return True
+
+    def _failed_update(self, operation_id: str, error: OperationError) -> dict[str, Any]:
+        return {
+            "operation_id": operation_id,
+            "expression": "SET #status = :new, #error = :error, updatedAt = :now REMOVE inFlight",
+            "values": {
+                ":new": {"S": OperationStatus.FAILED.value},
+                ":error": to_item({"e": error.to_dict()})["e"],
+                ":now": {"S": utc_now()},
+            },
+            "names": {"#error": "error"},
+        }
+
+    def _update_request(
+        self,
+        operation_id: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": {"pk": {"S": operation_id}},
+            "UpdateExpression": expression,
+            "ConditionExpression": f"attribute_exists(pk) AND {_NOT_DONE}",
+            "ExpressionAttributeNames": {"#status": "status", **(names or {})},
+            "ExpressionAttributeValues": {**_NOT_DONE_VALUES, **values},
+        }
+
+    def _update_if_not_done(
+        self,
+        operation_id: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        request = self._update_request(operation_id, expression, values, names)
+        try:
+            with aws.transient_errors():
+                aws.client("dynamodb").update_item(**request)
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
+        found: list[Operation] = []
+        paginator = aws.client("dynamodb").get_paginator("query")
+        for shard in range(IN_FLIGHT_SHARDS):
+            with aws.transient_errors():
+                pages = paginator.paginate(
+                    TableName=self._table,
+                    IndexName=IN_FLIGHT_INDEX,
+                    KeyConditionExpression="inFlight = :shard AND createdAt < :before",
+                    ExpressionAttributeValues={
+                        ":shard": {"S": f"{status.value}#{shard:02d}"},
+                        ":before": {"S": created_before},
+                    },
+                )
+                found.extend(_operation_from(from_item(i)) for page in pages for i in page["Items"])
+        return found
+
+
+def _operation_item(operation: Operation) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": operation.id,
+            "type": operation.type,
+            "status": operation.status.value,
+            "request": {"email": operation.request.email, "name": operation.request.name},
+            "createdAt": operation.created_at,
+            "updatedAt": operation.updated_at,
+            "inFlight": in_flight_key(operation.id, operation.status),
+        }
+    )
+
+
+def _operation_from(item: dict[str, Any]) -> Operation:
+    error = item.get("error")
+    result = item.get("result")
+    return Operation(
+        id=item["pk"],
+        type=item["type"],
+        status=OperationStatus(item["status"]),
+        request=UserRequest(item["request"]["email"], item["request"]["name"]),
+        created_at=item["createdAt"],
+        updated_at=normalize_timestamp(item["updatedAt"]),
+        # The state machine stores the result as a JSON string (it cannot type a map).
+        result=json.loads(result) if isinstance(result, str) else result,
+        error=OperationError(error["code"], error["message"]) if error else None,
+    )

@@ -1,0 +1,143 @@
+"""The users table: users, and one email claim per address that keeps emails unique."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.exceptions
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamodb import cancellation_codes, from_item, to_item
+from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
+from chalicelib.domain.users import User, UserStatus, normalize_email
+
+_USER_PREFIX = "user#"
+_EMAIL_PREFIX = "email#"
+
+
+class UsersTable:
+    def __init__(self, table_name: str) -> None:
+        self._table = table_name
+
+    def add(self, user: User) -> User:
+        claim = {
+            "pk": _EMAIL_PREFIX + normalize_email(user.email),
+            "userId": user.id,
+            "operationId": user.operation_id,
+        }
+        try:
+            with aws.transient_errors():
+                # Claim and user in one transaction: of two concurrent requests for one
+                # email exactly one commits; the other sees the claim.
+                aws.client("dynamodb").transact_write_items(
+                    TransactItems=[
+                        {"Put": self._put_new(claim)},
+                        {"Put": self._put_new(_user_values(user))},
+                    ]
+                )
+        except botocore.exceptions.ClientError as error:
+            if "ConditionalCheckFailed" not in cancellation_codes(error):
+                raise
+            existing_claim = self._get_item(claim["pk"])
+            if existing_claim is not None and existing_claim["operationId"] != user.operation_id:
+                raise EmailAlreadyRegistered() from None
+            # A retry of this very step: what it wrote the first time stands.
+            stored = self.get(user.id)
+            if stored is None:
+                raise
+            return stored
+        return user
+
+    def _put_new(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Item": to_item(values),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+
+    def get(self, user_id: str) -> User | None:
+        item = self._get_item(_USER_PREFIX + user_id)
+        return None if item is None else _user_from(item)
+
+    def _get_item(self, pk: str) -> dict[str, Any] | None:
+        with aws.transient_errors():
+            response = aws.client("dynamodb").get_item(
+                TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return None if item is None else from_item(item)
+
+    def activate(self, user_id: str) -> User:
+        try:
+            with aws.transient_errors():
+                response = aws.client("dynamodb").update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": _USER_PREFIX + user_id}},
+                    UpdateExpression="SET #status = :active",
+                    ConditionExpression="#status IN (:pending, :active)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":pending": {"S": UserStatus.PENDING_APPROVAL.value},
+                        ":active": {"S": UserStatus.ACTIVE.value},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) == "ConditionalCheckFailedException":
+                raise UserCreationIncomplete(f"user {user_id} cannot be activated") from error
+            raise
+        return _user_from(from_item(response["Attributes"]))
+
+    def reject(self, user_id: str) -> User:
+        user = self.get(user_id)
+        if user is None:
+            raise UserCreationIncomplete(f"user {user_id} does not exist")
+        with aws.transient_errors():
+            aws.client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": _USER_PREFIX + user_id}},
+                            "UpdateExpression": "SET #status = :rejected",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":rejected": {"S": UserStatus.REJECTED.value}
+                            },
+                        }
+                    },
+                    {
+                        # Free the email, unless (after a retry) it already went to someone else.
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
+                            "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
+                            "ExpressionAttributeValues": {":id": {"S": user_id}},
+                        }
+                    },
+                ]
+            )
+        return User(**{**user.__dict__, "status": UserStatus.REJECTED})
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "pk": _USER_PREFIX + user.id,
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "status": user.status.value,
+        "createdAt": user.created_at,
+        "operationId": user.operation_id,
+    }
+
+
+def _user_from(item: dict[str, Any]) -> User:
+    return User(
+        id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        status=UserStatus(item["status"]),
+        created_at=item["createdAt"],
+        operation_id=item["operationId"],
+    )

@@ -1,0 +1,48 @@
+"""Step Functions: one execution per operation, named after it."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.exceptions
+
+from chalicelib.adapters import aws
+from chalicelib.domain.events import OperationRequested
+
+
+class StepFunctionsWorkflows:
+    def __init__(self, state_machine_name: str) -> None:
+        self._state_machine_name = state_machine_name
+
+    @property
+    def _state_machine_arn(self) -> str:
+        # Built from the name so that a stage's config needs no account id.
+        return aws.arn("states", f"stateMachine:{self._state_machine_name}")
+
+    def start(self, event: OperationRequested) -> None:
+        try:
+            with aws.transient_errors():
+                aws.client("stepfunctions").start_execution(
+                    stateMachineArn=self._state_machine_arn,
+                    # The name makes the start exactly-once (Standard keeps names 90 days).
+                    name=event.operation_id,
+                    input=json.dumps(event.workflow_input()),
+                )
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) != "ExecutionAlreadyExists":
+                raise
+
+    def status(self, operation_id: str) -> str | None:
+        try:
+            with aws.transient_errors():
+                response = aws.client("stepfunctions").describe_execution(
+                    executionArn=self.execution_arn(operation_id)
+                )
+        except botocore.exceptions.ClientError as error:
+            if aws.error_code(error) == "ExecutionDoesNotExist":
+                return None
+            raise
+        return str(response["status"])
+
+    def execution_arn(self, operation_id: str) -> str:
+        return f"{self._state_machine_arn.replace(':stateMachine:', ':execution:')}:{operation_id}"

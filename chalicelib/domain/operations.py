@@ -1,0 +1,114 @@
+"""The operation: what a client polls while the asynchronous work runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+OPERATION_TYPE_USER_CREATE = "user.create"
+
+
+class OperationStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+    @property
+    def done(self) -> bool:
+        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED)
+
+
+@dataclasses.dataclass(frozen=True)
+class OperationError:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclasses.dataclass(frozen=True)
+class UserRequest:
+    """A validated request to create a user; the payload of the operation."""
+
+    email: str
+    name: str
+
+    def fingerprint(self) -> str:
+        """Stable hash of the request, used to tell an idempotent replay from a misuse."""
+        canonical = json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    id: str
+    type: str
+    status: OperationStatus
+    request: UserRequest
+    created_at: str
+    updated_at: str
+    result: dict[str, Any] | None = None
+    error: OperationError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status.done
+
+    def to_resource(self) -> dict[str, Any]:
+        """The operation as the HTTP contract shows it (no request payload: it holds PII)."""
+        resource: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status.value,
+            "done": self.done,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+        if self.status is OperationStatus.SUCCEEDED:
+            resource["result"] = self.result
+        elif self.status is OperationStatus.FAILED and self.error is not None:
+            resource["error"] = self.error.to_dict()
+        return resource
+
+
+def new_operation(request: UserRequest, now: str | None = None) -> Operation:
+    timestamp = now or utc_now()
+    return Operation(
+        id=str(uuid.uuid4()),
+        type=OPERATION_TYPE_USER_CREATE,
+        status=OperationStatus.PENDING,
+        request=request,
+        created_at=timestamp,
+        updated_at=timestamp,
+    )
+
+
+def to_iso(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a Z suffix, sortable as a string."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now() -> str:
+    return to_iso(datetime.now(UTC))
+
+
+def normalize_timestamp(value: str) -> str:
+    """Any ISO 8601 UTC timestamp (Step Functions' own vary in precision) in our format."""
+    return to_iso(datetime.fromisoformat(value))
+
+
+def is_valid_id(value: str) -> bool:
+    """Ids are canonical lower-case UUIDs; anything else cannot name a stored record."""
+    if len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

@@ -1,0 +1,77 @@
+"""From use-case results and errors to HTTP responses."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.adapters import logs
+from chalicelib.domain.errors import (
+    IdempotencyKeyReused,
+    OperationNotFound,
+    PublishFailed,
+    TransientError,
+    UserNotFound,
+)
+from chalicelib.http.problems import Problem, internal_error, not_found, unavailable
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before asking again: the operation is usually done by then.
+RETRY_AFTER_SECONDS = 1
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )
+
+
+def _problem_for(error: Exception) -> Problem:
+    match error:
+        case Problem():
+            return error
+        case OperationNotFound():
+            return not_found("operation")
+        case UserNotFound():
+            return not_found("user")
+        case IdempotencyKeyReused():
+            return Problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was already used with a different request body",
+            )
+        case PublishFailed():
+            logger.error("publish failed; operation not accepted", exc_info=error)
+            return unavailable("the request could not be queued; retry it", RETRY_AFTER_SECONDS)
+        case TransientError():
+            logger.warning("transient failure", exc_info=error)
+            return unavailable("the service is busy; retry the request", RETRY_AFTER_SECONDS)
+    logger.exception("unhandled error", exc_info=error)
+    return internal_error()
+
+
+def problem_json(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Answer every failure of a view as problem+json, never as a stack trace."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        logs.configure()
+        try:
+            return view(*args, **kwargs)
+        except Exception as error:
+            return _problem_for(error).to_response()
+
+    return wrapper

@@ -1,0 +1,72 @@
+"""The ports the services depend on; adapters implement them over AWS, fakes in tests."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import Operation, OperationError, OperationStatus
+from chalicelib.domain.users import User
+
+
+class OperationRepository(Protocol):
+    def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
+        """Store a new operation, or return the one already stored under the key.
+
+        Raises IdempotencyKeyReused when the key holds an operation for another request.
+        """
+        ...
+
+    def get(self, operation_id: str) -> Operation | None: ...
+
+    def mark_running(self, operation_id: str) -> bool:
+        """PENDING or RUNNING → RUNNING; False when the operation is done or unknown."""
+        ...
+
+    def mark_failed(
+        self, operation_id: str, error: OperationError, release_key: str | None = None
+    ) -> bool:
+        """Not done → FAILED with the error; optionally frees its Idempotency-Key.
+
+        False when the operation was already done.
+        """
+        ...
+
+    def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
+        """Operations still PENDING or RUNNING that were created before the timestamp."""
+        ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> User:
+        """Store the user and claim its email; idempotent for the same operation.
+
+        Raises EmailAlreadyRegistered when another operation holds the email.
+        """
+        ...
+
+    def get(self, user_id: str) -> User | None: ...
+
+    def activate(self, user_id: str) -> User:
+        """PENDING_APPROVAL or ACTIVE → ACTIVE."""
+        ...
+
+    def reject(self, user_id: str) -> User:
+        """Mark the user REJECTED and free its email for a later request."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: OperationRequested) -> None:
+        """Put the operation's event on the stream; raises PublishFailed."""
+        ...
+
+
+class Workflows(Protocol):
+    def start(self, event: OperationRequested) -> None:
+        """Start the operation's execution; a second start of the same one is a no-op."""
+        ...
+
+    def status(self, operation_id: str) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, ...) or None when none exists."""
+        ...

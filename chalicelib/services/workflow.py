@@ -1,0 +1,109 @@
+"""Use cases on the stream side: start workflows, recover operations that went quiet."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from chalicelib.domain.errors import NOT_STARTED, WORKFLOW_ENDED
+from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import OperationError, OperationStatus, to_iso
+from chalicelib.services.ports import EventPublisher, OperationRepository, Workflows
+
+logger = logging.getLogger(__name__)
+
+
+def start_workflow(
+    event: OperationRequested, operations: OperationRepository, workflows: Workflows
+) -> bool:
+    """Start the operation's workflow unless it is done; safe to repeat for a duplicate.
+
+    RUNNING is recorded first, conditionally, so that an event for a failed operation (say,
+    one whose publish timed out yet landed) never starts anything. If the start then fails,
+    the record is retried, and the sweeper covers a RUNNING operation without execution.
+    """
+    if not operations.mark_running(event.operation_id):
+        logger.warning(
+            "operation is done or unknown; workflow not started",
+            extra={"operation_id": event.operation_id},
+        )
+        return False
+    workflows.start(event)
+    logger.info("workflow started", extra={"operation_id": event.operation_id})
+    return True
+
+
+def process_batch(
+    records: Iterable[tuple[str, bytes]], handle: Callable[[bytes], object]
+) -> list[str]:
+    """Handle every record; return the sequence numbers of those that failed.
+
+    Operations are independent, so a failed record does not stop the ones after it: they
+    are handled now, and again (harmlessly) if Lambda redelivers from the failed one.
+    """
+    failures: list[str] = []
+    for sequence_number, data in records:
+        try:
+            handle(data)
+        except Exception:
+            logger.exception("record failed", extra={"sequence_number": sequence_number})
+            failures.append(sequence_number)
+    return failures
+
+
+@dataclasses.dataclass
+class SweepReport:
+    republished: int = 0
+    failed: int = 0
+    still_running: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepPolicy:
+    republish_after: timedelta
+    give_up_after: timedelta
+
+
+def sweep(
+    now: datetime,
+    policy: SweepPolicy,
+    operations: OperationRepository,
+    events: EventPublisher,
+    workflows: Workflows,
+) -> SweepReport:
+    """Make sure no operation stays in flight for ever.
+
+    A PENDING operation whose event never reached the starter (the API crashed between
+    storing and publishing, or the record went to the on-failure queue) is published again;
+    a RUNNING one whose execution is gone or ended without recording a result is failed.
+    """
+    report = SweepReport()
+    quiet_since = to_iso(now - policy.republish_after)
+    given_up_before = to_iso(now - policy.give_up_after)
+    for operation in operations.in_flight(OperationStatus.PENDING, quiet_since):
+        if operation.created_at < given_up_before:
+            message = "the workflow could not be started in time"
+            report.failed += operations.mark_failed(
+                operation.id, OperationError(NOT_STARTED, message)
+            )
+        else:
+            events.publish(OperationRequested.of(operation))
+            report.republished += 1
+    for operation in operations.in_flight(OperationStatus.RUNNING, quiet_since):
+        execution_status = workflows.status(operation.id)
+        if execution_status == "RUNNING":
+            report.still_running += 1
+        elif execution_status is None and operation.created_at >= given_up_before:
+            events.publish(OperationRequested.of(operation))
+            report.republished += 1
+        else:
+            ended = execution_status or "without starting"
+            message = f"the workflow ended {ended} without recording a result"
+            report.failed += operations.mark_failed(
+                operation.id, OperationError(WORKFLOW_ENDED, message)
+            )
+    if report.republished or report.failed:
+        logger.warning("sweep recovered operations", extra=dataclasses.asdict(report))
+    return report

@@ -1,0 +1,36 @@
+"""The composition root: the adapters the entrypoints hand to the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.adapters.event_stream import EventStream
+from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.adapters.users_table import UsersTable
+from chalicelib.adapters.workflows import StepFunctionsWorkflows
+from chalicelib.config import settings
+from chalicelib.services.workflow import SweepPolicy
+
+
+def operations() -> OperationsTable:
+    return OperationsTable(settings().operations_table)
+
+
+def users() -> UsersTable:
+    return UsersTable(settings().users_table)
+
+
+def events() -> EventStream:
+    return EventStream(settings().event_stream)
+
+
+def workflows() -> StepFunctionsWorkflows:
+    return StepFunctionsWorkflows(settings().state_machine_name)
+
+
+def sweep_policy() -> SweepPolicy:
+    config = settings()
+    return SweepPolicy(
+        republish_after=timedelta(seconds=config.republish_after_seconds),
+        give_up_after=timedelta(seconds=config.give_up_after_seconds),
+    )

@@ -1,0 +1,126 @@
+"""The one definition of the stack's resources, per stage.
+
+The AWS deployment merges these CloudFormation resources into Chalice's template; the local
+stack provisions the very same resources in the emulator. Names come from the stage's
+environment variables in .chalice/config.json, so the code and the resources agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
+
+# Chalice's logical ids for the app's functions, which the state machine invokes.
+STEP_FUNCTIONS = {
+    "UserCreateFunctionArn": "UserCreate",
+    "UserApproveFunctionArn": "UserApprove",
+    "UserCreateResponseFunctionArn": "UserCreateResponse",
+}
+STARTER_FUNCTION = "starter"
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The environment variables Chalice gives the functions of a stage."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    if stage not in config["stages"]:
+        raise ValueError(f"no stage {stage!r} in {CHALICE_CONFIG}")
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
+
+
+def app_name() -> str:
+    return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
+
+
+def starter_failure_queue_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-starter-failures"
+
+
+def starter_mapping(stage: str) -> dict[str, Any]:
+    """What the starter's event source mapping needs beyond Chalice's decorator."""
+    return {
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "BisectBatchOnFunctionError": True,
+        # Finite, so a poison record cannot hold its shard: after these it goes to the queue.
+        "MaximumRetryAttempts": 3,
+        "MaximumRecordAgeInSeconds": 3600,
+        "ParallelizationFactor": 1 if stage == "local" else 4,
+    }
+
+
+def resources(stage: str) -> dict[str, dict[str, Any]]:
+    env = stage_environment(stage)
+    key = {"AttributeName": "pk", "KeyType": "HASH"}
+    return {
+        "OperationsTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": env["OPERATIONS_TABLE"],
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "inFlight", "AttributeType": "S"},
+                    {"AttributeName": "createdAt", "AttributeType": "S"},
+                ],
+                "KeySchema": [key],
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "in-flight",
+                        "KeySchema": [
+                            {"AttributeName": "inFlight", "KeyType": "HASH"},
+                            {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+                "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            },
+        },
+        "UsersTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": env["USERS_TABLE"],
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [key],
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            },
+        },
+        "EventStream": {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {
+                "Name": env["EVENT_STREAM"],
+                "ShardCount": 1 if stage == "local" else 2,
+                "RetentionPeriodHours": 24,
+                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+            },
+        },
+        "StarterFailureQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": starter_failure_queue_name(stage),
+                "MessageRetentionPeriod": 14 * 24 * 3600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "Workflow": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {
+                "StateMachineName": env["STATE_MACHINE_NAME"],
+                "StateMachineType": "STANDARD",
+                "Definition": json.loads(STATE_MACHINE_FILE.read_text()),
+                "DefinitionSubstitutions": {
+                    **{sub: {"Fn::GetAtt": [fn, "Arn"]} for sub, fn in STEP_FUNCTIONS.items()},
+                    "OperationsTableName": {"Ref": "OperationsTable"},
+                },
+            },
+        },
+    }

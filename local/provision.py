@@ -1,0 +1,155 @@
+"""Create the stack's resources in the emulator from infra/definition.py.
+
+The same CloudFormation resources that the AWS deployment merges into Chalice's template are
+translated here into the API calls CloudFormation would make, plus the Chalice functions
+(created with placeholder code: local/lambdas.py runs them in process).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import Any
+
+import boto3
+from chalice import Chalice
+
+from infra import definition
+from local.lambdas import deployed_name, function_zip, lambda_handlers
+
+LAMBDA_RUNTIME = "python3.12"
+
+
+@dataclasses.dataclass(frozen=True)
+class Provisioned:
+    stage: str
+    stream_name: str
+    stream_arn: str
+    state_machine_arn: str
+    failure_queue_url: str
+    failure_queue_arn: str
+    functions: dict[str, str]  # Chalice name -> deployed function name
+
+
+def _snake(logical_id: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", logical_id).lower()
+
+
+def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
+    resources = definition.resources(stage)
+    environment = definition.stage_environment(stage)
+    iam = session.client("iam")
+    role_arn = iam.create_role(
+        RoleName=f"{app.app_name}-{stage}-local",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+
+    lambda_client = session.client("lambda")
+    functions: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for name in lambda_handlers(app):
+        function_name = deployed_name(app, stage, name)
+        created = lambda_client.create_function(
+            FunctionName=function_name,
+            Runtime=LAMBDA_RUNTIME,
+            Role=role_arn,
+            Handler=f"app.{name}",
+            Code={"ZipFile": function_zip()},
+            Timeout=60,
+            Environment={"Variables": environment},
+        )
+        functions[name] = function_name
+        arns[name] = created["FunctionArn"]
+
+    refs: dict[str, str] = {}
+    queue_url = queue_arn = stream_arn = state_machine_arn = ""
+    # Dependencies first: the state machine refers to the tables and functions.
+    for logical_id, resource in sorted(
+        resources.items(), key=lambda item: item[1]["Type"] == "AWS::StepFunctions::StateMachine"
+    ):
+        kind, props = resource["Type"], resource["Properties"]
+        if kind == "AWS::DynamoDB::Table":
+            _create_table(session, props)
+            refs[logical_id] = props["TableName"]
+        elif kind == "AWS::Kinesis::Stream":
+            kinesis = session.client("kinesis")
+            kinesis.create_stream(StreamName=props["Name"], ShardCount=props["ShardCount"])
+            kinesis.get_waiter("stream_exists").wait(
+                StreamName=props["Name"], WaiterConfig={"Delay": 0.05}
+            )
+            stream_arn = kinesis.describe_stream_summary(StreamName=props["Name"])[
+                "StreamDescriptionSummary"
+            ]["StreamARN"]
+            refs[logical_id] = props["Name"]
+        elif kind == "AWS::SQS::Queue":
+            sqs = session.client("sqs")
+            queue_url = sqs.create_queue(
+                QueueName=props["QueueName"],
+                Attributes={"MessageRetentionPeriod": str(props["MessageRetentionPeriod"])},
+            )["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            refs[logical_id] = queue_url
+        elif kind == "AWS::StepFunctions::StateMachine":
+            substitutions = {
+                key: _resolve(value, refs, arns)
+                for key, value in props["DefinitionSubstitutions"].items()
+            }
+            body = json.dumps(props["Definition"])
+            for key, value in substitutions.items():
+                body = body.replace("${" + key + "}", value)
+            state_machine_arn = session.client("stepfunctions").create_state_machine(
+                name=props["StateMachineName"],
+                definition=body,
+                roleArn=role_arn,
+                type=props["StateMachineType"],
+            )["stateMachineArn"]
+        else:
+            raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+
+    return Provisioned(
+        stage=stage,
+        stream_name=environment["EVENT_STREAM"],
+        stream_arn=stream_arn,
+        state_machine_arn=state_machine_arn,
+        failure_queue_url=queue_url,
+        failure_queue_arn=queue_arn,
+        functions=functions,
+    )
+
+
+def _resolve(value: Any, refs: dict[str, str], function_arns: dict[str, str]) -> str:
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return refs[value["Ref"]]
+    logical_id, attribute = value["Fn::GetAtt"]
+    if attribute != "Arn":
+        raise ValueError(f"cannot resolve {value}")
+    return function_arns[_snake(logical_id)]
+
+
+def _create_table(session: boto3.Session, props: dict[str, Any]) -> None:
+    dynamodb = session.client("dynamodb")
+    params = {
+        k: props[k]
+        for k in (
+            "TableName",
+            "BillingMode",
+            "AttributeDefinitions",
+            "KeySchema",
+            "GlobalSecondaryIndexes",
+        )
+        if k in props
+    }
+    dynamodb.create_table(**params)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
+    pitr = props.get("PointInTimeRecoverySpecification")
+    if pitr:
+        dynamodb.update_continuous_backups(
+            TableName=props["TableName"], PointInTimeRecoverySpecification=pitr
+        )

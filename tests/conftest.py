@@ -1,0 +1,41 @@
+"""Shared fixtures: the whole system over moto, in process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from infra.definition import stage_environment
+
+STAGE = "local"
+# app.py reads the stream name at import, as Chalice does at package time; set it first.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        **stage_environment(STAGE),
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture
+def stack() -> Iterator[object]:
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from local.stack import EMULATOR_CONFIG, Stack
+
+    with mock_aws(config=EMULATOR_CONFIG):
+        system = Stack(app, STAGE, boto3.Session())
+        with system.running(), Client(app, stage_name=STAGE) as client:
+            system.client = client  # type: ignore[attr-defined]
+            yield system
