@@ -1,7 +1,8 @@
 """The workflow's steps. Each is safe to retry: Step Functions retries on transient errors.
 
-A business outcome (duplicate email, rejection) is returned as {"error": {...}} for the
-state machine to record; an exception means the step itself broke.
+Each returns {"ok": true, ...}, or {"ok": false, "error": {...}} for a business outcome
+(duplicate email, rejection) that the state machine records; an exception means the step
+itself broke.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def _outcome_error(code: str, message: str) -> dict[str, Any]:
-    return {"error": OperationError(code, message).to_dict()}
+    return {"ok": False, "error": OperationError(code, message).to_dict()}
 
 
 def create_user(operation_id: str, email: str, name: str, users: UserRepository) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def create_user(operation_id: str, email: str, name: str, users: UserRepository)
         logger.info("email already registered", extra={"operation_id": operation_id})
         return _outcome_error(EMAIL_ALREADY_REGISTERED, "the email is already registered")
     logger.info("user created", extra={"operation_id": operation_id, "user_id": stored.id})
-    return {"userId": stored.id}
+    return {"ok": True, "userId": stored.id}
 
 
 def approve_user(
@@ -53,7 +54,7 @@ def approve_user(
     if decision.approved:
         users.activate(user_id)
         logger.info("user approved", extra={"user_id": user_id})
-        return {"approved": True}
+        return {"ok": True}
     users.reject(user_id)
     logger.info("user rejected", extra={"user_id": user_id})
     return _outcome_error(USER_REJECTED, f"the user was rejected: {decision.reason}")
@@ -64,7 +65,7 @@ def build_response(user_id: str, users: UserRepository) -> dict[str, Any]:
     user = _existing_user(user_id, users)
     if user.status is not UserStatus.ACTIVE:
         raise UserCreationIncomplete(f"user {user_id} is {user.status.value}, not ACTIVE")
-    return {"result": {"user": user.to_resource()}}
+    return {"ok": True, "result": {"user": user.to_resource()}}
 
 
 def _existing_user(user_id: str, users: UserRepository) -> User:

@@ -1,0 +1,250 @@
+"""POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
+
+import base64
+import threading
+
+import boto3
+
+from chalicelib.adapters.users_table import UsersTable
+from chalicelib.domain.errors import TransientError
+from chalicelib.domain.operations import UserRequest
+from chalicelib.services.operations import accept_user_request
+from chalicelib.wiring import events, operations
+from tests.helpers import body, operation, post_user
+
+
+def _executions(stack) -> list[dict]:
+    sfn = boto3.client("stepfunctions")
+    return sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]
+
+
+def _users_items() -> list[dict]:
+    return boto3.client("dynamodb").scan(TableName="user-service-local-users")["Items"]
+
+
+def test_a_user_is_created_through_the_whole_pipeline(stack):
+    accepted = post_user(stack.client, "ada@example.org", "Ada Lovelace")
+    assert accepted.status_code == 202
+    pending = body(accepted)
+    assert accepted.headers["Location"] == f"/operations/{pending['id']}"
+    assert int(accepted.headers["Retry-After"]) >= 1
+    assert pending["status"] == "PENDING" and pending["done"] is False
+    assert pending["type"] == "user.create"
+
+    stack.drain()
+
+    done = stack.client.http.get(accepted.headers["Location"])
+    assert done.status_code == 200
+    assert "Retry-After" not in done.headers
+    result = body(done)
+    assert result["status"] == "SUCCEEDED" and result["done"] is True
+    assert "error" not in result
+    assert result["createdAt"] <= result["updatedAt"]
+    assert result["updatedAt"].endswith("Z")
+    user = result["result"]["user"]
+    assert user["email"] == "ada@example.org" and user["name"] == "Ada Lovelace"
+    assert user["status"] == "ACTIVE"
+
+    fetched = stack.client.http.get(f"/users/{user['id']}")
+    assert fetched.status_code == 200
+    assert body(fetched) == user
+
+    (execution,) = _executions(stack)
+    assert execution["name"] == pending["id"]
+    assert execution["status"] == "SUCCEEDED"
+
+
+def test_an_operation_is_running_once_its_workflow_started(stack):
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.poller.drain()  # delivered to the starter; the execution may still run
+    assert operation(stack.client, accepted["id"])["status"] in ("RUNNING", "SUCCEEDED")
+    stack.drain()
+    assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
+
+
+def test_reserved_domains_and_the_deny_list_are_rejected(stack):
+    reserved = body(post_user(stack.client, "eve@example.test"))
+    denied = body(post_user(stack.client, "mallory@mailinator.com"))
+    stack.drain()
+    for accepted in (reserved, denied):
+        failed = operation(stack.client, accepted["id"])
+        assert failed["status"] == "FAILED" and failed["done"] is True
+        assert failed["error"]["code"] == "USER_REJECTED"
+        assert failed["error"]["message"]
+        assert "result" not in failed
+    # A business refusal is the workflow doing its job: the executions succeed.
+    assert {e["status"] for e in _executions(stack)} == {"SUCCEEDED"}
+
+
+def test_a_registered_email_is_refused_case_insensitively(stack):
+    first = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    second = body(post_user(stack.client, "ADA@Example.ORG"))
+    stack.drain()
+    assert operation(stack.client, first["id"])["status"] == "SUCCEEDED"
+    refused = operation(stack.client, second["id"])
+    assert refused["status"] == "FAILED"
+    assert refused["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
+
+
+def test_a_rejected_email_stays_free(stack):
+    body(post_user(stack.client, "zed@mailinator.com"))
+    stack.drain()
+    again = body(post_user(stack.client, "zed@mailinator.com"))
+    stack.drain()
+    assert operation(stack.client, again["id"])["error"]["code"] == "USER_REJECTED"
+
+
+def test_concurrent_requests_for_one_email_create_exactly_one_user(stack):
+    accepted = [body(post_user(stack.client, f"{c}ace@example.org")) for c in "gGgGgGgG"]
+    stack.drain()  # the eight executions run concurrently
+    outcomes = [operation(stack.client, a["id"]) for a in accepted]
+    assert sorted(o["status"] for o in outcomes) == ["FAILED"] * 7 + ["SUCCEEDED"]
+    assert {o["error"]["code"] for o in outcomes if "error" in o} == {"EMAIL_ALREADY_REGISTERED"}
+    users = [i for i in _users_items() if i["pk"]["S"].startswith("user#")]
+    assert len(users) == 1
+
+
+def test_duplicate_kinesis_delivery_starts_one_execution(stack):
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    # The producer's retry puts the same event twice; each copy is delivered.
+    kinesis = boto3.client("kinesis")
+    shard = kinesis.list_shards(StreamName=stack.resources.stream_name)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stack.resources.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
+    kinesis.put_record(
+        StreamName=stack.resources.stream_name, Data=record["Data"], PartitionKey=accepted["id"]
+    )
+    stack.drain()
+    # ...and a redelivery of the same batch, as Lambda does after a timeout.
+    event = {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "sequenceNumber": record["SequenceNumber"],
+                    "partitionKey": record["PartitionKey"],
+                    "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+            }
+        ]
+    }
+    redelivered = stack.client.lambda_.invoke("starter", event)
+    assert redelivered.payload == {"batchItemFailures": []}
+    stack.drain()
+
+    assert len(_executions(stack)) == 1
+    assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
+    assert len([i for i in _users_items() if i["pk"]["S"].startswith("user#")]) == 1
+
+
+def test_a_step_that_fails_once_succeeds_on_retry(stack, monkeypatch):
+    original = UsersTable.add
+    calls = []
+
+    def flaky_add(self, user):
+        calls.append(user.id)
+        if len(calls) == 1:
+            raise TransientError("ProvisionedThroughputExceededException: throttled")
+        return original(self, user)
+
+    monkeypatch.setattr(UsersTable, "add", flaky_add)
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
+    assert len(calls) == 2
+
+
+def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
+    calls = []
+
+    def broken_activate(self, user_id):
+        calls.append(user_id)
+        raise TransientError("ThrottlingException: still throttled")
+
+    monkeypatch.setattr(UsersTable, "activate", broken_activate)
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    failed = operation(stack.client, accepted["id"])
+    assert failed["status"] == "FAILED" and failed["done"] is True
+    assert failed["error"] == {
+        "code": "USER_APPROVE_FAILED",
+        "message": "user-approve failed: TransientError",
+    }
+    assert len(calls) == 4  # the first attempt and three retries
+    (execution,) = _executions(stack)
+    assert execution["status"] == "FAILED"
+
+
+def test_a_bug_in_a_step_fails_the_operation_without_retries(stack, monkeypatch):
+    def broken(self, user_id):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(UsersTable, "get", broken)
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    failed = operation(stack.client, accepted["id"])
+    assert failed["error"]["code"] == "USER_APPROVE_FAILED"
+    assert "KeyError" in failed["error"]["message"]
+
+
+def test_idempotency_key_replay_returns_the_same_operation(stack):
+    first = post_user(stack.client, "ada@example.org", key="order-42")
+    again = post_user(stack.client, "ada@example.org", key="order-42")
+    assert first.status_code == again.status_code == 202
+    assert body(first)["id"] == body(again)["id"]
+    assert first.headers["Location"] == again.headers["Location"]
+    stack.drain()
+    assert len(_executions(stack)) == 1
+    after = post_user(stack.client, "ada@example.org", key="order-42")
+    assert body(after)["id"] == body(first)["id"]
+    assert body(after)["status"] == "SUCCEEDED"
+
+
+def test_idempotency_key_with_another_body_is_refused(stack):
+    post_user(stack.client, "ada@example.org", key="order-42")
+    clash = post_user(stack.client, "bob@example.org", key="order-42")
+    assert clash.status_code == 422
+    assert clash.headers["Content-Type"] == "application/problem+json"
+    assert body(clash)["status"] == 422
+
+
+def test_concurrent_identical_idempotent_requests_make_one_operation(stack):
+    ids: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def accept() -> None:
+        barrier.wait()
+        request = UserRequest("ada@example.org", "Ada")
+        ids.append(accept_user_request(request, "same-key", operations(), events()).id)
+
+    threads = [threading.Thread(target=accept) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1 and len(ids) == 8
+    stack.drain()
+    assert len(_executions(stack)) == 1
+
+
+def test_a_failed_publish_answers_503_and_a_retry_succeeds(stack, monkeypatch):
+    kinesis = boto3.client("kinesis")
+    kinesis.delete_stream(StreamName=stack.resources.stream_name)  # the stream is gone...
+    failed = post_user(stack.client, "ada@example.org", key="k-1")
+    assert failed.status_code == 503
+    assert failed.headers["Content-Type"] == "application/problem+json"
+    assert failed.headers["Retry-After"]
+    ops = boto3.client("dynamodb").scan(TableName="user-service-local-operations")["Items"]
+    (stored,) = [o for o in ops if "status" in o]
+    assert stored["status"]["S"] == "FAILED"  # ...so nobody waits on it for ever
+    assert stored["error"]["M"]["code"]["S"] == "PUBLISH_FAILED"
+
+    kinesis.create_stream(StreamName=stack.resources.stream_name, ShardCount=1)
+    retried = post_user(stack.client, "ada@example.org", key="k-1")
+    assert retried.status_code == 202
+    assert body(retried)["id"] != stored["pk"]["S"]
