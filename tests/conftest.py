@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -25,17 +26,31 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+from chalice.test import Client  # noqa: E402  (app.py must see the stage's environment)
+from moto import mock_aws  # noqa: E402
 
-@pytest.fixture
-def stack() -> Iterator[object]:
-    from chalice.test import Client
-    from moto import mock_aws
+from app import app  # noqa: E402
+from local.stack import EMULATOR_CONFIG, Stack  # noqa: E402
 
-    from app import app
-    from local.stack import EMULATOR_CONFIG, Stack
 
+@contextlib.contextmanager
+def _running_stack() -> Iterator[Stack]:
     with mock_aws(config=EMULATOR_CONFIG):
         system = Stack(app, STAGE, boto3.Session())
         with system.running(), Client(app, stage_name=STAGE) as client:
             system.client = client  # type: ignore[attr-defined]
             yield system
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    """A fresh system per test."""
+    with _running_stack() as system:
+        yield system
+
+
+@pytest.fixture(scope="module")
+def shared_stack() -> Iterator[Stack]:
+    """One system for a module whose tests do not depend on each other's data."""
+    with _running_stack() as system:
+        yield system

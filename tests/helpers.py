@@ -10,7 +10,9 @@ JSON = {"Content-Type": "application/json"}
 
 def post_user(client: Any, email: str, name: str = "Ada", key: str | None = None) -> Any:
     headers = dict(JSON, **({"Idempotency-Key": key} if key else {}))
-    return client.http.post("/users", headers=headers, body=json.dumps({"email": email, "name": name}))
+    return client.http.post(
+        "/users", headers=headers, body=json.dumps({"email": email, "name": name})
+    )
 
 
 def body(response: Any) -> Any:

@@ -127,7 +127,9 @@ def test_duplicate_kinesis_delivery_starts_one_execution(stack):
                     "data": base64.b64encode(record["Data"]).decode(),
                     "sequenceNumber": record["SequenceNumber"],
                     "partitionKey": record["PartitionKey"],
-                    "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+                    "approximateArrivalTimestamp": record[
+                        "ApproximateArrivalTimestamp"
+                    ].timestamp(),
                 },
                 "eventSource": "aws:kinesis",
             }

@@ -163,4 +163,3 @@ def test_transient_errors_are_not_business_outcomes():
 
     with pytest.raises(TransientError):
         steps.create_user("op-1", "ada@example.org", "Ada", FlakyUsers())
-

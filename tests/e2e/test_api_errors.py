@@ -1,0 +1,112 @@
+"""Every bad request gets the right 4xx as RFC 9457 problem+json; nothing yields a 5xx."""
+
+import json
+
+import boto3
+import pytest
+
+from tests.helpers import JSON, body
+
+VALID = json.dumps({"email": "ada@example.org", "name": "Ada"})
+
+BAD_REQUESTS = [
+    # (case, headers, body, status, pointer expected in errors)
+    ("malformed JSON", JSON, '{"email": "ada@example.org", "name": ', 400, None),
+    ("empty body", JSON, "", 400, None),
+    ("not an object", JSON, '["ada@example.org", "Ada"]', 400, None),
+    ("null", JSON, "null", 400, None),
+    ("NaN literal", JSON, '{"email": "ada@example.org", "name": NaN}', 400, None),
+    ("duplicate keys", JSON, '{"email": "a@b.co", "email": "c@d.co", "name": "A"}', 400, None),
+    ("invalid UTF-8", JSON, b'{"email": "\xff@example.org", "name": "A"}', 400, None),
+    ("deeply nested", JSON, "[" * 2000 + "]" * 2000, 400, None),
+    ("email is a number", JSON, '{"email": 42, "name": "Ada"}', 400, "/email"),
+    ("name is null", JSON, '{"email": "ada@example.org", "name": null}', 400, "/name"),
+    ("name is a list", JSON, '{"email": "ada@example.org", "name": ["Ada"]}', 400, "/name"),
+    ("email missing", JSON, '{"name": "Ada"}', 400, "/email"),
+    ("name missing", JSON, '{"email": "ada@example.org"}', 400, "/name"),
+    ("unknown field", JSON, '{"email": "a@b.co", "name": "A", "admin": true}', 400, "/admin"),
+    ("no at sign", JSON, '{"email": "ada.example.org", "name": "Ada"}', 400, "/email"),
+    ("two at signs", JSON, '{"email": "ada@@example.org", "name": "Ada"}', 400, "/email"),
+    ("no domain dot", JSON, '{"email": "ada@localhost", "name": "Ada"}', 400, "/email"),
+    ("space in email", JSON, '{"email": "a da@example.org", "name": "Ada"}', 400, "/email"),
+    (
+        "email too long",
+        JSON,
+        json.dumps({"email": "a" * 250 + "@b.co", "name": "A"}),
+        400,
+        "/email",
+    ),
+    ("empty name", JSON, '{"email": "ada@example.org", "name": "   "}', 400, "/name"),
+    ("name too long", JSON, json.dumps({"email": "a@b.co", "name": "A" * 101}), 400, "/name"),
+    ("control char", JSON, '{"email": "ada@example.org", "name": "A\\u0000da"}', 400, "/name"),
+    ("oversized body", JSON, json.dumps({"email": "a@b.co", "name": "A" * 5000}), 413, None),
+    ("text/plain", {"Content-Type": "text/plain"}, VALID, 415, None),
+    ("form encoded", {"Content-Type": "application/x-www-form-urlencoded"}, "email=a", 415, None),
+    ("no content type", {}, VALID, 415, None),
+    ("latin-1 charset", {"Content-Type": "application/json; charset=latin-1"}, VALID, 415, None),
+    ("bad idempotency key", {**JSON, "Idempotency-Key": "x" * 300}, VALID, 400, None),
+    ("key with spaces", {**JSON, "Idempotency-Key": "a b"}, VALID, 400, None),
+]
+
+
+def _stored_operations() -> int:
+    return boto3.client("dynamodb").scan(TableName="user-service-local-operations")["Count"]
+
+
+def _assert_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = body(response)
+    assert problem["status"] == status
+    assert problem["type"].startswith("/problems/")
+    assert problem["title"] and problem["detail"]
+    assert "Traceback" not in response.body.decode()
+    return problem
+
+
+@pytest.mark.parametrize(
+    ("headers", "payload", "status", "pointer"),
+    [case[1:] for case in BAD_REQUESTS],
+    ids=[case[0] for case in BAD_REQUESTS],
+)
+def test_bad_requests_are_refused_with_a_problem(shared_stack, headers, payload, status, pointer):
+    before = _stored_operations()
+    response = shared_stack.client.http.post("/users", headers=headers, body=payload)
+    problem = _assert_problem(response, status)
+    if pointer:
+        assert pointer in {error["pointer"] for error in problem["errors"]}
+    assert _stored_operations() == before
+
+
+def test_all_field_errors_are_reported_at_once(shared_stack):
+    response = shared_stack.client.http.post(
+        "/users", headers=JSON, body='{"email": 1, "admin": true}'
+    )
+    problem = _assert_problem(response, 400)
+    assert {e["pointer"] for e in problem["errors"]} == {"/email", "/name", "/admin"}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "application/merge+json"],
+)
+def test_json_content_types_are_accepted(shared_stack, content_type):
+    response = shared_stack.client.http.post(
+        "/users", headers={"Content-Type": content_type}, body=VALID
+    )
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/operations/0b6f5bc8-8a0c-4bdb-9b3a-7f4c2f3c1d2e",
+        "/operations/not-an-id",
+        "/operations/" + "a" * 3000,
+        "/users/0b6f5bc8-8a0c-4bdb-9b3a-7f4c2f3c1d2e",
+        "/users/%27%3B%20DROP",
+    ],
+)
+def test_unknown_ids_are_not_found(shared_stack, path):
+    problem = _assert_problem(shared_stack.client.http.get(path), 404)
+    assert problem["type"] == "/problems/not-found"
