@@ -1,0 +1,116 @@
+"""The starter and sweeper Lambdas, invoked as Lambda would, over the emulator."""
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import UserRequest, new_operation, to_iso
+from tests.helpers import body, operation, post_user
+
+OPERATIONS = "user-service-local-operations"
+
+
+def _kinesis_event(*payloads: bytes) -> dict:
+    """Records with distinct sequence numbers (Chalice's generator gives them all one)."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": f"p{index}",
+                    "sequenceNumber": f"4959{index:04d}",
+                    "data": base64.b64encode(payload).decode(),
+                    "approximateArrivalTimestamp": 1_700_000_000.0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventID": f"shardId-000000000000:4959{index:04d}",
+            }
+            for index, payload in enumerate(payloads)
+        ]
+    }
+
+
+def _sweep(stack) -> dict:
+    scheduled = stack.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    return stack.client.lambda_.invoke("sweeper", scheduled).payload
+
+
+def _stored(age: timedelta, email: str = "ada@example.org"):
+    created = new_operation(UserRequest(email, "Ada"), now=to_iso(datetime.now(UTC) - age))
+    return OperationsTable(OPERATIONS).create(created, None)
+
+
+def test_the_starter_reports_only_the_records_it_could_not_handle(stack):
+    good = [_stored(timedelta(0), f"u{i}@example.org") for i in range(2)]
+    event = _kinesis_event(
+        OperationRequested.of(good[0]).to_bytes(),
+        b"\x00not an event",
+        OperationRequested.of(good[1]).to_bytes(),
+    )
+    response = stack.client.lambda_.invoke("starter", event)
+    assert response.payload == {"batchItemFailures": [{"itemIdentifier": "49590001"}]}
+    stack.drain()
+    for created in good:
+        assert operation(stack.client, created.id)["status"] == "SUCCEEDED"
+
+
+def test_a_start_that_fails_is_reported_and_succeeds_when_redelivered(stack, monkeypatch):
+    from chalicelib.adapters.workflows import StepFunctionsWorkflows
+    from chalicelib.domain.errors import TransientError
+
+    created = _stored(timedelta(0))
+    original = StepFunctionsWorkflows.start
+    attempts = []
+
+    def throttled_once(self, event):
+        attempts.append(event.operation_id)
+        if len(attempts) == 1:
+            raise TransientError("ThrottlingException: StartExecution rate exceeded")
+        return original(self, event)
+
+    monkeypatch.setattr(StepFunctionsWorkflows, "start", throttled_once)
+    event = _kinesis_event(OperationRequested.of(created).to_bytes())
+    assert stack.client.lambda_.invoke("starter", event).payload["batchItemFailures"]
+    assert stack.client.lambda_.invoke("starter", event).payload == {"batchItemFailures": []}
+    stack.drain()
+    assert operation(stack.client, created.id)["status"] == "SUCCEEDED"
+
+
+def test_a_poison_record_on_the_stream_reaches_the_failure_queue(stack):
+    kinesis = boto3.client("kinesis")
+    kinesis.put_record(StreamName=stack.resources.stream_name, Data=b"poison", PartitionKey="x")
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    messages = boto3.client("sqs").receive_message(QueueUrl=stack.resources.failure_queue_url)
+    (message,) = messages["Messages"]
+    assert '"batchSize": 1' in message["Body"]
+    assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
+
+
+def test_the_sweeper_republishes_an_operation_whose_event_was_lost(stack):
+    lost = _stored(timedelta(minutes=5))  # stored, then the API crashed before publishing
+    report = _sweep(stack)
+    assert report == {"republished": 1, "failed": 0}
+    stack.drain()
+    assert operation(stack.client, lost.id)["status"] == "SUCCEEDED"
+
+
+def test_the_sweeper_fails_an_operation_that_could_never_start(stack):
+    ancient = _stored(timedelta(hours=2))
+    assert _sweep(stack) == {"republished": 0, "failed": 1}
+    failed = operation(stack.client, ancient.id)
+    assert failed["status"] == "FAILED"
+    assert failed["error"]["code"] == "NOT_STARTED"
+
+
+def test_the_sweeper_leaves_fresh_and_finished_operations_alone(stack):
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()
+    _stored(timedelta(seconds=1), "bob@example.org")
+    assert _sweep(stack) == {"republished": 0, "failed": 0}
+    assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
