@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run clean
+.PHONY: venv test unit lint format run demo executions clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ test: lint
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
+
+run: venv
+	$(BIN)/python -m local run
+
+demo: venv
+	$(BIN)/python -m local demo
+
+executions: venv
+	$(BIN)/python -m local executions $(ID)
 
 format: venv
 	$(BIN)/ruff format .

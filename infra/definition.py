@@ -23,6 +23,17 @@ STEP_FUNCTIONS = {
 }
 STARTER_FUNCTION = "starter"
 
+# Stream shards and concurrent batches per shard, per stage (emulated stages use one of each).
+_CAPACITY = {
+    "dev": {"shards": 1, "parallelization": 2},
+    "prod": {"shards": 4, "parallelization": 10},
+}
+_EMULATED = {"shards": 1, "parallelization": 1}
+
+
+def capacity(stage: str) -> dict[str, int]:
+    return _CAPACITY.get(stage, _EMULATED)
+
 
 def stage_environment(stage: str) -> dict[str, str]:
     """The environment variables Chalice gives the functions of a stage."""
@@ -51,7 +62,7 @@ def starter_mapping(stage: str) -> dict[str, Any]:
         # Finite, so a poison record cannot hold its shard: after these it goes to the queue.
         "MaximumRetryAttempts": 3,
         "MaximumRecordAgeInSeconds": 3600,
-        "ParallelizationFactor": 1 if stage == "local" else 4,
+        "ParallelizationFactor": capacity(stage)["parallelization"],
     }
 
 
@@ -98,7 +109,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             "Type": "AWS::Kinesis::Stream",
             "Properties": {
                 "Name": env["EVENT_STREAM"],
-                "ShardCount": 1 if stage == "local" else 2,
+                "ShardCount": capacity(stage)["shards"],
                 "RetentionPeriodHours": 24,
                 "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
             },

@@ -7,6 +7,7 @@ Tests run it inside moto's in-process mock and drive it step by step (drain); th
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from local.kinesis_poller import MappingConfig, StreamPoller
 from local.lambdas import InProcessLambdas, lambda_handlers
 from local.provision import Provisioned, provision
 
+logger = logging.getLogger(__name__)
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
 
 
@@ -81,7 +83,13 @@ class Stack:
             time.sleep(0.01)
 
     def poll_forever(self, stop: threading.Event, idle_sleep: float = 0.02) -> None:
+        """The poller thread of the local stack: nothing it meets may end it."""
         assert self.poller is not None
         while not stop.is_set():
-            if not self.poller.poll():
+            try:
+                busy = self.poller.poll()
+            except Exception:
+                logger.exception("kinesis poller failed; retrying")
+                busy = False
+            if not busy:
                 stop.wait(idle_sleep)

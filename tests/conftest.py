@@ -11,7 +11,7 @@ import pytest
 
 from infra.definition import stage_environment
 
-STAGE = "local"
+STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
 os.environ.update(
     {

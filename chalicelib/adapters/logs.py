@@ -62,6 +62,8 @@ def configure() -> None:
     for handler in root.handlers:
         handler.setFormatter(JsonFormatter())
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    # The SDK's INFO lines (credentials found, endpoint chosen) are noise in every log.
+    logging.getLogger("botocore").setLevel(max(root.level, logging.WARNING))
 
 
 @contextlib.contextmanager

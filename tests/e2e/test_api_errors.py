@@ -1,6 +1,7 @@
 """Every bad request gets the right 4xx as RFC 9457 problem+json; nothing yields a 5xx."""
 
 import json
+import os
 
 import boto3
 import pytest
@@ -50,7 +51,7 @@ BAD_REQUESTS = [
 
 
 def _stored_operations() -> int:
-    return boto3.client("dynamodb").scan(TableName="user-service-local-operations")["Count"]
+    return boto3.client("dynamodb").scan(TableName=os.environ["OPERATIONS_TABLE"])["Count"]
 
 
 def _assert_problem(response, status: int) -> dict:

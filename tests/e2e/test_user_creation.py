@@ -1,6 +1,7 @@
 """POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
 
 import base64
+import os
 import threading
 
 import boto3
@@ -19,7 +20,7 @@ def _executions(stack) -> list[dict]:
 
 
 def _users_items() -> list[dict]:
-    return boto3.client("dynamodb").scan(TableName="user-service-local-users")["Items"]
+    return boto3.client("dynamodb").scan(TableName=os.environ["USERS_TABLE"])["Items"]
 
 
 def test_a_user_is_created_through_the_whole_pipeline(stack):
@@ -241,7 +242,7 @@ def test_a_failed_publish_answers_503_and_a_retry_succeeds(stack, monkeypatch):
     assert failed.status_code == 503
     assert failed.headers["Content-Type"] == "application/problem+json"
     assert failed.headers["Retry-After"]
-    ops = boto3.client("dynamodb").scan(TableName="user-service-local-operations")["Items"]
+    ops = boto3.client("dynamodb").scan(TableName=os.environ["OPERATIONS_TABLE"])["Items"]
     (stored,) = [o for o in ops if "status" in o]
     assert stored["status"]["S"] == "FAILED"  # ...so nobody waits on it for ever
     assert stored["error"]["M"]["code"]["S"] == "PUBLISH_FAILED"

@@ -1,6 +1,7 @@
 """The starter and sweeper Lambdas, invoked as Lambda would, over the emulator."""
 
 import base64
+import os
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -10,7 +11,7 @@ from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation, to_iso
 from tests.helpers import body, operation, post_user
 
-OPERATIONS = "user-service-local-operations"
+OPERATIONS = os.environ["OPERATIONS_TABLE"]
 
 
 def _kinesis_event(*payloads: bytes) -> dict:

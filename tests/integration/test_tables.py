@@ -1,5 +1,6 @@
 """The DynamoDB adapters against the emulator: conditions, transactions, concurrency."""
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -34,12 +35,12 @@ def _user(operation_id: str, email: str = "ada@example.org") -> User:
 
 @pytest.fixture
 def operations(stack) -> OperationsTable:
-    return OperationsTable("user-service-local-operations")
+    return OperationsTable(os.environ["OPERATIONS_TABLE"])
 
 
 @pytest.fixture
 def users(stack) -> UsersTable:
-    return UsersTable("user-service-local-users")
+    return UsersTable(os.environ["USERS_TABLE"])
 
 
 def test_idempotency_keys_replay_and_refuse(operations):
@@ -52,7 +53,7 @@ def test_idempotency_keys_replay_and_refuse(operations):
 def test_an_expired_idempotency_key_is_free_again(operations):
     first = operations.create(new_operation(ADA), "k")
     boto3.client("dynamodb").update_item(
-        TableName="user-service-local-operations",
+        TableName=os.environ["OPERATIONS_TABLE"],
         Key={"pk": {"S": "idempotency#k"}},
         UpdateExpression="SET expiresAt = :past",
         ExpressionAttributeValues={":past": {"N": "1"}},

@@ -1,0 +1,69 @@
+"""python -m local run | demo | executions [OPERATION_ID]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+
+def _run(args: argparse.Namespace) -> int:
+    from local.server import LocalStack, Options, PortBusy
+
+    options = Options(
+        host=args.host,
+        api_port=args.api_port,
+        aws_port=args.aws_port,
+        region=args.region,
+        stage=args.stage,
+        keep_executions=args.keep_executions,
+        verbose=args.verbose,
+    )
+    stack = LocalStack(options)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        stack.start()
+    except PortBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 2
+    print(stack.banner(), flush=True)
+    stopping.wait()
+    print("stopping...", file=sys.stderr, flush=True)
+    stack.stop()
+    print("stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the whole system in the foreground")
+    run.add_argument("--host", default=os.environ.get("LOCAL_HOST", "127.0.0.1"))
+    run.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    run.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "4566")))
+    run.add_argument("--region", default=os.environ.get("LOCAL_REGION", "us-east-1"))
+    run.add_argument("--stage", default="local")
+    run.add_argument("--keep-executions", type=int, default=1000)
+    run.add_argument("--verbose", action="store_true", help="emulator and access logs too")
+    api = os.environ.get("API_URL", "http://127.0.0.1:8000")
+    demo = commands.add_parser("demo", help="create a few users and show their journeys")
+    demo.add_argument("--api", default=api)
+    executions = commands.add_parser("executions", help="list executions, or show one")
+    executions.add_argument("operation_id", nargs="?")
+    executions.add_argument("--api", default=api)
+    args = parser.parse_args()
+    if args.command == "run":
+        return _run(args)
+    from local import console
+
+    if args.command == "demo":
+        return console.demo(args.api)
+    return console.executions(args.api, args.operation_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The demo and the executions view, for a terminal, over the running stack's HTTP API."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+def _call(url: str, body: dict[str, Any] | None = None, key: str | None = None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def _unreachable(api: str) -> int:
+    print(f"error: nothing answers at {api}; start the stack with `make run`")
+    return 2
+
+
+def demo(api: str) -> int:
+    """Create a few users, one after another, and show each operation's journey."""
+    tag = str(int(time.time()))
+    ada = f"ada.{tag}@example.org"
+    cases = [
+        (ada, "Ada Lovelace", None, "approved"),
+        (f"grace.{tag}@example.com", "Grace Hopper", None, "approved"),
+        (f"eve.{tag}@example.test", "Eve", None, "rejected: reserved .test domain"),
+        (f"mallory.{tag}@mailinator.com", "Mallory", None, "rejected: deny-listed domain"),
+        (ada.upper(), "Ada again", None, "refused: email already registered"),
+        (
+            f"alan.{tag}@example.net",
+            "Alan Turing",
+            f"demo-{tag}",
+            "sent twice, one Idempotency-Key",
+        ),
+    ]
+    try:
+        for email, name, key, expectation in cases:
+            status, operation = _call(f"{api}/users", {"email": email, "name": name}, key)
+            print(f"POST /users {email}  [{expectation}]")
+            print(f"  → {status} {operation.get('id') or operation}")
+            if key:
+                _, again = _call(f"{api}/users", {"email": email, "name": name}, key)
+                same = again.get("id") == operation.get("id")
+                print(f"  → repeated: {'the same operation' if same else 'ANOTHER operation'}")
+            if operation.get("id"):
+                _follow(api, operation["id"])
+    except urllib.error.URLError:
+        return _unreachable(api)
+    return 0
+
+
+def _follow(api: str, operation_id: str) -> None:
+    started = time.monotonic()
+    last = ""
+    operation: dict[str, Any] = {}
+    while time.monotonic() - started < 30:
+        _, operation = _call(f"{api}/operations/{operation_id}")
+        if operation["status"] != last:
+            last = operation["status"]
+            print(f"  {(time.monotonic() - started) * 1000:6.0f} ms  {last}")
+        if operation["done"]:
+            break
+        time.sleep(0.02)
+    if operation.get("result"):
+        print(f"  user {operation['result']['user']['id']}")
+    elif operation.get("error"):
+        print(f"  {operation['error']['code']}: {operation['error']['message']}")
+    _, history = _call(f"{api}/_local/executions/{operation_id}")
+    for step in (history or {}).get("steps", []):
+        retries = f", {step['retries']} retries" if step["retries"] else ""
+        errors = f", errors: {[e['error'] for e in step['errors']]}" if step["errors"] else ""
+        print(f"      {step['state']:<22} {step.get('durationMs') or 0:>5} ms{retries}{errors}")
+    print()
+
+
+def executions(api: str, operation_id: str | None) -> int:
+    try:
+        if operation_id:
+            status, history = _call(f"{api}/_local/executions/{operation_id}")
+            if status == 404:
+                print(f"no execution for operation {operation_id}")
+                return 1
+            print(json.dumps(history, indent=2))
+            return 0
+        _, listing = _call(f"{api}/_local/executions")
+    except urllib.error.URLError:
+        return _unreachable(api)
+    print(f"{'operation id':<38} {'status':<10} {'ms':>6}  started")
+    for execution in listing["executions"]:
+        duration = execution["durationMs"] if execution["durationMs"] is not None else "-"
+        print(
+            f"{execution['operationId']:<38} {execution['status']:<10} {duration:>6}  "
+            f"{execution['startDate']}"
+        )
+    return 0

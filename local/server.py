@@ -1,0 +1,283 @@
+"""The local stack: the whole system in one process, behaving like AWS.
+
+- moto's server (Kinesis, DynamoDB, Step Functions executing the real ASL, SQS, Lambda...)
+  on an AWS-compatible endpoint, so the AWS CLI and boto3 work against it;
+- the Chalice app's API through Chalice's own local server;
+- its Lambda functions in process (local/lambdas.py), the starter fed by a Kinesis poller
+  with Lambda's event-source-mapping semantics (local/kinesis_poller.py);
+- a janitor that runs the sweeper on its schedule and trims finished executions, which
+  moto would otherwise keep for ever;
+- /_local/executions, a JSON view of executions and their step-by-step history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_PREFIX = "/_local/executions"
+SWEEP_EVERY_SECONDS = 60
+logger = logging.getLogger("local")
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    aws_port: int = 4566
+    region: str = "us-east-1"
+    stage: str = "local"
+    keep_executions: int = 1000
+    verbose: bool = False
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+
+class PortBusy(Exception):
+    pass
+
+
+def _check_free(host: str, port: int, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortBusy(
+                f"port {port} on {host} is busy ({error.strerror}); use {flag}"
+            ) from None
+
+
+def _environment(options: Options) -> dict[str, str]:
+    from infra.definition import stage_environment
+
+    return {
+        **stage_environment(options.stage),
+        "AWS_ENDPOINT_URL": options.endpoint,
+        "AWS_DEFAULT_REGION": options.region,
+        "AWS_REGION": options.region,
+        # moto's Step Functions tasks call back into the emulator on this port.
+        "MOTO_PORT": str(options.aws_port),
+        "MOTO_HOST": options.host,
+    }
+
+
+def _quiet_emulator(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if verbose:
+        return
+    for name in ("werkzeug", "moto", "botocore", "urllib3", "local.kinesis_poller"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class LocalStack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._moto: Any = None
+        self._api: Any = None
+        self._runtime: Any = None
+
+    def start(self) -> None:
+        options = self.options
+        _check_free(options.host, options.aws_port, "--aws-port")
+        _check_free(options.host, options.api_port, "--api-port")
+        _quiet_emulator(options.verbose)
+        os.environ.update(_environment(options))
+
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        from local.stack import EMULATOR_CONFIG
+
+        default_user_config.update(EMULATOR_CONFIG)
+        self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port)
+        self._moto.start()
+
+        # Import the app only now: it reads the stage's stream name from the environment.
+        sys.path.insert(0, str(ROOT))
+        from app import app
+        from local.stack import Stack
+
+        self.stack = Stack(app, options.stage, boto3.Session(region_name=options.region))
+        self._runtime = self.stack.running()
+        self._runtime.__enter__()
+        self.view = _executions_view(self.stack)
+        self._api = _api_server(app, options, self.view)
+        self._spawn("kinesis-poller", self.stack.poll_forever, self._stop)
+        self._spawn("janitor", self._janitor)
+        self._spawn("api", self._api.serve_forever)
+
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _janitor(self) -> None:
+        next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+        while not self._stop.wait(2.0):
+            try:
+                trim_executions(self.options.keep_executions)
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+                    self._invoke_sweeper()
+            except Exception:
+                logger.exception("janitor failed; it carries on")
+
+    def _invoke_sweeper(self) -> None:
+        assert self.stack.resources is not None
+        event = {
+            "version": "0",
+            "id": "local-schedule",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": self.options.region,
+            "resources": [],
+            "detail": {},
+        }
+        self.stack.session.client("lambda").invoke(
+            FunctionName=self.stack.resources.functions["sweeper"], Payload=json.dumps(event)
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._api is not None:
+            self._api.shutdown()
+        if self._runtime is not None:
+            self._runtime.__exit__(None, None, None)
+        if self._moto is not None:
+            self._moto.stop()
+
+    def banner(self) -> str:
+        o = self.options
+        assert self.stack.resources is not None
+        r = self.stack.resources
+        return "\n".join(
+            [
+                "",
+                f"  user-service local stack (stage {o.stage}) is up",
+                "",
+                f"  API               {o.api_url}",
+                f"  executions        {o.api_url}{LOCAL_PREFIX}",
+                f"  AWS endpoint      {o.endpoint}   region {o.region}",
+                f"  state machine     {r.state_machine_arn}",
+                f"  stream            {r.stream_name}",
+                f"  on-failure queue  {r.failure_queue_url}",
+                "",
+                "  Try:",
+                f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",
+                '         -d \'{"email":"ada@example.org","name":"Ada"}\'',
+                "    make demo            # a few users and each operation's journey",
+                "    make executions      # what the state machine ran",
+                "",
+                "  AWS CLI / boto3 against the emulator:",
+                f"    export AWS_ENDPOINT_URL={o.endpoint} AWS_DEFAULT_REGION={o.region}"
+                f" AWS_ACCESS_KEY_ID={os.environ['AWS_ACCESS_KEY_ID']}"
+                f" AWS_SECRET_ACCESS_KEY={os.environ['AWS_SECRET_ACCESS_KEY']}",
+                f"    aws stepfunctions list-executions --state-machine-arn {r.state_machine_arn}",
+                "",
+                "  Ctrl-C stops everything.",
+                "",
+            ]
+        )
+
+
+def trim_executions(keep: int) -> int:
+    """Forget the oldest finished executions beyond `keep` per state machine."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    removed = 0
+    for account in list(stepfunctions_parser_backends.values()):
+        for backend in list(account.values()):
+            for machine in list(backend.state_machines):
+                executions = list(machine.executions)
+                finished = [e for e in executions if e.status != "RUNNING"]
+                if len(finished) <= keep:
+                    continue
+                finished.sort(key=lambda e: e.start_date)
+                forget = {id(e) for e in finished[: len(finished) - keep]}
+                machine.executions[:] = [e for e in executions if id(e) not in forget]
+                removed += len(forget)
+    return removed
+
+
+def _executions_view(stack: Any) -> Any:
+    from local.executions import ExecutionsView
+
+    assert stack.resources is not None
+    return ExecutionsView(stack.session.client("stepfunctions"), stack.resources.state_machine_arn)
+
+
+def _api_server(app: Any, options: Options, view: Any) -> Any:
+    """Chalice's own local server, with /_local/executions added in front of the app."""
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import (
+        ChaliceRequestHandler,
+        CustomLocalChalice,
+        LocalChalice,
+        LocalDevServer,
+    )
+
+    class LocalApiHandler(ChaliceRequestHandler):
+        def __init__(self, *args: Any, view: Any, **kwargs: Any) -> None:
+            self._view = view
+            super().__init__(*args, **kwargs)
+
+        def _generic_handle(self) -> None:
+            path = urlsplit(self.path).path
+            if path == LOCAL_PREFIX or path.startswith(LOCAL_PREFIX + "/"):
+                self._serve_executions(unquote(path[len(LOCAL_PREFIX) :].strip("/")))
+            else:
+                super()._generic_handle()
+
+        def _serve_executions(self, operation_id: str) -> None:
+            if self.command != "GET":
+                status, body = 405, {"title": "Method not allowed", "status": 405}
+            elif not operation_id:
+                status, body = 200, {"executions": self._view.listing()}
+            else:
+                found = self._view.history(operation_id)
+                status, body = (
+                    (200, found) if found else (404, {"title": "Not found", "status": 404})
+                )
+            payload = json.dumps(body, default=str).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        # The base class binds the HTTP verbs to its own method; rebind them to ours.
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if options.verbose:
+                super().log_message(format, *args)
+
+    config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=options.stage)
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    handler = functools.partial(LocalApiHandler, view=view)
+    return LocalDevServer(app, config, options.host, options.api_port, handler_cls=handler)
