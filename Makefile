@@ -25,7 +25,7 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 run: venv
-	$(BIN)/python -m local run
+	$(BIN)/python -m local run $(ARGS)
 
 demo: venv
 	$(BIN)/python -m local demo
