@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions clean
+.PHONY: venv test unit lint format run demo executions package clean
+
+STAGE ?= dev
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,9 @@ demo: venv
 
 executions: venv
 	$(BIN)/python -m local executions $(ID)
+
+package: venv
+	$(BIN)/python -m infra.package --stage $(STAGE)
 
 format: venv
 	$(BIN)/ruff format .

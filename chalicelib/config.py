@@ -16,6 +16,8 @@ class Settings:
     users_table: str
     event_stream: str
     state_machine_name: str
+    # Set by the packaged stack; without it (chalice deploy) the ARN is built from the name.
+    state_machine_arn: str | None
     denied_email_domains: tuple[str, ...]
     max_request_bytes: int
     # An operation still PENDING after this long is published again by the sweeper...
@@ -37,6 +39,7 @@ def settings() -> Settings:
         users_table=_require("USERS_TABLE"),
         event_stream=_require("EVENT_STREAM"),
         state_machine_name=_require("STATE_MACHINE_NAME"),
+        state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
         denied_email_domains=tuple(
             d for d in os.environ.get("DENIED_EMAIL_DOMAINS", "").split(",") if d.strip()
         ),

@@ -25,7 +25,8 @@ def events() -> EventStream:
 
 
 def workflows() -> StepFunctionsWorkflows:
-    return StepFunctionsWorkflows(settings().state_machine_name)
+    config = settings()
+    return StepFunctionsWorkflows(config.state_machine_name, config.state_machine_arn)
 
 
 def sweep_policy() -> SweepPolicy:

@@ -7,6 +7,7 @@ environment variables in .chalice/config.json, so the code and the resources agr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -23,16 +24,25 @@ STEP_FUNCTIONS = {
 }
 STARTER_FUNCTION = "starter"
 
-# Stream shards and concurrent batches per shard, per stage (emulated stages use one of each).
+
+@dataclasses.dataclass(frozen=True)
+class Capacity:
+    """What scales per stage. shards=0 means an on-demand stream."""
+
+    shards: int = 1
+    parallelization: int = 1
+    workflow_type: str = "STANDARD"
+
+
+# Emulated stages (local, test) use the defaults.
 _CAPACITY = {
-    "dev": {"shards": 1, "parallelization": 2},
-    "prod": {"shards": 4, "parallelization": 10},
+    "dev": Capacity(shards=1, parallelization=2),
+    "prod": Capacity(shards=0, parallelization=10),
 }
-_EMULATED = {"shards": 1, "parallelization": 1}
 
 
-def capacity(stage: str) -> dict[str, int]:
-    return _CAPACITY.get(stage, _EMULATED)
+def capacity(stage: str) -> Capacity:
+    return _CAPACITY.get(stage, Capacity())
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -62,7 +72,7 @@ def starter_mapping(stage: str) -> dict[str, Any]:
         # Finite, so a poison record cannot hold its shard: after these it goes to the queue.
         "MaximumRetryAttempts": 3,
         "MaximumRecordAgeInSeconds": 3600,
-        "ParallelizationFactor": capacity(stage)["parallelization"],
+        "ParallelizationFactor": capacity(stage).parallelization,
     }
 
 
@@ -109,7 +119,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             "Type": "AWS::Kinesis::Stream",
             "Properties": {
                 "Name": env["EVENT_STREAM"],
-                "ShardCount": capacity(stage)["shards"],
+                **_stream_mode(capacity(stage)),
                 "RetentionPeriodHours": 24,
                 "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
             },
@@ -126,7 +136,8 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             "Type": "AWS::StepFunctions::StateMachine",
             "Properties": {
                 "StateMachineName": env["STATE_MACHINE_NAME"],
-                "StateMachineType": "STANDARD",
+                "StateMachineType": capacity(stage).workflow_type,
+                "TracingConfiguration": {"Enabled": True},
                 "Definition": json.loads(STATE_MACHINE_FILE.read_text()),
                 "DefinitionSubstitutions": {
                     **{sub: {"Fn::GetAtt": [fn, "Arn"]} for sub, fn in STEP_FUNCTIONS.items()},
@@ -135,3 +146,9 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             },
         },
     }
+
+
+def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:
+    if stage_capacity.shards == 0:
+        return {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}}
+    return {"ShardCount": stage_capacity.shards}

@@ -74,7 +74,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             refs[logical_id] = props["TableName"]
         elif kind == "AWS::Kinesis::Stream":
             kinesis = session.client("kinesis")
-            kinesis.create_stream(StreamName=props["Name"], ShardCount=props["ShardCount"])
+            kinesis.create_stream(StreamName=props["Name"], ShardCount=props.get("ShardCount", 1))
             kinesis.get_waiter("stream_exists").wait(
                 StreamName=props["Name"], WaiterConfig={"Delay": 0.05}
             )

@@ -11,13 +11,14 @@ from chalicelib.domain.events import OperationRequested
 
 
 class StepFunctionsWorkflows:
-    def __init__(self, state_machine_name: str) -> None:
+    def __init__(self, state_machine_name: str, state_machine_arn: str | None = None) -> None:
         self._state_machine_name = state_machine_name
+        self._known_arn = state_machine_arn
 
     @property
     def _state_machine_arn(self) -> str:
-        # Built from the name so that a stage's config needs no account id.
-        return aws.arn("states", f"stateMachine:{self._state_machine_name}")
+        # Without a given ARN it is built from the name: a stage's config needs no account id.
+        return self._known_arn or aws.arn("states", f"stateMachine:{self._state_machine_name}")
 
     def start(self, event: OperationRequested) -> None:
         try:

@@ -1,0 +1,94 @@
+"""Build a stage's deployable template without touching AWS: `make package STAGE=dev`.
+
+Writes build/<stage>/: merge-template.json, and Chalice's sam.json and deployment.zip
+(`chalice package --merge-template`), from a staging copy of the app whose runtime
+dependencies are vendored without boto3/botocore (the Lambda runtime has them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from infra.definition import ROOT
+from infra.template import merge_template
+
+APP_FILES = ("app.py", "chalicelib", ".chalice/config.json")
+LAMBDA_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
+
+
+def _stage_app(source: Path) -> None:
+    if source.exists():
+        shutil.rmtree(source)
+    for name in APP_FILES:
+        origin, target = ROOT / name, source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if origin.is_dir():
+            shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(origin, target)
+    # Chalice installs requirements.txt with their dependencies (botocore included);
+    # vendoring the pinned ones without dependencies keeps the bundle small.
+    (source / "requirements.txt").write_text("")
+    wheels = source.parent / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", *LAMBDA_PLATFORM, "--python-version", python_version,
+            "-r", str(ROOT / "requirements.txt"), "-d", str(wheels),
+        ],
+        check=True,
+    )  # fmt: skip
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(source / "vendor")
+
+
+def package(stage: str, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    merge_file = out / "merge-template.json"
+    merge_file.write_text(json.dumps(merge_template(stage), indent=2))
+    source = out / "src"
+    _stage_app(source)
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run(
+        [str(chalice), "--project-dir", str(source), "package", "--stage", stage,
+         "--merge-template", str(merge_file), str(out)],
+        check=True,
+        env=env,
+    )  # fmt: skip
+    template_file = out / "sam.json"
+    template = json.loads(template_file.read_text())
+    _drop_unused_default_role(template)
+    template_file.write_text(json.dumps(template, indent=2))
+    return template_file
+
+
+def _drop_unused_default_role(template: dict) -> None:
+    """Every function has its own role now; Chalice's shared one must go, not linger."""
+    template["Resources"].pop("DefaultRole", None)
+    if "DefaultRole" in json.dumps(template):
+        raise RuntimeError("DefaultRole is still referenced; give that function its own role")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    template = package(args.stage, args.out or ROOT / "build" / args.stage)
+    bundle = template.with_name("deployment.zip")
+    print(f"{template}\n{bundle} ({bundle.stat().st_size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()

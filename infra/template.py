@@ -1,0 +1,271 @@
+"""The CloudFormation/SAM template merged into Chalice's (`chalice package --merge-template`).
+
+Adds to the app's functions and API everything else the stage needs, as one stack: the
+resources of infra/definition.py, one least-privilege role per function, the starter's
+event-source-mapping settings, tracing, and alarms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra import definition
+
+# Chalice's logical ids of the app's functions (CamelCase of their names).
+FUNCTIONS = ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper")
+# X-Ray's write actions support no resource-level permissions: "*" is the only resource.
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _arn(service: str, resource: str) -> dict[str, str]:
+    return _sub(
+        f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+    )
+
+
+def _table(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def _allow(actions: list[str], resources: list[Any]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def _role(statements: list[dict[str, Any]], service: str, log_group: Any) -> dict[str, Any]:
+    logging_statements = (
+        [_allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], [log_group])]
+        if log_group
+        else []
+    )
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": service},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "least-privilege",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            *statements,
+                            *logging_statements,
+                            _allow(XRAY_ACTIONS, ["*"]),
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _function_log_group(function: str) -> dict[str, str]:
+    # CloudFormation names functions "<stack>-<LogicalId>-<suffix>".
+    return _arn("logs", f"log-group:/aws/lambda/${{AWS::StackName}}-{function}-*")
+
+
+def function_policies() -> dict[str, list[dict[str, Any]]]:
+    """What each function may do, and on what: nothing more than its code calls."""
+    operations, users = _table("OperationsTable"), _table("UsersTable")
+    stream = {"Fn::GetAtt": ["EventStream", "Arn"]}
+    in_flight_index = _sub("${OperationsTable.Arn}/index/in-flight")
+    executions = _arn("states", "execution:${Workflow.Name}:*")
+    return {
+        # Idempotent create and publish-failure rollback run as transactions: each item
+        # action is authorised on its own.
+        "APIHandler": [
+            _allow(
+                [
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+                [operations],
+            ),
+            _allow(["dynamodb:GetItem"], [users]),
+            _allow(["kinesis:PutRecord"], [stream]),
+        ],
+        "Starter": [
+            _allow(
+                [
+                    "kinesis:DescribeStream",
+                    "kinesis:DescribeStreamSummary",
+                    "kinesis:GetRecords",
+                    "kinesis:GetShardIterator",
+                    "kinesis:ListShards",
+                ],
+                [stream],
+            ),
+            _allow(["sqs:SendMessage"], [{"Fn::GetAtt": ["StarterFailureQueue", "Arn"]}]),
+            _allow(["dynamodb:UpdateItem"], [operations]),
+            _allow(["states:StartExecution"], [{"Ref": "Workflow"}]),
+        ],
+        "UserCreate": [_allow(["dynamodb:GetItem", "dynamodb:PutItem"], [users])],
+        "UserApprove": [
+            _allow(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [users])
+        ],
+        "UserCreateResponse": [_allow(["dynamodb:GetItem"], [users])],
+        "Sweeper": [
+            _allow(["dynamodb:Query"], [in_flight_index]),
+            _allow(["dynamodb:UpdateItem"], [operations]),
+            _allow(["kinesis:PutRecord"], [stream]),
+            _allow(["states:DescribeExecution"], [executions]),
+        ],
+    }
+
+
+def _workflow_role() -> dict[str, Any]:
+    steps = [{"Fn::GetAtt": [fn, "Arn"]} for fn in definition.STEP_FUNCTIONS.values()]
+    versions = [_sub(f"${{{fn}.Arn}}:*") for fn in definition.STEP_FUNCTIONS.values()]
+    return _role(
+        [
+            _allow(["lambda:InvokeFunction"], steps + versions),
+            _allow(["dynamodb:UpdateItem"], [_table("OperationsTable")]),
+        ],
+        "states.amazonaws.com",
+        None,
+    )
+
+
+def _alarm(description: str, metric: dict[str, Any], threshold: float) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 1,
+            # A metric-math alarm gives its period per metric instead.
+            **({} if "Metrics" in metric else {"Period": 60}),
+            "Threshold": threshold,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+            **metric,
+        },
+    }
+
+
+def alarms(stage: str) -> dict[str, Any]:
+    api_name = f"{definition.app_name()}"
+    return {
+        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        "StarterIteratorAgeAlarm": _alarm(
+            "The starter is falling behind the stream (oldest record over a minute old).",
+            {
+                "Namespace": "AWS/Lambda",
+                "MetricName": "IteratorAge",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "Starter"}}],
+                "Statistic": "Maximum",
+            },
+            60_000,
+        ),
+        "StarterFailuresAlarm": _alarm(
+            "Stream records gave up on: they wait in the on-failure queue.",
+            {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [
+                    {
+                        "Name": "QueueName",
+                        "Value": {"Fn::GetAtt": ["StarterFailureQueue", "QueueName"]},
+                    }
+                ],
+                "Statistic": "Maximum",
+            },
+            0,
+        ),
+        "WorkflowFailedAlarm": _alarm(
+            "Executions failed or timed out: a step is broken (business refusals succeed).",
+            {
+                "Metrics": [
+                    _metric("failed", "ExecutionsFailed"),
+                    _metric("timedout", "ExecutionsTimedOut"),
+                    {"Id": "broken", "Expression": "failed + timedout", "ReturnData": True},
+                ]
+            },
+            0,
+        ),
+        "Api5xxAlarm": _alarm(
+            "The API answered with 5xx errors.",
+            {
+                "Namespace": "AWS/ApiGateway",
+                "MetricName": "5XXError",
+                "Dimensions": [
+                    {"Name": "ApiName", "Value": api_name},
+                    {"Name": "Stage", "Value": "api"},
+                ],
+                "Statistic": "Sum",
+            },
+            0,
+        ),
+    }
+
+
+def _metric(metric_id: str, name: str) -> dict[str, Any]:
+    return {
+        "Id": metric_id,
+        "ReturnData": False,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/States",
+                "MetricName": name,
+                "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "Workflow"}}],
+            },
+            "Period": 60,
+            "Stat": "Sum",
+        },
+    }
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    resources: dict[str, Any] = definition.resources(stage)
+    resources["Workflow"]["Properties"]["RoleArn"] = {"Fn::GetAtt": ["WorkflowRole", "Arn"]}
+    resources["WorkflowRole"] = _workflow_role()
+    for function, statements in function_policies().items():
+        resources[f"{function}Role"] = _role(
+            statements, "lambda.amazonaws.com", _function_log_group(function)
+        )
+        resources[function] = {
+            "Properties": {
+                "Role": {"Fn::GetAtt": [f"{function}Role", "Arn"]},
+                "Tracing": "Active",
+            }
+        }
+    for function in ("Starter", "Sweeper"):
+        resources[function]["Properties"]["Environment"] = {
+            "Variables": {"STATE_MACHINE_ARN": {"Ref": "Workflow"}}
+        }
+    resources["Starter"]["Properties"]["Events"] = {
+        "StarterKinesisEventSource": {
+            "Properties": {
+                **definition.starter_mapping(stage),
+                "DestinationConfig": {
+                    "OnFailure": {"Destination": {"Fn::GetAtt": ["StarterFailureQueue", "Arn"]}}
+                },
+            }
+        }
+    }
+    resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    resources.update(alarms(stage))
+    return {
+        "Resources": resources,
+        "Outputs": {
+            "StateMachineArn": {"Value": {"Ref": "Workflow"}},
+            "StarterFailureQueueUrl": {"Value": {"Ref": "StarterFailureQueue"}},
+            "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+        },
+    }

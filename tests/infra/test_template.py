@@ -1,0 +1,180 @@
+"""The packaged template (`make package`): what the deployed stack will be made of."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import definition
+from infra.package import package
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ["APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper"]
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def packaged(request, tmp_path_factory) -> tuple[str, dict]:
+    out = tmp_path_factory.mktemp(request.param)
+    template_file = package(request.param, out)
+    return request.param, json.loads(template_file.read_text())
+
+
+def _resources(template: dict, kind: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def _statements(template: dict, role: str) -> list[dict]:
+    (policy,) = template["Resources"][role]["Properties"]["Policies"]
+    return policy["PolicyDocument"]["Statement"]
+
+
+def _logical_ids(value: object) -> set[str]:
+    """The resources a policy fragment names, through Ref, GetAtt or Sub."""
+    text = json.dumps(value)
+    found = set(re.findall(r'"Ref": "(\w+)"', text))
+    found |= set(re.findall(r'"Fn::GetAtt": \["(\w+)"', text))
+    found |= {name.split(".")[0] for name in re.findall(r"\$\{(\w+(?:\.\w+)?)\}", text)}
+    return {name for name in found if not name.startswith("AWS")}
+
+
+def test_cfn_lint_passes(packaged, tmp_path):
+    _, template = packaged
+    path = tmp_path / "sam.json"
+    path.write_text(json.dumps(template))
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks=W3005", "--", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_the_starter_mapping_is_configured_beyond_the_decorator(packaged):
+    stage, template = packaged
+    mapping = template["Resources"]["Starter"]["Properties"]["Events"]["StarterKinesisEventSource"]
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 0 <= props["MaximumRetryAttempts"] <= 10
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 604800
+    assert props["ParallelizationFactor"] == definition.capacity(stage).parallelization
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["StarterFailureQueue", "Arn"]
+    }
+    assert "stream/user-service-" + stage + "-events" in json.dumps(props["Stream"])
+    assert props["BatchSize"] == 100
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
+    _, template = packaged
+    roles = _resources(template, "AWS::IAM::Role")
+    assert set(roles) == {f"{f}Role" for f in FUNCTIONS} | {"WorkflowRole"}
+    for role in roles:
+        for statement in _statements(template, role):
+            actions = statement["Action"]
+            assert all("*" not in action for action in actions), (role, actions)
+            if "*" in statement["Resource"]:
+                assert actions == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], role
+                assert statement["Resource"] == ["*"]
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("APIHandlerRole", {"OperationsTable", "UsersTable", "EventStream"}),
+        ("StarterRole", {"EventStream", "StarterFailureQueue", "OperationsTable", "Workflow"}),
+        ("UserCreateRole", {"UsersTable"}),
+        ("UserApproveRole", {"UsersTable"}),
+        ("UserCreateResponseRole", {"UsersTable"}),
+        ("SweeperRole", {"OperationsTable", "EventStream", "Workflow"}),
+        ("WorkflowRole", {"UserCreate", "UserApprove", "UserCreateResponse", "OperationsTable"}),
+    ],
+)
+def test_each_role_touches_only_its_own_resources(packaged, role, allowed):
+    _, template = packaged
+    statements = [s for s in _statements(template, role) if not s["Action"][0].startswith("xray")]
+    assert _logical_ids(statements) == allowed
+
+
+def test_each_function_runs_under_its_own_role_with_tracing(packaged):
+    _, template = packaged
+    assert "DefaultRole" not in template["Resources"]
+    for function in FUNCTIONS:
+        props = template["Resources"][function]["Properties"]
+        assert props["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+        assert props["Tracing"] == "Active"
+    assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_the_state_machine_is_the_asl_file_wired_to_the_step_functions(packaged):
+    _, template = packaged
+    workflow = template["Resources"]["Workflow"]["Properties"]
+    assert workflow["Definition"] == json.loads(definition.STATE_MACHINE_FILE.read_text())
+    assert workflow["TracingConfiguration"] == {"Enabled": True}
+    substitutions = workflow["DefinitionSubstitutions"]
+    placeholders = set(re.findall(r"\$\{(\w+)\}", json.dumps(workflow["Definition"])))
+    assert placeholders == set(substitutions)
+    assert substitutions["UserCreateFunctionArn"] == {"Fn::GetAtt": ["UserCreate", "Arn"]}
+    assert substitutions["UserApproveFunctionArn"] == {"Fn::GetAtt": ["UserApprove", "Arn"]}
+    assert substitutions["UserCreateResponseFunctionArn"] == {
+        "Fn::GetAtt": ["UserCreateResponse", "Arn"]
+    }
+    assert substitutions["OperationsTableName"] == {"Ref": "OperationsTable"}
+    for function in ("Starter", "Sweeper"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["STATE_MACHINE_ARN"] == {"Ref": "Workflow"}
+
+
+def test_tables_are_on_demand_with_point_in_time_recovery(packaged):
+    _, template = packaged
+    tables = _resources(template, "AWS::DynamoDB::Table")
+    assert set(tables) == {"OperationsTable", "UsersTable"}
+    for table in tables.values():
+        assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+        recovery = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert recovery["PointInTimeRecoveryEnabled"] is True
+    ttl = tables["OperationsTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
+
+
+def test_stream_capacity_follows_the_stage(packaged):
+    stage, template = packaged
+    stream = template["Resources"]["EventStream"]["Properties"]
+    if definition.capacity(stage).shards:
+        assert stream["ShardCount"] == definition.capacity(stage).shards
+    else:
+        assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+
+
+def test_alarms_watch_what_means_trouble(packaged):
+    _, template = packaged
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    metrics = json.dumps(alarms)
+    for metric in (
+        "IteratorAge",
+        "ApproximateNumberOfMessagesVisible",
+        "ExecutionsFailed",
+        "5XXError",
+    ):
+        assert metric in metrics
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_bundle_is_small_and_has_no_botocore(packaged, tmp_path):
+    stage, _ = packaged
+    out = tmp_path / "bundle"
+    bundle = package(stage, out).with_name("deployment.zip")
+    assert bundle.stat().st_size < 1024 * 1024
+    import zipfile
+
+    names = zipfile.ZipFile(bundle).namelist()
+    assert "app.py" in names
+    assert any(n.startswith("aws_xray_sdk/") for n in names)
+    assert not any(n.startswith(("botocore/", "boto3/")) for n in names)
