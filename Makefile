@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package clean
+.PHONY: venv test unit lint format run demo executions package deploy destroy clean
 
 STAGE ?= dev
 
@@ -37,6 +37,12 @@ executions: venv
 
 package: venv
 	$(BIN)/python -m infra.package --stage $(STAGE)
+
+deploy: venv
+	$(BIN)/python -m infra.deploy --stage $(STAGE)
+
+destroy: venv
+	$(BIN)/python -m infra.deploy --stage $(STAGE) --delete
 
 format: venv
 	$(BIN)/ruff format .

@@ -161,7 +161,7 @@ def _alarm(description: str, metric: dict[str, Any], threshold: float) -> dict[s
 
 def alarms(stage: str) -> dict[str, Any]:
     api_name = f"{definition.app_name()}"
-    return {
+    found = {
         "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
         "StarterIteratorAgeAlarm": _alarm(
             "The starter is falling behind the stream (oldest record over a minute old).",
@@ -213,6 +213,10 @@ def alarms(stage: str) -> dict[str, Any]:
             0,
         ),
     }
+    for logical_id, alarm in found.items():
+        if alarm["Type"] == "AWS::CloudWatch::Alarm":
+            alarm["Properties"]["AlarmName"] = _sub(f"${{AWS::StackName}}-{logical_id}")
+    return found
 
 
 def _metric(metric_id: str, name: str) -> dict[str, Any]:
@@ -259,7 +263,8 @@ def merge_template(stage: str) -> dict[str, Any]:
             }
         }
     }
-    resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    # OpenApiVersion only stops SAM from adding a stray stage named "Stage".
+    resources["RestAPI"] = {"Properties": {"TracingEnabled": True, "OpenApiVersion": "3.0.1"}}
     resources.update(alarms(stage))
     return {
         "Resources": resources,

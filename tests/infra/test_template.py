@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from infra import definition
+from infra.deploy import expand
 from infra.package import package
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +46,7 @@ def _logical_ids(value: object) -> set[str]:
     return {name for name in found if not name.startswith("AWS")}
 
 
-def test_cfn_lint_passes(packaged, tmp_path):
-    _, template = packaged
-    path = tmp_path / "sam.json"
+def _lint(template: dict, path: Path) -> None:
     path.write_text(json.dumps(template))
     lint = subprocess.run(
         [str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks=W3005", "--", str(path)],
@@ -53,6 +55,27 @@ def test_cfn_lint_passes(packaged, tmp_path):
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_cfn_lint_passes(packaged, tmp_path):
+    _, template = packaged
+    _lint(template, tmp_path / "sam.json")
+
+
+def test_the_expanded_template_passes_cfn_lint_and_orders_the_mapping(packaged, tmp_path):
+    _, template = copy.deepcopy(packaged)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts/bundle.zip"
+    with mock_aws():
+        expanded = expand(template, boto3.Session(region_name="us-east-1"))
+    (mapping,) = [
+        r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert "EventStream" in mapping["DependsOn"]
+    stages = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["Properties"]["StageName"] for s in stages] == ["api"]
+    _lint(expanded, tmp_path / "cloudformation.json")
 
 
 def test_the_starter_mapping_is_configured_beyond_the_decorator(packaged):

@@ -1,0 +1,240 @@
+"""Deploy a stage as one CloudFormation stack, or remove it: `make deploy|destroy STAGE=dev`.
+
+1. `infra.package`: `chalice package --merge-template` → build/<stage>/sam.json + bundle.
+2. Upload the bundle to the artifacts bucket and point every function's CodeUri at it.
+3. Expand the SAM transform here, with aws-sam-translator, so that what is reviewed, linted
+   and tested is exactly what CloudFormation gets.
+4. Create or update the stack through a change set (atomic; CloudFormation rolls back a
+   failed one) and print the API URL and the state machine.
+
+Credentials, region and endpoint come from the usual AWS environment (AWS_PROFILE,
+AWS_REGION, AWS_ENDPOINT_URL...), so the same script runs against the emulator in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from infra.definition import ROOT, app_name
+from infra.package import package
+
+CAPABILITIES = ["CAPABILITY_IAM"]
+MAX_TEMPLATE_BODY = 51_200
+
+
+def stack_name(stage: str) -> str:
+    return f"{app_name()}-{stage}"
+
+
+def artifacts_bucket(session: boto3.Session, requested: str | None) -> str:
+    """The bucket for bundles and templates: the one given, or one per account and region."""
+    s3 = session.client("s3")
+    if requested:
+        return requested
+    account = session.client("sts").get_caller_identity()["Account"]
+    name = f"{app_name()}-artifacts-{account}-{session.region_name}"
+    try:
+        s3.head_bucket(Bucket=name)
+    except botocore.exceptions.ClientError:
+        extra = (
+            {}
+            if session.region_name == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": session.region_name}}
+        )
+        s3.create_bucket(Bucket=name, **extra)
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+    return name
+
+
+def _upload(s3: Any, bucket: str, path: Path, prefix: str) -> str:
+    body = path.read_bytes()
+    key = f"{prefix}/{hashlib.sha256(body).hexdigest()[:16]}-{path.name}"
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return key
+
+
+def expand(template: dict[str, Any], session: boto3.Session) -> dict[str, Any]:
+    """Apply the AWS::Serverless-2016-10-31 transform offline."""
+    from samtranslator.public.translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
+
+    loader = ManagedPolicyLoader(session.client("iam"))
+    return _mappings_after_their_streams(dict(transform(template, {}, loader)))
+
+
+def _mappings_after_their_streams(template: dict[str, Any]) -> dict[str, Any]:
+    """Chalice names the stream in the mapping by an ARN string, which CloudFormation cannot
+    see as a reference: without DependsOn it may create the mapping before the stream."""
+    resources = template["Resources"]
+    streams = {
+        r["Properties"]["Name"]: logical_id
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::Kinesis::Stream"
+    }
+    for mapping in resources.values():
+        if mapping["Type"] != "AWS::Lambda::EventSourceMapping":
+            continue
+        source = json.dumps(mapping["Properties"]["EventSourceArn"])
+        for name, logical_id in streams.items():
+            if f":stream/{name}" in source:
+                depends = mapping.get("DependsOn", [])
+                depends = [depends] if isinstance(depends, str) else depends
+                mapping["DependsOn"] = sorted({*depends, logical_id})
+    return template
+
+
+def build(stage: str, session: boto3.Session, bucket: str) -> dict[str, Any]:
+    """The plain CloudFormation template of a stage, its bundle uploaded."""
+    template_file = package(stage, ROOT / "build" / stage)
+    template = json.loads(template_file.read_text())
+    s3 = session.client("s3")
+    key = _upload(s3, bucket, template_file.with_name("deployment.zip"), f"{app_name()}/{stage}")
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://{bucket}/{key}"
+    expanded = expand(template, session)
+    template_file.with_name("cloudformation.json").write_text(json.dumps(expanded, indent=2))
+    return expanded
+
+
+def deploy(
+    stage: str, session: boto3.Session, bucket: str, template: dict[str, Any]
+) -> dict[str, str]:
+    cfn = session.client("cloudformation")
+    name = stack_name(stage)
+    source = _template_argument(session, bucket, stage, template)
+    tags = [{"Key": "app", "Value": app_name()}, {"Key": "stage", "Value": stage}]
+    if _stack_status(cfn, name) is None:
+        # A failed creation rolls back entirely (OnFailure=ROLLBACK).
+        cfn.create_stack(
+            StackName=name, Capabilities=CAPABILITIES, Tags=tags, OnFailure="ROLLBACK", **source
+        )
+        _wait_stack(cfn, name)
+    else:
+        # An update goes through a change set; a failed one rolls back to the last good stack.
+        change_set = f"deploy-{int(time.time())}"
+        cfn.create_change_set(
+            StackName=name,
+            ChangeSetName=change_set,
+            ChangeSetType="UPDATE",
+            Capabilities=CAPABILITIES,
+            Tags=tags,
+            **source,
+        )
+        if _wait_change_set(cfn, name, change_set) == "NO_CHANGES":
+            print(f"{name}: no changes")
+        else:
+            cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+            _wait_stack(cfn, name)
+    return {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName=name)["Stacks"][0].get("Outputs", [])
+    }
+
+
+def _template_argument(
+    session: boto3.Session, bucket: str, stage: str, template: dict[str, Any]
+) -> dict[str, str]:
+    """Inline up to CloudFormation's 51,200-byte limit, from the bucket beyond it."""
+    body = json.dumps(template, separators=(",", ":"))
+    if len(body) <= MAX_TEMPLATE_BODY:
+        return {"TemplateBody": body}
+    s3 = session.client("s3")
+    key = f"{app_name()}/{stage}/template-{int(time.time())}.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    region = session.region_name
+    return {"TemplateURL": f"https://{bucket}.s3.{region}.amazonaws.com/{key}"}
+
+
+def _stack_status(cfn: Any, name: str) -> str | None:
+    try:
+        return str(cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+    except botocore.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def _wait_change_set(cfn: Any, name: str, change_set: str) -> str:
+    while True:
+        described = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
+        status = described["Status"]
+        if status == "CREATE_COMPLETE":
+            return status
+        if status == "FAILED":
+            reason = described.get("StatusReason", "")
+            if "didn't contain changes" in reason or "No updates" in reason:
+                return "NO_CHANGES"
+            raise RuntimeError(f"change set failed: {reason}")
+        time.sleep(2)
+
+
+def _wait_stack(cfn: Any, name: str) -> None:
+    while True:
+        status = _stack_status(cfn, name) or "DELETE_COMPLETE"
+        if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
+            return
+        if status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):
+            events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+            failures = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+                for e in events
+                if e["ResourceStatus"].endswith("_FAILED")
+            ]
+            raise RuntimeError(f"{name} is {status}:\n  " + "\n  ".join(failures[:10]))
+        time.sleep(5)
+
+
+def destroy(stage: str, session: boto3.Session) -> None:
+    cfn = session.client("cloudformation")
+    name = stack_name(stage)
+    if _stack_status(cfn, name) is None:
+        print(f"{name} does not exist")
+        return
+    cfn.delete_stack(StackName=name)
+    _wait_stack(cfn, name)
+    print(f"{name} deleted (the artifacts bucket is kept; tables with data are deleted too)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--bucket", help="artifacts bucket (default: one per account/region)")
+    parser.add_argument("--delete", action="store_true", help="remove the stage's stack")
+    args = parser.parse_args()
+    session = boto3.Session()
+    if not session.region_name:
+        print("error: no region: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr)
+        return 2
+    if args.delete:
+        destroy(args.stage, session)
+        return 0
+    bucket = artifacts_bucket(session, args.bucket)
+    outputs = deploy(args.stage, session, bucket, build(args.stage, session, bucket))
+    region = session.region_name
+    print(f"stack      {stack_name(args.stage)}")
+    print(f"API        {outputs.get('EndpointURL')}")
+    print(f"executions https://{region}.console.aws.amazon.com/states/home?region={region}"
+          f"#/statemachines/view/{outputs.get('StateMachineArn')}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
