@@ -18,6 +18,7 @@ class Settings:
     state_machine_name: str
     # Set by the packaged stack; without it (chalice deploy) the ARN is built from the name.
     state_machine_arn: str | None
+    workflow_type: str  # STANDARD or EXPRESS
     denied_email_domains: tuple[str, ...]
     max_request_bytes: int
     # An operation still PENDING after this long is published again by the sweeper...
@@ -40,6 +41,7 @@ def settings() -> Settings:
         event_stream=_require("EVENT_STREAM"),
         state_machine_name=_require("STATE_MACHINE_NAME"),
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
+        workflow_type=os.environ.get("WORKFLOW_TYPE", "STANDARD"),
         denied_email_domains=tuple(
             d for d in os.environ.get("DENIED_EMAIL_DOMAINS", "").split(",") if d.strip()
         ),

@@ -26,7 +26,11 @@ def events() -> EventStream:
 
 def workflows() -> StepFunctionsWorkflows:
     config = settings()
-    return StepFunctionsWorkflows(config.state_machine_name, config.state_machine_arn)
+    return StepFunctionsWorkflows(
+        config.state_machine_name,
+        config.state_machine_arn,
+        express=config.workflow_type == "EXPRESS",
+    )
 
 
 def sweep_policy() -> SweepPolicy:

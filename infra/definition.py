@@ -31,6 +31,9 @@ class Capacity:
 
     shards: int = 1
     parallelization: int = 1
+    # STANDARD: exactly-once per execution name, visible in the console, $25 per 1M
+    # transitions. EXPRESS: at-least-once, 5 minutes at most, seen only through its logs,
+    # ~$1 per 1M requests plus duration. See README, "Deploy to AWS".
     workflow_type: str = "STANDARD"
 
 
@@ -79,7 +82,7 @@ def starter_mapping(stage: str) -> dict[str, Any]:
 def resources(stage: str) -> dict[str, dict[str, Any]]:
     env = stage_environment(stage)
     key = {"AttributeName": "pk", "KeyType": "HASH"}
-    return {
+    found: dict[str, dict[str, Any]] = {
         "OperationsTable": {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
@@ -146,6 +149,23 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             },
         },
     }
+    if capacity(stage).workflow_type == "EXPRESS":
+        # Express executions are visible only through their logs (no execution data: PII).
+        found["WorkflowLogs"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": f"/aws/vendedlogs/states/{env['STATE_MACHINE_NAME']}",
+                "RetentionInDays": 30,
+            },
+        }
+        found["Workflow"]["Properties"]["LoggingConfiguration"] = {
+            "Level": "ALL",
+            "IncludeExecutionData": False,
+            "Destinations": [
+                {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["WorkflowLogs", "Arn"]}}}
+            ],
+        }
+    return found
 
 
 def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:

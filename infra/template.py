@@ -15,6 +15,17 @@ from infra import definition
 FUNCTIONS = ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper")
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+# Step Functions' log delivery to CloudWatch (Express) likewise takes only "*".
+LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
 
 
 def _sub(text: str) -> dict[str, str]:
@@ -128,17 +139,16 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _workflow_role() -> dict[str, Any]:
+def _workflow_role(stage: str) -> dict[str, Any]:
     steps = [{"Fn::GetAtt": [fn, "Arn"]} for fn in definition.STEP_FUNCTIONS.values()]
     versions = [_sub(f"${{{fn}.Arn}}:*") for fn in definition.STEP_FUNCTIONS.values()]
-    return _role(
-        [
-            _allow(["lambda:InvokeFunction"], steps + versions),
-            _allow(["dynamodb:UpdateItem"], [_table("OperationsTable")]),
-        ],
-        "states.amazonaws.com",
-        None,
-    )
+    statements = [
+        _allow(["lambda:InvokeFunction"], steps + versions),
+        _allow(["dynamodb:UpdateItem"], [_table("OperationsTable")]),
+    ]
+    if definition.capacity(stage).workflow_type == "EXPRESS":
+        statements.append(_allow(LOG_DELIVERY_ACTIONS, ["*"]))
+    return _role(statements, "states.amazonaws.com", None)
 
 
 def _alarm(description: str, metric: dict[str, Any], threshold: float) -> dict[str, Any]:
@@ -238,7 +248,7 @@ def _metric(metric_id: str, name: str) -> dict[str, Any]:
 def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = definition.resources(stage)
     resources["Workflow"]["Properties"]["RoleArn"] = {"Fn::GetAtt": ["WorkflowRole", "Arn"]}
-    resources["WorkflowRole"] = _workflow_role()
+    resources["WorkflowRole"] = _workflow_role(stage)
     for function, statements in function_policies().items():
         resources[f"{function}Role"] = _role(
             statements, "lambda.amazonaws.com", _function_log_group(function)
@@ -251,7 +261,10 @@ def merge_template(stage: str) -> dict[str, Any]:
         }
     for function in ("Starter", "Sweeper"):
         resources[function]["Properties"]["Environment"] = {
-            "Variables": {"STATE_MACHINE_ARN": {"Ref": "Workflow"}}
+            "Variables": {
+                "STATE_MACHINE_ARN": {"Ref": "Workflow"},
+                "WORKFLOW_TYPE": definition.capacity(stage).workflow_type,
+            }
         }
     resources["Starter"]["Properties"]["Events"] = {
         "StarterKinesisEventSource": {

@@ -8,6 +8,9 @@ from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import Operation, OperationError, OperationStatus
 from chalicelib.domain.users import User
 
+# What Workflows.status answers when the workflow type keeps no queryable record (Express).
+UNKNOWN_EXECUTION_STATUS = "UNKNOWN"
+
 
 class OperationRepository(Protocol):
     def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
@@ -68,5 +71,6 @@ class Workflows(Protocol):
         ...
 
     def status(self, operation_id: str) -> str | None:
-        """The execution's status (RUNNING, SUCCEEDED, ...) or None when none exists."""
+        """The execution's status (RUNNING, SUCCEEDED, ...), None when none exists, or
+        UNKNOWN when the workflow type cannot tell (Express)."""
         ...

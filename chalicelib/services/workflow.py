@@ -10,7 +10,12 @@ from datetime import datetime, timedelta
 from chalicelib.domain.errors import NOT_STARTED, WORKFLOW_ENDED
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OperationError, OperationStatus, to_iso
-from chalicelib.services.ports import EventPublisher, OperationRepository, Workflows
+from chalicelib.services.ports import (
+    UNKNOWN_EXECUTION_STATUS,
+    EventPublisher,
+    OperationRepository,
+    Workflows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +98,10 @@ def sweep(
             report.republished += 1
     for operation in operations.in_flight(OperationStatus.RUNNING, quiet_since):
         execution_status = workflows.status(operation.id)
-        if execution_status == "RUNNING":
+        unknown_but_young = (
+            execution_status == UNKNOWN_EXECUTION_STATUS and operation.created_at >= given_up_before
+        )
+        if execution_status == "RUNNING" or unknown_but_young:
             report.still_running += 1
         elif execution_status is None and operation.created_at >= given_up_before:
             events.publish(OperationRequested.of(operation))

@@ -16,6 +16,7 @@ from moto import mock_aws
 from infra import definition
 from infra.deploy import expand
 from infra.package import package
+from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ["APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper"]
@@ -94,8 +95,8 @@ def test_the_starter_mapping_is_configured_beyond_the_decorator(packaged):
     assert props["BatchSize"] == 100
 
 
-def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
-    _, template = packaged
+def _assert_least_privilege(template: dict, resource_free_actions: list[list[str]]) -> None:
+    """No wildcard action anywhere; "*" resources only for actions AWS cannot scope."""
     roles = _resources(template, "AWS::IAM::Role")
     assert set(roles) == {f"{f}Role" for f in FUNCTIONS} | {"WorkflowRole"}
     for role in roles:
@@ -103,8 +104,27 @@ def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
             actions = statement["Action"]
             assert all("*" not in action for action in actions), (role, actions)
             if "*" in statement["Resource"]:
-                assert actions == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], role
+                assert actions in resource_free_actions, role
                 assert statement["Resource"] == ["*"]
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
+    _, template = packaged
+    _assert_least_privilege(template, [sorted(XRAY_ACTIONS)])
+
+
+def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
+    express = definition.Capacity(workflow_type="EXPRESS")
+    monkeypatch.setattr(definition, "capacity", lambda stage: express)
+    template = json.loads(package("dev", tmp_path).read_text())
+    workflow = template["Resources"]["Workflow"]["Properties"]
+    assert workflow["StateMachineType"] == "EXPRESS"
+    assert workflow["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert template["Resources"]["WorkflowLogs"]["Type"] == "AWS::Logs::LogGroup"
+    sweeper = template["Resources"]["Sweeper"]["Properties"]["Environment"]["Variables"]
+    assert sweeper["WORKFLOW_TYPE"] == "EXPRESS"
+    _assert_least_privilege(template, [sorted(XRAY_ACTIONS), sorted(LOG_DELIVERY_ACTIONS)])
+    _lint(template, tmp_path / "express.json")
 
 
 @pytest.mark.parametrize(
