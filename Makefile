@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy clean
+.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy clean
 
 STAGE ?= dev
 
@@ -43,6 +43,11 @@ deploy: venv
 
 destroy: venv
 	$(BIN)/python -m infra.deploy --stage $(STAGE) --delete
+
+# The quick loop: `chalice deploy` of the app onto a stage whose resources `make deploy` made.
+chalice-deploy: venv
+	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
+	$(BIN)/chalice deploy --stage $(STAGE)
 
 format: venv
 	$(BIN)/ruff format .

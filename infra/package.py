@@ -16,6 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from infra.chalice_policy import policy
 from infra.definition import ROOT
 from infra.template import merge_template
 
@@ -23,7 +24,7 @@ APP_FILES = ("app.py", "chalicelib", ".chalice/config.json")
 LAMBDA_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
 
 
-def _stage_app(source: Path) -> None:
+def _stage_app(source: Path, stage: str) -> None:
     if source.exists():
         shutil.rmtree(source)
     for name in APP_FILES:
@@ -33,6 +34,8 @@ def _stage_app(source: Path) -> None:
             shutil.copytree(origin, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(origin, target)
+    # The stage names a policy file for `chalice deploy`; the stack replaces that role.
+    (source / ".chalice" / f"policy-{stage}.json").write_text(json.dumps(policy(stage)))
     # Chalice installs requirements.txt with their dependencies (botocore included);
     # vendoring the pinned ones without dependencies keeps the bundle small.
     (source / "requirements.txt").write_text("")
@@ -57,7 +60,7 @@ def package(stage: str, out: Path) -> Path:
     merge_file = out / "merge-template.json"
     merge_file.write_text(json.dumps(merge_template(stage), indent=2))
     source = out / "src"
-    _stage_app(source)
+    _stage_app(source, stage)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     chalice = Path(sys.executable).with_name("chalice")
     subprocess.run(

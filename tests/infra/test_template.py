@@ -221,3 +221,20 @@ def test_the_bundle_is_small_and_has_no_botocore(packaged, tmp_path):
     assert "app.py" in names
     assert any(n.startswith("aws_xray_sdk/") for n in names)
     assert not any(n.startswith(("botocore/", "boto3/")) for n in names)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_chalice_deploy_policy_names_the_stage_resources_only(stage):
+    from infra.chalice_policy import policy
+
+    statements = policy(stage)["Statement"]
+    text = json.dumps(statements)
+    assert "Fn::" not in text and "${" not in text
+    for statement in statements:
+        assert all("*" not in action for action in statement["Action"])
+        for resource in statement["Resource"]:
+            assert resource == "*" and statement["Action"] == sorted(XRAY_ACTIONS) or (
+                f"user-service-{stage}-" in resource
+            )
+    actions = {a for s in statements for a in s["Action"]}
+    assert {"states:StartExecution", "kinesis:PutRecord", "sqs:SendMessage"} <= actions
