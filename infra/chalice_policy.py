@@ -54,7 +54,9 @@ def policy(stage: str) -> dict[str, Any]:
         {
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:*:*:log-group:/aws/lambda/{definition.app_name()}-{stage}-*"],
+            "Resource": [
+                f"arn:aws:logs:*:*:log-group:/aws/lambda/{definition.app_name()}-{stage}-*"
+            ],
         },
         {"Effect": "Allow", "Action": sorted(XRAY_ACTIONS), "Resource": ["*"]},
     ]

@@ -58,7 +58,8 @@ def _stage_app(source: Path, stage: str) -> None:
 def package(stage: str, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out / "merge-template.json"
-    merge_file.write_text(json.dumps(merge_template(stage), indent=2))
+    merged = merge_template(stage)
+    merge_file.write_text(json.dumps(merged, indent=2))
     source = out / "src"
     _stage_app(source, stage)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
@@ -71,16 +72,19 @@ def package(stage: str, out: Path) -> Path:
     )  # fmt: skip
     template_file = out / "sam.json"
     template = json.loads(template_file.read_text())
-    _drop_unused_default_role(template)
+    _drop_chalice_roles(template, merged)
     template_file.write_text(json.dumps(template, indent=2))
     return template_file
 
 
-def _drop_unused_default_role(template: dict) -> None:
-    """Every function has its own role now; Chalice's shared one must go, not linger."""
-    template["Resources"].pop("DefaultRole", None)
-    if "DefaultRole" in json.dumps(template):
-        raise RuntimeError("DefaultRole is still referenced; give that function its own role")
+def _drop_chalice_roles(template: dict, merged: dict) -> None:
+    """Every function has its own role from the merge template; Chalice's must not linger."""
+    resources = template["Resources"]
+    for logical_id in [k for k, v in resources.items() if v["Type"] == "AWS::IAM::Role"]:
+        if logical_id not in merged["Resources"]:
+            del resources[logical_id]
+            if f'"{logical_id}"' in json.dumps(template):
+                raise RuntimeError(f"{logical_id} is still referenced; give its user a role")
 
 
 def main() -> None:

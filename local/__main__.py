@@ -31,7 +31,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {busy}", file=sys.stderr)
         return 2
     print(stack.banner(), flush=True)
-    stopping.wait()
+    while not stopping.wait(0.5):  # a timed wait lets the signal handler run promptly
+        pass
     print("stopping...", file=sys.stderr, flush=True)
     stack.stop()
     print("stopped", file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ from chalice import Chalice
 from chalice.app import KinesisEventConfig
 
 from infra import definition
+from local.dynamodb_atomicity import atomic_writes
 from local.kinesis_poller import MappingConfig, StreamPoller
 from local.lambdas import InProcessLambdas, lambda_handlers
 from local.provision import Provisioned, provision
@@ -37,7 +38,7 @@ class Stack:
     @contextlib.contextmanager
     def running(self) -> Iterator[Stack]:
         """Provision and wire everything; the emulator must already be up."""
-        with self.lambdas.installed():
+        with self.lambdas.installed(), atomic_writes():
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             for name, function_name in self.resources.functions.items():
