@@ -1,8 +1,9 @@
-"""Make moto's DynamoDB writes atomic, as DynamoDB's are.
+"""Make moto's DynamoDB item operations atomic, as DynamoDB's are.
 
 moto evaluates a condition and applies the write without a lock, so two threads can both
-pass `attribute_not_exists(pk)` and both write: two winners where DynamoDB allows one.
-Serialising the writing operations restores the guarantee the service relies on.
+pass `attribute_not_exists(pk)` and both write: two winners where DynamoDB allows one; and a
+read that serialises an item while a write changes it fails ("dictionary changed size during
+iteration"). Serialising item operations restores the guarantees the service relies on.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
 
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_WRITES = (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "get_item",
+    "query",
+    "scan",
+    "transact_get_items",
+)
 _lock = threading.RLock()
 
 

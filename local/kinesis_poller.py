@@ -11,12 +11,17 @@ an SQS on-failure destination that receives the failed batch's metadata (as Lamb
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import logging
+import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from moto.kinesis.models import KinesisBackend
 
 logger = logging.getLogger(__name__)
 
@@ -267,3 +272,37 @@ class StreamPoller:
         """Deliver everything on the stream now, retries included."""
         while self.poll(flush=True) or not self.idle:
             pass
+
+
+class RecordsArrived:
+    """Wakes the poller when the emulator accepts a record, as Lambda's pollers are woken."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+
+    @contextlib.contextmanager
+    def on_put(self) -> Iterator[None]:
+        originals = {name: getattr(KinesisBackend, name) for name in ("put_record", "put_records")}
+        event = self._event
+
+        def notifying(original: Any) -> Any:
+            def put(*args: Any, **kwargs: Any) -> Any:
+                result = original(*args, **kwargs)
+                event.set()
+                return result
+
+            return put
+
+        for name, original in originals.items():
+            setattr(KinesisBackend, name, notifying(original))
+        try:
+            yield
+        finally:
+            for name, original in originals.items():
+                setattr(KinesisBackend, name, original)

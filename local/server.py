@@ -27,8 +27,11 @@ from urllib.parse import unquote, urlsplit
 
 import boto3
 
+from local.metrics import CallCounter
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_PREFIX = "/_local/executions"
+METRICS_PATH = "/_local/metrics"
 SWEEP_EVERY_SECONDS = 60
 logger = logging.getLogger("local")
 
@@ -105,12 +108,18 @@ class LocalStack:
         _quiet_emulator(options.verbose)
         os.environ.update(_environment(options))
 
+        from moto import mock_aws
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
         from local.stack import EMULATOR_CONFIG
 
         default_user_config.update(EMULATOR_CONFIG)
+        # Two doors to the same in-memory AWS: the server for clients outside this process
+        # (AWS CLI, chalice local), and moto's in-process interception for the app, the
+        # Step Functions engine and the poller, which saves an HTTP round trip per call.
+        self._in_process = mock_aws(config=EMULATOR_CONFIG)
+        self._in_process.start()
         self._moto = ThreadedMotoServer(ip_address=options.host, port=options.aws_port)
         self._moto.start()
 
@@ -123,7 +132,11 @@ class LocalStack:
         self._runtime = self.stack.running()
         self._runtime.__enter__()
         self.view = _executions_view(self.stack)
-        self._api = _api_server(app, options, self.view)
+        self.api_requests = CallCounter()
+        self._api = _api_server(app, options, self.view, self.metrics, self.api_requests)
+        # In this process, calls go through the in-process door (loading Chalice's config
+        # for the API server put the stage's endpoint back into the environment).
+        os.environ.pop("AWS_ENDPOINT_URL", None)
         self._spawn("kinesis-poller", self.stack.poll_forever, self._stop)
         self._spawn("janitor", self._janitor)
         self._spawn("api", self._api.serve_forever)
@@ -161,6 +174,13 @@ class LocalStack:
             FunctionName=self.stack.resources.functions["sweeper"], Payload=json.dumps(event)
         )
 
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "apiRequests": self.api_requests.snapshot(),
+            "lambdaInvocations": dict(self.stack.lambdas.invocations),
+            "awsCalls": self.stack.aws_calls.snapshot(),
+        }
+
     def stop(self) -> None:
         self._stop.set()
         if self._api is not None:
@@ -169,6 +189,7 @@ class LocalStack:
             self._runtime.__exit__(None, None, None)
         if self._moto is not None:
             self._moto.stop()
+            self._in_process.stop()
 
     def banner(self) -> str:
         o = self.options
@@ -230,7 +251,9 @@ def _executions_view(stack: Any) -> Any:
     return ExecutionsView(stack.session.client("stepfunctions"), stack.resources.state_machine_arn)
 
 
-def _api_server(app: Any, options: Options, view: Any) -> Any:
+def _api_server(
+    app: Any, options: Options, view: Any, metrics: Any, api_requests: CallCounter
+) -> Any:
     """Chalice's own local server, with /_local/executions added in front of the app."""
     from chalice.cli.factory import CLIFactory
     from chalice.local import (
@@ -241,6 +264,10 @@ def _api_server(app: Any, options: Options, view: Any) -> Any:
     )
 
     class LocalApiHandler(ChaliceRequestHandler):
+        # Headers and body leave in separate writes; with Nagle's algorithm on, a kept-alive
+        # connection waits for the client's delayed ACK (~40 ms) between them.
+        disable_nagle_algorithm = True
+
         def __init__(self, *args: Any, view: Any, **kwargs: Any) -> None:
             self._view = view
             super().__init__(*args, **kwargs)
@@ -249,7 +276,10 @@ def _api_server(app: Any, options: Options, view: Any) -> Any:
             path = urlsplit(self.path).path
             if path == LOCAL_PREFIX or path.startswith(LOCAL_PREFIX + "/"):
                 self._serve_executions(unquote(path[len(LOCAL_PREFIX) :].strip("/")))
+            elif path == METRICS_PATH:
+                self._send_json(200, metrics())
             else:
+                api_requests.add(self.command)
                 super()._generic_handle()
 
         def _serve_executions(self, operation_id: str) -> None:
@@ -262,6 +292,9 @@ def _api_server(app: Any, options: Options, view: Any) -> Any:
                 status, body = (
                     (200, found) if found else (404, {"title": "Not found", "status": 404})
                 )
+            self._send_json(status, body)
+
+        def _send_json(self, status: int, body: Any) -> None:
             payload = json.dumps(body, default=str).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -18,8 +18,10 @@ from chalice.app import KinesisEventConfig
 
 from infra import definition
 from local.dynamodb_atomicity import atomic_writes
-from local.kinesis_poller import MappingConfig, StreamPoller
+from local.fast_engine import faster_engine
+from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import InProcessLambdas, lambda_handlers
+from local.metrics import CallCounter
 from local.provision import Provisioned, provision
 
 logger = logging.getLogger(__name__)
@@ -32,13 +34,21 @@ class Stack:
         self.stage = stage
         self.session = session
         self.lambdas = InProcessLambdas()
+        self.aws_calls = CallCounter()
+        self.poller_wakeup = RecordsArrived()
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Stack]:
         """Provision and wire everything; the emulator must already be up."""
-        with self.lambdas.installed(), atomic_writes():
+        with (
+            self.lambdas.installed(),
+            atomic_writes(),
+            faster_engine(),
+            self.aws_calls.counting_aws_calls(),
+            self.poller_wakeup.on_put(),
+        ):
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             for name, function_name in self.resources.functions.items():
@@ -83,14 +93,19 @@ class Stack:
                 raise TimeoutError("executions still running after drain timeout")
             time.sleep(0.01)
 
-    def poll_forever(self, stop: threading.Event, idle_sleep: float = 0.02) -> None:
-        """The poller thread of the local stack: nothing it meets may end it."""
+    def poll_forever(self, stop: threading.Event, idle_wait: float = 0.25) -> None:
+        """The poller thread of the local stack: nothing it meets may end it.
+
+        Idle, it sleeps until a record is put (or idle_wait passes, for batching windows and
+        retries): no busy polling, no sleep between a put and its delivery.
+        """
         assert self.poller is not None
         while not stop.is_set():
+            self.poller_wakeup.clear()
             try:
                 busy = self.poller.poll()
             except Exception:
                 logger.exception("kinesis poller failed; retrying")
                 busy = False
             if not busy:
-                stop.wait(idle_sleep)
+                self.poller_wakeup.wait(idle_wait)

@@ -233,10 +233,8 @@ def test_the_chalice_deploy_policy_names_the_stage_resources_only(stage):
     for statement in statements:
         assert all("*" not in action for action in statement["Action"])
         for resource in statement["Resource"]:
-            assert (
-                (resource == "*"
-                and statement["Action"] == sorted(XRAY_ACTIONS))
-                or (f"user-service-{stage}-" in resource)
+            assert (resource == "*" and statement["Action"] == sorted(XRAY_ACTIONS)) or (
+                f"user-service-{stage}-" in resource
             )
     actions = {a for s in statements for a in s["Action"]}
     assert {"states:StartExecution", "kinesis:PutRecord", "sqs:SendMessage"} <= actions
