@@ -94,11 +94,14 @@ def run(
         _progress(len(outcomes), total, time.monotonic() - began)
         time.sleep(0.2)
     _progress(len(outcomes), total, time.monotonic() - began)
-    print(file=sys.stderr)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     return outcomes, began
 
 
 def _progress(done: int, total: int, elapsed: float) -> None:
+    if not sys.stderr.isatty():
+        return
     width = 40
     filled = int(width * done / max(total, 1))
     rate = done / elapsed if elapsed else 0.0

@@ -22,6 +22,7 @@ from typing import Any
 
 from chalice import Chalice
 from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
@@ -65,57 +66,95 @@ def function_zip() -> bytes:
     return buffer.getvalue()
 
 
+@dataclasses.dataclass(frozen=True)
+class FunctionSpec:
+    handler: Handler
+    arn: str
+    memory_mb: int
+    timeout_seconds: float
+
+
 class InProcessLambdas:
-    """Dispatches moto's Lambda invocations to handlers by function name."""
+    """Runs the registered handlers for moto's Lambda service, by function name.
+
+    Two ways in: the Invoke API (moto calls _invoke_lambda), and a short cut for Step
+    Functions' lambda:invoke tasks that skips the API round trip (same payloads, same error
+    format, ~3 ms less per task).
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
+        self._functions: dict[str, FunctionSpec] = {}
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
 
-    def register(self, function_name: str, handler: Handler) -> None:
-        self._handlers[function_name] = handler
+    def register(self, function_name: str, spec: FunctionSpec) -> None:
+        self._functions[function_name] = spec
 
-    def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
-        handler = self._handlers.get(function.function_name)
-        if handler is None:
-            message = f"no in-process handler for function {function.function_name}"
-            return json.dumps({"errorType": "HandlerNotFound", "errorMessage": message}), True, ""
+    def run(self, function_name: str, event: Any) -> tuple[str, bool]:
+        """Invoke like Lambda: (JSON payload, whether the function errored)."""
+        spec = self._functions.get(function_name)
+        if spec is None:
+            message = f"no in-process handler for function {function_name}"
+            return json.dumps({"errorType": "HandlerNotFound", "errorMessage": message}), True
         with self._lock:
-            self.invocations[function.function_name] = (
-                self.invocations.get(function.function_name, 0) + 1
-            )
+            self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
         context = LambdaContext(
-            function_name=function.function_name,
-            invoked_function_arn=function.function_arn,
-            memory_limit_in_mb=int(function.memory_size),
-            timeout_seconds=float(function.timeout),
+            function_name=function_name,
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_mb,
+            timeout_seconds=spec.timeout_seconds,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
         try:
-            result = handler(payload, context)
+            result = spec.handler(payload, context)
         except Exception as error:
             # What the Lambda runtime reports for an unhandled exception; Step Functions
             # takes errorType as the error name that Retry and Catch match.
-            logger.warning("function %s raised %s", function.function_name, type(error).__name__)
+            logger.warning("function %s raised %s", function_name, type(error).__name__)
             body = {
                 "errorType": type(error).__name__,
                 "errorMessage": str(error),
                 "stackTrace": traceback.format_tb(error.__traceback__),
             }
-            return json.dumps(body), True, ""
-        return json.dumps(result), False, ""
+            return json.dumps(body), True
+        return json.dumps(result), False
+
+    def _step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
+        name = str(parameters["FunctionName"]).split(":function:")[-1].split(":")[0]
+        if name not in self._functions:
+            return None
+        payload, errored = self.run(name, parameters.get("Payload") or {})
+        response: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": json.loads(payload),
+        }
+        if errored:
+            response["FunctionError"] = "Unhandled"
+        return response
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[InProcessLambdas]:
         original = LambdaFunction._invoke_lambda
+        original_task = lambda_eval_utils._invoke_lambda_function
         runtime = self
 
         def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-            return runtime.invoke(self, event if event is not None else {})
+            payload, errored = runtime.run(self.function_name, event if event is not None else {})
+            return payload, errored, ""
+
+        def _invoke_lambda_function(
+            parameters: dict[str, Any], region: str, state_credentials: Any
+        ) -> dict[str, Any]:
+            response = runtime._step_functions_task(parameters)
+            if response is None:
+                return original_task(parameters, region, state_credentials)
+            return response
 
         LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+        lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
         try:
             yield self
         finally:
             LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
+            lambda_eval_utils._invoke_lambda_function = original_task

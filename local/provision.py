@@ -19,6 +19,8 @@ from infra import definition
 from local.lambdas import deployed_name, function_zip, lambda_handlers
 
 LAMBDA_RUNTIME = "python3.12"
+LAMBDA_MEMORY_MB = 512
+LAMBDA_TIMEOUT_SECONDS = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Provisioned:
     failure_queue_url: str
     failure_queue_arn: str
     functions: dict[str, str]  # Chalice name -> deployed function name
+    function_arns: dict[str, str]  # Chalice name -> function ARN
 
 
 def _snake(logical_id: str) -> str:
@@ -56,7 +59,8 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             Role=role_arn,
             Handler=f"app.{name}",
             Code={"ZipFile": function_zip()},
-            Timeout=60,
+            Timeout=LAMBDA_TIMEOUT_SECONDS,
+            MemorySize=LAMBDA_MEMORY_MB,
             Environment={"Variables": environment},
         )
         functions[name] = function_name
@@ -117,6 +121,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         failure_queue_url=queue_url,
         failure_queue_arn=queue_arn,
         functions=functions,
+        function_arns=arns,
     )
 
 

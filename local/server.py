@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import json
 import logging
 import os
@@ -137,6 +138,11 @@ class LocalStack:
         # In this process, calls go through the in-process door (loading Chalice's config
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
+        # Everything long-lived exists now: keep the collector off it, and collect young
+        # objects less often (moto allocates heavily per call; measured +24% operations/s).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 1000)
         self._spawn("kinesis-poller", self.stack.poll_forever, self._stop)
         self._spawn("janitor", self._janitor)
         self._spawn("api", self._api.serve_forever)

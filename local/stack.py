@@ -20,9 +20,9 @@ from infra import definition
 from local.dynamodb_atomicity import atomic_writes
 from local.fast_engine import faster_engine
 from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
-from local.lambdas import InProcessLambdas, lambda_handlers
+from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.metrics import CallCounter
-from local.provision import Provisioned, provision
+from local.provision import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, Provisioned, provision
 
 logger = logging.getLogger(__name__)
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -52,7 +52,15 @@ class Stack:
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             for name, function_name in self.resources.functions.items():
-                self.lambdas.register(function_name, handlers[name])
+                self.lambdas.register(
+                    function_name,
+                    FunctionSpec(
+                        handlers[name],
+                        self.resources.function_arns[name],
+                        LAMBDA_MEMORY_MB,
+                        LAMBDA_TIMEOUT_SECONDS,
+                    ),
+                )
             self.poller = StreamPoller(
                 self._starter_mapping(self.resources),
                 self.session.client("kinesis"),

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from local.kinesis_poller import MappingConfig, StreamPoller
-from local.lambdas import InProcessLambdas, function_zip
+from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
 
 STREAM = "probe-stream"
 
@@ -77,7 +77,7 @@ def harness_for():
 
             def build(handler: Callable, **overrides: object) -> Harness:
                 harness = Harness(handler, **overrides)
-                runtime.register("probe", harness.handle)
+                runtime.register("probe", FunctionSpec(harness.handle, "arn:probe", 128, 60))
                 return harness
 
             yield build
