@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy clean
+.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load cost capacity bench clean
 
 STAGE ?= dev
 
@@ -48,6 +48,26 @@ destroy: venv
 chalice-deploy: venv
 	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
+
+N ?= 2000
+C ?= 32
+URL ?= http://127.0.0.1:8000
+RATE ?= 2000/s
+
+# Against a running stack (`make run` in another terminal) or any deployed URL.
+load: venv
+	$(BIN)/python benchmarks/load.py --url $(URL) -n $(N) -c $(C)
+
+cost: venv
+	$(BIN)/python benchmarks/model.py cost
+
+capacity: venv
+	$(BIN)/python benchmarks/model.py capacity --rate $(RATE)
+
+# Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.
+bench: venv package
+	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/import_cost.py
 
 format: venv
 	$(BIN)/ruff format .

@@ -45,29 +45,35 @@ def _service_ms(operation: dict[str, Any]) -> float:
 
 
 def _create_and_wait(
-    session: requests.Session, url: str, email: str, timeout: float, poll: float
+    session: requests.Session, url: str, email: str, timeout: float, poll: float | None
 ) -> Outcome:
+    """POST, then GET until done, waiting `poll` seconds between GETs, or as long as the
+    service's Retry-After says when poll is None (what a well-behaved client does)."""
     started = time.monotonic()
     try:
         accepted = session.post(f"{url}/users", json={"email": email, "name": "Load"}, timeout=10)
         if accepted.status_code != 202:
             return Outcome(started, time.monotonic(), f"HTTP {accepted.status_code}")
         location = f"{url}{accepted.headers['Location']}"
+        wait = float(accepted.headers.get("Retry-After", 1)) if poll is None else poll
         while time.monotonic() - started < timeout:
-            operation = session.get(location, timeout=10).json()
+            time.sleep(wait)
+            response = session.get(location, timeout=10)
+            operation = response.json()
             if operation["done"]:
                 kind = operation["status"]
                 if kind == "FAILED":
                     kind = f"FAILED:{operation['error']['code']}"
                 return Outcome(started, time.monotonic(), kind, _service_ms(operation))
-            time.sleep(poll)
+            if poll is None:
+                wait = float(response.headers.get("Retry-After", 1))
         return Outcome(started, time.monotonic(), "TIMEOUT")
     except (requests.RequestException, KeyError, ValueError) as error:
         return Outcome(started, time.monotonic(), f"ERROR:{type(error).__name__}")
 
 
 def run(
-    url: str, total: int, concurrency: int, timeout: float, poll: float
+    url: str, total: int, concurrency: int, timeout: float, poll: float | None
 ) -> tuple[list[Outcome], float]:
     run_id = uuid.uuid4().hex[:8]
     outcomes: list[Outcome] = []
@@ -209,7 +215,9 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=500, help="operations")
     parser.add_argument("-c", type=int, default=16, help="concurrent operations")
     parser.add_argument("--timeout", type=float, default=60.0, help="per operation, seconds")
-    parser.add_argument("--poll", type=float, default=0.02, help="seconds between GETs")
+    parser.add_argument(
+        "--poll", type=float, default=None, help="seconds between GETs (default: Retry-After)"
+    )
     parser.add_argument("--name", default=None, help="file name stem for the results")
     args = parser.parse_args()
     url = args.url.rstrip("/")

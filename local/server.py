@@ -267,7 +267,12 @@ def _api_server(
         CustomLocalChalice,
         LocalChalice,
         LocalDevServer,
+        ThreadedHTTPServer,
     )
+
+    class BackloggedServer(ThreadedHTTPServer):
+        # socketserver's default backlog of 5 refuses connections under a modest load.
+        request_queue_size = 256
 
     class LocalApiHandler(ChaliceRequestHandler):
         # Headers and body leave in separate writes; with Nagle's algorithm on, a kept-alive
@@ -319,4 +324,11 @@ def _api_server(
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     handler = functools.partial(LocalApiHandler, view=view)
-    return LocalDevServer(app, config, options.host, options.api_port, handler_cls=handler)
+    return LocalDevServer(
+        app,
+        config,
+        options.host,
+        options.api_port,
+        handler_cls=handler,
+        server_cls=BackloggedServer,
+    )

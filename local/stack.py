@@ -17,7 +17,7 @@ from chalice import Chalice
 from chalice.app import KinesisEventConfig
 
 from infra import definition
-from local.dynamodb_atomicity import atomic_writes
+from local.atomicity import atomic_operations
 from local.fast_engine import faster_engine
 from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
@@ -44,7 +44,7 @@ class Stack:
         """Provision and wire everything; the emulator must already be up."""
         with (
             self.lambdas.installed(),
-            atomic_writes(),
+            atomic_operations(),
             faster_engine(),
             self.aws_calls.counting_aws_calls(),
             self.poller_wakeup.on_put(),

@@ -1,0 +1,197 @@
+"""Cost and capacity, from per-operation counts measured on a local run.
+
+    .venv/bin/python benchmarks/model.py cost     [--counts FILE] [--polls 2]
+    .venv/bin/python benchmarks/model.py capacity --rate 2000/s [--counts FILE]
+
+The counts come from a load run against the local stack (benchmarks/load.py writes them
+under "per_operation"): Lambda invocations, AWS calls by action, API requests and state
+transitions per operation. Prices live in benchmarks/prices.json, with their date and source.
+What the emulator cannot measure is an explicit, printed assumption (Lambda durations on
+AWS, the client's polling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_COUNTS = HERE / "results" / "load-n2000-c32.json"
+SECONDS_PER_MONTH = 30 * 24 * 3600
+
+# Assumptions (not measurable locally), printed with every result.
+ASSUMED = {
+    "lambda_memory_gb": 0.5,
+    "lambda_ms_per_invocation": 40,  # a few DynamoDB calls at AWS latencies
+    "express_ms_per_execution": 250,  # four tasks and two writes at AWS latencies
+    "express_memory_gb": 0.064,  # billed in 64 MB steps
+    "starter_ms_per_record": 30,  # conditional UpdateItem + StartExecution
+    "api_handler_ms": 25,
+}
+# DynamoDB units per call of this workload (items < 1 KB): a transactional write costs two
+# units per item; writes that add, change or drop the sparse in-flight index entry also
+# write the index (one unit, two when the key changes).
+WRITE_UNITS = {"PutItem": 2, "UpdateItem": 2, "DeleteItem": 1, "TransactWriteItems": 4}
+READ_UNITS = {"GetItem": 1, "Query": 1}
+
+# Service quotas (defaults, us-east-1) that a rate runs into.
+QUOTAS = {
+    "Step Functions Standard StartExecution refill (per s)": 300,
+    "Step Functions Standard state transitions refill (per s)": 1500,
+    "Step Functions Express StartExecution (per s)": 6000,
+    "Lambda concurrent executions (account)": 1000,
+    "API Gateway requests (per s, account)": 10000,
+    "DynamoDB on-demand table throughput (write units per s)": 40000,
+}
+
+
+def load_counts(path: Path) -> dict[str, Any]:
+    result = json.loads(path.read_text())
+    if "per_operation" not in result:
+        sys.exit(f"{path} has no per_operation counts: run benchmarks/load.py on the local stack")
+    return result["per_operation"]
+
+
+def service_counts(per_op: dict[str, Any], polls: float) -> dict[str, float]:
+    """What one operation costs on AWS, from what the local run measured.
+
+    The load generator's own GETs are replaced by `polls` GETs (a client honouring
+    Retry-After), and each GET's GetItem with them.
+    """
+    calls = per_op["aws_calls"]
+    measured_gets = per_op["api_requests"].get("GET", 0.0)
+    step_invocations = {
+        k: v for k, v in per_op["lambda_invocations"].items() if not k.endswith("-sweeper")
+    }
+    return {
+        "api_requests": 1 + polls,
+        "lambda_invocations": sum(step_invocations.values()) + 1 + polls,  # + the API's
+        "write_units": sum(calls.get(f"dynamodb.{a}", 0) * u for a, u in WRITE_UNITS.items()),
+        "read_units": sum(calls.get(f"dynamodb.{a}", 0) * u for a, u in READ_UNITS.items())
+        - measured_gets
+        + polls,
+        "kinesis_puts": calls.get("kinesis.PutRecord", 0.0),
+        "state_transitions": per_op["state_transitions"],
+        "starter_invocations": per_op["lambda_invocations"].get(
+            next((k for k in per_op["lambda_invocations"] if k.endswith("-starter")), ""), 0.0
+        ),
+    }
+
+
+def cost_per_million(
+    counts: dict[str, float], prices: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    gb_seconds = ASSUMED["lambda_memory_gb"] * ASSUMED["lambda_ms_per_invocation"] / 1000
+    shared = {
+        "Lambda": counts["lambda_invocations"]
+        * (prices["lambda_per_request"] + gb_seconds * prices["lambda_per_gb_second"]),
+        "DynamoDB": counts["write_units"] * prices["dynamodb_per_write_unit"]
+        + counts["read_units"] * prices["dynamodb_per_read_unit"],
+        "Kinesis PUTs": counts["kinesis_puts"] * prices["kinesis_per_put_unit"],
+    }
+    express_gb_s = ASSUMED["express_memory_gb"] * ASSUMED["express_ms_per_execution"] / 1000
+    workflows = {
+        "Standard": counts["state_transitions"] * prices["step_functions_standard_per_transition"],
+        "Express": prices["step_functions_express_per_request"]
+        + express_gb_s * prices["step_functions_express_per_gb_second"],
+    }
+    apis = {
+        "REST API": counts["api_requests"] * prices["api_gateway_rest_per_request"],
+        "HTTP API": counts["api_requests"] * prices["api_gateway_http_per_request"],
+    }
+    table = {}
+    for workflow, workflow_cost in workflows.items():
+        for api, api_cost in apis.items():
+            parts = {**shared, f"Step Functions {workflow}": workflow_cost, api: api_cost}
+            table[f"{workflow} + {api}"] = {k: v * 1_000_000 for k, v in parts.items()}
+    return table
+
+
+def cost(args: argparse.Namespace) -> None:
+    prices = json.loads((HERE / "prices.json").read_text())
+    counts = service_counts(load_counts(args.counts), args.polls)
+    print(f"prices: {prices['region']}, as of {prices['as_of']} (benchmarks/prices.json)")
+    print(f"per operation, measured: {json.dumps({k: round(v, 2) for k, v in counts.items()})}")
+    print(f"assumed: {json.dumps(ASSUMED)}; client GETs per operation: {args.polls}")
+    print()
+    for name, parts in cost_per_million(counts, prices).items():
+        total = sum(parts.values())
+        detail = ", ".join(f"{k} ${v:,.2f}" for k, v in sorted(parts.items(), key=lambda i: -i[1]))
+        print(f"{name:<22} ${total:8,.2f} per 1M operations   ({detail})")
+
+
+def capacity(args: argparse.Namespace) -> None:
+    rate = float(str(args.rate).removesuffix("/s"))
+    prices = json.loads((HERE / "prices.json").read_text())
+    counts = service_counts(load_counts(args.counts), args.polls)
+    # The starter works through a batch one record at a time: per shard, concurrency comes
+    # from ParallelizationFactor (at most 10).
+    starter_concurrency = rate * ASSUMED["starter_ms_per_record"] / 1000
+    shards = max(math.ceil(rate / 1000 * 1.25), math.ceil(starter_concurrency / 10))
+    parallelization = max(1, min(10, math.ceil(starter_concurrency / shards)))
+    invocation_seconds = ASSUMED["lambda_ms_per_invocation"] / 1000
+    lambda_concurrency = (
+        rate * counts["api_requests"] * ASSUMED["api_handler_ms"] / 1000
+        + rate * (counts["lambda_invocations"] - counts["api_requests"]) * invocation_seconds
+        + shards * parallelization
+    )
+    demand = {
+        "Step Functions Standard StartExecution refill (per s)": rate,
+        "Step Functions Standard state transitions refill (per s)": rate
+        * counts["state_transitions"],
+        "Step Functions Express StartExecution (per s)": rate,
+        "Lambda concurrent executions (account)": lambda_concurrency,
+        "API Gateway requests (per s, account)": rate * counts["api_requests"],
+        "DynamoDB on-demand table throughput (write units per s)": rate * counts["write_units"],
+    }
+    standard_fits = all(demand[q] <= QUOTAS[q] for q in QUOTAS if "Standard" in q)
+    workflow = "Standard" if standard_fits else "Express"
+    excluded = "Express" if standard_fits else "Standard"
+    relevant = sorted(
+        (q for q in QUOTAS if excluded not in q), key=lambda q: -demand[q] / QUOTAS[q]
+    )
+    print(f"at {rate:,.0f} operations/s (assumptions: {json.dumps(ASSUMED)})")
+    print(
+        f"  Kinesis: {shards} shards (1,000 records/s each, 25% headroom), "
+        f"ParallelizationFactor {parallelization}"
+    )
+    print(f"  starter concurrency {starter_concurrency:,.0f}; Lambda ~{lambda_concurrency:,.0f}")
+    print(
+        "  workflow type: "
+        + ("Standard" if standard_fits else "Express (Standard's default quotas are exceeded)")
+    )
+    print("  quotas, demand / default (the first binds first):")
+    for quota in relevant:
+        ratio = demand[quota] / QUOTAS[quota]
+        print(f"    {quota:<58} {demand[quota]:>10,.0f} / {QUOTAS[quota]:>7,}  {ratio:5.0%}")
+    table = cost_per_million(counts, prices)
+    key = f"{workflow} + REST API"
+    per_op = sum(table[key].values()) / 1_000_000
+    monthly = (
+        rate * SECONDS_PER_MONTH * per_op + shards * 24 * 30 * prices["kinesis_per_shard_hour"]
+    )
+    operations = rate * SECONDS_PER_MONTH / 1e9
+    print(f"  cost: ${monthly:,.0f} per month ({key}, {operations:.2f}B operations, with shards)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("cost", "capacity"):
+        command = sub.add_parser(name)
+        command.add_argument("--counts", type=Path, default=DEFAULT_COUNTS)
+        command.add_argument("--polls", type=float, default=2, help="client GETs per operation")
+        if name == "capacity":
+            command.add_argument("--rate", required=True, help="operations per second, e.g. 2000/s")
+    args = parser.parse_args()
+    (cost if args.command == "cost" else capacity)(args)
+
+
+if __name__ == "__main__":
+    main()

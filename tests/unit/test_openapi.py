@@ -1,0 +1,24 @@
+"""openapi.json describes exactly the routes app.py serves."""
+
+import json
+from pathlib import Path
+
+from app import app
+
+SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
+
+
+def test_the_spec_lists_every_route_and_method_and_no_other():
+    served = {(path, method.lower()) for path, methods in app.routes.items() for method in methods}
+    described = {(path, method) for path, methods in SPEC["paths"].items() for method in methods}
+    assert described == served
+
+
+def test_every_operation_documents_its_problem_responses():
+    for methods in SPEC["paths"].values():
+        for operation in methods.values():
+            errors = [code for code in operation["responses"] if code.startswith(("4", "5"))]
+            assert errors
+            for code in errors:
+                content = operation["responses"][code]["content"]
+                assert list(content) == ["application/problem+json"]
