@@ -8,21 +8,35 @@ with inspect (~1.5 ms). All are pure functions of their inputs, so they are cach
 parsed program per definition text (evaluation state lives in each execution's own
 Environment, not in the parsed components), compiled JSONPaths per path, one client per
 service and region, and method names per class.
+
+And one cost that grows: moto backs up every table a transaction touches with a deep copy
+of the whole table, so TransactWriteItems took 5 ms on an empty users table and 93 ms after
+800 users, under the lock that serialises DynamoDB. Since that lock (local/atomicity.py)
+means only the transaction's own items can change before a rollback, the backup shares
+every other item and deep-copies only those.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import copy
 import functools
 import importlib
 import os
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.config import Config
 from moto.core.models import botocore_stubber
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client
@@ -75,6 +89,52 @@ _MEMOISED = (
 )
 
 
+_touched: contextvars.ContextVar[dict[str, set[Any]]] = contextvars.ContextVar("touched")
+
+
+def _touched_hash_keys(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> dict[str, set[Any]]:
+    touched: dict[str, set[Any]] = {}
+    for entry in transact_items:
+        (operation,) = entry.values()
+        table = backend.tables.get(operation.get("TableName", ""))
+        if table is None:
+            continue
+        key = operation.get("Key") or operation.get("Item") or {}
+        if table.hash_key_attr in key:
+            touched.setdefault(table.name, set()).add(DynamoType(key[table.hash_key_attr]))
+    return touched
+
+
+def _table_backup(table: Any) -> Any:
+    """A table whose untouched items are shared and whose touched items are copies."""
+    backup = copy.copy(table)
+    backup.items = defaultdict(dict, table.items)
+    for hash_key in _touched.get({}).get(table.name, ()):
+        if hash_key in table.items:
+            backup.items[hash_key] = copy.deepcopy(table.items[hash_key])
+    return backup
+
+
+def _deepcopy(value: Any, memo: Any = None) -> Any:
+    if isinstance(value, Table) and _touched.get(None) is not None:
+        return _table_backup(value)
+    return copy.deepcopy(value, memo)
+
+
+def _transact_write_items(original: Any) -> Any:
+    @functools.wraps(original)
+    def transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+        token = _touched.set(_touched_hash_keys(self, transact_items))
+        try:
+            return original(self, transact_items)
+        finally:
+            _touched.reset(token)
+
+    return transact
+
+
 @contextlib.contextmanager
 def faster_engine() -> Iterator[None]:
     patches: list[tuple[Any, str, Any]] = [
@@ -86,6 +146,14 @@ def faster_engine() -> Iterator[None]:
         patches.append(
             (module, attribute, functools.lru_cache(maxsize=1024)(getattr(module, attribute)))
         )
+    patches.append(
+        (
+            DynamoDBBackend,
+            "transact_write_items",
+            _transact_write_items(DynamoDBBackend.transact_write_items),
+        )
+    )
+    patches.append((dynamodb_models, "copy", SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)))
     original_parse = AmazonStateLanguageParser.parse
     patches.append(
         (

@@ -5,6 +5,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from chalicelib.adapters.operations_table import OperationsTable
@@ -129,3 +130,30 @@ def test_rejecting_frees_the_email_and_is_repeatable(users):
     assert users.get(first.id).status is UserStatus.REJECTED
     second = users.add(_user("op-2"))
     assert users.activate(second.id).status is UserStatus.ACTIVE
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(users):
+    created = users.add(_user("op-1"))
+    table = os.environ["USERS_TABLE"]
+    with pytest.raises(botocore.exceptions.ClientError, match="TransactionCanceled"):
+        boto3.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": f"user#{created.id}"}},
+                        "UpdateExpression": "SET #status = :rejected",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":rejected": {"S": "REJECTED"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "email#ada@example.org"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert users.get(created.id).status is UserStatus.PENDING_APPROVAL
