@@ -14,6 +14,7 @@ from chalicelib.adapters import logs, tracing
 from chalicelib.config import settings
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import is_valid_id
+from chalicelib.http.auth import stage_authorizer
 from chalicelib.http.problems import not_found
 from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
 from chalicelib.http.validation import parse_idempotency_key, parse_user_request
@@ -23,9 +24,10 @@ app = Chalice(app_name="user-service")
 # Chalice builds the event source mapping from this at package time, with the stage's
 # environment variables set, so each stage reads its own stream.
 EVENT_STREAM = os.environ.get("EVENT_STREAM", "user-service-events")
+AUTHORIZER = stage_authorizer()
 
 
-@app.route("/users", methods=["POST"], content_types=["*/*"])
+@app.route("/users", methods=["POST"], content_types=["*/*"], authorizer=AUTHORIZER)
 @problem_json
 def create_user() -> Response:
     request = app.current_request
@@ -42,7 +44,7 @@ def create_user() -> Response:
     )
 
 
-@app.route("/operations/{operation_id}", methods=["GET"])
+@app.route("/operations/{operation_id}", methods=["GET"], authorizer=AUTHORIZER)
 @problem_json
 def get_operation(operation_id: str) -> Response:
     if not is_valid_id(operation_id):
@@ -52,7 +54,7 @@ def get_operation(operation_id: str) -> Response:
     return json_response(200, operation.to_resource(), headers)
 
 
-@app.route("/users/{user_id}", methods=["GET"])
+@app.route("/users/{user_id}", methods=["GET"], authorizer=AUTHORIZER)
 @problem_json
 def get_user(user_id: str) -> Response:
     if not is_valid_id(user_id):

@@ -107,9 +107,9 @@ class InProcessLambdas:
         payload = json.loads(event) if isinstance(event, str | bytes) else event
         try:
             result = spec.handler(payload, context)
-        except Exception as error:
-            # What the Lambda runtime reports for an unhandled exception; Step Functions
-            # takes errorType as the error name that Retry and Catch match.
+        except (Exception, SystemExit) as error:
+            # What the Lambda runtime reports for an unhandled exception (or a process that
+            # exits); Step Functions takes errorType as the name Retry and Catch match.
             logger.warning("function %s raised %s", function_name, type(error).__name__)
             body = {
                 "errorType": type(error).__name__,

@@ -238,3 +238,14 @@ def test_the_chalice_deploy_policy_names_the_stage_resources_only(stage):
             )
     actions = {a for s in statements for a in s["Action"]}
     assert {"states:StartExecution", "kinesis:PutRecord", "sqs:SendMessage"} <= actions
+
+
+def test_prod_requires_signed_requests_and_dev_does_not(packaged):
+    stage, template = packaged
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    methods = [op for path in body["paths"].values() for op in path.values()]
+    if stage == "prod":
+        assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+        assert all(op.get("security") == [{"sigv4": []}] for op in methods)
+    else:
+        assert not any("security" in op for op in methods)

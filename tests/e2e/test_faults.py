@@ -1,0 +1,161 @@
+"""Faults injected at the adapters' seams; every scenario ends with the invariants checked:
+every accepted operation done (SUCCEEDED, or FAILED with a reason), one user per email, one
+execution per operation, nothing left in flight."""
+
+from __future__ import annotations
+
+import collections
+import os
+
+import boto3
+import pytest
+
+from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.adapters.users_table import UsersTable
+from chalicelib.adapters.workflows import StepFunctionsWorkflows
+from chalicelib.domain.errors import TransientError
+from tests.helpers import body, post_user
+
+
+def _scan(table: str) -> list[dict]:
+    client = boto3.client("dynamodb")
+    items, kwargs = [], {}
+    while True:
+        page = client.scan(TableName=table, **kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def assert_invariants(stack, accepted_ids: list[str]) -> None:
+    operations = {i["pk"]["S"]: i for i in _scan(os.environ["OPERATIONS_TABLE"]) if "status" in i}
+    assert set(accepted_ids) <= set(operations)
+    for operation_id in accepted_ids:
+        item = operations[operation_id]
+        assert item["status"]["S"] in ("SUCCEEDED", "FAILED"), operation_id
+        assert "inFlight" not in item
+        if item["status"]["S"] == "FAILED":
+            assert item["error"]["M"]["code"]["S"] and item["error"]["M"]["message"]["S"]
+    users = [i for i in _scan(os.environ["USERS_TABLE"]) if i["pk"]["S"].startswith("user#")]
+    active = collections.Counter(
+        u["email"]["S"].lower() for u in users if u["status"]["S"] == "ACTIVE"
+    )
+    assert all(count == 1 for count in active.values()), active
+    sfn = boto3.client("stepfunctions")
+    names = [
+        e["name"]
+        for e in sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)[
+            "executions"
+        ]
+    ]
+    assert len(names) == len(set(names))
+    started = {i for i in accepted_ids if operations[i].get("startedAt")}
+    assert started <= set(names)
+
+
+def _accept(stack, emails: list[str]) -> list[str]:
+    return [body(post_user(stack.client, email))["id"] for email in emails]
+
+
+def test_reordered_delivery_across_partitions(stack):
+    kinesis = boto3.client("kinesis")
+    ids = _accept(stack, ["a@example.org", "b@example.org", "c@example.org"])
+    shard = kinesis.list_shards(StreamName=stack.resources.stream_name)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stack.resources.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    for record in reversed(records):  # every event again, newest first
+        kinesis.put_record(
+            StreamName=stack.resources.stream_name,
+            Data=record["Data"],
+            PartitionKey=record["PartitionKey"],
+        )
+    stack.drain()
+    assert_invariants(stack, ids)
+
+
+@pytest.mark.parametrize("method", ["create", "mark_running"])
+def test_operations_table_throttled(stack, monkeypatch, method):
+    original = getattr(OperationsTable, method)
+    calls = []
+
+    def throttled(self, *args, **kwargs):
+        calls.append(method)
+        if len(calls) == 1:
+            raise TransientError("ProvisionedThroughputExceededException")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OperationsTable, method, throttled)
+    first = post_user(stack.client, "ada@example.org")
+    if method == "create":
+        assert first.status_code == 503  # the client is told, and retries
+        assert first.headers["Content-Type"] == "application/problem+json"
+        first = post_user(stack.client, "ada@example.org")
+    assert first.status_code == 202
+    stack.drain()  # a throttled starter record is retried by the mapping
+    assert_invariants(stack, [body(first)["id"]])
+
+
+def test_users_table_throttled_in_every_step(stack, monkeypatch):
+    for method in ("add", "get", "activate"):
+        original = getattr(UsersTable, method)
+        failures = {"left": 1}
+
+        def throttled(self, *args, _original=original, _failures=failures, **kwargs):
+            if _failures["left"]:
+                _failures["left"] -= 1
+                raise TransientError("ThrottlingException")
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(UsersTable, method, throttled)
+    ids = _accept(stack, ["ada@example.org"])
+    stack.drain()
+    assert_invariants(stack, ids)
+    outcome = body(stack.client.http.get(f"/operations/{ids[0]}"))
+    assert outcome["status"] == "SUCCEEDED"
+
+
+def test_start_execution_throttled_for_a_while(stack, monkeypatch):
+    original = StepFunctionsWorkflows.start
+    attempts = []
+
+    def throttled(self, event):
+        attempts.append(event.operation_id)
+        if len(attempts) <= 2:
+            raise TransientError("ThrottlingException: Rate exceeded")
+        return original(self, event)
+
+    monkeypatch.setattr(StepFunctionsWorkflows, "start", throttled)
+    ids = _accept(stack, ["ada@example.org", "bob@example.org"])
+    stack.drain()
+    assert_invariants(stack, ids)
+
+
+def test_the_starter_crashing_mid_batch(stack, monkeypatch):
+    original = StepFunctionsWorkflows.start
+    started = []
+
+    def crash_after_one(self, event):
+        started.append(event.operation_id)
+        if len(started) == 2:
+            raise SystemExit("the container died")  # not an Exception: the batch fails whole
+        return original(self, event)
+
+    monkeypatch.setattr(StepFunctionsWorkflows, "start", crash_after_one)
+    ids = _accept(stack, [f"u{i}@example.org" for i in range(4)])
+    stack.drain()
+    assert_invariants(stack, ids)
+    statuses = {body(stack.client.http.get(f"/operations/{i}"))["status"] for i in ids}
+    assert statuses == {"SUCCEEDED"}
+
+
+def test_many_requests_for_one_email(stack):
+    ids = _accept(stack, ["Grace@example.org", "grace@example.org", "GRACE@EXAMPLE.ORG"] * 3)
+    stack.drain()
+    assert_invariants(stack, ids)
+    outcomes = collections.Counter(
+        body(stack.client.http.get(f"/operations/{i}"))["status"] for i in ids
+    )
+    assert outcomes == {"SUCCEEDED": 1, "FAILED": 8}
