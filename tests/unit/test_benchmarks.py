@@ -69,3 +69,12 @@ def test_capacity_for_2000_per_second_needs_express_and_shards(tmp_path, capsys)
     # + 2,000 x 3.5 x 40 ms (starter and steps) + 6 x 10 (starter batches) = 490 of 1,000.
     assert "API Gateway requests" in first_quota and "60%" in first_quota
     assert any("Lambda concurrent executions" in line and "49%" in line for line in lines)
+
+
+def test_the_chart_is_a_png(tmp_path):
+    from benchmarks.load import chart
+
+    outcomes = [Outcome(i / 10, i / 10 + 0.05, "SUCCEEDED", 50.0) for i in range(30)]
+    path = tmp_path / "load.png"
+    chart(outcomes, 0.0, path, "30 operations")
+    assert path.read_bytes().startswith(b"\x89PNG")
