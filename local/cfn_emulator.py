@@ -197,7 +197,7 @@ def create_deferred(t: Template, outputs: dict[str, str], cloudwatch: Any) -> di
             cloudwatch.put_metric_alarm(**props)
             made[lid] = props["AlarmName"]
         else:
-            raise NotImplementedError(res["Type"])
+            raise ValueError(f"no API call creates a deferred {res['Type']} ({lid})")
     return made
 
 

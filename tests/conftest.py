@@ -5,11 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from infra.definition import stage_environment
+
+if TYPE_CHECKING:
+    from local.stack import Stack
 
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
@@ -26,15 +30,16 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from chalice.test import Client  # noqa: E402  (app.py must see the stage's environment)
-from moto import mock_aws  # noqa: E402
-
-from app import app  # noqa: E402
-from local.stack import EMULATOR_CONFIG, Stack  # noqa: E402
-
 
 @contextlib.contextmanager
 def _running_stack() -> Iterator[Stack]:
+    # Imported here, after the environment above: app.py reads the stage's stream name.
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from local.stack import EMULATOR_CONFIG, Stack
+
     with mock_aws(config=EMULATOR_CONFIG):
         system = Stack(app, STAGE, boto3.Session())
         with system.running(), Client(app, stage_name=STAGE) as client:
