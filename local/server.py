@@ -316,6 +316,13 @@ def _api_server(
         # The base class binds the HTTP verbs to its own method; rebind them to ours.
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY...) is answered by the gateway as API Gateway
+            # would (403/405), where http.server would say 501.
+            if name.startswith("do_"):
+                return self._generic_handle
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             if options.verbose:
                 super().log_message(format, *args)
