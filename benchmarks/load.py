@@ -15,6 +15,7 @@ import argparse
 import collections
 import dataclasses
 import json
+import os
 import platform
 import statistics
 import sys
@@ -226,7 +227,9 @@ def main() -> int:
     summary = summarize(outcomes, began)
     summary["target"] = url
     summary["concurrency"] = args.c
-    summary["machine"] = f"{platform.machine()}, {_cpus()} CPUs, Python {platform.python_version()}"
+    summary["machine"] = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     after = _metrics(url)
     if before is not None and after is not None and summary["completed"]:
         summary["per_operation"] = per_operation(before, after, summary["completed"])
@@ -238,12 +241,6 @@ def main() -> int:
     print(json.dumps(summary, indent=2))
     print(f"wrote {RESULTS / stem}.json and .png", file=sys.stderr)
     return 0 if summary["outcomes"].get("SUCCEEDED") == summary["operations"] else 1
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 if __name__ == "__main__":

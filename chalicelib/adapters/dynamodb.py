@@ -7,6 +7,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from chalicelib.adapters import aws
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -23,3 +25,13 @@ def cancellation_codes(error: Exception) -> list[str]:
     """The per-item reasons of a cancelled transaction, in request order."""
     response = getattr(error, "response", {})
     return [reason.get("Code", "None") for reason in response.get("CancellationReasons", [])]
+
+
+def get_item(table: str, pk: str) -> dict[str, Any] | None:
+    """The item with this key, read consistently, as plain Python values."""
+    with aws.transient_errors():
+        response = aws.client("dynamodb").get_item(
+            TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True
+        )
+    item = response.get("Item")
+    return None if item is None else from_item(item)

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.exceptions
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb import cancellation_codes, from_item, to_item
+from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
 from chalicelib.domain.operations import (
     Operation,
@@ -80,7 +80,7 @@ class OperationsTable:
         }
 
     def _replay(self, candidate: Operation, key: str) -> Operation:
-        found = self._get_item(_IDEMPOTENCY_PREFIX + key)
+        found = get_item(self._table, _IDEMPOTENCY_PREFIX + key)
         if found is None:
             raise TransientError("idempotency key vanished during the request; retry")
         if found["fingerprint"] != candidate.request.fingerprint():
@@ -91,16 +91,8 @@ class OperationsTable:
         return operation
 
     def get(self, operation_id: str) -> Operation | None:
-        item = self._get_item(operation_id)
+        item = get_item(self._table, operation_id)
         return None if item is None else _operation_from(item)
-
-    def _get_item(self, pk: str) -> dict[str, Any] | None:
-        with aws.transient_errors():
-            response = aws.client("dynamodb").get_item(
-                TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
-            )
-        item = response.get("Item")
-        return None if item is None else from_item(item)
 
     def mark_running(self, operation_id: str) -> bool:
         return self._update_if_not_done(

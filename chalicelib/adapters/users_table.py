@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import botocore.exceptions
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb import cancellation_codes, from_item, to_item
+from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
 from chalicelib.domain.users import User, UserStatus, normalize_email
 
@@ -38,7 +39,7 @@ class UsersTable:
         except botocore.exceptions.ClientError as error:
             if "ConditionalCheckFailed" not in cancellation_codes(error):
                 raise
-            existing_claim = self._get_item(claim["pk"])
+            existing_claim = get_item(self._table, claim["pk"])
             if existing_claim is not None and existing_claim["operationId"] != user.operation_id:
                 raise EmailAlreadyRegistered() from None
             # A retry of this very step: what it wrote the first time stands.
@@ -56,16 +57,8 @@ class UsersTable:
         }
 
     def get(self, user_id: str) -> User | None:
-        item = self._get_item(_USER_PREFIX + user_id)
+        item = get_item(self._table, _USER_PREFIX + user_id)
         return None if item is None else _user_from(item)
-
-    def _get_item(self, pk: str) -> dict[str, Any] | None:
-        with aws.transient_errors():
-            response = aws.client("dynamodb").get_item(
-                TableName=self._table, Key={"pk": {"S": pk}}, ConsistentRead=True
-            )
-        item = response.get("Item")
-        return None if item is None else from_item(item)
 
     def activate(self, user_id: str) -> User:
         try:
@@ -117,7 +110,7 @@ class UsersTable:
                     },
                 ]
             )
-        return User(**{**user.__dict__, "status": UserStatus.REJECTED})
+        return dataclasses.replace(user, status=UserStatus.REJECTED)
 
 
 def _user_values(user: User) -> dict[str, Any]:
