@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load cost capacity bench clean
+.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz cost capacity bench clean
 
 STAGE ?= dev
 
@@ -57,6 +57,10 @@ RATE ?= 2000/s
 # Against a running stack (`make run` in another terminal) or any deployed URL.
 load: venv
 	$(BIN)/python benchmarks/load.py --url $(URL) -n $(N) -c $(C)
+
+# The schema-driven fuzz for longer than the tests run it; settings in schemathesis.toml.
+fuzz: venv
+	$(BIN)/st run openapi.json --url $(URL) --max-examples $(or $(EXAMPLES),5000)
 
 cost: venv
 	$(BIN)/python benchmarks/model.py cost

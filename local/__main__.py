@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -20,6 +21,7 @@ def _run(args: argparse.Namespace) -> int:
         stage=args.stage,
         keep_executions=args.keep_executions,
         verbose=args.verbose,
+        state=args.state,
     )
     stack = LocalStack(options)
     stopping = threading.Event()
@@ -50,6 +52,11 @@ def main() -> int:
     run.add_argument("--stage", default="local")
     run.add_argument("--keep-executions", type=int, default=1000)
     run.add_argument("--verbose", action="store_true", help="emulator and access logs too")
+    run.add_argument(
+        "--state",
+        type=Path,
+        help="keep the tables in this file across restarts (default: in memory only)",
+    )
     api = os.environ.get("API_URL", "http://127.0.0.1:8000")
     demo = commands.add_parser("demo", help="create a few users and show their journeys")
     demo.add_argument("--api", default=api)

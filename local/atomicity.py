@@ -45,6 +45,13 @@ def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextlib.contextmanager
+def exclusive() -> Iterator[None]:
+    """No serialised operation runs until the block ends."""
+    with _lock:
+        yield
+
+
+@contextlib.contextmanager
 def atomic_operations() -> Iterator[None]:
     originals = [
         (backend, name, getattr(backend, name))

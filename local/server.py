@@ -22,18 +22,24 @@ import socket
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import boto3
 
 from local.metrics import CallCounter
+from local.snapshot import TableSnapshots
+
+if TYPE_CHECKING:
+    from chalicelib.services.workflow import SweepReport
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_PREFIX = "/_local/executions"
 METRICS_PATH = "/_local/metrics"
 SWEEP_EVERY_SECONDS = 60
+TABLE_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 logger = logging.getLogger("local")
 
 
@@ -46,6 +52,7 @@ class Options:
     stage: str = "local"
     keep_executions: int = 1000
     verbose: bool = False
+    state: Path | None = None  # where the tables are saved and loaded from (local/snapshot.py)
 
     @property
     def endpoint(self) -> str:
@@ -101,6 +108,8 @@ class LocalStack:
         self._moto: Any = None
         self._api: Any = None
         self._runtime: Any = None
+        self._snapshots: TableSnapshots | None = None
+        self.restored: str | None = None
 
     def start(self) -> None:
         options = self.options
@@ -138,6 +147,8 @@ class LocalStack:
         # In this process, calls go through the in-process door (loading Chalice's config
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
+        if options.state is not None:
+            self._restore(options.state)
         # Everything long-lived exists now: keep the collector off it, and collect young
         # objects less often (moto allocates heavily per call; measured +24% operations/s).
         gc.collect()
@@ -145,7 +156,44 @@ class LocalStack:
         gc.set_threshold(100_000, 50, 1000)
         self._spawn("kinesis-poller", self.stack.poll_forever, self._stop)
         self._spawn("janitor", self._janitor)
+        if self._snapshots is not None:
+            self._spawn("snapshots", self._snapshots.save_while_changing, self._stop, self._writes)
         self._spawn("api", self._api.serve_forever)
+
+    def _restore(self, state: Path) -> None:
+        from chalicelib.config import settings
+
+        config = settings()
+        self._snapshots = TableSnapshots(
+            state, [config.operations_table, config.users_table], self.stack.session
+        )
+        loaded = self._snapshots.restore()
+        if loaded is None:
+            self.restored = f"{state} (new)"
+            return
+        recovered = self._recover_in_flight()
+        items = ", ".join(f"{count} in {table}" for table, count in loaded["items"].items())
+        self.restored = (
+            f"{state}: saved {loaded['takenAt']}, loaded {items}; "
+            f"{recovered.republished} in-flight operations published again, "
+            f"{recovered.failed} failed as too old"
+        )
+
+    def _recover_in_flight(self) -> SweepReport:
+        """A fresh emulator has no executions, so every loaded operation still in flight is
+        orphaned: the sweep publishes them again now rather than once they have gone quiet."""
+        from chalicelib import wiring
+        from chalicelib.services import workflow
+
+        policy = dataclasses.replace(wiring.sweep_policy(), republish_after=timedelta(0))
+        return workflow.sweep(
+            datetime.now(UTC), policy, wiring.operations(), wiring.events(), wiring.workflows()
+        )
+
+    def _writes(self) -> int:
+        """Table writes so far, by anyone: the app, the state machine, the AWS endpoint."""
+        calls = self.stack.aws_calls.snapshot()
+        return sum(calls.get(f"dynamodb.{action}", 0) for action in TABLE_WRITES)
 
     def _spawn(self, name: str, target: Any, *args: Any) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
@@ -191,6 +239,8 @@ class LocalStack:
         self._stop.set()
         if self._api is not None:
             self._api.shutdown()
+        if self._snapshots is not None:
+            self._snapshots.save()
         if self._runtime is not None:
             self._runtime.__exit__(None, None, None)
         if self._moto is not None:
@@ -212,6 +262,7 @@ class LocalStack:
                 f"  state machine     {r.state_machine_arn}",
                 f"  stream            {r.stream_name}",
                 f"  on-failure queue  {r.failure_queue_url}",
+                f"  state             {self.restored or 'in memory: gone when the stack stops'}",
                 "",
                 "  Try:",
                 f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",

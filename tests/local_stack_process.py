@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import boto3
+import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +24,7 @@ def free_port() -> int:
 
 
 class LocalStackProcess:
-    def __init__(self, api_port: int, aws_port: int) -> None:
+    def __init__(self, api_port: int, aws_port: int, *options: str) -> None:
         self.api = f"http://127.0.0.1:{api_port}"
         self.endpoint = f"http://127.0.0.1:{aws_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -36,6 +38,7 @@ class LocalStackProcess:
                 str(api_port),
                 "--aws-port",
                 str(aws_port),
+                *options,
             ],
             cwd=ROOT,
             env=env,
@@ -44,23 +47,53 @@ class LocalStackProcess:
             text=True,
         )
         self.output: list[str] = []
+        self._up = threading.Event()
+        # Drained all the time: a full pipe would block the stack's next log line and so
+        # stall the request that logs it.
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+
+    def _read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            if "Ctrl-C stops everything" in line:
+                self._up.set()
 
     def wait_until_up(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
+        while not self._up.wait(0.1):
+            if self.process.poll() is not None:
+                self._reader.join(5)
                 raise AssertionError("the stack exited:\n" + "".join(self.output))
-            self.output.append(line)
-            if "Ctrl-C stops everything" in line:
-                return
-        raise AssertionError("the stack did not come up:\n" + "".join(self.output))
+            if time.monotonic() > deadline:
+                raise AssertionError("the stack did not come up:\n" + "".join(self.output))
+
+    def wait(self, timeout: float = 60) -> tuple[int, str]:
+        """Waits for the stack to exit; its exit code and everything it printed."""
+        code = self.process.wait(timeout)
+        self._reader.join(timeout)
+        return code, "".join(self.output)
 
     def stop(self, signum: int = signal.SIGINT, timeout: float = 20) -> tuple[int, str]:
         self.process.send_signal(signum)
-        rest, _ = self.process.communicate(timeout=timeout)
-        return self.process.returncode, "".join(self.output) + rest
+        return self.wait(timeout)
+
+    def create_user(self, email: str, key: str | None = None) -> requests.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return requests.post(
+            f"{self.api}/users", json={"email": email, "name": "Ada"}, headers=headers, timeout=5
+        )
+
+    def wait_done(self, operation_id: str, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = requests.get(f"{self.api}/operations/{operation_id}", timeout=5)
+            operation = response.json()
+            if operation.get("done"):
+                return operation
+            time.sleep(0.05)
+        raise AssertionError(f"operation {operation_id} not done after {timeout}s")
 
     def aws(self, service: str):
         return boto3.client(

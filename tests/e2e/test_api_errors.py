@@ -40,6 +40,15 @@ BAD_REQUESTS = [
     ("empty name", JSON, '{"email": "ada@example.org", "name": "   "}', 400, "/name"),
     ("name too long", JSON, json.dumps({"email": "a@b.co", "name": "A" * 101}), 400, "/name"),
     ("control char", JSON, '{"email": "ada@example.org", "name": "A\\u0000da"}', 400, "/name"),
+    ("zero-width space", JSON, '{"email": "ada@example.org", "name": "A\\u200bda"}', 400, "/name"),
+    ("lone surrogate", JSON, '{"email": "ada@example.org", "name": "A\\ud800da"}', 400, "/name"),
+    (
+        "padded long name",
+        JSON,
+        json.dumps({"email": "a@b.co", "name": " " + "A" * 100}),
+        400,
+        "/name",
+    ),
     ("oversized body", JSON, json.dumps({"email": "a@b.co", "name": "A" * 5000}), 413, None),
     ("text/plain", {"Content-Type": "text/plain"}, VALID, 415, None),
     ("form encoded", {"Content-Type": "application/x-www-form-urlencoded"}, "email=a", 415, None),
@@ -111,3 +120,10 @@ def test_json_content_types_are_accepted(shared_stack, content_type):
 def test_unknown_ids_are_not_found(shared_stack, path):
     problem = _assert_problem(shared_stack.client.http.get(path), 404)
     assert problem["type"] == "/problems/not-found"
+
+
+def test_a_get_with_any_content_type_is_answered_by_the_app(shared_stack):
+    response = shared_stack.client.http.get(
+        "/operations/not-an-id", headers={"Content-Type": "multipart/form-data"}
+    )
+    _assert_problem(response, 404)

@@ -5,11 +5,17 @@ execution per operation, nothing left in flight."""
 from __future__ import annotations
 
 import collections
+import io
+import json
 import os
+import threading
+from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from chalicelib.adapters import aws
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
@@ -96,6 +102,89 @@ def test_operations_table_throttled(stack, monkeypatch, method):
     assert first.status_code == 202
     stack.drain()  # a throttled starter record is retried by the mapping
     assert_invariants(stack, [body(first)["id"]])
+
+
+THROTTLED = json.dumps(
+    {
+        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+        "message": "The level of configured provisioned throughput for the table was exceeded.",
+    }
+).encode()
+
+
+class _Body(io.BytesIO):
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+class WireThrottle:
+    """DynamoDB refusing the app's requests to one table with a throttling error, at the wire:
+    registered on the adapters' own boto3 client, ahead of the emulator. The SDK retries (up
+    to its 3 attempts) before the adapter sees anything, as it would against AWS."""
+
+    def __init__(self, table: str, times: int) -> None:
+        self.table = table
+        self.left = times
+        self.throttled: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: AWSPreparedRequest, **_: object) -> AWSResponse | None:
+        if self.table not in _tables_named_in(request.body):
+            return None
+        with self._lock:
+            if not self.left:
+                return None
+            self.left -= 1
+            self.throttled.append(request.headers["X-Amz-Target"].decode().split(".")[-1])
+        return AWSResponse(request.url, 400, {}, _Body(THROTTLED))
+
+
+def _tables_named_in(body: bytes | str | None) -> set[str]:
+    document = json.loads(body or "{}")
+    tables = {document.get("TableName")}
+    for item in document.get("TransactItems", []):
+        tables |= {action.get("TableName") for action in item.values()}
+    return tables - {None}
+
+
+@pytest.fixture
+def wire_throttle(stack) -> Iterator[type[WireThrottle]]:
+    dynamodb = aws.client("dynamodb")
+    installed: list[WireThrottle] = []
+
+    def install(table: str, times: int) -> WireThrottle:
+        throttle = WireThrottle(table, times)
+        dynamodb.meta.events.register_first("before-send.dynamodb", throttle)
+        installed.append(throttle)
+        return throttle
+
+    yield install  # type: ignore[misc]
+    for throttle in installed:
+        dynamodb.meta.events.unregister("before-send.dynamodb", throttle)
+
+
+def test_operations_table_throttled_at_the_wire(stack, wire_throttle):
+    throttle = wire_throttle(os.environ["OPERATIONS_TABLE"], times=4)
+    first = post_user(stack.client, "ada@example.org")
+    # Three attempts throttled: the SDK gives up, the client gets a 503 and tries again; the
+    # SDK absorbs the fourth.
+    assert first.status_code == 503
+    assert first.headers["Content-Type"] == "application/problem+json"
+    second = post_user(stack.client, "ada@example.org")
+    assert second.status_code == 202
+    assert len(throttle.throttled) == 4
+    stack.drain()
+    assert_invariants(stack, [body(second)["id"]])
+
+
+def test_users_table_throttled_at_the_wire(stack, wire_throttle):
+    throttle = wire_throttle(os.environ["USERS_TABLE"], times=4)
+    ids = _accept(stack, ["ada@example.org"])
+    stack.drain()
+    # The step's three SDK attempts failed; the state machine retried the step.
+    assert len(throttle.throttled) == 4
+    assert_invariants(stack, ids)
+    assert body(stack.client.http.get(f"/operations/{ids[0]}"))["status"] == "SUCCEEDED"
 
 
 def test_users_table_throttled_in_every_step(stack, monkeypatch):

@@ -21,23 +21,6 @@ def local_stack() -> Iterator[LocalStackProcess]:
     assert code == 0, output
 
 
-def _wait_done(api: str, operation_id: str, timeout: float = 10) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        operation = requests.get(f"{api}/operations/{operation_id}", timeout=5).json()
-        if operation["done"]:
-            return operation
-        time.sleep(0.05)
-    raise AssertionError(f"operation {operation_id} not done after {timeout}s")
-
-
-def _post(api: str, email: str, key: str | None = None) -> requests.Response:
-    headers = {"Idempotency-Key": key} if key else {}
-    return requests.post(
-        f"{api}/users", json={"email": email, "name": "Ada"}, headers=headers, timeout=5
-    )
-
-
 def test_the_banner_says_what_is_where(local_stack):
     banner = "".join(local_stack.output)
     assert local_stack.api in banner and local_stack.endpoint in banner
@@ -45,11 +28,11 @@ def test_the_banner_says_what_is_where(local_stack):
 
 
 def test_a_user_is_created_within_seconds(local_stack):
-    accepted = _post(local_stack.api, "ada@example.org")
+    accepted = local_stack.create_user("ada@example.org")
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == f"/operations/{accepted.json()['id']}"
     started = time.monotonic()
-    done = _wait_done(local_stack.api, accepted.json()["id"])
+    done = local_stack.wait_done(accepted.json()["id"])
     assert time.monotonic() - started < 2.0
     assert done["status"] == "SUCCEEDED"
     user = requests.get(f"{local_stack.api}/users/{done['result']['user']['id']}", timeout=5)
@@ -58,14 +41,14 @@ def test_a_user_is_created_within_seconds(local_stack):
 
 def test_the_contract_holds_over_http(local_stack):
     api = local_stack.api
-    rejected = _post(api, "eve@example.test").json()
-    first = _post(api, "grace@example.org", key="k-1").json()
-    assert _post(api, "grace@example.org", key="k-1").json()["id"] == first["id"]
-    assert _post(api, "other@example.org", key="k-1").status_code == 422
-    assert _wait_done(api, rejected["id"])["error"]["code"] == "USER_REJECTED"
-    assert _wait_done(api, first["id"])["status"] == "SUCCEEDED"
-    duplicate = _post(api, "GRACE@example.org").json()
-    assert _wait_done(api, duplicate["id"])["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
+    rejected = local_stack.create_user("eve@example.test").json()
+    first = local_stack.create_user("grace@example.org", key="k-1").json()
+    assert local_stack.create_user("grace@example.org", key="k-1").json()["id"] == first["id"]
+    assert local_stack.create_user("other@example.org", key="k-1").status_code == 422
+    assert local_stack.wait_done(rejected["id"])["error"]["code"] == "USER_REJECTED"
+    assert local_stack.wait_done(first["id"])["status"] == "SUCCEEDED"
+    duplicate = local_stack.create_user("GRACE@example.org").json()
+    assert local_stack.wait_done(duplicate["id"])["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
     bad = requests.post(f"{api}/users", data="{", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
     assert bad.headers["Content-Type"] == "application/problem+json"
@@ -73,8 +56,8 @@ def test_the_contract_holds_over_http(local_stack):
 
 def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
-    accepted = _post(api, "alan@example.org").json()
-    _wait_done(api, accepted["id"])
+    accepted = local_stack.create_user("alan@example.org").json()
+    local_stack.wait_done(accepted["id"])
     listing = requests.get(f"{api}/_local/executions", timeout=5).json()["executions"]
     (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
     assert execution["status"] == "SUCCEEDED"
@@ -88,8 +71,8 @@ def test_executions_are_listed_with_their_history(local_stack):
 
 
 def test_the_aws_endpoint_serves_the_aws_cli_and_boto3(local_stack):
-    accepted = _post(local_stack.api, "linus@example.org").json()
-    _wait_done(local_stack.api, accepted["id"])
+    accepted = local_stack.create_user("linus@example.org").json()
+    local_stack.wait_done(accepted["id"])
     sfn = local_stack.aws("stepfunctions")
     (machine,) = sfn.list_state_machines()["stateMachines"]
     names = [
@@ -115,15 +98,15 @@ def test_a_poison_record_reaches_the_on_failure_queue_and_the_stream_moves_on(lo
         messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
     assert messages, "nothing reached the on-failure queue"
     assert "KinesisBatchInfo" in messages[0]["Body"]
-    after = _post(local_stack.api, "after.poison@example.org").json()
-    assert _wait_done(local_stack.api, after["id"])["status"] == "SUCCEEDED"
+    after = local_stack.create_user("after.poison@example.org").json()
+    assert local_stack.wait_done(after["id"])["status"] == "SUCCEEDED"
 
 
 def test_a_busy_port_gives_a_one_line_error(local_stack):
     busy_api_port = int(local_stack.api.rsplit(":", 1)[1])
     second = LocalStackProcess(busy_api_port, free_port())
-    output, _ = second.process.communicate(timeout=60)
-    assert second.process.returncode == 2
+    code, output = second.wait()
+    assert code == 2
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines[-1].startswith("error: port") and "busy" in lines[-1]
     assert "Traceback" not in output

@@ -4,6 +4,12 @@ import json
 from pathlib import Path
 
 from app import app
+from chalicelib.http.validation import (
+    MAX_EMAIL_LENGTH,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_NAME_LENGTH,
+    NAME_PATTERN,
+)
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 
@@ -22,3 +28,12 @@ def test_every_operation_documents_its_problem_responses():
             for code in errors:
                 content = operation["responses"][code]["content"]
                 assert list(content) == ["application/problem+json"]
+
+
+def test_the_request_schema_states_the_limits_the_validator_enforces():
+    fields = SPEC["components"]["schemas"]["UserRequest"]["properties"]
+    assert fields["name"]["pattern"] == NAME_PATTERN
+    assert fields["name"]["maxLength"] == MAX_NAME_LENGTH
+    assert fields["email"]["maxLength"] == MAX_EMAIL_LENGTH
+    (key,) = SPEC["paths"]["/users"]["post"]["parameters"]
+    assert key["schema"]["maxLength"] == MAX_IDEMPOTENCY_KEY_LENGTH

@@ -1,13 +1,19 @@
 """Hostile input, generated: validation answers a Problem or a request, never anything else."""
 
 import json
+import sys
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.operations import UserRequest
 from chalicelib.http.problems import Problem
-from chalicelib.http.validation import parse_idempotency_key, parse_user_request
+from chalicelib.http.validation import (
+    MAX_NAME_LENGTH,
+    parse_idempotency_key,
+    parse_user_request,
+)
 
 JSON_HEADERS = {"content-type": "application/json"}
 MAX_BYTES = 4096
@@ -87,3 +93,32 @@ def test_content_types_other_than_json_are_415(content_type):
     if isinstance(outcome, Problem) and outcome.status == 415:
         return
     assert lowered == "application/json" or lowered.endswith("+json")
+
+
+def _name_is_accepted(name: str) -> bool:
+    outcome = _parse(json.dumps({"email": "ada@example.org", "name": name}).encode())
+    return isinstance(outcome, UserRequest)
+
+
+def _refused_in_names(character: str) -> bool:
+    category = unicodedata.category(character)
+    return category in ("Cc", "Cs", "Zl", "Zp") or (category == "Cf" and ord(character) <= 0xFFFF)
+
+
+def test_names_refuse_exactly_the_control_format_surrogate_and_separator_characters():
+    characters = [chr(code_point) for code_point in range(sys.maxunicode + 1)]
+    refused = [c for c in characters if _refused_in_names(c)]
+    allowed = [c for c in characters if not _refused_in_names(c)]
+    assert not [c for c in refused if _name_is_accepted(f"A{c}a")]
+    # Allowed characters go in whole names at a time: over a million one by one is too slow.
+    width = MAX_NAME_LENGTH - 1
+    names = ["A" + "".join(allowed[i : i + width]) for i in range(0, len(allowed), width)]
+    assert all(_name_is_accepted(name) for name in names)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(categories=["Zs"]) | st.sampled_from(" \u3000"), max_size=5))
+def test_blank_names_and_names_over_the_limit_are_refused(blank):
+    assert not _name_is_accepted(blank)
+    assert not _name_is_accepted(blank + "a" * (MAX_NAME_LENGTH + 1 - len(blank)))
+    assert _name_is_accepted(blank + "a" * (MAX_NAME_LENGTH - len(blank)))

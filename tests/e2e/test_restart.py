@@ -1,0 +1,141 @@
+"""The local stack killed mid-load (SIGKILL) and started again on its saved tables.
+
+What must hold: while the process lives, every accepted operation can be read back; after
+the restart, every operation accepted before the last save finishes (the ones in flight are
+published again and run to the end), each with its own user; only operations accepted after
+that save may be gone, and the README says so.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import requests
+
+from tests.local_stack_process import LocalStackProcess, free_port
+
+CLIENTS = 8
+
+
+class Load:
+    """Clients creating users with distinct emails until stopped; what was accepted, when."""
+
+    def __init__(self, stack: LocalStackProcess) -> None:
+        self.stack = stack
+        self.accepted: dict[str, tuple[str, float]] = {}  # id -> (email, epoch of the 202)
+        self._next = iter(range(1_000_000))
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._clients = [threading.Thread(target=self._client) for _ in range(CLIENTS)]
+
+    def start(self) -> None:
+        for client in self._clients:
+            client.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for client in self._clients:
+            client.join()
+
+    def _client(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                email = f"user{next(self._next)}@example.org"
+            try:
+                response = self.stack.create_user(email)
+            except requests.RequestException:
+                continue  # the stack went down: not accepted, and the client knows it
+            if response.status_code == 202:
+                with self._lock:
+                    self.accepted[response.json()["id"]] = (email, time.time())
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _read(api: str, path: str) -> requests.Response:
+    return requests.get(f"{api}{path}", timeout=5)
+
+
+def test_a_killed_stack_restarts_on_its_saved_tables_and_finishes_what_it_accepted(tmp_path):
+    state = tmp_path / "state.json"
+    api_port, aws_port = free_port(), free_port()
+    first = LocalStackProcess(api_port, aws_port, "--state", str(state))
+    first.wait_until_up()
+    load = Load(first)
+    load.start()
+    _wait_for(lambda: len(load.accepted) >= 60)
+    # Alive, nothing accepted is lost: each operation reads back.
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = pool.map(lambda id_: _read(first.api, f"/operations/{id_}"), list(load.accepted))
+        assert {answer.status_code for answer in answers} == {200}
+    _wait_for(lambda: len(load.accepted) >= 150 and state.exists())
+    first.process.kill()
+    first.wait()
+    load.stop()
+    taken_at = datetime.fromisoformat(json.loads(state.read_text())["takenAt"]).timestamp()
+
+    second = LocalStackProcess(api_port, aws_port, "--state", str(state))
+    second.wait_until_up()
+    try:
+        banner = "".join(second.output)
+        republished = int(banner.split(" in-flight operations published again")[0].split()[-1])
+        assert republished > 0, banner  # the kill caught operations in flight
+        lost = []
+        for operation_id, (email, accepted_at) in load.accepted.items():
+            if _read(second.api, f"/operations/{operation_id}").status_code == 404:
+                lost.append(operation_id)
+                assert accepted_at > taken_at, "accepted before the last save, yet lost"
+                continue
+            done = second.wait_done(operation_id, timeout=60)
+            assert done["status"] == "SUCCEEDED", done
+            user = _read(second.api, f"/users/{done['result']['user']['id']}").json()
+            assert user["email"] == email
+        sfn = second.aws("stepfunctions")
+        (machine,) = sfn.list_state_machines()["stateMachines"]
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=machine["stateMachineArn"]
+        )
+        started_again = [execution["name"] for page in pages for execution in page["executions"]]
+        assert len(started_again) == len(set(started_again)) == republished
+        print(
+            f"accepted {len(load.accepted)}, lost {len(lost)} (accepted after the last save), "
+            f"published again {republished}"
+        )
+    finally:
+        code, output = second.stop()
+    assert code == 0, output
+
+
+def test_a_stopped_stack_keeps_everything(tmp_path):
+    state = tmp_path / "state.json"
+    first = LocalStackProcess(free_port(), free_port(), "--state", str(state))
+    first.wait_until_up()
+    done = first.wait_done(first.create_user("kept@example.org", key="k-kept").json()["id"])
+    pending = first.create_user("pending@example.org").json()["id"]
+    code, output = first.stop()
+    assert code == 0, output
+
+    second = LocalStackProcess(free_port(), free_port(), "--state", str(state))
+    second.wait_until_up()
+    try:
+        assert _read(second.api, f"/operations/{done['id']}").json() == done
+        user = _read(second.api, f"/users/{done['result']['user']['id']}").json()
+        assert user["email"] == "kept@example.org"
+        # The idempotency key and the email claim came back too.
+        again = second.create_user("kept@example.org", key="k-kept").json()
+        assert again["id"] == done["id"]
+        duplicate = second.create_user("KEPT@example.org").json()["id"]
+        assert second.wait_done(duplicate)["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
+        assert second.wait_done(pending)["status"] == "SUCCEEDED"
+    finally:
+        code, output = second.stop()
+    assert code == 0, output
