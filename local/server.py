@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -30,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 import boto3
 
 from local.metrics import CallCounter
-from local.snapshot import TableSnapshots
+from local.persistence import TableState
 
 if TYPE_CHECKING:
     from chalicelib.services.workflow import SweepReport
@@ -52,7 +53,7 @@ class Options:
     stage: str = "local"
     keep_executions: int = 1000
     verbose: bool = False
-    state: Path | None = None  # where the tables are saved and loaded from (local/snapshot.py)
+    state: Path | None = None  # where the tables are saved and loaded from (local/persistence.py)
 
     @property
     def endpoint(self) -> str:
@@ -108,8 +109,9 @@ class LocalStack:
         self._moto: Any = None
         self._api: Any = None
         self._runtime: Any = None
-        self._snapshots: TableSnapshots | None = None
-        self.restored: str | None = None
+        self._state: TableState | None = None
+        self._journalling: contextlib.AbstractContextManager[None] | None = None
+        self.persistence: str | None = None
 
     def start(self) -> None:
         options = self.options
@@ -148,7 +150,7 @@ class LocalStack:
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
         if options.state is not None:
-            self._restore(options.state)
+            self._persist(options.state)
         # Everything long-lived exists now: keep the collector off it, and collect young
         # objects less often (moto allocates heavily per call; measured +24% operations/s).
         gc.collect()
@@ -156,27 +158,31 @@ class LocalStack:
         gc.set_threshold(100_000, 50, 1000)
         self._spawn("kinesis-poller", self.stack.poll_forever, self._stop)
         self._spawn("janitor", self._janitor)
-        if self._snapshots is not None:
-            self._spawn("snapshots", self._snapshots.save_while_changing, self._stop, self._writes)
+        if self._state is not None:
+            self._spawn("snapshots", self._state.save_while_changing, self._stop, self._writes)
         self._spawn("api", self._api.serve_forever)
 
-    def _restore(self, state: Path) -> None:
+    def _persist(self, state: Path) -> None:
+        """Loads the saved tables, journals from now on, and restarts what was in flight."""
         from chalicelib.config import settings
 
         config = settings()
-        self._snapshots = TableSnapshots(
+        self._state = TableState(
             state, [config.operations_table, config.users_table], self.stack.session
         )
-        loaded = self._snapshots.restore()
+        loaded = self._state.restore()
+        self._state.save()
+        self._journalling = self._state.journalling()
+        self._journalling.__enter__()
         if loaded is None:
-            self.restored = f"{state} (new)"
+            self.persistence = f"{state} (new)"
             return
         recovered = self._recover_in_flight()
         items = ", ".join(f"{count} in {table}" for table, count in loaded["items"].items())
-        self.restored = (
-            f"{state}: saved {loaded['takenAt']}, loaded {items}; "
-            f"{recovered.republished} in-flight operations published again, "
-            f"{recovered.failed} failed as too old"
+        self.persistence = (
+            f"{state}: snapshot of {loaded['takenAt']} and {loaded['journalled']} journalled "
+            f"writes loaded ({items}); {recovered.republished} in-flight operations "
+            f"published again, {recovered.failed} failed as too old"
         )
 
     def _recover_in_flight(self) -> SweepReport:
@@ -239,8 +245,10 @@ class LocalStack:
         self._stop.set()
         if self._api is not None:
             self._api.shutdown()
-        if self._snapshots is not None:
-            self._snapshots.save()
+        if self._state is not None:
+            self._state.save()
+        if self._journalling is not None:
+            self._journalling.__exit__(None, None, None)
         if self._runtime is not None:
             self._runtime.__exit__(None, None, None)
         if self._moto is not None:
@@ -262,7 +270,7 @@ class LocalStack:
                 f"  state machine     {r.state_machine_arn}",
                 f"  stream            {r.stream_name}",
                 f"  on-failure queue  {r.failure_queue_url}",
-                f"  state             {self.restored or 'in memory: gone when the stack stops'}",
+                f"  state             {self.persistence or 'in memory: gone when the stack stops'}",
                 "",
                 "  Try:",
                 f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",

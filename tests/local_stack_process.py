@@ -89,6 +89,7 @@ class LocalStackProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             response = requests.get(f"{self.api}/operations/{operation_id}", timeout=5)
+            assert response.status_code == 200, (operation_id, response.status_code)
             operation = response.json()
             if operation.get("done"):
                 return operation
