@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    from local.persistence import StateInUse, StateMismatch
     from local.server import LocalStack, Options, PortBusy
 
     options = Options(
@@ -29,8 +30,8 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     try:
         stack.start()
-    except PortBusy as busy:
-        print(f"error: {busy}", file=sys.stderr)
+    except (PortBusy, StateInUse, StateMismatch) as refused:
+        print(f"error: {refused}", file=sys.stderr)
         return 2
     print(stack.banner(), flush=True)
     while not stopping.wait(0.5):  # a timed wait lets the signal handler run promptly

@@ -10,18 +10,24 @@ whose workflow got halfway runs again to the same end.
 
 Two kinds of file make the tables survive a killed process, not only a clean stop:
 - FILE, a snapshot: every table copied at one instant, written aside and renamed;
-- FILE.journal.N, each table write since snapshot N: the items it wrote, as they stand after
-  it, appended and handed to the operating system before the write returns, so before the
-  API answers. A killed process loses nothing it acknowledged; a machine that crashes can
-  lose what the system had not yet put on disk (an fsync per write would cost milliseconds).
+- FILE.journal.N, each table write since snapshot N, one line per write: the items it
+  wrote, as they stand after it, handed to the operating system before the write returns, so
+  before the API answers. A killed process loses nothing it acknowledged (a kill mid-line
+  tears only a write that had not returned); a machine that crashes can lose what the system
+  had not yet put on disk (an fsync per write would cost milliseconds).
 A snapshot starts a new journal, and deletes the older ones once it is safely in place.
 Loading takes the snapshot and replays the journals from its number on, in order.
+
+Writes through the API's PartiQL operations are not journalled (the app uses none). Keys are
+compared as sent: the stack's tables have string keys.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
+import glob
 import inspect
 import json
 import logging
@@ -41,14 +47,26 @@ from local.atomicity import exclusive
 
 logger = logging.getLogger(__name__)
 BATCH_WRITE_LIMIT = 25
-# A snapshot holds every table operation while it copies the tables, which grow with the
-# data: it may take at most this share of the time between snapshots.
+# A snapshot takes time that grows with the data (copying the tables, every table operation
+# held off meanwhile, then writing them): at most this share of the time between snapshots.
 MAX_SAVE_SHARE = 0.2
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
+class StateInUse(Exception):
+    pass
+
+
+class StateMismatch(Exception):
+    pass
+
+
 class TableState:
-    """The tables of one stack, on disk: snapshot, journal, and loading them back."""
+    """The tables of one stack, on disk: snapshot, journal, and loading them back.
+
+    Use: journalling() around the whole run, restore() once the tables exist, then save().
+    Writes before the first save() are not journalled: that save's snapshot holds them.
+    """
 
     def __init__(self, path: Path, tables: Sequence[str], session: boto3.Session) -> None:
         self.path = path
@@ -58,6 +76,22 @@ class TableState:
         self._journal: IO[str] | None = None
         self._saving = threading.Lock()
         self._depth = 0  # nested writes under way; only ever changed holding exclusive()
+        self._claim = self.path.with_name(self.path.name + ".lock").open("w")
+        try:
+            fcntl.flock(self._claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._claim.close()
+            raise StateInUse(f"{path} is in use by another stack") from None
+        self._snapshot = json.loads(path.read_text()) if path.exists() else {}
+        saved = sorted(self._snapshot.get("tables", {}))
+        if saved and saved != sorted(self.tables):
+            self.close()
+            # Another stage's file: loading nothing and saving over it would lose it.
+            raise StateMismatch(f"{path} holds the tables {saved}, not {sorted(self.tables)}")
+
+    def close(self) -> None:
+        """Lets another TableState use the files."""
+        self._claim.close()
 
     @property
     def _backend(self) -> DynamoDBBackend:
@@ -66,9 +100,9 @@ class TableState:
     def restore(self) -> dict[str, Any] | None:
         """Loads snapshot and journals into the (empty) tables: what was loaded, or None."""
         journals = self._journals()
-        if not self.path.exists() and not journals:
+        snapshot = self._snapshot
+        if not snapshot and not journals:
             return None
-        snapshot = json.loads(self.path.read_text()) if self.path.exists() else {}
         generation = snapshot.get("generation", 0)
         saved = snapshot.get("tables", {})
         tables = {
@@ -78,13 +112,14 @@ class TableState:
         replayed = 0
         for number, journal in journals:
             if number >= generation:
-                for entry in _entries(journal):
-                    items = tables[entry["table"]]
-                    key = _key_text(entry["key"])
-                    if entry["item"] is None:
-                        items.pop(key, None)
-                    else:
-                        items[key] = entry["item"]
+                for write in _writes(journal):
+                    for entry in write:
+                        items = tables[entry["table"]]
+                        key = _key_text(entry["key"])
+                        if entry["item"] is None:
+                            items.pop(key, None)
+                        else:
+                            items[key] = entry["item"]
                     replayed += 1
         for name, items in tables.items():
             self._put_all(name, list(items.values()))
@@ -118,23 +153,26 @@ class TableState:
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(partial, self.path)
+            _sync_directory(self.path.parent)  # the rename is on disk before journals go
             for number, journal in self._journals():
                 if number < self._generation:
                     journal.unlink()
 
     @contextlib.contextmanager
     def journalling(self) -> Iterator[None]:
-        """Every table write is journalled until the block ends (after a first save())."""
+        """Table writes are journalled until the block ends (from the first save() on)."""
         originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
         for name, original in originals.items():
             setattr(DynamoDBBackend, name, self._journalled(name, original))
         try:
             yield
         finally:
-            for name, original in originals.items():
-                setattr(DynamoDBBackend, name, original)
-            if self._journal is not None:
-                self._journal.close()
+            with exclusive():  # no write is half journalled
+                for name, original in originals.items():
+                    setattr(DynamoDBBackend, name, original)
+                if self._journal is not None:
+                    self._journal.close()
+                    self._journal = None
 
     def save_while_changing(
         self, stop: threading.Event, writes: Callable[[], int], every: float = 5.0
@@ -176,13 +214,18 @@ class TableState:
         return journalled
 
     def _append(self, backend: DynamoDBBackend, keys: list[tuple[str, dict[str, Any]]]) -> None:
-        assert self._journal is not None, "save() opens the journal"
+        if self._journal is None or backend is not self._backend:
+            return  # before the first save(), which holds it; or another region's tables
+        write = []
         for table, key in keys:
             if table in self.tables:
                 item = backend.get_item(table, key)
-                entry = {"table": table, "key": key, "item": item and item.to_json()["Attributes"]}
-                self._journal.write(json.dumps(entry) + "\n")
-        self._journal.flush()
+                write.append(
+                    {"table": table, "key": key, "item": item and item.to_json()["Attributes"]}
+                )
+        if write:
+            self._journal.write(json.dumps(write) + "\n")
+            self._journal.flush()
 
     def _open_journal(self) -> None:
         if self._journal is not None:
@@ -196,7 +239,7 @@ class TableState:
         prefix = f"{self.path.name}.journal."
         found = [
             (int(path.name[len(prefix) :]), path)
-            for path in self.path.parent.glob(prefix + "*")
+            for path in self.path.parent.glob(glob.escape(prefix) + "*")
             if path.name[len(prefix) :].isdigit()
         ]
         return sorted(found)
@@ -217,7 +260,7 @@ class TableState:
                 pending = dynamodb.batch_write_item(RequestItems=pending)["UnprocessedItems"]
 
 
-def _entries(journal: Path) -> Iterator[dict[str, Any]]:
+def _writes(journal: Path) -> Iterator[list[dict[str, Any]]]:
     lines = journal.read_text().split("\n")
     for number, line in enumerate(lines):
         if not line:
@@ -230,6 +273,14 @@ def _entries(journal: Path) -> Iterator[dict[str, Any]]:
             if number != len(lines) - 1:
                 raise
             logger.warning("ignored the torn last line of %s", journal)
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _written_keys(

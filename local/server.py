@@ -119,6 +119,12 @@ class LocalStack:
         _check_free(options.host, options.api_port, "--api-port")
         _quiet_emulator(options.verbose)
         os.environ.update(_environment(options))
+        session = boto3.Session(region_name=options.region)
+        if options.state is not None:
+            from chalicelib.config import settings
+
+            tables = [settings().operations_table, settings().users_table]
+            self._state = TableState(options.state, tables, session)
 
         from moto import mock_aws
         from moto.core.config import default_user_config
@@ -140,7 +146,13 @@ class LocalStack:
         from app import app
         from local.stack import Stack
 
-        self.stack = Stack(app, options.stage, boto3.Session(region_name=options.region))
+        self.stack = Stack(app, options.stage, session)
+        if self._state is not None:
+            # Entered before the runtime's own patches, so that theirs wrap it and it outlives
+            # them: the journal runs until the process ends, and keeps a write that a stopping
+            # stack still acknowledges.
+            self._journalling = self._state.journalling()
+            self._journalling.__enter__()
         self._runtime = self.stack.running()
         self._runtime.__enter__()
         self.view = _executions_view(self.stack)
@@ -149,8 +161,8 @@ class LocalStack:
         # In this process, calls go through the in-process door (loading Chalice's config
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        if options.state is not None:
-            self._persist(options.state)
+        if self._state is not None:
+            self._load(self._state)
         # Everything long-lived exists now: keep the collector off it, and collect young
         # objects less often (moto allocates heavily per call; measured +24% operations/s).
         gc.collect()
@@ -162,25 +174,17 @@ class LocalStack:
             self._spawn("snapshots", self._state.save_while_changing, self._stop, self._writes)
         self._spawn("api", self._api.serve_forever)
 
-    def _persist(self, state: Path) -> None:
+    def _load(self, state: TableState) -> None:
         """Loads the saved tables, journals from now on, and restarts what was in flight."""
-        from chalicelib.config import settings
-
-        config = settings()
-        self._state = TableState(
-            state, [config.operations_table, config.users_table], self.stack.session
-        )
-        loaded = self._state.restore()
-        self._state.save()
-        self._journalling = self._state.journalling()
-        self._journalling.__enter__()
+        loaded = state.restore()
+        state.save()  # the journal starts here
         if loaded is None:
-            self.persistence = f"{state} (new)"
+            self.persistence = f"{state.path} (new)"
             return
         recovered = self._recover_in_flight()
         items = ", ".join(f"{count} in {table}" for table, count in loaded["items"].items())
         self.persistence = (
-            f"{state}: snapshot of {loaded['takenAt']} and {loaded['journalled']} journalled "
+            f"{state.path}: snapshot of {loaded['takenAt']} and {loaded['journalled']} journalled "
             f"writes loaded ({items}); {recovered.republished} in-flight operations "
             f"published again, {recovered.failed} failed as too old"
         )
@@ -197,7 +201,8 @@ class LocalStack:
         )
 
     def _writes(self) -> int:
-        """Table writes so far, by anyone: the app, the state machine, the AWS endpoint."""
+        """Table write calls so far (failed ones too), by anyone: the app, the state machine,
+        the AWS endpoint."""
         calls = self.stack.aws_calls.snapshot()
         return sum(calls.get(f"dynamodb.{action}", 0) for action in TABLE_WRITES)
 
@@ -246,9 +251,7 @@ class LocalStack:
         if self._api is not None:
             self._api.shutdown()
         if self._state is not None:
-            self._state.save()
-        if self._journalling is not None:
-            self._journalling.__exit__(None, None, None)
+            self._state.save()  # a compaction: every write is in the journal already
         if self._runtime is not None:
             self._runtime.__exit__(None, None, None)
         if self._moto is not None:

@@ -67,6 +67,7 @@ class LocalStackProcess:
                 self._reader.join(5)
                 raise AssertionError("the stack exited:\n" + "".join(self.output))
             if time.monotonic() > deadline:
+                self.process.kill()
                 raise AssertionError("the stack did not come up:\n" + "".join(self.output))
 
     def wait(self, timeout: float = 60) -> tuple[int, str]:

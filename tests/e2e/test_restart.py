@@ -7,6 +7,7 @@ published again and run to the end), each with its own user and one new executio
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ class Load:
         self._next = iter(range(1_000_000))
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._clients = [threading.Thread(target=self._client) for _ in range(CLIENTS)]
+        self._clients = [threading.Thread(target=self._client, daemon=True) for _ in range(CLIENTS)]
 
     def start(self) -> None:
         for client in self._clients:
@@ -69,20 +70,26 @@ def test_a_killed_stack_restarts_on_its_saved_tables_and_finishes_what_it_accept
     first.wait_until_up()
     load = Load(first)
     load.start()
-    _wait_for(lambda: len(load.accepted) >= 60)
-    # Alive, nothing accepted is lost: each operation reads back.
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        answers = pool.map(lambda id_: _read(first.api, f"/operations/{id_}"), list(load.accepted))
-        assert {answer.status_code for answer in answers} == {200}
-    _wait_for(lambda: len(load.accepted) >= 150)
-    first.process.kill()
-    first.wait()
-    load.stop()
+    try:
+        _wait_for(lambda: len(load.accepted) >= 60)
+        # Alive, nothing accepted is lost: each operation reads back.
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            answers = pool.map(
+                lambda id_: _read(first.api, f"/operations/{id_}"), list(load.accepted)
+            )
+            assert {answer.status_code for answer in answers} == {200}
+        _wait_for(lambda: len(load.accepted) >= 150)
+    finally:
+        first.process.kill()
+        first.wait()
+        load.stop()
     second = LocalStackProcess(api_port, aws_port, "--state", str(state))
     second.wait_until_up()
     try:
         banner = "".join(second.output)
-        republished = int(banner.split(" in-flight operations published again")[0].split()[-1])
+        found = re.search(r"(\d+) in-flight operations published again", banner)
+        assert found, banner
+        republished = int(found.group(1))
         assert republished > 0, banner  # the kill caught operations in flight
         for operation_id, email in load.accepted.items():
             done = second.wait_done(operation_id, timeout=60)
@@ -106,9 +113,14 @@ def test_a_stopped_stack_keeps_everything(tmp_path):
     state = tmp_path / "state.json"
     first = LocalStackProcess(free_port(), free_port(), "--state", str(state))
     first.wait_until_up()
-    done = first.wait_done(first.create_user("kept@example.org", key="k-kept").json()["id"])
-    pending = first.create_user("pending@example.org").json()["id"]
-    code, output = first.stop()
+    try:
+        done = first.wait_done(first.create_user("kept@example.org", key="k-kept").json()["id"])
+        pending = first.create_user("pending@example.org").json()["id"]
+        rival = LocalStackProcess(free_port(), free_port(), "--state", str(state))
+        code, output = rival.wait()
+        assert code == 2 and "in use by another stack" in output, output
+    finally:
+        code, output = first.stop()
     assert code == 0, output
 
     second = LocalStackProcess(free_port(), free_port(), "--state", str(state))

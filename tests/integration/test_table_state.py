@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.persistence import TableState
+from local.persistence import StateInUse, StateMismatch, TableState
 
 TABLES = ["things", "pairs"]  # one with a hash key only, one with a range key too
 
@@ -35,8 +37,8 @@ def _contents(session: boto3.Session) -> dict[str, list[dict]]:
     return {name: sorted(dynamodb.scan(TableName=name)["Items"], key=repr) for name in TABLES}
 
 
-@pytest.fixture
-def fresh_emulator() -> Iterator[boto3.Session]:
+@contextlib.contextmanager
+def _emulator() -> Iterator[boto3.Session]:
     with mock_aws():
         session = _session()
         _create_tables(session)
@@ -98,39 +100,93 @@ def _write_a_history(session: boto3.Session, state: TableState) -> None:
         )
 
 
-def test_a_killed_stack_loads_every_write_it_acknowledged(tmp_path: Path):
-    path = tmp_path / "state.json"
-    with mock_aws():
-        session = _session()
-        _create_tables(session)
+def _killed(state_dir: Path, into: Path) -> None:
+    """The files as a killed process leaves them: copied while it is still writing."""
+    into.mkdir()
+    for path in state_dir.glob("state.json*"):
+        if not path.name.endswith(".lock"):
+            shutil.copy(path, into / path.name)
+
+
+def _load(path: Path) -> tuple[dict | None, dict[str, list[dict]]]:
+    with _emulator() as session:
         state = TableState(path, TABLES, session)
+        loaded = state.restore()
+        state.close()
+        return loaded, _contents(session)
+
+
+def test_a_killed_stack_loads_every_write_it_acknowledged(tmp_path: Path):
+    with _emulator() as session:
+        state = TableState(tmp_path / "state.json", TABLES, session)
         assert state.restore() is None
-        state.save()
         with state.journalling():
+            state.save()
             _write_a_history(session, state)
             written = _contents(session)
-        # Killed: no save at the end, and the journal's last line torn mid-write.
-    (journal,) = tmp_path.glob("state.json.journal.*")
+            _killed(tmp_path, tmp_path / "killed")
+        state.close()
+    (journal,) = (tmp_path / "killed").glob("state.json.journal.*")
     with journal.open("a") as file:
-        file.write('{"table": "things", "key": {"pk": {"S"')
+        file.write('[{"table": "things", "key": {"pk": {"S"')  # torn by the kill
 
-    with mock_aws():
-        session = _session()
-        _create_tables(session)
-        loaded = TableState(path, TABLES, session).restore()
-        assert _contents(session) == written
+    loaded, contents = _load(tmp_path / "killed" / "state.json")
+    assert contents == written
     assert loaded is not None
     assert loaded["items"] == {"things": 28, "pairs": 2}
-    assert loaded["journalled"] == 5  # one delete, four items of the transaction
+    assert loaded["journalled"] == 2  # the delete, and the transaction as one write
 
 
-def test_a_clean_stop_leaves_one_snapshot_and_an_empty_journal(tmp_path: Path, fresh_emulator):
+def test_a_kill_between_the_journal_switch_and_the_snapshot_loses_nothing(
+    tmp_path: Path, monkeypatch
+):
+    with _emulator() as session:
+        state = TableState(tmp_path / "state.json", TABLES, session)
+        with state.journalling():
+            state.save()
+            _write_a_history(session, state)
+            with monkeypatch.context() as patched:
+                patched.setattr("local.persistence.os.replace", _die)
+                with pytest.raises(SystemExit):
+                    state.save()  # the new journal is open; the old snapshot still in place
+            dynamodb = session.client("dynamodb")
+            dynamodb.put_item(TableName="pairs", Item={"pk": {"S": "late"}, "sk": {"S": "1"}})
+            written = _contents(session)
+            _killed(tmp_path, tmp_path / "killed")
+        state.close()
+    assert len(list((tmp_path / "killed").glob("state.json.journal.*"))) == 2
+    assert _load(tmp_path / "killed" / "state.json")[1] == written
+
+
+def _die(*_: object) -> None:
+    raise SystemExit("killed")
+
+
+def test_a_clean_stop_leaves_one_snapshot_and_an_empty_journal(tmp_path: Path):
     path = tmp_path / "state.json"
-    state = TableState(path, TABLES, fresh_emulator)
-    state.save()
-    with state.journalling():
-        _write_a_history(fresh_emulator, state)
-        state.save()
-    journals = list(tmp_path.glob("state.json.journal.*"))
-    assert len(journals) == 1 and journals[0].read_text() == ""
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["state.json", journals[0].name])
+    with _emulator() as session:
+        state = TableState(path, TABLES, session)
+        with state.journalling():
+            state.save()
+            _write_a_history(session, state)
+            state.save()
+            written = _contents(session)
+        state.close()
+    journals = sorted(p.name for p in tmp_path.glob("state.json.journal.*"))
+    assert len(journals) == 1 and (tmp_path / journals[0]).read_text() == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["state.json", "state.json.lock", *journals]
+    )
+    assert _load(path)[1] == written
+
+
+def test_one_state_file_serves_one_stack_and_one_stage(tmp_path: Path):
+    path = tmp_path / "state.json"
+    with _emulator() as session:
+        first = TableState(path, TABLES, session)
+        with pytest.raises(StateInUse):
+            TableState(path, TABLES, session)
+        first.save()
+        first.close()
+        with pytest.raises(StateMismatch):
+            TableState(path, ["other-stage-table"], session)
