@@ -123,7 +123,8 @@ class LocalStack:
         if options.state is not None:
             from chalicelib.config import settings
 
-            tables = [settings().operations_table, settings().users_table]
+            config = settings()
+            tables = [config.operations_table, config.users_table]
             self._state = TableState(options.state, tables, session)
 
         from moto import mock_aws

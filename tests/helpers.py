@@ -1,9 +1,14 @@
-"""Small helpers to talk to the API through Chalice's test client."""
+"""Small helpers for the in-process tests: the API through Chalice's test client, faults at
+the adapters' seams, and what the emulator holds."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from typing import Any
+
+import boto3
 
 JSON = {"Content-Type": "application/json"}
 
@@ -19,7 +24,47 @@ def body(response: Any) -> Any:
     return json.loads(response.body)
 
 
+def fail_calls(
+    monkeypatch: Any,
+    owner: type,
+    method: str,
+    error: BaseException,
+    failing: Callable[[int], bool],
+) -> list[tuple[Any, ...]]:
+    """Makes owner.method raise `error` on the calls `failing` picks (counted from 1) and
+    behave on the others: a fault at an adapter's seam. Returns each call's arguments."""
+    original = getattr(owner, method)
+    calls: list[tuple[Any, ...]] = []
+
+    def faulty(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if failing(len(calls)):
+            raise error
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, method, faulty)
+    return calls
+
+
 def operation(client: Any, operation_id: str) -> dict[str, Any]:
     response = client.http.get(f"/operations/{operation_id}")
     assert response.status_code == 200, response.body
     return body(response)
+
+
+def table_items(table_variable: str) -> list[dict[str, Any]]:
+    """Every item of the table named by that environment variable, in DynamoDB JSON."""
+    client = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = client.scan(TableName=os.environ[table_variable], **kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def executions(stack: Any) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions")
+    return sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]

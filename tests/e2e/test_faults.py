@@ -20,22 +20,11 @@ from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
-from tests.helpers import body, post_user
-
-
-def _scan(table: str) -> list[dict]:
-    client = boto3.client("dynamodb")
-    items, kwargs = [], {}
-    while True:
-        page = client.scan(TableName=table, **kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+from tests.helpers import body, executions, fail_calls, post_user, table_items
 
 
 def assert_invariants(stack, accepted_ids: list[str]) -> None:
-    operations = {i["pk"]["S"]: i for i in _scan(os.environ["OPERATIONS_TABLE"]) if "status" in i}
+    operations = {i["pk"]["S"]: i for i in table_items("OPERATIONS_TABLE") if "status" in i}
     assert set(accepted_ids) <= set(operations)
     for operation_id in accepted_ids:
         item = operations[operation_id]
@@ -43,18 +32,12 @@ def assert_invariants(stack, accepted_ids: list[str]) -> None:
         assert "inFlight" not in item
         if item["status"]["S"] == "FAILED":
             assert item["error"]["M"]["code"]["S"] and item["error"]["M"]["message"]["S"]
-    users = [i for i in _scan(os.environ["USERS_TABLE"]) if i["pk"]["S"].startswith("user#")]
+    users = [i for i in table_items("USERS_TABLE") if i["pk"]["S"].startswith("user#")]
     active = collections.Counter(
         u["email"]["S"].lower() for u in users if u["status"]["S"] == "ACTIVE"
     )
     assert all(count == 1 for count in active.values()), active
-    sfn = boto3.client("stepfunctions")
-    names = [
-        e["name"]
-        for e in sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)[
-            "executions"
-        ]
-    ]
+    names = [e["name"] for e in executions(stack)]
     assert len(names) == len(set(names))
     started = {i for i in accepted_ids if operations[i].get("startedAt")}
     assert started <= set(names)
@@ -84,16 +67,8 @@ def test_reordered_delivery_across_partitions(stack):
 
 @pytest.mark.parametrize("method", ["create", "mark_running"])
 def test_operations_table_throttled(stack, monkeypatch, method):
-    original = getattr(OperationsTable, method)
-    calls = []
-
-    def throttled(self, *args, **kwargs):
-        calls.append(method)
-        if len(calls) == 1:
-            raise TransientError("ProvisionedThroughputExceededException")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(OperationsTable, method, throttled)
+    throttled = TransientError("ProvisionedThroughputExceededException")
+    fail_calls(monkeypatch, OperationsTable, method, throttled, lambda call: call == 1)
     first = post_user(stack.client, "ada@example.org")
     if method == "create":
         assert first.status_code == 503  # the client is told, and retries
@@ -189,16 +164,8 @@ def test_users_table_throttled_at_the_wire(stack, wire_throttle):
 
 def test_users_table_throttled_in_every_step(stack, monkeypatch):
     for method in ("add", "get", "activate"):
-        original = getattr(UsersTable, method)
-        failures = {"left": 1}
-
-        def throttled(self, *args, _original=original, _failures=failures, **kwargs):
-            if _failures["left"]:
-                _failures["left"] -= 1
-                raise TransientError("ThrottlingException")
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(UsersTable, method, throttled)
+        throttled = TransientError("ThrottlingException")
+        fail_calls(monkeypatch, UsersTable, method, throttled, lambda call: call == 1)
     ids = _accept(stack, ["ada@example.org"])
     stack.drain()
     assert_invariants(stack, ids)
@@ -207,32 +174,17 @@ def test_users_table_throttled_in_every_step(stack, monkeypatch):
 
 
 def test_start_execution_throttled_for_a_while(stack, monkeypatch):
-    original = StepFunctionsWorkflows.start
-    attempts = []
-
-    def throttled(self, event):
-        attempts.append(event.operation_id)
-        if len(attempts) <= 2:
-            raise TransientError("ThrottlingException: Rate exceeded")
-        return original(self, event)
-
-    monkeypatch.setattr(StepFunctionsWorkflows, "start", throttled)
+    throttled = TransientError("ThrottlingException: Rate exceeded")
+    fail_calls(monkeypatch, StepFunctionsWorkflows, "start", throttled, lambda call: call <= 2)
     ids = _accept(stack, ["ada@example.org", "bob@example.org"])
     stack.drain()
     assert_invariants(stack, ids)
 
 
 def test_the_starter_crashing_mid_batch(stack, monkeypatch):
-    original = StepFunctionsWorkflows.start
-    started = []
-
-    def crash_after_one(self, event):
-        started.append(event.operation_id)
-        if len(started) == 2:
-            raise SystemExit("the container died")  # not an Exception: the batch fails whole
-        return original(self, event)
-
-    monkeypatch.setattr(StepFunctionsWorkflows, "start", crash_after_one)
+    # Not an Exception: the whole batch fails.
+    died = SystemExit("the container died")
+    fail_calls(monkeypatch, StepFunctionsWorkflows, "start", died, lambda call: call == 2)
     ids = _accept(stack, [f"u{i}@example.org" for i in range(4)])
     stack.drain()
     assert_invariants(stack, ids)

@@ -1,7 +1,6 @@
 """POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
 
 import base64
-import os
 import threading
 
 import boto3
@@ -11,16 +10,7 @@ from chalicelib.domain.errors import TransientError
 from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
-from tests.helpers import body, operation, post_user
-
-
-def _executions(stack) -> list[dict]:
-    sfn = boto3.client("stepfunctions")
-    return sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]
-
-
-def _users_items() -> list[dict]:
-    return boto3.client("dynamodb").scan(TableName=os.environ["USERS_TABLE"])["Items"]
+from tests.helpers import body, executions, fail_calls, operation, post_user, table_items
 
 
 def test_a_user_is_created_through_the_whole_pipeline(stack):
@@ -50,7 +40,7 @@ def test_a_user_is_created_through_the_whole_pipeline(stack):
     assert fetched.status_code == 200
     assert body(fetched) == user
 
-    (execution,) = _executions(stack)
+    (execution,) = executions(stack)
     assert execution["name"] == pending["id"]
     assert execution["status"] == "SUCCEEDED"
 
@@ -74,7 +64,7 @@ def test_reserved_domains_and_the_deny_list_are_rejected(stack):
         assert failed["error"]["message"]
         assert "result" not in failed
     # A business refusal is the workflow doing its job: the executions succeed.
-    assert {e["status"] for e in _executions(stack)} == {"SUCCEEDED"}
+    assert {e["status"] for e in executions(stack)} == {"SUCCEEDED"}
 
 
 def test_a_registered_email_is_refused_case_insensitively(stack):
@@ -102,7 +92,7 @@ def test_concurrent_requests_for_one_email_create_exactly_one_user(stack):
     outcomes = [operation(stack.client, a["id"]) for a in accepted]
     assert sorted(o["status"] for o in outcomes) == ["FAILED"] * 7 + ["SUCCEEDED"]
     assert {o["error"]["code"] for o in outcomes if "error" in o} == {"EMAIL_ALREADY_REGISTERED"}
-    users = [i for i in _users_items() if i["pk"]["S"].startswith("user#")]
+    users = [i for i in table_items("USERS_TABLE") if i["pk"]["S"].startswith("user#")]
     assert len(users) == 1
 
 
@@ -140,22 +130,14 @@ def test_duplicate_kinesis_delivery_starts_one_execution(stack):
     assert redelivered.payload == {"batchItemFailures": []}
     stack.drain()
 
-    assert len(_executions(stack)) == 1
+    assert len(executions(stack)) == 1
     assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
-    assert len([i for i in _users_items() if i["pk"]["S"].startswith("user#")]) == 1
+    assert len([i for i in table_items("USERS_TABLE") if i["pk"]["S"].startswith("user#")]) == 1
 
 
 def test_a_step_that_fails_once_succeeds_on_retry(stack, monkeypatch):
-    original = UsersTable.add
-    calls = []
-
-    def flaky_add(self, user):
-        calls.append(user.id)
-        if len(calls) == 1:
-            raise TransientError("ProvisionedThroughputExceededException: throttled")
-        return original(self, user)
-
-    monkeypatch.setattr(UsersTable, "add", flaky_add)
+    throttled = TransientError("ProvisionedThroughputExceededException: throttled")
+    calls = fail_calls(monkeypatch, UsersTable, "add", throttled, lambda call: call == 1)
     accepted = body(post_user(stack.client, "ada@example.org"))
     stack.drain()
     assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
@@ -163,13 +145,8 @@ def test_a_step_that_fails_once_succeeds_on_retry(stack, monkeypatch):
 
 
 def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
-    calls = []
-
-    def broken_activate(self, user_id):
-        calls.append(user_id)
-        raise TransientError("ThrottlingException: still throttled")
-
-    monkeypatch.setattr(UsersTable, "activate", broken_activate)
+    throttled = TransientError("ThrottlingException: still throttled")
+    calls = fail_calls(monkeypatch, UsersTable, "activate", throttled, lambda call: True)
     accepted = body(post_user(stack.client, "ada@example.org"))
     stack.drain()
     failed = operation(stack.client, accepted["id"])
@@ -179,15 +156,12 @@ def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
         "message": "user-approve failed: TransientError",
     }
     assert len(calls) == 4  # the first attempt and three retries
-    (execution,) = _executions(stack)
+    (execution,) = executions(stack)
     assert execution["status"] == "FAILED"
 
 
 def test_a_bug_in_a_step_fails_the_operation_without_retries(stack, monkeypatch):
-    def broken(self, user_id):
-        raise KeyError("a bug")
-
-    monkeypatch.setattr(UsersTable, "get", broken)
+    fail_calls(monkeypatch, UsersTable, "get", KeyError("a bug"), lambda call: True)
     accepted = body(post_user(stack.client, "ada@example.org"))
     stack.drain()
     failed = operation(stack.client, accepted["id"])
@@ -202,7 +176,7 @@ def test_idempotency_key_replay_returns_the_same_operation(stack):
     assert body(first)["id"] == body(again)["id"]
     assert first.headers["Location"] == again.headers["Location"]
     stack.drain()
-    assert len(_executions(stack)) == 1
+    assert len(executions(stack)) == 1
     after = post_user(stack.client, "ada@example.org", key="order-42")
     assert body(after)["id"] == body(first)["id"]
     assert body(after)["status"] == "SUCCEEDED"
@@ -232,7 +206,7 @@ def test_concurrent_identical_idempotent_requests_make_one_operation(stack):
         thread.join()
     assert len(set(ids)) == 1 and len(ids) == 8
     stack.drain()
-    assert len(_executions(stack)) == 1
+    assert len(executions(stack)) == 1
 
 
 def test_a_failed_publish_answers_503_and_a_retry_succeeds(stack, monkeypatch):
@@ -242,7 +216,7 @@ def test_a_failed_publish_answers_503_and_a_retry_succeeds(stack, monkeypatch):
     assert failed.status_code == 503
     assert failed.headers["Content-Type"] == "application/problem+json"
     assert failed.headers["Retry-After"]
-    ops = boto3.client("dynamodb").scan(TableName=os.environ["OPERATIONS_TABLE"])["Items"]
+    ops = table_items("OPERATIONS_TABLE")
     (stored,) = [o for o in ops if "status" in o]
     assert stored["status"]["S"] == "FAILED"  # ...so nobody waits on it for ever
     assert stored["error"]["M"]["code"]["S"] == "PUBLISH_FAILED"

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.adapters.workflows import StepFunctionsWorkflows
+from chalicelib.domain.errors import TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation, to_iso
-from tests.helpers import body, operation, post_user
+from tests.helpers import body, fail_calls, operation, post_user
 
 OPERATIONS = os.environ["OPERATIONS_TABLE"]
 
@@ -61,20 +63,9 @@ def test_the_starter_reports_only_the_records_it_could_not_handle(stack):
 
 
 def test_a_start_that_fails_is_reported_and_succeeds_when_redelivered(stack, monkeypatch):
-    from chalicelib.adapters.workflows import StepFunctionsWorkflows
-    from chalicelib.domain.errors import TransientError
-
     created = _stored(timedelta(0))
-    original = StepFunctionsWorkflows.start
-    attempts = []
-
-    def throttled_once(self, event):
-        attempts.append(event.operation_id)
-        if len(attempts) == 1:
-            raise TransientError("ThrottlingException: StartExecution rate exceeded")
-        return original(self, event)
-
-    monkeypatch.setattr(StepFunctionsWorkflows, "start", throttled_once)
+    throttled = TransientError("ThrottlingException: StartExecution rate exceeded")
+    fail_calls(monkeypatch, StepFunctionsWorkflows, "start", throttled, lambda call: call == 1)
     event = _kinesis_event(OperationRequested.of(created).to_bytes())
     assert stack.client.lambda_.invoke("starter", event).payload["batchItemFailures"]
     assert stack.client.lambda_.invoke("starter", event).payload == {"batchItemFailures": []}
