@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice, Rate, Response
 from chalice.app import KinesisEvent
 
-from chalicelib import wiring
+from chalicelib import clock, wiring
 from chalicelib.adapters import logs, tracing
 from chalicelib.config import settings
 from chalicelib.domain.events import OperationRequested
@@ -124,7 +123,7 @@ def user_create_response(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def sweeper(event: Any) -> dict[str, int]:
     logs.configure()
     report = workflow.sweep(
-        datetime.now(UTC),
+        clock.now(),
         wiring.sweep_policy(),
         wiring.operations(),
         wiring.events(),

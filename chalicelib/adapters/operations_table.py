@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import botocore.exceptions
 
+from chalicelib import clock
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
@@ -63,7 +63,7 @@ class OperationsTable:
             return self._replay(operation, idempotency_key)
 
     def _idempotency_put(self, operation: Operation, key: str) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(clock.now().timestamp())
         return {
             "TableName": self._table,
             "Item": to_item(

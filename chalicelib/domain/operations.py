@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib import clock
+
 OPERATION_TYPE_USER_CREATE = "user.create"
 
 
@@ -96,7 +98,7 @@ def to_iso(moment: datetime) -> str:
 
 
 def utc_now() -> str:
-    return to_iso(datetime.now(UTC))
+    return to_iso(clock.now())
 
 
 def normalize_timestamp(value: str) -> str:
