@@ -54,9 +54,8 @@ class SharedClients:
         key = (region, service, in_process, moto_server_port())
         with self._lock:
             if key not in self._clients:
-                endpoint = {} if in_process else {"endpoint_url": _endpoint()}
                 self._clients[key] = boto3.client(
-                    service_name=service,
+                    service,  # type: ignore[call-overload]  # any service a task names
                     region_name=region,
                     aws_access_key_id="ak",
                     aws_secret_access_key="sk",
@@ -65,7 +64,7 @@ class SharedClients:
                         retries={"max_attempts": 0, "total_max_attempts": 1},
                         max_pool_connections=50,
                     ),
-                    **endpoint,
+                    endpoint_url=None if in_process else _endpoint(),
                 )
             return self._clients[key]
 

@@ -45,7 +45,7 @@ LocalRoute = Callable[[str, str], Reply]  # (method, path below /_local) -> repl
 
 def problem(status: int, slug: str, title: str, detail: str, **headers: str) -> Reply:
     response = Problem(status, slug, title, detail, headers=headers).to_response()
-    return status, json.loads(response.body), dict(response.headers)
+    return status, json.loads(response.body), {k: str(v) for k, v in response.headers.items()}
 
 
 def not_found(path: str) -> Reply:

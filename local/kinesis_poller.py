@@ -153,7 +153,7 @@ class ShardPoller:
         self.stats.records_delivered += len(batch)
         response = self._lambda.invoke(
             FunctionName=self.config.function_name,
-            Payload=json.dumps({"Records": [self._event_record(r) for r in batch]}),
+            Payload=json.dumps(lambda_event(batch, self.config.stream_arn, self.shard_id)),
         )
         payload = response["Payload"].read()
         if response.get("FunctionError"):
@@ -215,23 +215,33 @@ class ShardPoller:
             QueueUrl=self.config.on_failure_queue_url, MessageBody=json.dumps(message)
         )
 
-    def _event_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        region = self.config.stream_arn.split(":")[3]
-        return {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": record["SequenceNumber"],
-                "data": base64.b64encode(record["Data"]).decode(),
-                "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{self.shard_id}:{record['SequenceNumber']}",
-            "eventName": "aws:kinesis:record",
-            "awsRegion": region,
-            "eventSourceARN": self.config.stream_arn,
-        }
+
+def lambda_event(records: list[dict[str, Any]], stream_arn: str, shard_id: str) -> dict[str, Any]:
+    """The event Lambda gives a function for a batch of GetRecords records (the one builder,
+    for the poller and for tests that hand a batch to a handler)."""
+    region = stream_arn.split(":")[3]
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record["PartitionKey"],
+                    "sequenceNumber": record["SequenceNumber"],
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "approximateArrivalTimestamp": record[
+                        "ApproximateArrivalTimestamp"
+                    ].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard_id}:{record['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
+            }
+            for record in records
+        ]
+    }
 
 
 def _first_failed_index(batch: list[dict[str, Any]], response: Any) -> int | None:

@@ -249,10 +249,14 @@ def describe(value: Any) -> str:
         return f"module {value.__name__}"
     if isinstance(value, type):
         return f"class {value.__module__}.{value.__qualname__}"
-    parameters = []
-    for parameter in inspect.signature(value).parameters.values():
-        prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
-        parameters.append(prefix.get(parameter.kind, "") + parameter.name)
+    prefix: dict[inspect._ParameterKind, str] = {
+        inspect.Parameter.VAR_POSITIONAL: "*",
+        inspect.Parameter.VAR_KEYWORD: "**",
+    }
+    parameters = [
+        prefix.get(parameter.kind, "") + parameter.name
+        for parameter in inspect.signature(value).parameters.values()
+    ]
     return f"({', '.join(parameters)})"
 
 

@@ -80,7 +80,8 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             kinesis = session.client("kinesis")
             kinesis.create_stream(StreamName=props["Name"], ShardCount=props.get("ShardCount", 1))
             kinesis.get_waiter("stream_exists").wait(
-                StreamName=props["Name"], WaiterConfig={"Delay": 0.05}
+                StreamName=props["Name"],
+                WaiterConfig={"Delay": 0.05},  # type: ignore[typeddict-item]  # botocore sleeps a float
             )
             stream_arn = kinesis.describe_stream_summary(StreamName=props["Name"])[
                 "StreamDescriptionSummary"
