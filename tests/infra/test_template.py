@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra import definition
+from infra import definition, refs
 from infra.deploy import expand
 from infra.package import package
 from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
@@ -36,15 +36,6 @@ def _resources(template: dict, kind: str) -> dict[str, dict]:
 def _statements(template: dict, role: str) -> list[dict]:
     (policy,) = template["Resources"][role]["Properties"]["Policies"]
     return policy["PolicyDocument"]["Statement"]
-
-
-def _logical_ids(value: object) -> set[str]:
-    """The resources a policy fragment names, through Ref, GetAtt or Sub."""
-    text = json.dumps(value)
-    found = set(re.findall(r'"Ref": "(\w+)"', text))
-    found |= set(re.findall(r'"Fn::GetAtt": \["(\w+)"', text))
-    found |= {name.split(".")[0] for name in re.findall(r"\$\{(\w+(?:\.\w+)?)\}", text)}
-    return {name for name in found if not name.startswith("AWS")}
 
 
 def _lint(template: dict, path: Path) -> None:
@@ -142,7 +133,7 @@ def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
 def test_each_role_touches_only_its_own_resources(packaged, role, allowed):
     _, template = packaged
     statements = [s for s in _statements(template, role) if not s["Action"][0].startswith("xray")]
-    assert _logical_ids(statements) == allowed
+    assert refs.references(statements) == allowed
 
 
 def test_each_function_runs_under_its_own_role_with_tracing(packaged):
