@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
 
-# Chalice's logical ids for the app's functions, which the state machine invokes.
-STEP_FUNCTIONS = {
-    "UserCreateFunctionArn": "UserCreate",
-    "UserApproveFunctionArn": "UserApprove",
-    "UserCreateResponseFunctionArn": "UserCreateResponse",
-}
+# The Lambda runtime of every function, stated once (AWS deprecates python3.13 on
+# 2029-06-30). `make package` builds for it whatever Python runs the build.
+LAMBDA_RUNTIME = "python3.13"
+
+
+def _step_functions() -> dict[str, str]:
+    """The ASL's ${<LogicalId>FunctionArn} placeholders -> the functions' logical ids."""
+    names = re.findall(r"\$\{(\w+)FunctionArn\}", STATE_MACHINE_FILE.read_text())
+    return {f"{name}FunctionArn": name for name in sorted(set(names))}
+
+
+# The functions the state machine invokes, by the placeholder that stands for each ARN.
+STEP_FUNCTIONS = _step_functions()
 STARTER_FUNCTION = "starter"
 
 
@@ -57,6 +65,26 @@ def stage_environment(stage: str) -> dict[str, str]:
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionLimits:
+    timeout_seconds: int
+    memory_mb: int
+
+
+def function_limits(stage: str) -> FunctionLimits:
+    """Every function's timeout and memory: .chalice/config.json's lambda_timeout and
+    lambda_memory_size (a stage's own value first), which Chalice packages too."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    stage_config = config["stages"].get(stage, {})
+
+    def setting(key: str) -> int:
+        if key not in stage_config and key not in config:
+            raise ValueError(f"{CHALICE_CONFIG} sets no {key}")
+        return int(stage_config.get(key, config.get(key)))
+
+    return FunctionLimits(setting("lambda_timeout"), setting("lambda_memory_size"))
 
 
 def app_name() -> str:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import definition
+from infra import definition, functions
 
-# Chalice's logical ids of the app's functions (CamelCase of their names).
-FUNCTIONS = ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper")
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 # Step Functions' log delivery to CloudWatch (Express) likewise takes only "*".
@@ -249,7 +247,14 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = definition.resources(stage)
     resources["Workflow"]["Properties"]["RoleArn"] = {"Fn::GetAtt": ["WorkflowRole", "Arn"]}
     resources["WorkflowRole"] = _workflow_role(stage)
-    for function, statements in function_policies().items():
+    policies = function_policies()
+    deployed = set(functions.logical_ids(functions.load_app()).values())
+    if set(policies) != deployed:
+        raise ValueError(
+            f"function_policies() must name exactly the app's functions {sorted(deployed)}, "
+            f"not {sorted(policies)}"
+        )
+    for function, statements in policies.items():
         resources[f"{function}Role"] = _role(
             statements, "lambda.amazonaws.com", _function_log_group(function)
         )
@@ -257,6 +262,8 @@ def merge_template(stage: str) -> dict[str, Any]:
             "Properties": {
                 "Role": {"Fn::GetAtt": [f"{function}Role", "Arn"]},
                 "Tracing": "Active",
+                # Chalice writes the building interpreter's version; the stack runs this one.
+                "Runtime": definition.LAMBDA_RUNTIME,
             }
         }
     for function in ("Starter", "Sweeper"):

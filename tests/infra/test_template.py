@@ -13,19 +13,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra import definition, refs
+from infra import definition, functions, package, refs
 from infra.deploy import expand
-from infra.package import package
 from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
 
-ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ["APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper"]
+FUNCTIONS = sorted(functions.logical_ids(functions.load_app()).values())
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def packaged(request, tmp_path_factory) -> tuple[str, dict]:
     out = tmp_path_factory.mktemp(request.param)
-    template_file = package(request.param, out)
+    template_file = package.package(request.param, out)
     return request.param, json.loads(template_file.read_text())
 
 
@@ -107,7 +105,7 @@ def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
 def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
     express = definition.Capacity(workflow_type="EXPRESS")
     monkeypatch.setattr(definition, "capacity", lambda stage: express)
-    template = json.loads(package("dev", tmp_path).read_text())
+    template = json.loads(package.package("dev", tmp_path).read_text())
     workflow = template["Resources"]["Workflow"]["Properties"]
     assert workflow["StateMachineType"] == "EXPRESS"
     assert workflow["LoggingConfiguration"]["IncludeExecutionData"] is False
@@ -204,7 +202,7 @@ def test_alarms_watch_what_means_trouble(packaged):
 def test_the_bundle_is_small_and_has_no_botocore(packaged, tmp_path):
     stage, _ = packaged
     out = tmp_path / "bundle"
-    bundle = package(stage, out).with_name("deployment.zip")
+    bundle = package.package(stage, out).with_name("deployment.zip")
     assert bundle.stat().st_size < 1024 * 1024
     import zipfile
 
@@ -212,6 +210,35 @@ def test_the_bundle_is_small_and_has_no_botocore(packaged, tmp_path):
     assert "app.py" in names
     assert any(n.startswith("aws_xray_sdk/") for n in names)
     assert not any(n.startswith(("botocore/", "boto3/")) for n in names)
+    # Compiled dependencies are built for the functions' runtime, not for this interpreter.
+    abi = definition.LAMBDA_RUNTIME.removeprefix("python").replace(".", "")
+    extensions = [n for n in names if n.endswith(".so")]
+    assert extensions
+    assert all(f".cpython-{abi}-" in n for n in extensions), extensions
+
+
+def test_every_function_runs_the_stated_runtime_with_the_configured_limits(packaged):
+    stage, template = packaged
+    limits = definition.function_limits(stage)
+    for function in FUNCTIONS:
+        props = template["Resources"][function]["Properties"]
+        assert props["Runtime"] == definition.LAMBDA_RUNTIME
+        assert (props["Timeout"], props["MemorySize"]) == (
+            limits.timeout_seconds,
+            limits.memory_mb,
+        )
+
+
+def test_a_runtime_the_build_cannot_produce_stops_it_with_one_line(monkeypatch, tmp_path):
+    monkeypatch.setattr(package, "LAMBDA_RUNTIME", "python2.7")
+    with pytest.raises(package.BuildError, match=r"^cannot build for python2\.7 \(") as raised:
+        package.package("dev", tmp_path)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_state_machine_invokes_functions_of_the_app():
+    assert set(definition.STEP_FUNCTIONS.values()) <= set(FUNCTIONS)
+    assert definition.STEP_FUNCTIONS
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
