@@ -1,6 +1,6 @@
 """The deploy script, run against moto's server: the stack is created, wired, and removed.
 
-Between build and deploy the template goes through local/cfn_emulator.py, the shims for
+Between build and deploy the template goes through tests/infra/cfn_emulator.py, the shims for
 what moto's CloudFormation does differently (listed there); AWS gets the template unshimmed.
 """
 
@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra import deploy
-from local.cfn_emulator import create_deferred, for_emulator
+from infra import deploy, functions
+from tests.infra.cfn_emulator import create_deferred, for_emulator
 
 STAGE = "dev"
 
@@ -52,7 +52,7 @@ def test_the_stack_is_complete_with_the_api_url(deployed):
 def test_every_function_exists_under_its_own_role(deployed):
     session, physical = deployed
     lambda_ = session.client("lambda")
-    for function in ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse"):
+    for function in functions.logical_ids(functions.load_app()).values():
         configuration = lambda_.get_function(FunctionName=physical[function])["Configuration"]
         assert configuration["Role"].split("/")[-1] == physical[f"{function}Role"]
 

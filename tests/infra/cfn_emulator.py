@@ -1,6 +1,6 @@
 """Shims that let moto's CloudFormation create the stack the deploy script builds.
 
-Dev-only (used by the deploy smoke test): each is a pure template -> template function for
+Test-only (the deploy smoke test): each is a pure template -> template function for
 something moto 5.2.5 does differently from AWS. None of them is applied to what goes to AWS.
 
 - RestApi Name: moto requires Name; AWS takes it from Body.info.title (same value).
