@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import definition, functions
+from infra import definition, functions, gateway
 
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
@@ -284,7 +284,16 @@ def merge_template(stage: str) -> dict[str, Any]:
         }
     }
     # OpenApiVersion only stops SAM from adding a stray stage named "Stage".
-    resources["RestAPI"] = {"Properties": {"TracingEnabled": True, "OpenApiVersion": "3.0.1"}}
+    resources["RestAPI"] = {
+        "Properties": {
+            "TracingEnabled": True,
+            "OpenApiVersion": "3.0.1",
+            # Merged into Chalice's API definition: deployed with it.
+            "DefinitionBody": {
+                "x-amazon-apigateway-gateway-responses": gateway.gateway_responses(stage)
+            },
+        }
+    }
     resources.update(alarms(stage))
     return {
         "Resources": resources,

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 
-from infra import definition, functions, package, refs
+from infra import definition, functions, gateway, package, refs
 from infra.deploy import expand
 from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
 
@@ -267,3 +268,82 @@ def test_prod_requires_signed_requests_and_dev_does_not(packaged):
         assert all(op.get("security") == [{"sigv4": []}] for op in methods)
     else:
         assert not any("security" in op for op in methods)
+
+
+def _gateway_responses(template: dict) -> dict[str, dict]:
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    return body["x-amazon-apigateway-gateway-responses"]
+
+
+def test_every_gateway_response_is_problem_json_with_its_own_status(packaged):
+    _, template = packaged
+    responses = _gateway_responses(template)
+    model = botocore.session.get_session().get_service_model("apigateway")
+    assert set(responses) == set(model.shape_for("GatewayResponseType").enum)
+    for response_type, response in responses.items():
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        for template_text in response["responseTemplates"].values():
+            # What API Gateway sends once it substitutes its quoted message.
+            sent = template_text.replace("$context.error.messageString", '"its message"')
+            problem = json.loads(sent)
+            assert set(problem) == {"type", "title", "status", "detail"}, response_type
+            assert problem["status"] == int(response["statusCode"])
+            assert problem["type"].startswith("/problems/")
+            assert problem["detail"] == "its message"
+        if response["statusCode"] == "429":
+            assert headers["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+def test_gateway_statuses_follow_the_contract(packaged):
+    stage, template = packaged
+    status = {t: int(r["statusCode"]) for t, r in _gateway_responses(template).items()}
+    signed = definition.stage_environment(stage)["API_AUTH"] == "iam"
+    # An unknown path, or under IAM mostly an unsigned request (see infra/gateway.py).
+    assert status["MISSING_AUTHENTICATION_TOKEN"] == (401 if signed else 404)
+    assert status["RESOURCE_NOT_FOUND"] == 404
+    assert status["UNAUTHORIZED"] == 401
+    assert status["ACCESS_DENIED"] == status["INVALID_SIGNATURE"] == 403
+    assert status["THROTTLED"] == status["QUOTA_EXCEEDED"] == 429
+    assert status["REQUEST_TOO_LARGE"] == 413
+    assert status["UNSUPPORTED_MEDIA_TYPE"] == 415
+    assert status["BAD_REQUEST_BODY"] == status["DEFAULT_4XX"] == 400
+    assert all(
+        status[t] >= 500 for t in ("DEFAULT_5XX", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
+    )
+
+
+def test_gateway_problems_speak_the_app_s_vocabulary():
+    from chalicelib.http.problems import Problem, internal_error, not_found
+    from chalicelib.http.validation import parse_user_request
+
+    def app_problem(call) -> Problem:
+        with pytest.raises(Problem) as raised:
+            call()
+        return raised.value
+
+    same = {
+        404: not_found("user"),
+        500: internal_error(),
+        413: app_problem(
+            lambda: parse_user_request({"content-type": "application/json"}, b"{}" * 9, 4)
+        ),
+        415: app_problem(lambda: parse_user_request({"content-type": "text/plain"}, b"{}", 99)),
+    }
+    for response_type in gateway.response_types():
+        edge = gateway.answer(response_type, "dev")
+        if edge.status in same:
+            assert (edge.slug, edge.title) == (same[edge.status].slug, same[edge.status].title)
+
+
+def test_the_gateway_responses_reach_the_deployed_api_definition(packaged):
+    _, template = copy.deepcopy(packaged)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts/bundle.zip"
+    with mock_aws():
+        expanded = expand(template, boto3.Session(region_name="us-east-1"))
+    (api,) = _resources(expanded, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"] == (
+        _gateway_responses(packaged[1])
+    )
