@@ -30,6 +30,9 @@ def _values(stage: str) -> dict[str, str]:
         "StarterFailureQueue.Arn": (
             f"arn:aws:sqs:*:*:{definition.starter_failure_queue_name(stage)}"
         ),
+        "SweeperDeadLetterQueue.Arn": (
+            f"arn:aws:sqs:*:*:{definition.sweeper_dead_letter_queue_name(stage)}"
+        ),
         "Workflow": f"arn:aws:states:*:*:stateMachine:{env['STATE_MACHINE_NAME']}",
         "Workflow.Name": env["STATE_MACHINE_NAME"],
     }

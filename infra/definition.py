@@ -22,6 +22,12 @@ STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
 LAMBDA_RUNTIME = "python3.13"
 
 
+# Queues are encrypted with SSE-KMS under the AWS managed key: whoever sends to them (the
+# starter's mapping, Lambda for the sweeper's dead letters) is a principal of this account,
+# which that key's policy admits.
+QUEUE_KEY = "alias/aws/sqs"
+
+
 def _step_functions() -> dict[str, str]:
     """The ASL's ${<LogicalId>FunctionArn} placeholders -> the functions' logical ids."""
     names = re.findall(r"\$\{(\w+)FunctionArn\}", STATE_MACHINE_FILE.read_text())
@@ -43,12 +49,16 @@ class Capacity:
     # transitions. EXPRESS: at-least-once, 5 minutes at most, seen only through its logs,
     # ~$1 per 1M requests plus duration. See README, "Deploy to AWS".
     workflow_type: str = "STANDARD"
+    # The starter's reserved concurrency: at most this many batches call StartExecution at
+    # once (its quota is per account and region). Below shards x parallelization, the
+    # mapping waits (iterator age, alarmed) rather than overrun the quota.
+    starter_concurrency: int = 2
 
 
 # Emulated stages (local, test) use the defaults.
 _CAPACITY = {
-    "dev": Capacity(shards=1, parallelization=2),
-    "prod": Capacity(shards=0, parallelization=10),
+    "dev": Capacity(shards=1, parallelization=2, starter_concurrency=2),
+    "prod": Capacity(shards=0, parallelization=10, starter_concurrency=10),
 }
 
 
@@ -93,6 +103,10 @@ def app_name() -> str:
 
 def starter_failure_queue_name(stage: str) -> str:
     return f"{app_name()}-{stage}-starter-failures"
+
+
+def sweeper_dead_letter_queue_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-sweeper-dead-letters"
 
 
 def starter_mapping(stage: str) -> dict[str, Any]:
@@ -160,7 +174,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             "Properties": {
                 "QueueName": starter_failure_queue_name(stage),
                 "MessageRetentionPeriod": 14 * 24 * 3600,
-                "SqsManagedSseEnabled": True,
+                "KmsMasterKeyId": QUEUE_KEY,
             },
         },
         "Workflow": {
