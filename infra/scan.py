@@ -144,8 +144,8 @@ def main() -> int:
         print(report.summary())
         for found in report.failed:
             print(f"  FAILED  {found.check}  {found.resource}")
-        for error in report.parsing_errors:
-            print(f"  PARSING ERROR  {error}")
+        for unparsed in report.parsing_errors:
+            print(f"  PARSING ERROR  {unparsed}")
     clean = all(not r.failed and not r.parsing_errors and r.passed for r in reports)
     return 0 if clean else 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 
 from chalicelib.http.problems import Problem
 
