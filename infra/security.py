@@ -153,7 +153,7 @@ def stack_key(log_group_names: list[str]) -> dict[str, Any]:
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                         "Resource": "*",
                         "Condition": {
-                            "StringEquals": {"aws:SourceAccount": account_id()},
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
                             "ArnLike": {
                                 "aws:SourceArn": {
                                     "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:"
@@ -185,12 +185,12 @@ def stack_key(log_group_names: list[str]) -> dict[str, Any]:
 
 
 def log_group(name: str, retention_days: int) -> dict[str, Any]:
+    """A log group; merge_template encrypts every log group of the stack with StackKey."""
     return {
         "Type": "AWS::Logs::LogGroup",
         "Properties": {
             "LogGroupName": name,
             "RetentionInDays": retention_days,
-            "KmsKeyId": {"Fn::GetAtt": ["StackKey", "Arn"]},
         },
     }
 
@@ -213,7 +213,6 @@ def api_gateway_account() -> dict[str, Any]:
                             "Effect": "Allow",
                             "Principal": {"Service": "apigateway.amazonaws.com"},
                             "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id()}},
                         }
                     ],
                 },
@@ -254,7 +253,3 @@ def api_gateway_account() -> dict[str, Any]:
             "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayLoggingRole", "Arn"]}},
         },
     }
-
-
-def account_id() -> dict[str, str]:
-    return {"Ref": "AWS::AccountId"}
