@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean
+.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv
 
 STAGE ?= dev
 
@@ -16,11 +16,23 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(STAMP)
 
+# checkov in its own environment: it pins a boto3 older than the project's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*; touch $@
+
+checkov-venv: $(CHECKOV_STAMP)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# tests/infra/test_checkov.py runs checkov over every stage's packaged stack.
+test: lint checkov-venv
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -37,6 +49,10 @@ executions: venv
 
 package: venv
 	$(BIN)/python -m infra.package --stage $(STAGE)
+
+# checkov over build/<STAGE>/: the SAM template and its CloudFormation expansion.
+scan: venv checkov-venv
+	$(BIN)/python -m infra.scan --stage $(STAGE)
 
 deploy: venv
 	$(BIN)/python -m infra.deploy --stage $(STAGE)
@@ -85,4 +101,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ from chalicelib.adapters import logs, tracing
 from chalicelib.config import settings
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import is_valid_id
+from chalicelib.http import edges
 from chalicelib.http.auth import stage_authorizer
 from chalicelib.http.problems import not_found
 from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
@@ -130,3 +131,7 @@ def sweeper(event: Any) -> dict[str, int]:
         wiring.workflows(),
     )
     return {"republished": report.republished, "failed": report.failed}
+
+
+# Last, after every route: each path answers a method it lacks with 405 and Allow.
+edges.answer_other_methods(app)

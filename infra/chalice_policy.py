@@ -10,43 +10,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from typing import Any
 
-from infra import definition
+from infra import definition, refs
 from infra.definition import ROOT
 from infra.template import XRAY_ACTIONS, function_policies
 
 
-def _names(stage: str) -> dict[str, str]:
+def _values(stage: str) -> dict[str, str]:
+    """What the statements' references stand for, with any account and region."""
     env = definition.stage_environment(stage)
     return {
-        "OperationsTable": f"arn:aws:dynamodb:*:*:table/{env['OPERATIONS_TABLE']}",
-        "UsersTable": f"arn:aws:dynamodb:*:*:table/{env['USERS_TABLE']}",
-        "EventStream": f"arn:aws:kinesis:*:*:stream/{env['EVENT_STREAM']}",
-        "StarterFailureQueue": f"arn:aws:sqs:*:*:{definition.starter_failure_queue_name(stage)}",
+        "AWS::Partition": "aws",
+        "AWS::Region": "*",
+        "AWS::AccountId": "*",
+        "OperationsTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['OPERATIONS_TABLE']}",
+        "UsersTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['USERS_TABLE']}",
+        "EventStream.Arn": f"arn:aws:kinesis:*:*:stream/{env['EVENT_STREAM']}",
+        "StarterFailureQueue.Arn": (
+            f"arn:aws:sqs:*:*:{definition.starter_failure_queue_name(stage)}"
+        ),
+        "SweeperDeadLetterQueue.Arn": (
+            f"arn:aws:sqs:*:*:{definition.sweeper_dead_letter_queue_name(stage)}"
+        ),
         "Workflow": f"arn:aws:states:*:*:stateMachine:{env['STATE_MACHINE_NAME']}",
         "Workflow.Name": env["STATE_MACHINE_NAME"],
     }
 
 
-def _literal(value: Any, names: dict[str, str]) -> str:
-    if isinstance(value, str):
-        return value
-    if "Ref" in value:
-        return names[value["Ref"]]
-    if "Fn::GetAtt" in value:
-        return names[value["Fn::GetAtt"][0]]
-    text = value["Fn::Sub"].replace("${AWS::Partition}", "aws")
-    text = text.replace("${AWS::Region}", "*").replace("${AWS::AccountId}", "*")
-    text = text.replace("${OperationsTable.Arn}", names["OperationsTable"])
-    return re.sub(r"\$\{([\w.]+)\}", lambda m: names[m.group(1)], text)
-
-
 def policy(stage: str) -> dict[str, Any]:
-    names = _names(stage)
+    values = _values(stage)
     statements = [
-        {**s, "Resource": [_literal(r, names) for r in s["Resource"]]}
+        {**s, "Resource": refs.resolve(s["Resource"], values)}
         for statements in function_policies().values()
         for s in statements
     ]

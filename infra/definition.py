@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,25 @@ ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
 
-# Chalice's logical ids for the app's functions, which the state machine invokes.
-STEP_FUNCTIONS = {
-    "UserCreateFunctionArn": "UserCreate",
-    "UserApproveFunctionArn": "UserApprove",
-    "UserCreateResponseFunctionArn": "UserCreateResponse",
-}
+# The Lambda runtime of every function, stated once (AWS deprecates python3.13 on
+# 2029-06-30). `make package` builds for it whatever Python runs the build.
+LAMBDA_RUNTIME = "python3.13"
+
+
+# Queues are encrypted with SSE-KMS under the AWS managed key: whoever sends to them (the
+# starter's mapping, Lambda for the sweeper's dead letters) is a principal of this account,
+# which that key's policy admits.
+QUEUE_KEY = "alias/aws/sqs"
+
+
+def _step_functions() -> dict[str, str]:
+    """The ASL's ${<LogicalId>FunctionArn} placeholders -> the functions' logical ids."""
+    names = re.findall(r"\$\{(\w+)FunctionArn\}", STATE_MACHINE_FILE.read_text())
+    return {f"{name}FunctionArn": name for name in sorted(set(names))}
+
+
+# The functions the state machine invokes, by the placeholder that stands for each ARN.
+STEP_FUNCTIONS = _step_functions()
 STARTER_FUNCTION = "starter"
 
 
@@ -35,12 +49,16 @@ class Capacity:
     # transitions. EXPRESS: at-least-once, 5 minutes at most, seen only through its logs,
     # ~$1 per 1M requests plus duration. See README, "Deploy to AWS".
     workflow_type: str = "STANDARD"
+    # The starter's reserved concurrency: at most this many batches call StartExecution at
+    # once (its quota is per account and region). Below shards x parallelization, the
+    # mapping waits (iterator age, alarmed) rather than overrun the quota.
+    starter_concurrency: int = 2
 
 
 # Emulated stages (local, test) use the defaults.
 _CAPACITY = {
-    "dev": Capacity(shards=1, parallelization=2),
-    "prod": Capacity(shards=0, parallelization=10),
+    "dev": Capacity(shards=1, parallelization=2, starter_concurrency=2),
+    "prod": Capacity(shards=0, parallelization=10, starter_concurrency=10),
 }
 
 
@@ -59,12 +77,36 @@ def stage_environment(stage: str) -> dict[str, str]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class FunctionLimits:
+    timeout_seconds: int
+    memory_mb: int
+
+
+def function_limits(stage: str) -> FunctionLimits:
+    """Every function's timeout and memory: .chalice/config.json's lambda_timeout and
+    lambda_memory_size (a stage's own value first), which Chalice packages too."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    stage_config = config["stages"].get(stage, {})
+
+    def setting(key: str) -> int:
+        if key not in stage_config and key not in config:
+            raise ValueError(f"{CHALICE_CONFIG} sets no {key}")
+        return int(stage_config.get(key, config.get(key)))
+
+    return FunctionLimits(setting("lambda_timeout"), setting("lambda_memory_size"))
+
+
 def app_name() -> str:
     return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
 
 
 def starter_failure_queue_name(stage: str) -> str:
     return f"{app_name()}-{stage}-starter-failures"
+
+
+def sweeper_dead_letter_queue_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-sweeper-dead-letters"
 
 
 def starter_mapping(stage: str) -> dict[str, Any]:
@@ -132,7 +174,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             "Properties": {
                 "QueueName": starter_failure_queue_name(stage),
                 "MessageRetentionPeriod": 14 * 24 * 3600,
-                "SqsManagedSseEnabled": True,
+                "KmsMasterKeyId": QUEUE_KEY,
             },
         },
         "Workflow": {

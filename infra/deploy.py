@@ -73,10 +73,17 @@ def _upload(s3: Any, bucket: str, path: Path, prefix: str) -> str:
 def expand(template: dict[str, Any], session: boto3.Session) -> dict[str, Any]:
     """Apply the AWS::Serverless-2016-10-31 transform offline."""
     from samtranslator.public.translator import ManagedPolicyLoader
+
+    return expand_with(template, ManagedPolicyLoader(session.client("iam")))
+
+
+def expand_with(template: dict[str, Any], policy_loader: Any) -> dict[str, Any]:
+    """The transform, with a loader of managed policies by name (called only if one is named).
+    Each SAM resource's Metadata (checkov's accepted findings) goes to what it expands to."""
     from samtranslator.translator.transform import transform
 
-    loader = ManagedPolicyLoader(session.client("iam"))
-    return _mappings_after_their_streams(dict(transform(template, {}, loader)))
+    expanded = transform(template, {}, policy_loader, passthrough_metadata=True)
+    return _mappings_after_their_streams(dict(expanded))
 
 
 def _mappings_after_their_streams(template: dict[str, Any]) -> dict[str, Any]:

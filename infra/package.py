@@ -17,11 +17,36 @@ import zipfile
 from pathlib import Path
 
 from infra.chalice_policy import policy
-from infra.definition import ROOT
+from infra.definition import LAMBDA_RUNTIME, ROOT
 from infra.template import merge_template
 
 APP_FILES = ("app.py", "chalicelib", ".chalice/config.json")
 LAMBDA_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
+
+
+class BuildError(Exception):
+    """The stage cannot be built as stated (said in one line)."""
+
+
+def _vendor_wheels(wheels: Path) -> None:
+    """Download the runtime requirements' wheels for LAMBDA_RUNTIME, not for this Python."""
+    python_version = LAMBDA_RUNTIME.removeprefix("python")
+    download = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--only-binary=:all:", *LAMBDA_PLATFORM,
+            "--python-version", python_version,
+            "-r", str(ROOT / "requirements.txt"), "-d", str(wheels),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if download.returncode != 0:
+        missing = [line.strip() for line in download.stderr.splitlines() if "ERROR:" in line] or [
+            download.stderr.strip()[-300:]
+        ]
+        raise BuildError(f"cannot build for {LAMBDA_RUNTIME} ({LAMBDA_PLATFORM[1]}): {missing[-1]}")
 
 
 def _stage_app(source: Path, stage: str) -> None:
@@ -41,15 +66,7 @@ def _stage_app(source: Path, stage: str) -> None:
     (source / "requirements.txt").write_text("")
     wheels = source.parent / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
-    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    subprocess.run(
-        [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", *LAMBDA_PLATFORM, "--python-version", python_version,
-            "-r", str(ROOT / "requirements.txt"), "-d", str(wheels),
-        ],
-        check=True,
-    )  # fmt: skip
+    _vendor_wheels(wheels)
     for wheel in sorted(wheels.glob("*.whl")):
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(source / "vendor")
@@ -87,15 +104,20 @@ def _drop_chalice_roles(template: dict, merged: dict) -> None:
                 raise RuntimeError(f"{logical_id} is still referenced; give its user a role")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    template = package(args.stage, args.out or ROOT / "build" / args.stage)
+    try:
+        template = package(args.stage, args.out or ROOT / "build" / args.stage)
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     bundle = template.with_name("deployment.zip")
-    print(f"{template}\n{bundle} ({bundle.stat().st_size / 1024:.0f} KiB)")
+    print(f"{template}\n{bundle} ({bundle.stat().st_size / 1024:.0f} KiB, {LAMBDA_RUNTIME})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

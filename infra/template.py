@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import definition
+from infra import definition, functions, gateway, security
 
-# Chalice's logical ids of the app's functions (CamelCase of their names).
-FUNCTIONS = ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse", "Sweeper")
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 # Step Functions' log delivery to CloudWatch (Express) likewise takes only "*".
@@ -131,6 +129,7 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
         ],
         "UserCreateResponse": [_allow(["dynamodb:GetItem"], [users])],
         "Sweeper": [
+            _allow(["sqs:SendMessage"], [{"Fn::GetAtt": ["SweeperDeadLetterQueue", "Arn"]}]),
             _allow(["dynamodb:Query"], [in_flight_index]),
             _allow(["dynamodb:UpdateItem"], [operations]),
             _allow(["kinesis:PutRecord"], [stream]),
@@ -172,7 +171,11 @@ def _alarm(description: str, metric: dict[str, Any], threshold: float) -> dict[s
 def alarms(stage: str) -> dict[str, Any]:
     api_name = f"{definition.app_name()}"
     found = {
-        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        # CloudWatch can publish to an encrypted topic only with a customer managed key.
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["StackKey", "Arn"]}},
+        },
         "StarterIteratorAgeAlarm": _alarm(
             "The starter is falling behind the stream (oldest record over a minute old).",
             {
@@ -192,6 +195,21 @@ def alarms(stage: str) -> dict[str, Any]:
                     {
                         "Name": "QueueName",
                         "Value": {"Fn::GetAtt": ["StarterFailureQueue", "QueueName"]},
+                    }
+                ],
+                "Statistic": "Maximum",
+            },
+            0,
+        ),
+        "SweeperDeadLettersAlarm": _alarm(
+            "Sweeps failed after Lambda's retries: their events wait in the dead-letter queue.",
+            {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [
+                    {
+                        "Name": "QueueName",
+                        "Value": {"Fn::GetAtt": ["SweeperDeadLetterQueue", "QueueName"]},
                     }
                 ],
                 "Statistic": "Maximum",
@@ -249,15 +267,27 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = definition.resources(stage)
     resources["Workflow"]["Properties"]["RoleArn"] = {"Fn::GetAtt": ["WorkflowRole", "Arn"]}
     resources["WorkflowRole"] = _workflow_role(stage)
-    for function, statements in function_policies().items():
+    policies = function_policies()
+    deployed = set(functions.logical_ids(functions.load_app()).values())
+    if set(policies) != deployed:
+        raise ValueError(
+            f"function_policies() must name exactly the app's functions {sorted(deployed)}, "
+            f"not {sorted(policies)}"
+        )
+    for function, statements in policies.items():
         resources[f"{function}Role"] = _role(
             statements, "lambda.amazonaws.com", _function_log_group(function)
         )
+        hardening = security.function_hardening(stage, function)
         resources[function] = {
             "Properties": {
                 "Role": {"Fn::GetAtt": [f"{function}Role", "Arn"]},
                 "Tracing": "Active",
-            }
+                # Chalice writes the building interpreter's version; the stack runs this one.
+                "Runtime": definition.LAMBDA_RUNTIME,
+                **hardening["Properties"],
+            },
+            "Metadata": hardening["Metadata"],
         }
     for function in ("Starter", "Sweeper"):
         resources[function]["Properties"]["Environment"] = {
@@ -276,9 +306,41 @@ def merge_template(stage: str) -> dict[str, Any]:
             }
         }
     }
+    resources["SweeperDeadLetterQueue"] = security.encrypted_queue(
+        definition.sweeper_dead_letter_queue_name(stage)
+    )
+    for table in ("OperationsTable", "UsersTable"):
+        resources[table]["Metadata"] = security.skip(("CKV_AWS_119", security.ACCEPTED_TABLE_KEY))
+    resources["ApiAccessLogs"] = security.log_group(
+        security.access_log_group_name(stage), security.ACCESS_LOG_RETENTION_DAYS
+    )
+    resources.update(security.api_gateway_account())
     # OpenApiVersion only stops SAM from adding a stray stage named "Stage".
-    resources["RestAPI"] = {"Properties": {"TracingEnabled": True, "OpenApiVersion": "3.0.1"}}
+    resources["RestAPI"] = {
+        # Access logging needs the account's logging role set first.
+        "DependsOn": ["ApiGatewayAccount"],
+        "Properties": {
+            "TracingEnabled": True,
+            "OpenApiVersion": "3.0.1",
+            # Merged into Chalice's API definition: deployed with it.
+            "DefinitionBody": {
+                "x-amazon-apigateway-gateway-responses": gateway.gateway_responses(stage)
+            },
+            "AccessLogSetting": {
+                "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]},
+                "Format": security.ACCESS_LOG_FORMAT,
+            },
+        },
+        "Metadata": security.skip(("CKV_AWS_120", security.ACCEPTED_API_CACHE)),
+    }
     resources.update(alarms(stage))
+    # Every log group under the stack's key, which admits CloudWatch Logs for these only.
+    log_groups = [r for r in resources.values() if r.get("Type") == "AWS::Logs::LogGroup"]
+    for log_group in log_groups:
+        log_group["Properties"]["KmsKeyId"] = {"Fn::GetAtt": ["StackKey", "Arn"]}
+    resources["StackKey"] = security.stack_key(
+        [log_group["Properties"]["LogGroupName"] for log_group in log_groups]
+    )
     return {
         "Resources": resources,
         "Outputs": {

@@ -1,6 +1,6 @@
 """The deploy script, run against moto's server: the stack is created, wired, and removed.
 
-Between build and deploy the template goes through local/cfn_emulator.py, the shims for
+Between build and deploy the template goes through tests/infra/cfn_emulator.py, the shims for
 what moto's CloudFormation does differently (listed there); AWS gets the template unshimmed.
 """
 
@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra import deploy
-from local.cfn_emulator import create_deferred, for_emulator
+from infra import definition, deploy, functions
+from tests.infra.cfn_emulator import create_deferred, for_emulator
 
 STAGE = "dev"
 
@@ -30,7 +30,7 @@ def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
         bucket = deploy.artifacts_bucket(session, None)
         template = for_emulator(deploy.build(STAGE, session, bucket))
         outputs = deploy.deploy(STAGE, session, bucket, template)
-        create_deferred(template, outputs, session.client("cloudwatch"))
+        create_deferred(template, outputs, session)
         resources = session.client("cloudformation").list_stack_resources(
             StackName=deploy.stack_name(STAGE)
         )["StackResourceSummaries"]
@@ -52,7 +52,7 @@ def test_the_stack_is_complete_with_the_api_url(deployed):
 def test_every_function_exists_under_its_own_role(deployed):
     session, physical = deployed
     lambda_ = session.client("lambda")
-    for function in ("APIHandler", "Starter", "UserCreate", "UserApprove", "UserCreateResponse"):
+    for function in functions.logical_ids(functions.load_app()).values():
         configuration = lambda_.get_function(FunctionName=physical[function])["Configuration"]
         assert configuration["Role"].split("/")[-1] == physical[f"{function}Role"]
 
@@ -107,7 +107,43 @@ def test_roles_hold_the_narrow_policies(deployed):
 def test_the_alarms_exist(deployed):
     session, _ = deployed
     alarms = session.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert len(alarms) == 4
+    alarm_names = {alarm["AlarmName"] for alarm in alarms}
+    assert alarm_names == {
+        f"{deploy.stack_name(STAGE)}-{logical_id}" for logical_id in template_alarms()
+    }
+
+
+def test_api_gateway_may_write_the_access_logs(deployed):
+    session, physical = deployed
+    account = session.client("apigateway").get_account()
+    assert account["cloudwatchRoleArn"].endswith("/" + physical["ApiGatewayLoggingRole"])
+    (group,) = session.client("logs").describe_log_groups(
+        logGroupNamePrefix=physical["ApiAccessLogs"]
+    )["logGroups"]
+    assert group["retentionInDays"] == 365
+
+
+def test_the_sweeper_runs_alone_and_has_an_encrypted_dead_letter_queue(deployed):
+    # moto keeps no DeadLetterConfig from a template: the template tests assert it.
+    session, physical = deployed
+    lambda_ = session.client("lambda")
+    for function, reserved in (
+        ("Sweeper", 1),
+        ("Starter", definition.capacity(STAGE).starter_concurrency),
+    ):
+        configuration = lambda_.get_function(FunctionName=physical[function])
+        assert configuration["Concurrency"]["ReservedConcurrentExecutions"] == reserved
+    queue = session.client("sqs").get_queue_url(QueueName="user-service-dev-sweeper-dead-letters")
+    attributes = session.client("sqs").get_queue_attributes(
+        QueueUrl=queue["QueueUrl"], AttributeNames=["KmsMasterKeyId"]
+    )["Attributes"]
+    assert attributes["KmsMasterKeyId"] == "alias/aws/sqs"
+
+
+def template_alarms() -> set[str]:
+    from infra.template import alarms
+
+    return {k for k, v in alarms(STAGE).items() if v["Type"] == "AWS::CloudWatch::Alarm"}
 
 
 def test_destroy_removes_the_stack(deployed):

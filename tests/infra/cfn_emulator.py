@@ -1,6 +1,6 @@
 """Shims that let moto's CloudFormation create the stack the deploy script builds.
 
-Dev-only (used by the deploy smoke test): each is a pure template -> template function for
+Test-only (the deploy smoke test): each is a pure template -> template function for
 something moto 5.2.5 does differently from AWS. None of them is applied to what goes to AWS.
 
 - RestApi Name: moto requires Name; AWS takes it from Body.info.title (same value).
@@ -10,8 +10,9 @@ something moto 5.2.5 does differently from AWS. None of them is applied to what 
 - API body: moto ignores Body and refuses to import Swagger 2.0; the paths are spelled out as
   Resource and Method resources.
 - Stage: moto has no AWS::ApiGateway::Stage; its name moves onto the Deployment.
-- Alarms: moto skips AWS::CloudWatch::Alarm silently; they are created through the API after
-  the stack, from the same properties (create_deferred).
+- Alarms and the API Gateway account setting: moto skips AWS::CloudWatch::Alarm and
+  AWS::ApiGateway::Account; they are made through the API after the stack, from the same
+  properties (create_deferred).
 """
 
 from __future__ import annotations
@@ -147,8 +148,8 @@ def shim_stage_into_deployment(t: Template) -> Template:
     return t
 
 
-# Types moto 5.2.5's CloudFormation skips silently (stack still CREATE_COMPLETE).
-MOTO_CFN_UNSUPPORTED = {"AWS::CloudWatch::Alarm"}
+# Types moto 5.2.5's CloudFormation skips (stack still CREATE_COMPLETE).
+MOTO_CFN_UNSUPPORTED = {"AWS::CloudWatch::Alarm", "AWS::ApiGateway::Account"}
 
 
 def shim_defer_unsupported(t: Template) -> Template:
@@ -178,7 +179,7 @@ def shim_defer_unsupported(t: Template) -> Template:
     return t
 
 
-def create_deferred(t: Template, outputs: dict[str, str], cloudwatch: Any) -> dict[str, str]:
+def create_deferred(t: Template, outputs: dict[str, str], session: Any) -> dict[str, str]:
     """The API half of shim_defer_unsupported; returns logical id -> physical id."""
 
     def fill(node: Any) -> Any:
@@ -194,8 +195,19 @@ def create_deferred(t: Template, outputs: dict[str, str], cloudwatch: Any) -> di
     for lid, res in t.get("Metadata", {}).get("DeferredResources", {}).items():
         props = fill(res["Properties"])
         if res["Type"] == "AWS::CloudWatch::Alarm":  # CFN property names == PutMetricAlarm's
-            cloudwatch.put_metric_alarm(**props)
+            session.client("cloudwatch").put_metric_alarm(**props)
             made[lid] = props["AlarmName"]
+        elif res["Type"] == "AWS::ApiGateway::Account":
+            session.client("apigateway").update_account(
+                patchOperations=[
+                    {
+                        "op": "replace",
+                        "path": "/cloudwatchRoleArn",
+                        "value": props["CloudWatchRoleArn"],
+                    }
+                ]
+            )
+            made[lid] = props["CloudWatchRoleArn"]
         else:
             raise ValueError(f"no API call creates a deferred {res['Type']} ({lid})")
     return made

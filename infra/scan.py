@@ -1,0 +1,154 @@
+"""checkov over a stage's packaged stack, offline: `make scan STAGE=dev` (and `make test`).
+
+Two templates, since each shows what the other hides: build/<stage>/sam.json (what the
+merge template and Chalice make) and its CloudFormation expansion, expanded.json (what
+CloudFormation creates: the API stage, the Lambda functions, their permissions). Findings a
+production team accepts are skipped on the resource with the reason (infra/security.py);
+anything else fails. checkov runs from its own environment (.venv-checkov, pinned in
+requirements-checkov.txt): it pins a boto3 older than the project's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.definition import ROOT
+from infra.deploy import expand_with
+from infra.package import BuildError, package
+
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+# The scan needs no bundle in S3: CloudFormation never sees this template.
+SCAN_CODE_URI = "s3://not-uploaded/deployment.zip"
+SCAN_REGION = "us-east-1"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    check: str
+    resource: str
+    comment: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    template: str
+    passed: int
+    failed: list[Finding]
+    skipped: list[Finding]
+    parsing_errors: list[str]
+
+    def summary(self) -> str:
+        return (
+            f"{self.template}: {self.passed} passed, {len(self.failed)} failed, "
+            f"{len(self.skipped)} skipped (accepted on the resource, with the reason)"
+        )
+
+
+class _NoManagedPolicyNames:
+    """The stack names managed policies by ARN only; a name would need IAM to resolve."""
+
+    def load(self) -> dict[str, str]:
+        raise BuildError("a managed policy is named, not given by ARN: the scan stays offline")
+
+
+def stage_templates(stage: str, out: Path) -> list[Path]:
+    """Package the stage into `out` and expand it there: [sam.json, expanded.json]."""
+    sam_file = package(stage, out)
+    template = json.loads(sam_file.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = SCAN_CODE_URI
+    # The transform reads its region from the environment.
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or SCAN_REGION
+    previous = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        expanded = expand_with(template, _NoManagedPolicyNames())
+    finally:
+        if previous is None:
+            del os.environ["AWS_DEFAULT_REGION"]
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = previous
+    expanded_file = out / "expanded.json"
+    expanded_file.write_text(json.dumps(expanded, indent=2))
+    return [sam_file, expanded_file]
+
+
+def checkov(templates: list[Path]) -> list[Report]:
+    """Every check of checkov's CloudFormation framework, none skipped from outside."""
+    if not CHECKOV.exists():
+        raise BuildError(f"checkov is not installed in {CHECKOV.parent.parent}: run `make scan`")
+    directory = templates[0].parent
+    run = subprocess.run(
+        [
+            str(CHECKOV), "--framework", "cloudformation", "--output", "json",
+            "--skip-download", "--compact",
+            *[arg for template in templates for arg in ("--file", template.name)],
+        ],
+        cwd=directory,  # no stray .checkov.yaml can add skips
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(directory), "BC_SKIP_MAPPING": "TRUE"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if run.returncode not in (0, 1):
+        raise BuildError(f"checkov exited {run.returncode}: {run.stderr.strip()[-500:]}")
+    return _reports(json.loads(run.stdout), templates)
+
+
+def _reports(output: Any, templates: list[Path]) -> list[Report]:
+    results = output["results"] if isinstance(output, dict) and "results" in output else {}
+
+    def findings(kind: str, name: str) -> list[dict[str, Any]]:
+        return [r for r in results.get(kind, []) if Path(r["file_path"]).name == name]
+
+    def finding(result: dict[str, Any]) -> Finding:
+        comment = (result.get("check_result") or {}).get("suppress_comment") or ""
+        return Finding(result["check_id"], result["resource"], comment)
+
+    return [
+        Report(
+            template=template.name,
+            passed=len(findings("passed_checks", template.name)),
+            failed=[finding(r) for r in findings("failed_checks", template.name)],
+            skipped=[finding(r) for r in findings("skipped_checks", template.name)],
+            parsing_errors=[
+                e for e in results.get("parsing_errors", []) if Path(e).name == template.name
+            ],
+        )
+        for template in templates
+    ]
+
+
+def scan(stage: str, out: Path) -> list[Report]:
+    return checkov(stage_templates(stage, out))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", required=True)
+    args = parser.parse_args()
+    try:
+        reports = scan(args.stage, ROOT / "build" / args.stage)
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for report in reports:
+        print(report.summary())
+        for found in report.failed:
+            print(f"  FAILED  {found.check}  {found.resource}")
+        for unparsed in report.parsing_errors:
+            print(f"  PARSING ERROR  {unparsed}")
+    clean = all(not r.failed and not r.parsing_errors and r.passed for r in reports)
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
