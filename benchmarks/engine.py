@@ -35,6 +35,7 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
     import boto3
     from moto import mock_aws
 
+    from infra.definition import LAMBDA_RUNTIME
     from local import patches
     from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
     from local.system import EMULATOR_CONFIG
@@ -54,7 +55,7 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
         arn = lambda_.create_function(
             FunctionName="noop",
-            Runtime="python3.12",
+            Runtime=LAMBDA_RUNTIME,
             Role=role["Role"]["Arn"],
             Handler="app.noop",
             Code={"ZipFile": function_zip()},

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from typing import Any
 
 import boto3
 from chalice import Chalice
 
-from infra import definition
+from infra import definition, refs
+from infra.functions import logical_ids
 from local.lambdas import deployed_name, function_zip, lambda_handlers
-
-LAMBDA_RUNTIME = "python3.12"
-LAMBDA_MEMORY_MB = 512
-LAMBDA_TIMEOUT_SECONDS = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,13 +31,10 @@ class Provisioned:
     function_arns: dict[str, str]  # Chalice name -> function ARN
 
 
-def _snake(logical_id: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", logical_id).lower()
-
-
 def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
     resources = definition.resources(stage)
     environment = definition.stage_environment(stage)
+    limits = definition.function_limits(stage)
     iam = session.client("iam")
     role_arn = iam.create_role(
         RoleName=f"{app.app_name}-{stage}-local",
@@ -55,18 +48,24 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         function_name = deployed_name(app, stage, name)
         created = lambda_client.create_function(
             FunctionName=function_name,
-            Runtime=LAMBDA_RUNTIME,
+            Runtime=definition.LAMBDA_RUNTIME,
             Role=role_arn,
             Handler=f"app.{name}",
             Code={"ZipFile": function_zip()},
-            Timeout=LAMBDA_TIMEOUT_SECONDS,
-            MemorySize=LAMBDA_MEMORY_MB,
+            Timeout=limits.timeout_seconds,
+            MemorySize=limits.memory_mb,
             Environment={"Variables": environment},
         )
         functions[name] = function_name
         arns[name] = created["FunctionArn"]
 
-    refs: dict[str, str] = {}
+    # What the template's references resolve to: tables and queues by Ref, functions by
+    # their Chalice logical id's Arn.
+    values: dict[str, str] = {
+        f"{logical_id}.Arn": arns[name]
+        for name, logical_id in logical_ids(app).items()
+        if name in arns
+    }
     queue_url = queue_arn = stream_arn = state_machine_arn = ""
     # Dependencies first: the state machine refers to the tables and functions.
     for logical_id, resource in sorted(
@@ -75,7 +74,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         kind, props = resource["Type"], resource["Properties"]
         if kind == "AWS::DynamoDB::Table":
             _create_table(session, props)
-            refs[logical_id] = props["TableName"]
+            values[logical_id] = props["TableName"]
         elif kind == "AWS::Kinesis::Stream":
             kinesis = session.client("kinesis")
             kinesis.create_stream(StreamName=props["Name"], ShardCount=props.get("ShardCount", 1))
@@ -86,7 +85,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             stream_arn = kinesis.describe_stream_summary(StreamName=props["Name"])[
                 "StreamDescriptionSummary"
             ]["StreamARN"]
-            refs[logical_id] = props["Name"]
+            values[logical_id] = props["Name"]
         elif kind == "AWS::SQS::Queue":
             sqs = session.client("sqs")
             queue_url = sqs.create_queue(
@@ -96,12 +95,9 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
-            refs[logical_id] = queue_url
+            values[logical_id] = queue_url
         elif kind == "AWS::StepFunctions::StateMachine":
-            substitutions = {
-                key: _resolve(value, refs, arns)
-                for key, value in props["DefinitionSubstitutions"].items()
-            }
+            substitutions = refs.resolve(props["DefinitionSubstitutions"], values)
             body = json.dumps(props["Definition"])
             for key, value in substitutions.items():
                 body = body.replace("${" + key + "}", value)
@@ -124,17 +120,6 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         functions=functions,
         function_arns=arns,
     )
-
-
-def _resolve(value: Any, refs: dict[str, str], function_arns: dict[str, str]) -> str:
-    if isinstance(value, str):
-        return value
-    if "Ref" in value:
-        return refs[value["Ref"]]
-    logical_id, attribute = value["Fn::GetAtt"]
-    if attribute != "Arn":
-        raise ValueError(f"cannot resolve {value}")
-    return function_arns[_snake(logical_id)]
 
 
 def _create_table(session: boto3.Session, props: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.metrics import CallCounter
 from local.persistence import TableState
-from local.provision import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, Provisioned, provision
+from local.provision import Provisioned, provision
 
 logger = logging.getLogger(__name__)
 EMULATOR_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}}
@@ -74,14 +74,15 @@ class System:
         with patches.applied(self.engine), _app_time(self.clock):
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
+            limits = definition.function_limits(self.stage)
             for name, function_name in self.resources.functions.items():
                 self.lambdas.register(
                     function_name,
                     FunctionSpec(
                         handlers[name],
                         self.resources.function_arns[name],
-                        LAMBDA_MEMORY_MB,
-                        LAMBDA_TIMEOUT_SECONDS,
+                        limits.memory_mb,
+                        limits.timeout_seconds,
                     ),
                 )
             self.poller = StreamPoller(

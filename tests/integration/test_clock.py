@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.definition import LAMBDA_RUNTIME
 from local import patches
 from local.clock import Clock
 from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
@@ -35,7 +36,7 @@ class Machine:
     def function(self, name: str, handler: Callable[[Any, Any], Any]) -> str:
         arn = boto3.client("lambda").create_function(
             FunctionName=name,
-            Runtime="python3.13",
+            Runtime=LAMBDA_RUNTIME,
             Role=self.role,
             Handler="app.handler",
             Code={"ZipFile": function_zip()},

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.definition import LAMBDA_RUNTIME
 from local import patches
 from local.kinesis_poller import MappingConfig, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
@@ -30,7 +31,7 @@ class Harness:
         role = boto3.client("iam").create_role(RoleName="probe", AssumeRolePolicyDocument="{}")
         boto3.client("lambda").create_function(
             FunctionName="probe",
-            Runtime="python3.12",
+            Runtime=LAMBDA_RUNTIME,
             Role=role["Role"]["Arn"],
             Handler="app.probe",
             Code={"ZipFile": function_zip()},
