@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean
+.PHONY: venv test unit lint typecheck typecheck-shipped format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean
 
 STAGE ?= dev
 
@@ -20,7 +20,16 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
+typecheck: venv
+	$(BIN)/mypy app.py chalicelib local infra benchmarks
+
+# What `make test` gates on until local/, infra/ and benchmarks/ pass `typecheck` too; then
+# `test` depends on `typecheck` and this target goes.
+typecheck-shipped: venv
+	$(BIN)/mypy app.py chalicelib
+
+test: lint typecheck-shipped
 	$(BIN)/python -m pytest
 
 unit: venv

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice, Rate, Response
-from chalice.app import KinesisEvent
+from chalice.app import KinesisEvent, Request
 
 from chalicelib import wiring
 from chalicelib.adapters import logs, tracing
@@ -33,9 +33,9 @@ ANY_CONTENT_TYPE = ["*/*"]
 @app.route("/users", methods=["POST"], content_types=ANY_CONTENT_TYPE, authorizer=AUTHORIZER)
 @problem_json
 def create_user() -> Response:
-    request = app.current_request
+    request = _current_request()
     headers = request.headers
-    user_request = parse_user_request(headers, request.raw_body, settings().max_request_bytes)
+    user_request = parse_user_request(headers, _body(request), settings().max_request_bytes)
     with tracing.subsegment("accept_user_request"):
         operation = operations.accept_user_request(
             user_request, parse_idempotency_key(headers), wiring.operations(), wiring.events()
@@ -70,6 +70,18 @@ def get_user(user_id: str) -> Response:
     if not is_valid_id(user_id):
         raise not_found("user")
     return json_response(200, operations.get_user(user_id, wiring.users()).to_resource())
+
+
+def _current_request() -> Request:
+    request = app.current_request
+    if request is None:  # Chalice sets it before any route runs
+        raise RuntimeError("no current request outside a route")
+    return request
+
+
+def _body(request: Request) -> bytes:
+    raw = request.raw_body
+    return raw if isinstance(raw, bytes) else raw.encode()
 
 
 @app.on_kinesis_record(

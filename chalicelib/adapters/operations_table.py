@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -19,6 +19,9 @@ from chalicelib.domain.operations import (
     normalize_timestamp,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, UpdateTypeDef
 
 IN_FLIGHT_INDEX = "in-flight"
 # The in-flight index is sharded so that a burst of new operations spreads over several
@@ -39,10 +42,9 @@ class OperationsTable:
         self._table = table_name
 
     def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
-        item = _operation_item(operation)
-        put_operation = {
+        put_operation: PutTypeDef = {
             "TableName": self._table,
-            "Item": item,
+            "Item": _operation_item(operation),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         with aws.transient_errors():
@@ -62,7 +64,7 @@ class OperationsTable:
                     raise
             return self._replay(operation, idempotency_key)
 
-    def _idempotency_put(self, operation: Operation, key: str) -> dict[str, Any]:
+    def _idempotency_put(self, operation: Operation, key: str) -> PutTypeDef:
         now = int(time.time())
         return {
             "TableName": self._table,
@@ -154,7 +156,7 @@ class OperationsTable:
         expression: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> UpdateTypeDef:
         return {
             "TableName": self._table,
             "Key": {"pk": {"S": operation_id}},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -11,6 +11,9 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
 from chalicelib.domain.users import User, UserStatus, normalize_email
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
 
 _USER_PREFIX = "user#"
 _EMAIL_PREFIX = "email#"
@@ -49,7 +52,7 @@ class UsersTable:
             return stored
         return user
 
-    def _put_new(self, values: dict[str, Any]) -> dict[str, Any]:
+    def _put_new(self, values: dict[str, Any]) -> PutTypeDef:
         return {
             "TableName": self._table,
             "Item": to_item(values),
