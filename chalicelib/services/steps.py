@@ -11,12 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.domain.errors import (
-    EMAIL_ALREADY_REGISTERED,
-    USER_REJECTED,
-    EmailAlreadyRegistered,
-    UserCreationIncomplete,
-)
+from chalicelib.domain.errors import EmailAlreadyRegistered, ErrorCode, UserCreationIncomplete
 from chalicelib.domain.operations import OperationError, utc_now
 from chalicelib.domain.users import User, UserStatus, approve, user_id_for_operation
 from chalicelib.services.ports import UserRepository
@@ -41,7 +36,7 @@ def create_user(operation_id: str, email: str, name: str, users: UserRepository)
         stored = users.add(user)
     except EmailAlreadyRegistered:
         logger.info("email already registered", extra={"operation_id": operation_id})
-        return _outcome_error(EMAIL_ALREADY_REGISTERED, "the email is already registered")
+        return _outcome_error(ErrorCode.EMAIL_ALREADY_REGISTERED, "the email is already registered")
     logger.info("user created", extra={"operation_id": operation_id, "user_id": stored.id})
     return {"ok": True, "userId": stored.id}
 
@@ -57,7 +52,7 @@ def approve_user(
         return {"ok": True}
     users.reject(user_id)
     logger.info("user rejected", extra={"user_id": user_id})
-    return _outcome_error(USER_REJECTED, f"the user was rejected: {decision.reason}")
+    return _outcome_error(ErrorCode.USER_REJECTED, f"the user was rejected: {decision.reason}")
 
 
 def build_response(user_id: str, users: UserRepository) -> dict[str, Any]:
