@@ -26,12 +26,17 @@ class OperationRepository(Protocol):
         """PENDING or RUNNING → RUNNING; False when the operation is done or unknown."""
         ...
 
+    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+        """Not done → SUCCEEDED with the user as its result; False when done or unknown."""
+        ...
+
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
-        """Not done → FAILED with the error; optionally frees its Idempotency-Key.
+        """Not done → FAILED with the error; False when done or unknown.
 
-        False when the operation was already done.
+        With release_key, the Idempotency-Key is freed too, but only if it names this
+        operation and the operation was not done: a retry with that key then starts afresh.
         """
         ...
 

@@ -39,6 +39,9 @@ class FakeOperations:
     def mark_running(self, operation_id: str) -> bool:
         return self._update(operation_id, status=OperationStatus.RUNNING)
 
+    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user)
+
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
