@@ -13,7 +13,7 @@ from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncompl
 from chalicelib.domain.users import User, UserStatus, normalize_email
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import PutTypeDef
+    from mypy_boto3_dynamodb.type_defs import DeleteTypeDef, PutTypeDef, UpdateTypeDef
 
 _USER_PREFIX = "user#"
 _EMAIL_PREFIX = "email#"
@@ -88,31 +88,31 @@ class UsersTable:
         user = self.get(user_id)
         if user is None:
             raise UserCreationIncomplete(f"user {user_id} does not exist")
-        with aws.transient_errors():
-            aws.client("dynamodb").transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": {"pk": {"S": _USER_PREFIX + user_id}},
-                            "UpdateExpression": "SET #status = :rejected",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {
-                                ":rejected": {"S": UserStatus.REJECTED.value}
-                            },
-                        }
-                    },
-                    {
-                        # Free the email, unless (after a retry) it already went to someone else.
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
-                            "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
-                            "ExpressionAttributeValues": {":id": {"S": user_id}},
-                        }
-                    },
-                ]
-            )
+        rejected: UpdateTypeDef = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": _USER_PREFIX + user_id}},
+            "UpdateExpression": "SET #status = :rejected",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":rejected": {"S": UserStatus.REJECTED.value}},
+        }
+        # Free the email with it, unless the claim is no longer this user's.
+        free_claim: DeleteTypeDef = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
+            "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
+            "ExpressionAttributeValues": {":id": {"S": user_id}},
+        }
+        try:
+            with aws.transient_errors():
+                aws.client("dynamodb").transact_write_items(
+                    TransactItems=[{"Update": rejected}, {"Delete": free_claim}]
+                )
+        except botocore.exceptions.ClientError as error:
+            if cancellation_codes(error)[1:] != ["ConditionalCheckFailed"]:
+                raise
+            # A retry after the email went to another operation: only the user changes.
+            with aws.transient_errors():
+                aws.client("dynamodb").update_item(**rejected)
         return dataclasses.replace(user, status=UserStatus.REJECTED)
 
 

@@ -7,6 +7,8 @@ import pytest
 from benchmarks import model
 from benchmarks.load import Outcome, percentile, summarize
 
+pytestmark = pytest.mark.unit
+
 PER_OPERATION = {
     "api_requests": {"GET": 4.0, "POST": 1.0},
     "lambda_invocations": {

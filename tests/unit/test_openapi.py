@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from app import app
 from chalicelib.http.validation import (
     MAX_EMAIL_LENGTH,
@@ -10,6 +12,8 @@ from chalicelib.http.validation import (
     MAX_NAME_LENGTH,
     NAME_PATTERN,
 )
+
+pytestmark = pytest.mark.unit
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 
