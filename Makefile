@@ -79,10 +79,10 @@ audit: venv
 		-r constraints.txt
 
 cost: venv
-	$(BIN)/python benchmarks/model.py cost
+	$(BIN)/python -m benchmarks.model cost
 
 capacity: venv
-	$(BIN)/python benchmarks/model.py capacity --rate $(RATE)
+	$(BIN)/python -m benchmarks.model capacity --rate $(RATE)
 
 # Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.
 bench: venv package
