@@ -2,6 +2,7 @@
 
 import base64
 import threading
+from typing import Any
 
 import boto3
 import pytest
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.e2e
 THREE_STEPS = ["CreateUser", "ApproveUser", "CreateResponse"]
 
 
-def history(stack, operation_id: str) -> list[dict]:
+def history(stack, operation_id: str) -> list[Any]:
     arn = stack.resources.state_machine_arn.replace(":stateMachine:", ":execution:")
     sfn = boto3.client("stepfunctions")
     return sfn.get_execution_history(executionArn=f"{arn}:{operation_id}")["events"]
@@ -227,7 +228,8 @@ def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
 def test_a_bug_in_a_step_fails_the_operation_without_retries(
     stack, monkeypatch, seam, code, states
 ):
-    calls = fail_calls(monkeypatch, *seam, KeyError("a bug"), lambda call: True)
+    owner, method = seam
+    calls = fail_calls(monkeypatch, owner, method, KeyError("a bug"), lambda call: True)
     accepted = body(post_user(stack.client, "ada@example.org"))
     stack.drain()
     failed = operation(stack.client, accepted["id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from chalicelib.domain.errors import (
     EmailAlreadyRegistered,
@@ -34,7 +35,7 @@ class FakeOperations:
     def get(self, operation_id: str) -> Operation | None:
         return self.items.get(operation_id)
 
-    def _update(self, operation_id: str, **changes: object) -> bool:
+    def _update(self, operation_id: str, **changes: Any) -> bool:
         current = self.items.get(operation_id)
         if current is None or current.done:
             return False
