@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv
+.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv
 
 STAGE ?= dev
 
@@ -31,8 +31,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
+typecheck: venv
+	$(BIN)/mypy app.py chalicelib local infra benchmarks
+
 # tests/infra/test_checkov.py runs checkov over every stage's packaged stack.
-test: lint checkov-venv
+test: lint typecheck checkov-venv
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -86,10 +90,10 @@ audit: venv
 		-r constraints.txt
 
 cost: venv
-	$(BIN)/python benchmarks/model.py cost
+	$(BIN)/python -m benchmarks.model cost
 
 capacity: venv
-	$(BIN)/python benchmarks/model.py capacity --rate $(RATE)
+	$(BIN)/python -m benchmarks.model capacity --rate $(RATE)
 
 # Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.
 bench: venv package

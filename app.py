@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Chalice, Rate, Response
-from chalice.app import KinesisEvent
+from chalice.app import KinesisEvent, LambdaFunctionEvent, Request
 
 from chalicelib import clock, wiring
-from chalicelib.adapters import logs, tracing
+from chalicelib.adapters import event_stream, logs, state_machine, tracing
 from chalicelib.config import settings
-from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import is_valid_id
 from chalicelib.http import edges
 from chalicelib.http.auth import stage_authorizer
 from chalicelib.http.problems import not_found
+from chalicelib.http.resources import operation_resource, user_resource
 from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
 from chalicelib.http.validation import parse_idempotency_key, parse_user_request
 from chalicelib.services import operations, steps, workflow
@@ -30,19 +31,33 @@ AUTHORIZER = stage_authorizer()
 ANY_CONTENT_TYPE = ["*/*"]
 
 
+@app.middleware("all")
+def structured_logs(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Every function's log lines are JSON (configured once per process)."""
+    logs.configure()
+    return get_response(event)
+
+
+@app.middleware("pure_lambda")
+def step_correlation(event: LambdaFunctionEvent, get_response: Callable[[Any], Any]) -> Any:
+    """A step's log lines carry its operation's id as correlation id."""
+    with logs.correlation(state_machine.operation_id(event.to_dict())):
+        return get_response(event)
+
+
 @app.route("/users", methods=["POST"], content_types=ANY_CONTENT_TYPE, authorizer=AUTHORIZER)
 @problem_json
 def create_user() -> Response:
-    request = app.current_request
+    request = _current_request()
     headers = request.headers
-    user_request = parse_user_request(headers, request.raw_body, settings().max_request_bytes)
+    user_request = parse_user_request(headers, _body(request), settings().max_request_bytes)
     with tracing.subsegment("accept_user_request"):
         operation = operations.accept_user_request(
             user_request, parse_idempotency_key(headers), wiring.operations(), wiring.events()
         )
     return json_response(
         202,
-        operation.to_resource(),
+        operation_resource(operation),
         {"Location": f"/operations/{operation.id}", "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
@@ -59,7 +74,7 @@ def get_operation(operation_id: str) -> Response:
         raise not_found("operation")
     operation = operations.get_operation(operation_id, wiring.operations())
     headers = {} if operation.done else {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return json_response(200, operation.to_resource(), headers)
+    return json_response(200, operation_resource(operation), headers)
 
 
 @app.route(
@@ -69,7 +84,19 @@ def get_operation(operation_id: str) -> Response:
 def get_user(user_id: str) -> Response:
     if not is_valid_id(user_id):
         raise not_found("user")
-    return json_response(200, operations.get_user(user_id, wiring.users()).to_resource())
+    return json_response(200, user_resource(operations.get_user(user_id, wiring.users())))
+
+
+def _current_request() -> Request:
+    request = app.current_request
+    if request is None:  # Chalice sets it before any route runs
+        raise RuntimeError("no current request outside a route")
+    return request
+
+
+def _body(request: Request) -> bytes:
+    raw = request.raw_body
+    return raw if isinstance(raw, bytes) else raw.encode()
 
 
 @app.on_kinesis_record(
@@ -81,11 +108,10 @@ def get_user(user_id: str) -> Response:
     maximum_batching_window_in_seconds=0,
 )
 def starter(event: KinesisEvent) -> dict[str, Any]:
-    logs.configure()
     operations_table, workflows = wiring.operations(), wiring.workflows()
 
     def start(data: bytes) -> None:
-        requested = OperationRequested.from_bytes(data)
+        requested = event_stream.decode(data)
         with (
             logs.correlation(requested.operation_id),
             tracing.subsegment("start_workflow", requested.operation_id),
@@ -99,30 +125,29 @@ def starter(event: KinesisEvent) -> dict[str, Any]:
 
 @app.lambda_function(name="user_create")
 def user_create(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logs.configure()
-    with logs.correlation(event["operationId"]):
-        return steps.create_user(
-            event["operationId"], event["email"], event["name"], wiring.users()
-        )
+    requested = state_machine.create_input(event)
+    outcome = steps.create_user(requested.operation_id, requested.request, wiring.users())
+    return state_machine.outcome_payload(outcome)
 
 
 @app.lambda_function(name="user_approve")
 def user_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logs.configure()
-    with logs.correlation(event["operationId"]):
-        return steps.approve_user(event["userId"], settings().denied_email_domains, wiring.users())
+    step = state_machine.step_input(event)
+    outcome = steps.approve_user(step.outcome, settings().denied_email_domains, wiring.users())
+    return state_machine.outcome_payload(outcome)
 
 
 @app.lambda_function(name="user_create_response")
 def user_create_response(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logs.configure()
-    with logs.correlation(event["operationId"]):
-        return steps.build_response(event["userId"], wiring.users())
+    step = state_machine.step_input(event)
+    recorded = steps.record_outcome(
+        step.operation_id, step.outcome, wiring.users(), wiring.operations()
+    )
+    return state_machine.recorded_payload(step.outcome, recorded)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="sweeper")
 def sweeper(event: Any) -> dict[str, int]:
-    logs.configure()
     report = workflow.sweep(
         clock.now(),
         wiring.sweep_policy(),

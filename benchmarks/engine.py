@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,7 +62,7 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
             Code={"ZipFile": function_zip()},
         )["FunctionArn"]
         runtime.register("noop", FunctionSpec(lambda event, context: event, arn, 128, 60))
-        task = {
+        task: dict[str, Any] = {
             "Type": "Task",
             "Resource": "arn:aws:states:::lambda:invoke",
             "Parameters": {"FunctionName": arn, "Payload.$": "$"},
@@ -69,7 +70,7 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
             "ResultPath": "$.last",
         }
         names = ["One", "Two", "Three", "Four"]
-        states = {n: {**task, "Next": m} for n, m in itertools.pairwise(names)}
+        states: dict[str, Any] = {n: {**task, "Next": m} for n, m in itertools.pairwise(names)}
         states["Four"] = {**task, "End": True}
         sfn = boto3.client("stepfunctions")
         machine = sfn.create_state_machine(

@@ -1,11 +1,14 @@
 """Cost and capacity, from per-operation counts measured on a local run.
 
-    .venv/bin/python benchmarks/model.py cost     [--counts FILE] [--polls 2]
-    .venv/bin/python benchmarks/model.py capacity --rate 2000/s [--counts FILE]
+    .venv/bin/python -m benchmarks.model cost     [--counts FILE] [--polls 2]
+    .venv/bin/python -m benchmarks.model capacity --rate 2000/s [--counts FILE]
 
 The counts come from a load run against the local stack (benchmarks/load.py writes them
-under "per_operation"): Lambda invocations, AWS calls by action, API requests and state
-transitions per operation. Prices live in benchmarks/prices.json, with their date and source.
+under "per_operation"): Lambda invocations, AWS calls by action and API requests per
+operation. State transitions, the bulk of a Standard workflow's bill, come from the state
+machine's definition instead (the states a successful operation passes), so that a change to
+the ASL shows in the bill without a new load run; the end-to-end tests check that executions
+pass exactly those states. Prices live in benchmarks/prices.json, with their date and source.
 What the emulator cannot measure is an explicit, printed assumption (Lambda durations on
 AWS, the client's polling).
 """
@@ -18,6 +21,8 @@ import math
 import sys
 from pathlib import Path
 from typing import Any
+
+from infra.definition import STATE_MACHINE_FILE
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_COUNTS = HERE / "results" / "load-n2000-c32.json"
@@ -50,10 +55,27 @@ QUOTAS = {
 
 
 def load_counts(path: Path) -> dict[str, Any]:
+    """The load run's counts per operation, with the current definition's state transitions."""
     result = json.loads(path.read_text())
     if "per_operation" not in result:
         sys.exit(f"{path} has no per_operation counts: run benchmarks/load.py on the local stack")
-    return result["per_operation"]
+    path_taken = success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    return {**result["per_operation"], "state_transitions": float(len(path_taken))}
+
+
+def success_path(definition: dict[str, Any]) -> list[str]:
+    """The states a successful operation passes, each one paid transition on Standard: from
+    StartAt along Next (through a Choice, its Default: the case with no detour) to the end."""
+    states = definition["States"]
+    path: list[str] = []
+    name: str | None = definition["StartAt"]
+    while name is not None:
+        if name in path:
+            raise ValueError(f"the success path loops at {name}")
+        path.append(name)
+        state = states[name]
+        name = state.get("Default") if state["Type"] == "Choice" else state.get("Next")
+    return path
 
 
 def service_counts(per_op: dict[str, Any], polls: float) -> dict[str, float]:
@@ -115,7 +137,10 @@ def cost(args: argparse.Namespace) -> None:
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
     print(f"prices: {prices['region']}, as of {prices['as_of']} (benchmarks/prices.json)")
-    print(f"per operation, measured: {json.dumps({k: round(v, 2) for k, v in counts.items()})}")
+    transitions = " → ".join(success_path(json.loads(STATE_MACHINE_FILE.read_text())))
+    measured = {k: round(v, 2) for k, v in counts.items() if k != "state_transitions"}
+    print(f"per operation, measured ({args.counts.name}): {json.dumps(measured)}")
+    print(f"state transitions per operation: {counts['state_transitions']:g} ({transitions})")
     print(f"assumed: {json.dumps(ASSUMED)}; client GETs per operation: {args.polls}")
     print()
     for name, parts in cost_per_million(counts, prices).items():

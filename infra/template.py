@@ -127,7 +127,10 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
         "UserApprove": [
             _allow(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], [users])
         ],
-        "UserCreateResponse": [_allow(["dynamodb:GetItem"], [users])],
+        "UserCreateResponse": [
+            _allow(["dynamodb:GetItem"], [users]),
+            _allow(["dynamodb:UpdateItem"], [operations]),
+        ],
         "Sweeper": [
             _allow(["sqs:SendMessage"], [{"Fn::GetAtt": ["SweeperDeadLetterQueue", "Arn"]}]),
             _allow(["dynamodb:Query"], [in_flight_index]),

@@ -11,7 +11,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.config
@@ -19,12 +19,21 @@ import botocore.exceptions
 
 from chalicelib.domain.errors import TransientError
 
+if TYPE_CHECKING:  # the boto3 stubs are a development dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_sts import STSClient
+
+# The services the app calls; each has its typed client below.
+Service = Literal["dynamodb", "kinesis", "stepfunctions", "sts"]
+
 _CLIENT_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=2,
     read_timeout=5,
 )
-_clients: dict[tuple[str, str | None, str | None], Any] = {}
+_clients: dict[tuple[Service, str | None, str | None], Any] = {}
 _lock = threading.Lock()
 _account_id: str | None = None
 
@@ -47,7 +56,15 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-def client(service: str) -> Any:
+@overload
+def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["kinesis"]) -> KinesisClient: ...
+@overload
+def client(service: Literal["stepfunctions"]) -> SFNClient: ...
+@overload
+def client(service: Literal["sts"]) -> STSClient: ...
+def client(service: Service) -> Any:
     key = (
         service,
         os.environ.get("AWS_ENDPOINT_URL"),

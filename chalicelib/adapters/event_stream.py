@@ -1,12 +1,49 @@
-"""The Kinesis stream that carries accepted operations to the starter."""
+"""The Kinesis stream that carries accepted operations to the starter, and its record format."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import botocore.exceptions
 
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, UserRequest
+
+
+class MalformedEvent(ValueError):
+    """A stream record that is not an operation event: retrying it cannot help."""
+
+
+def encode(event: OperationRequested) -> bytes:
+    """The record's data: compact JSON, `{"type", "operationId", "request": {email, name}}`."""
+    return json.dumps(
+        {
+            "type": OPERATION_TYPE_USER_CREATE,
+            "operationId": event.operation_id,
+            "request": {"email": event.request.email, "name": event.request.name},
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def decode(data: bytes) -> OperationRequested:
+    """The event in a record's data; MalformedEvent for anything else."""
+    try:
+        body: Any = json.loads(data)
+        if body["type"] != OPERATION_TYPE_USER_CREATE:
+            raise MalformedEvent(f"unknown event type {body['type']!r}")
+        request = body["request"]
+        event = OperationRequested(
+            str(body["operationId"]), UserRequest(request["email"], request["name"])
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise MalformedEvent(f"not an operation event: {error}") from error
+    if not all(isinstance(v, str) for v in (event.request.email, event.request.name)):
+        raise MalformedEvent("not an operation event: request fields must be strings")
+    return event
 
 
 class EventStream:
@@ -18,7 +55,7 @@ class EventStream:
             with aws.transient_errors():
                 aws.client("kinesis").put_record(
                     StreamName=self._stream,
-                    Data=event.to_bytes(),
+                    Data=encode(event),
                     # Operations are independent: spread them evenly over the shards.
                     PartitionKey=event.operation_id,
                 )

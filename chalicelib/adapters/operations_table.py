@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -19,6 +19,10 @@ from chalicelib.domain.operations import (
     normalize_timestamp,
     utc_now,
 )
+from chalicelib.domain.users import User, UserStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, UpdateTypeDef
 
 IN_FLIGHT_INDEX = "in-flight"
 # The in-flight index is sharded so that a burst of new operations spreads over several
@@ -39,10 +43,9 @@ class OperationsTable:
         self._table = table_name
 
     def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
-        item = _operation_item(operation)
-        put_operation = {
+        put_operation: PutTypeDef = {
             "TableName": self._table,
-            "Item": item,
+            "Item": _operation_item(operation),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
         with aws.transient_errors():
@@ -62,7 +65,7 @@ class OperationsTable:
                     raise
             return self._replay(operation, idempotency_key)
 
-    def _idempotency_put(self, operation: Operation, key: str) -> dict[str, Any]:
+    def _idempotency_put(self, operation: Operation, key: str) -> PutTypeDef:
         now = int(clock.now().timestamp())
         return {
             "TableName": self._table,
@@ -136,13 +139,25 @@ class OperationsTable:
             return self._update_if_not_done(**update)
         return True
 
+    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+        return self._update_if_not_done(
+            operation_id,
+            "SET #status = :new, #result = :result, updatedAt = :now REMOVE inFlight",
+            {
+                ":new": {"S": OperationStatus.SUCCEEDED.value},
+                ":result": {"M": to_item(_result_value(user))},
+                ":now": {"S": utc_now()},
+            },
+            {"#result": "result"},
+        )
+
     def _failed_update(self, operation_id: str, error: OperationError) -> dict[str, Any]:
         return {
             "operation_id": operation_id,
             "expression": "SET #status = :new, #error = :error, updatedAt = :now REMOVE inFlight",
             "values": {
                 ":new": {"S": OperationStatus.FAILED.value},
-                ":error": to_item({"e": error.to_dict()})["e"],
+                ":error": {"M": to_item({"code": error.code, "message": error.message})},
                 ":now": {"S": utc_now()},
             },
             "names": {"#error": "error"},
@@ -154,7 +169,7 @@ class OperationsTable:
         expression: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> UpdateTypeDef:
         return {
             "TableName": self._table,
             "Key": {"pk": {"S": operation_id}},
@@ -213,9 +228,36 @@ def _operation_item(operation: Operation) -> dict[str, Any]:
     )
 
 
+def _result_value(user: User) -> dict[str, Any]:
+    """The created user, as the operation keeps it: as it was when the operation ended."""
+    return {
+        "user": {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "status": user.status.value,
+            "createdAt": user.created_at,
+        }
+    }
+
+
+def _result_from(operation_id: str, value: str | dict[str, Any] | None) -> User | None:
+    if value is None:
+        return None
+    # Outcomes recorded by an earlier state machine are JSON strings (ASL cannot type a map).
+    user = (json.loads(value) if isinstance(value, str) else value)["user"]
+    return User(
+        id=user["id"],
+        email=user["email"],
+        name=user["name"],
+        status=UserStatus(user["status"]),
+        created_at=user["createdAt"],
+        operation_id=operation_id,
+    )
+
+
 def _operation_from(item: dict[str, Any]) -> Operation:
     error = item.get("error")
-    result = item.get("result")
     return Operation(
         id=item["pk"],
         type=item["type"],
@@ -223,7 +265,6 @@ def _operation_from(item: dict[str, Any]) -> Operation:
         request=UserRequest(item["request"]["email"], item["request"]["name"]),
         created_at=item["createdAt"],
         updated_at=normalize_timestamp(item["updatedAt"]),
-        # The state machine stores the result as a JSON string (it cannot type a map).
-        result=json.loads(result) if isinstance(result, str) else result,
+        result=_result_from(item["pk"], item.get("result")),
         error=OperationError(error["code"], error["message"]) if error else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -11,6 +11,9 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
 from chalicelib.domain.users import User, UserStatus, normalize_email
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import DeleteTypeDef, PutTypeDef, UpdateTypeDef
 
 _USER_PREFIX = "user#"
 _EMAIL_PREFIX = "email#"
@@ -49,7 +52,7 @@ class UsersTable:
             return stored
         return user
 
-    def _put_new(self, values: dict[str, Any]) -> dict[str, Any]:
+    def _put_new(self, values: dict[str, Any]) -> PutTypeDef:
         return {
             "TableName": self._table,
             "Item": to_item(values),
@@ -85,31 +88,31 @@ class UsersTable:
         user = self.get(user_id)
         if user is None:
             raise UserCreationIncomplete(f"user {user_id} does not exist")
-        with aws.transient_errors():
-            aws.client("dynamodb").transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": {"pk": {"S": _USER_PREFIX + user_id}},
-                            "UpdateExpression": "SET #status = :rejected",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {
-                                ":rejected": {"S": UserStatus.REJECTED.value}
-                            },
-                        }
-                    },
-                    {
-                        # Free the email, unless (after a retry) it already went to someone else.
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
-                            "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
-                            "ExpressionAttributeValues": {":id": {"S": user_id}},
-                        }
-                    },
-                ]
-            )
+        rejected: UpdateTypeDef = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": _USER_PREFIX + user_id}},
+            "UpdateExpression": "SET #status = :rejected",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":rejected": {"S": UserStatus.REJECTED.value}},
+        }
+        # Free the email with it, unless the claim is no longer this user's.
+        free_claim: DeleteTypeDef = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
+            "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
+            "ExpressionAttributeValues": {":id": {"S": user_id}},
+        }
+        try:
+            with aws.transient_errors():
+                aws.client("dynamodb").transact_write_items(
+                    TransactItems=[{"Update": rejected}, {"Delete": free_claim}]
+                )
+        except botocore.exceptions.ClientError as error:
+            if cancellation_codes(error)[1:] != ["ConditionalCheckFailed"]:
+                raise
+            # A retry after the email went to another operation: only the user changes.
+            with aws.transient_errors():
+                aws.client("dynamodb").update_item(**rejected)
         return dataclasses.replace(user, status=UserStatus.REJECTED)
 
 

@@ -7,6 +7,7 @@ import json
 import botocore.exceptions
 
 from chalicelib.adapters import aws
+from chalicelib.adapters.state_machine import execution_input
 from chalicelib.domain.events import OperationRequested
 from chalicelib.services.ports import UNKNOWN_EXECUTION_STATUS
 
@@ -31,7 +32,7 @@ class StepFunctionsWorkflows:
                     stateMachineArn=self._state_machine_arn,
                     # The name makes the start exactly-once (Standard keeps names 90 days).
                     name=event.operation_id,
-                    input=json.dumps(event.workflow_input()),
+                    input=json.dumps(execution_input(event)),
                 )
         except botocore.exceptions.ClientError as error:
             if aws.error_code(error) != "ExecutionAlreadyExists":

@@ -1,38 +1,59 @@
-"""Errors the domain names; their codes are part of the public contract."""
+"""Errors the domain names, and the catalogue of codes a failed operation carries."""
 
 from __future__ import annotations
 
-EMAIL_ALREADY_REGISTERED = "EMAIL_ALREADY_REGISTERED"
-USER_REJECTED = "USER_REJECTED"
-PUBLISH_FAILED = "PUBLISH_FAILED"
-NOT_STARTED = "NOT_STARTED"
-WORKFLOW_ENDED = "WORKFLOW_ENDED"
+import enum
+
+
+class ErrorCode(enum.StrEnum):
+    """Every code a FAILED operation can carry: part of the public contract.
+
+    openapi.json (the operation's error enum), the README's HTTP contract and the state machine
+    (statemachine/*.asl.json) state them too; tests/unit/test_error_codes.py holds them equal.
+    """
+
+    # Business refusals, decided by the workflow's steps.
+    EMAIL_ALREADY_REGISTERED = "EMAIL_ALREADY_REGISTERED"
+    USER_REJECTED = "USER_REJECTED"
+    # REVIEW_TIMED_OUT goes here with the human-review step (no decision in time).
+    # A step broke after its retries; written by the state machine itself.
+    USER_CREATE_FAILED = "USER_CREATE_FAILED"
+    USER_APPROVE_FAILED = "USER_APPROVE_FAILED"
+    USER_CREATE_RESPONSE_FAILED = "USER_CREATE_RESPONSE_FAILED"
+    # The workflow never ran to its end: the publish failed, or the sweeper gave up on it.
+    PUBLISH_FAILED = "PUBLISH_FAILED"
+    NOT_STARTED = "NOT_STARTED"
+    WORKFLOW_ENDED = "WORKFLOW_ENDED"
+
+
+# The codes the state machine writes itself (its failure-recording state), not the app.
+RECORDED_BY_THE_STATE_MACHINE = frozenset(
+    {
+        ErrorCode.USER_CREATE_FAILED,
+        ErrorCode.USER_APPROVE_FAILED,
+        ErrorCode.USER_CREATE_RESPONSE_FAILED,
+    }
+)
 
 
 class DomainError(Exception):
-    """Base for errors that carry a public code."""
-
-    code = "DOMAIN_ERROR"
+    """Base for the errors the API answers with a specific problem."""
 
 
 class IdempotencyKeyReused(DomainError):
     """The same Idempotency-Key arrived with a different request body."""
 
-    code = "IDEMPOTENCY_KEY_REUSED"
-
 
 class OperationNotFound(DomainError):
-    code = "OPERATION_NOT_FOUND"
+    pass
 
 
 class UserNotFound(DomainError):
-    code = "USER_NOT_FOUND"
+    pass
 
 
 class PublishFailed(DomainError):
     """The operation could not be handed to the event stream; it was not accepted."""
-
-    code = PUBLISH_FAILED
 
 
 class TransientError(Exception):
@@ -47,4 +68,4 @@ class UserCreationIncomplete(Exception):
 
 
 class EmailAlreadyRegistered(DomainError):
-    code = EMAIL_ALREADY_REGISTERED
+    """Another operation holds the email."""

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any
 
-from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, Operation, UserRequest
-
-
-class MalformedEvent(ValueError):
-    """A stream record that is not an operation event: retrying it cannot help."""
+from chalicelib.domain.operations import Operation, UserRequest
 
 
 @dataclasses.dataclass(frozen=True)
 class OperationRequested:
-    """A full-state event: the starter needs nothing else to start the workflow."""
+    """A full-state event: the starter needs nothing else to start the workflow.
+
+    Its record format on the stream belongs to adapters.event_stream.
+    """
 
     operation_id: str
     request: UserRequest
@@ -23,34 +20,3 @@ class OperationRequested:
     @classmethod
     def of(cls, operation: Operation) -> OperationRequested:
         return cls(operation.id, operation.request)
-
-    def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "type": OPERATION_TYPE_USER_CREATE,
-                "operationId": self.operation_id,
-                "request": dataclasses.asdict(self.request),
-            },
-            separators=(",", ":"),
-        ).encode()
-
-    def workflow_input(self) -> dict[str, Any]:
-        return {
-            "operationId": self.operation_id,
-            "email": self.request.email,
-            "name": self.request.name,
-        }
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> OperationRequested:
-        try:
-            body = json.loads(data)
-            if body["type"] != OPERATION_TYPE_USER_CREATE:
-                raise MalformedEvent(f"unknown event type {body['type']!r}")
-            request = body["request"]
-            event = cls(str(body["operationId"]), UserRequest(request["email"], request["name"]))
-        except (ValueError, KeyError, TypeError) as error:
-            raise MalformedEvent(f"not an operation event: {error}") from error
-        if not all(isinstance(v, str) for v in (event.request.email, event.request.name)):
-            raise MalformedEvent("not an operation event: request fields must be strings")
-        return event

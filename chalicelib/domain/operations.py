@@ -8,9 +8,9 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from chalicelib import clock
+from chalicelib.domain.users import User
 
 OPERATION_TYPE_USER_CREATE = "user.create"
 
@@ -28,11 +28,11 @@ class OperationStatus(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class OperationError:
+    """Why an operation failed: a code of the catalogue (domain.errors.ErrorCode) and a
+    message for people."""
+
     code: str
     message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,28 +56,14 @@ class Operation:
     request: UserRequest
     created_at: str
     updated_at: str
-    result: dict[str, Any] | None = None
+    # Once SUCCEEDED: the user it created, as it was then.
+    result: User | None = None
+    # Once FAILED: why.
     error: OperationError | None = None
 
     @property
     def done(self) -> bool:
         return self.status.done
-
-    def to_resource(self) -> dict[str, Any]:
-        """The operation as the HTTP contract shows it (no request payload: it holds PII)."""
-        resource: dict[str, Any] = {
-            "id": self.id,
-            "type": self.type,
-            "status": self.status.value,
-            "done": self.done,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
-        if self.status is OperationStatus.SUCCEEDED:
-            resource["result"] = self.result
-        elif self.status is OperationStatus.FAILED and self.error is not None:
-            resource["error"] = self.error.to_dict()
-        return resource
 
 
 def new_operation(request: UserRequest, now: str | None = None) -> Operation:

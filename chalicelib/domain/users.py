@@ -6,7 +6,6 @@ import dataclasses
 import enum
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
 # Users are derived from their operation so that a retried user-create writes the same user.
 _USER_ID_NAMESPACE = uuid.UUID("5f2a4c1e-8d0b-4f7a-9a51-3c2e7b9d6a10")
@@ -29,15 +28,6 @@ class User:
     status: UserStatus
     created_at: str
     operation_id: str
-
-    def to_resource(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "status": self.status.value,
-            "createdAt": self.created_at,
-        }
 
 
 def user_id_for_operation(operation_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from chalice import Response
@@ -19,16 +20,18 @@ class Problem(Exception):
         slug: str,
         title: str,
         detail: str,
-        headers: dict[str, str] | None = None,
-        **extensions: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.slug = slug
         self.title = title
         self.detail = detail
-        self.headers = headers or {}
-        self.extensions = extensions
+        self.headers = dict(headers or {})
+        # Members beyond the standard ones (RFC 9457 section 3.2), such as `errors`.
+        self.extensions = dict(extensions or {})
 
     def to_response(self, instance: str | None = None) -> Response:
         body: dict[str, Any] = {
@@ -49,8 +52,8 @@ class Problem(Exception):
 
 
 def bad_request(detail: str, errors: list[dict[str, str]] | None = None) -> Problem:
-    extensions = {"errors": errors} if errors else {}
-    return Problem(400, "invalid-request", "Invalid request", detail, **extensions)
+    extensions = {"errors": errors} if errors else None
+    return Problem(400, "invalid-request", "Invalid request", detail, extensions=extensions)
 
 
 def not_found(kind: str) -> Problem:

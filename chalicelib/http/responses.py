@@ -10,7 +10,6 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.adapters import logs
 from chalicelib.domain.errors import (
     IdempotencyKeyReused,
     OperationNotFound,
@@ -68,7 +67,6 @@ def problem_json(view: Callable[..., Response]) -> Callable[..., Response]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        logs.configure()
         try:
             return view(*args, **kwargs)
         except Exception as error:

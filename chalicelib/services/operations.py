@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.domain.errors import PUBLISH_FAILED, OperationNotFound, PublishFailed, UserNotFound
+from chalicelib.domain.errors import ErrorCode, OperationNotFound, PublishFailed, UserNotFound
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import Operation, OperationError, UserRequest, new_operation
 from chalicelib.domain.users import User
@@ -36,7 +36,9 @@ def accept_user_request(
         # that did land after all is ignored by the starter, which only starts unfinished ones.
         operations.mark_failed(
             stored.id,
-            OperationError(PUBLISH_FAILED, "the operation could not be queued; retry the request"),
+            OperationError(
+                ErrorCode.PUBLISH_FAILED, "the operation could not be queued; retry the request"
+            ),
             release_key=idempotency_key,
         )
         raise

@@ -20,42 +20,54 @@ class OperationRepository(Protocol):
         """
         ...
 
-    def get(self, operation_id: str) -> Operation | None: ...
+    def get(self, operation_id: str) -> Operation | None:
+        """The operation as stored, None when unknown."""
+        ...
 
     def mark_running(self, operation_id: str) -> bool:
         """PENDING or RUNNING → RUNNING; False when the operation is done or unknown."""
         ...
 
+    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+        """Not done → SUCCEEDED with the user as its result; False when done or unknown."""
+        ...
+
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
-        """Not done → FAILED with the error; optionally frees its Idempotency-Key.
+        """Not done → FAILED with the error; False when done or unknown.
 
-        False when the operation was already done.
+        With release_key, the Idempotency-Key is freed too, but only if it names this
+        operation and the operation was not done: a retry with that key then starts afresh.
         """
         ...
 
     def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
-        """Operations still PENDING or RUNNING that were created before the timestamp."""
+        """The operations in that status (PENDING or RUNNING: not done) created before the
+        timestamp."""
         ...
 
 
 class UserRepository(Protocol):
     def add(self, user: User) -> User:
-        """Store the user and claim its email; idempotent for the same operation.
+        """Store the user and claim its email (unique case-insensitively).
 
-        Raises EmailAlreadyRegistered when another operation holds the email.
+        Idempotent for the same operation: a retry returns what the first run stored, and
+        claims nothing the first run's user no longer holds (a rejected user's email stays
+        free). Raises EmailAlreadyRegistered when another operation holds the email.
         """
         ...
 
     def get(self, user_id: str) -> User | None: ...
 
     def activate(self, user_id: str) -> User:
-        """PENDING_APPROVAL or ACTIVE → ACTIVE."""
+        """PENDING_APPROVAL or ACTIVE → ACTIVE; UserCreationIncomplete for a rejected or
+        missing user."""
         ...
 
     def reject(self, user_id: str) -> User:
-        """Mark the user REJECTED and free its email for a later request."""
+        """Mark the user REJECTED (repeatable) and free its email claim, if the claim is still
+        this user's; UserCreationIncomplete for a missing user."""
         ...
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from chalicelib.domain.errors import NOT_STARTED, WORKFLOW_ENDED
+from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OperationError, OperationStatus, to_iso
 from chalicelib.services.ports import (
@@ -91,7 +91,7 @@ def sweep(
         if operation.created_at < given_up_before:
             message = "the workflow could not be started in time"
             report.failed += operations.mark_failed(
-                operation.id, OperationError(NOT_STARTED, message)
+                operation.id, OperationError(ErrorCode.NOT_STARTED, message)
             )
         else:
             events.publish(OperationRequested.of(operation))
@@ -110,7 +110,7 @@ def sweep(
             ended = execution_status or "without starting"
             message = f"the workflow ended {ended} without recording a result"
             report.failed += operations.mark_failed(
-                operation.id, OperationError(WORKFLOW_ENDED, message)
+                operation.id, OperationError(ErrorCode.WORKFLOW_ENDED, message)
             )
     if report.republished or report.failed:
         logger.warning("sweep recovered operations", extra=dataclasses.asdict(report))

@@ -9,7 +9,7 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -21,6 +21,8 @@ from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
 from tests.helpers import body, executions, fail_calls, post_user, table_items
+
+pytestmark = pytest.mark.e2e
 
 
 def assert_invariants(stack, accepted_ids: list[str]) -> None:
@@ -123,7 +125,7 @@ def _tables_named_in(body: bytes | str | None) -> set[str]:
 
 
 @pytest.fixture
-def wire_throttle(stack) -> Iterator[type[WireThrottle]]:
+def wire_throttle(stack) -> Iterator[Callable[[str, int], WireThrottle]]:
     dynamodb = aws.client("dynamodb")
     installed: list[WireThrottle] = []
 
@@ -133,7 +135,7 @@ def wire_throttle(stack) -> Iterator[type[WireThrottle]]:
         installed.append(throttle)
         return throttle
 
-    yield install  # type: ignore[misc]
+    yield install
     for throttle in installed:
         dynamodb.meta.events.unregister("before-send.dynamodb", throttle)
 

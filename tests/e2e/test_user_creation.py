@@ -2,15 +2,46 @@
 
 import base64
 import threading
+from typing import Any
 
 import boto3
+import pytest
 
+from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.domain.errors import TransientError
 from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
 from tests.helpers import body, executions, fail_calls, operation, post_user, table_items
+
+pytestmark = pytest.mark.e2e
+
+# The states a successful or refused operation passes: each is a paid transition on Standard.
+THREE_STEPS = ["CreateUser", "ApproveUser", "CreateResponse"]
+
+
+def history(stack, operation_id: str) -> list[Any]:
+    arn = stack.resources.state_machine_arn.replace(":stateMachine:", ":execution:")
+    sfn = boto3.client("stepfunctions")
+    return sfn.get_execution_history(executionArn=f"{arn}:{operation_id}")["events"]
+
+
+def states_entered(stack, operation_id: str) -> list[str]:
+    return [
+        event["stateEnteredEventDetails"]["name"]
+        for event in history(stack, operation_id)
+        if event["type"].endswith("StateEntered")
+    ]
+
+
+def failed_tasks(stack, operation_id: str) -> list[dict]:
+    """Task failures in the history: what Lambda's error metrics would count."""
+    return [
+        e
+        for e in history(stack, operation_id)
+        if e["type"] in ("TaskFailed", "LambdaFunctionFailed")
+    ]
 
 
 def test_a_user_is_created_through_the_whole_pipeline(stack):
@@ -43,6 +74,7 @@ def test_a_user_is_created_through_the_whole_pipeline(stack):
     (execution,) = executions(stack)
     assert execution["name"] == pending["id"]
     assert execution["status"] == "SUCCEEDED"
+    assert states_entered(stack, pending["id"]) == THREE_STEPS
 
 
 def test_an_operation_is_running_once_its_workflow_started(stack):
@@ -63,8 +95,12 @@ def test_reserved_domains_and_the_deny_list_are_rejected(stack):
         assert failed["error"]["code"] == "USER_REJECTED"
         assert failed["error"]["message"]
         assert "result" not in failed
-    # A business refusal is the workflow doing its job: the executions succeed.
+    # A business refusal is the workflow doing its job: the executions succeed, through the
+    # same three states, and no step fails (Lambda's error metrics stay quiet).
     assert {e["status"] for e in executions(stack)} == {"SUCCEEDED"}
+    for accepted in (reserved, denied):
+        assert states_entered(stack, accepted["id"]) == THREE_STEPS
+        assert failed_tasks(stack, accepted["id"]) == []
 
 
 def test_a_registered_email_is_refused_case_insensitively(stack):
@@ -76,6 +112,8 @@ def test_a_registered_email_is_refused_case_insensitively(stack):
     refused = operation(stack.client, second["id"])
     assert refused["status"] == "FAILED"
     assert refused["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
+    assert states_entered(stack, second["id"]) == THREE_STEPS
+    assert failed_tasks(stack, second["id"]) == []
 
 
 def test_a_rejected_email_stays_free(stack):
@@ -157,16 +195,50 @@ def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
     }
     assert len(calls) == 4  # the first attempt and three retries
     (execution,) = executions(stack)
-    assert execution["status"] == "FAILED"
+    assert execution["status"] == "FAILED"  # a broken step: the failed-executions alarm
+    described = boto3.client("stepfunctions").describe_execution(
+        executionArn=execution["executionArn"]
+    )
+    assert described["error"] == "USER_APPROVE_FAILED"
+    assert states_entered(stack, accepted["id"]) == [
+        "CreateUser",
+        "ApproveUser",
+        "ApproveUserBroke",
+        "RecordFailure",
+        "StepFailed",
+    ]
 
 
-def test_a_bug_in_a_step_fails_the_operation_without_retries(stack, monkeypatch):
-    fail_calls(monkeypatch, UsersTable, "get", KeyError("a bug"), lambda call: True)
+@pytest.mark.parametrize(
+    ("seam", "code", "states"),
+    [
+        ((UsersTable, "add"), "USER_CREATE_FAILED", ["CreateUser", "CreateUserBroke"]),
+        (
+            (UsersTable, "get"),
+            "USER_APPROVE_FAILED",
+            ["CreateUser", "ApproveUser", "ApproveUserBroke"],
+        ),
+        (
+            (OperationsTable, "mark_succeeded"),
+            "USER_CREATE_RESPONSE_FAILED",
+            [*THREE_STEPS, "CreateResponseBroke"],
+        ),
+    ],
+)
+def test_a_bug_in_a_step_fails_the_operation_without_retries(
+    stack, monkeypatch, seam, code, states
+):
+    owner, method = seam
+    calls = fail_calls(monkeypatch, owner, method, KeyError("a bug"), lambda call: True)
     accepted = body(post_user(stack.client, "ada@example.org"))
     stack.drain()
     failed = operation(stack.client, accepted["id"])
-    assert failed["error"]["code"] == "USER_APPROVE_FAILED"
+    assert failed["error"]["code"] == code
     assert "KeyError" in failed["error"]["message"]
+    assert len(calls) == 1
+    assert states_entered(stack, accepted["id"]) == [*states, "RecordFailure", "StepFailed"]
+    (execution,) = executions(stack)
+    assert execution["status"] == "FAILED"
 
 
 def test_idempotency_key_replay_returns_the_same_operation(stack):

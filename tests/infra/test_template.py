@@ -124,7 +124,7 @@ def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
         ("StarterRole", {"EventStream", "StarterFailureQueue", "OperationsTable", "Workflow"}),
         ("UserCreateRole", {"UsersTable"}),
         ("UserApproveRole", {"UsersTable"}),
-        ("UserCreateResponseRole", {"UsersTable"}),
+        ("UserCreateResponseRole", {"UsersTable", "OperationsTable"}),
         ("SweeperRole", {"OperationsTable", "EventStream", "Workflow", "SweeperDeadLetterQueue"}),
         ("WorkflowRole", {"UserCreate", "UserApprove", "UserCreateResponse", "OperationsTable"}),
     ],

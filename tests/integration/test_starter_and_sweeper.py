@@ -1,17 +1,24 @@
 """The starter and sweeper Lambdas, invoked as Lambda would, over the emulator."""
 
 import base64
+import json
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 
+from chalicelib.adapters.event_stream import encode
+from chalicelib.adapters.logs import JsonFormatter
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation, to_iso
 from tests.helpers import body, fail_calls, operation, post_user
+
+pytestmark = pytest.mark.integration
 
 OPERATIONS = os.environ["OPERATIONS_TABLE"]
 
@@ -51,9 +58,9 @@ def _stored(age: timedelta, email: str = "ada@example.org"):
 def test_the_starter_reports_only_the_records_it_could_not_handle(stack):
     good = [_stored(timedelta(0), f"u{i}@example.org") for i in range(2)]
     event = _kinesis_event(
-        OperationRequested.of(good[0]).to_bytes(),
+        encode(OperationRequested.of(good[0])),
         b"\x00not an event",
-        OperationRequested.of(good[1]).to_bytes(),
+        encode(OperationRequested.of(good[1])),
     )
     response = stack.client.lambda_.invoke("starter", event)
     assert response.payload == {"batchItemFailures": [{"itemIdentifier": "49590001"}]}
@@ -66,7 +73,7 @@ def test_a_start_that_fails_is_reported_and_succeeds_when_redelivered(stack, mon
     created = _stored(timedelta(0))
     throttled = TransientError("ThrottlingException: StartExecution rate exceeded")
     fail_calls(monkeypatch, StepFunctionsWorkflows, "start", throttled, lambda call: call == 1)
-    event = _kinesis_event(OperationRequested.of(created).to_bytes())
+    event = _kinesis_event(encode(OperationRequested.of(created)))
     assert stack.client.lambda_.invoke("starter", event).payload["batchItemFailures"]
     assert stack.client.lambda_.invoke("starter", event).payload == {"batchItemFailures": []}
     stack.drain()
@@ -106,3 +113,32 @@ def test_the_sweeper_leaves_fresh_and_finished_operations_alone(stack):
     _stored(timedelta(seconds=1), "bob@example.org")
     assert _sweep(stack) == {"republished": 0, "failed": 0}
     assert operation(stack.client, accepted["id"])["status"] == "SUCCEEDED"
+
+
+class _JsonLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(JsonFormatter().format(record)))
+
+
+def test_every_log_line_of_a_record_and_of_its_steps_names_the_operation(stack):
+    created = _stored(timedelta(0))
+    captured = _JsonLines()
+    logging.getLogger().addHandler(captured)
+    try:
+        event = _kinesis_event(encode(OperationRequested.of(created)))
+        assert stack.client.lambda_.invoke("starter", event).payload == {"batchItemFailures": []}
+        stack.drain()
+    finally:
+        logging.getLogger().removeHandler(captured)
+    ours = [line for line in captured.lines if line["logger"].startswith("chalicelib")]
+    assert {line["message"] for line in ours} >= {
+        "workflow started",  # the starter's record
+        "user created",
+        "user approved",
+        "operation done",  # the three steps
+    }
+    assert {line.get("correlation_id") for line in ours} == {created.id}

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from chalicelib.domain.errors import EmailAlreadyRegistered, IdempotencyKeyReused, PublishFailed
+from chalicelib.domain.errors import (
+    EmailAlreadyRegistered,
+    IdempotencyKeyReused,
+    PublishFailed,
+    UserCreationIncomplete,
+)
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import Operation, OperationError, OperationStatus, utc_now
 from chalicelib.domain.users import User, UserStatus, normalize_email
@@ -29,7 +35,7 @@ class FakeOperations:
     def get(self, operation_id: str) -> Operation | None:
         return self.items.get(operation_id)
 
-    def _update(self, operation_id: str, **changes: object) -> bool:
+    def _update(self, operation_id: str, **changes: Any) -> bool:
         current = self.items.get(operation_id)
         if current is None or current.done:
             return False
@@ -39,12 +45,17 @@ class FakeOperations:
     def mark_running(self, operation_id: str) -> bool:
         return self._update(operation_id, status=OperationStatus.RUNNING)
 
+    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user)
+
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
-        if release_key is not None and self.keys.get(release_key) == operation_id:
+        failed = self._update(operation_id, status=OperationStatus.FAILED, error=error)
+        # The key goes only with the operation's failure, and only if it is this operation's.
+        if failed and release_key is not None and self.keys.get(release_key) == operation_id:
             del self.keys[release_key]
-        return self._update(operation_id, status=OperationStatus.FAILED, error=error)
+        return failed
 
     def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
         return [
@@ -58,24 +69,35 @@ class FakeUsers:
         self.claims: dict[str, str] = {}  # normalized email -> operation id
 
     def add(self, user: User) -> User:
-        owner = self.claims.get(normalize_email(user.email))
+        email = normalize_email(user.email)
+        owner = self.claims.get(email)
         if owner is not None and owner != user.operation_id:
             raise EmailAlreadyRegistered()
-        self.claims[normalize_email(user.email)] = user.operation_id
-        return self.users.setdefault(user.id, user)
+        stored = self.users.get(user.id)
+        if stored is not None:  # a retry: what the first run wrote stands, claim or not
+            return stored
+        self.claims[email] = user.operation_id
+        self.users[user.id] = user
+        return user
 
     def get(self, user_id: str) -> User | None:
         return self.users.get(user_id)
 
     def activate(self, user_id: str) -> User:
-        self.users[user_id] = dataclasses.replace(self.users[user_id], status=UserStatus.ACTIVE)
-        return self.users[user_id]
+        user = self.users.get(user_id)
+        if user is None or user.status not in (UserStatus.PENDING_APPROVAL, UserStatus.ACTIVE):
+            raise UserCreationIncomplete(f"user {user_id} cannot be activated")
+        user = self.users[user_id] = dataclasses.replace(user, status=UserStatus.ACTIVE)
+        return user
 
     def reject(self, user_id: str) -> User:
-        user = self.users[user_id] = dataclasses.replace(
-            self.users[user_id], status=UserStatus.REJECTED
-        )
-        self.claims.pop(normalize_email(user.email), None)
+        user = self.users.get(user_id)
+        if user is None:
+            raise UserCreationIncomplete(f"user {user_id} does not exist")
+        user = self.users[user_id] = dataclasses.replace(user, status=UserStatus.REJECTED)
+        email = normalize_email(user.email)
+        if self.claims.get(email) == user.operation_id:  # the claim may be another's by now
+            del self.claims[email]
         return user
 
 

@@ -6,6 +6,9 @@ import pytest
 
 from benchmarks import model
 from benchmarks.load import Outcome, percentile, summarize
+from infra.definition import STATE_MACHINE_FILE
+
+pytestmark = pytest.mark.unit
 
 PER_OPERATION = {
     "api_requests": {"GET": 4.0, "POST": 1.0},
@@ -53,6 +56,34 @@ def test_standard_cost_is_dominated_by_state_transitions():
     assert standard["Step Functions Standard"] == pytest.approx(7 * 0.025 * 1000)
     assert standard["REST API"] == pytest.approx(3 * 3.5)
     assert sum(table["Express + HTTP API"].values()) < sum(standard.values()) / 5
+
+
+def test_a_successful_operation_passes_three_states_of_the_definition():
+    path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    assert path == ["CreateUser", "ApproveUser", "CreateResponse"]
+
+
+def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Task", "Next": "Review?"},
+            "Review?": {"Type": "Choice", "Choices": [{"Next": "Wait"}], "Default": "B"},
+            "Wait": {"Type": "Task", "Next": "B"},
+            "B": {"Type": "Task", "End": True},
+        },
+    }
+    assert model.success_path(definition) == ["A", "Review?", "B"]
+    definition["States"]["B"] = {"Type": "Pass", "Next": "A"}
+    with pytest.raises(ValueError, match="loops"):
+        model.success_path(definition)
+
+
+def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_and_rest():
+    counts = model.service_counts(model.load_counts(model.DEFAULT_COUNTS), polls=2)
+    assert counts["state_transitions"] == 3
+    standard = model.cost_per_million(counts, PRICES)["Standard + REST API"]
+    assert sum(standard.values()) <= 125
 
 
 def test_capacity_for_2000_per_second_needs_express_and_shards(tmp_path, capsys):

@@ -1,7 +1,11 @@
 import json
 import logging
 
+import pytest
+
 from chalicelib.adapters.logs import JsonFormatter, correlation, redact
+
+pytestmark = pytest.mark.unit
 
 
 def _format(logger_name: str, message: str, **extra: object) -> dict:

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from app import app
 from chalicelib.http.edges import METHOD_NOT_ALLOWED_VIEW
 from chalicelib.http.validation import (
@@ -11,6 +13,8 @@ from chalicelib.http.validation import (
     MAX_NAME_LENGTH,
     NAME_PATTERN,
 )
+
+pytestmark = pytest.mark.unit
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 

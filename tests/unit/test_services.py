@@ -2,14 +2,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain.errors import IdempotencyKeyReused, PublishFailed, TransientError
+from chalicelib.domain.errors import (
+    ErrorCode,
+    IdempotencyKeyReused,
+    PublishFailed,
+    TransientError,
+)
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OperationStatus, UserRequest, new_operation, to_iso
+from chalicelib.domain.operations import (
+    OperationError,
+    OperationStatus,
+    UserRequest,
+    new_operation,
+    to_iso,
+)
+from chalicelib.domain.users import UserStatus
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
 from chalicelib.services.ports import UNKNOWN_EXECUTION_STATUS
 from chalicelib.services.workflow import SweepPolicy, process_batch, start_workflow, sweep
 from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
+
+pytestmark = pytest.mark.unit
 
 ADA = UserRequest("ada@example.org", "Ada")
 
@@ -143,34 +157,91 @@ def test_the_sweeper_restarts_a_running_operation_without_execution():
     assert report.republished == 1
 
 
-def test_create_user_is_idempotent_and_unique_per_email():
+def _created(operation_id: str, email: str, users: FakeUsers) -> steps.Outcome:
+    return steps.create_user(operation_id, UserRequest(email, "Ada"), users)
+
+
+def test_create_user_is_idempotent_and_refuses_a_registered_email():
     users = FakeUsers()
-    first = steps.create_user("op-1", "Ada@Example.org", "Ada", users)
-    assert steps.create_user("op-1", "Ada@Example.org", "Ada", users) == first  # a retry
-    duplicate = steps.create_user("op-2", "ada@example.ORG", "Ada", users)
-    assert duplicate["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
+    first = _created("op-1", "Ada@Example.org", users)
+    assert isinstance(first, steps.Continue)
+    assert _created("op-1", "Ada@Example.org", users) == first  # a retry
+    duplicate = _created("op-2", "ada@example.ORG", users)
+    assert isinstance(duplicate, OperationError)
+    assert duplicate.code is ErrorCode.EMAIL_ALREADY_REGISTERED
 
 
 def test_approval_activates_or_rejects_and_frees_the_email():
     users = FakeUsers()
-    ok = steps.create_user("op-1", "ada@example.org", "Ada", users)["userId"]
-    assert steps.approve_user(ok, [], users) == {"ok": True}
-    assert steps.build_response(ok, users)["result"]["user"]["status"] == "ACTIVE"
+    ok = _created("op-1", "ada@example.org", users)
+    assert steps.approve_user(ok, [], users) == ok
+    assert users.get(ok.user_id).status is UserStatus.ACTIVE
 
-    bad = steps.create_user("op-2", "eve@evil.test", "Eve", users)["userId"]
+    bad = _created("op-2", "eve@evil.test", users)
     rejected = steps.approve_user(bad, [], users)
-    assert rejected["error"]["code"] == "USER_REJECTED"
-    assert "eve@" not in rejected["error"]["message"]
-    assert users.claims.get("eve@evil.test") is None
+    assert isinstance(rejected, OperationError)
+    assert rejected.code is ErrorCode.USER_REJECTED
+    assert "eve@" not in rejected.message
+    assert users.get(bad.user_id).status is UserStatus.REJECTED
+    assert isinstance(_created("op-3", "eve@evil.test", users), steps.Continue)  # email free
 
 
-def test_the_response_step_refuses_an_incomplete_creation():
-    users = FakeUsers()
-    user_id = steps.create_user("op-1", "ada@example.org", "Ada", users)["userId"]
+def test_approval_passes_an_earlier_refusal_through_untouched():
+    refusal = OperationError(ErrorCode.EMAIL_ALREADY_REGISTERED, "the email is already registered")
+
+    class NoUsers(FakeUsers):
+        def get(self, user_id):
+            raise AssertionError("a refused operation has no user to approve")
+
+    assert steps.approve_user(refusal, [], NoUsers()) is refusal
+
+
+def _running(operations: FakeOperations) -> str:
+    operation = accept_user_request(ADA, None, operations, FakeEvents())
+    operations.mark_running(operation.id)
+    return operation.id
+
+
+def test_the_last_step_records_success_with_the_user_once():
+    users, operations = FakeUsers(), FakeOperations()
+    operation_id = _running(operations)
+    created = _created(operation_id, "ada@example.org", users)
+    steps.approve_user(created, [], users)
+    assert steps.record_outcome(operation_id, created, users, operations)
+    done = operations.get(operation_id)
+    assert done.status is OperationStatus.SUCCEEDED
+    assert done.result == users.get(created.user_id)
+    assert not steps.record_outcome(operation_id, created, users, operations)  # a retry
+
+
+def test_the_last_step_records_a_refusal_as_the_failure():
+    users, operations = FakeUsers(), FakeOperations()
+    operation_id = _running(operations)
+    refusal = OperationError(ErrorCode.USER_REJECTED, "the user was rejected")
+    assert steps.record_outcome(operation_id, refusal, users, operations)
+    done = operations.get(operation_id)
+    assert done.status is OperationStatus.FAILED and done.error == refusal
+
+
+def test_an_outcome_never_overwrites_a_done_operation():
+    users, operations = FakeUsers(), FakeOperations()
+    operation_id = _running(operations)
+    operations.mark_failed(operation_id, OperationError(ErrorCode.WORKFLOW_ENDED, "swept"))
+    created = _created(operation_id, "ada@example.org", users)
+    steps.approve_user(created, [], users)
+    assert not steps.record_outcome(operation_id, created, users, operations)
+    assert operations.get(operation_id).error.code is ErrorCode.WORKFLOW_ENDED
+
+
+def test_the_last_step_refuses_an_incomplete_creation():
+    users, operations = FakeUsers(), FakeOperations()
+    operation_id = _running(operations)
+    created = _created(operation_id, "ada@example.org", users)
     with pytest.raises(Exception, match="not ACTIVE"):
-        steps.build_response(user_id, users)
+        steps.record_outcome(operation_id, created, users, operations)
     with pytest.raises(Exception, match="does not exist"):
-        steps.build_response("missing", users)
+        steps.record_outcome(operation_id, steps.Continue("missing"), users, operations)
+    assert operations.get(operation_id).status is OperationStatus.RUNNING
 
 
 def test_transient_errors_are_not_business_outcomes():
@@ -179,4 +250,4 @@ def test_transient_errors_are_not_business_outcomes():
             raise TransientError("throttled")
 
     with pytest.raises(TransientError):
-        steps.create_user("op-1", "ada@example.org", "Ada", FlakyUsers())
+        _created("op-1", "ada@example.org", FlakyUsers())

@@ -4,6 +4,7 @@ import json
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,8 @@ from chalicelib.http.validation import (
     parse_idempotency_key,
     parse_user_request,
 )
+
+pytestmark = pytest.mark.unit
 
 JSON_HEADERS = {"content-type": "application/json"}
 MAX_BYTES = 4096
