@@ -27,7 +27,9 @@ from chalice.local import (
     ThreadedHTTPServer,
 )
 
-from chalicelib.http.problems import Problem
+from chalicelib.http import edges
+from chalicelib.http.problems import PROBLEM_CONTENT_TYPE, Problem
+from infra import gateway
 from infra.definition import ROOT
 from local.metrics import CallCounter
 from local.options import Options
@@ -36,47 +38,51 @@ logger = logging.getLogger(__name__)
 LOCAL_PREFIX = "/_local"
 EXECUTIONS_PATH = f"{LOCAL_PREFIX}/executions"
 METRICS_PATH = f"{LOCAL_PREFIX}/metrics"
-# Every HTTP method API Gateway knows: a route lacking one answers 405, not 501.
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 Reply = tuple[int, Any, dict[str, str]]  # status, JSON body, extra headers
 LocalRoute = Callable[[str, str], Reply]  # (method, path below /_local) -> reply
 
 
-def problem(status: int, slug: str, title: str, detail: str, **headers: str) -> Reply:
-    response = Problem(status, slug, title, detail, headers=headers).to_response()
-    return status, json.loads(response.body), {k: str(v) for k, v in response.headers.items()}
+def problem_reply(problem: Problem) -> Reply:
+    response = problem.to_response()
+    headers = {name: str(value) for name, value in response.headers.items()}
+    return problem.status, json.loads(response.body), headers
 
 
-def not_found(path: str) -> Reply:
-    return problem(404, "not-found", "Not found", f"nothing is served at {path}")
-
-
-def method_not_allowed(method: str, allowed: list[str]) -> Reply:
-    return problem(
-        405,
-        "method-not-allowed",
-        "Method not allowed",
-        f"{method} is not allowed here",
-        Allow=", ".join(allowed),
-    )
+def not_found(path: str, stage: str) -> Reply:
+    """What the gateway answers for a path it does not have (infra/gateway.py)."""
+    answer = gateway.answer("MISSING_AUTHENTICATION_TOKEN", stage)
+    body = answer.body(f"nothing is served at {path}")
+    return answer.status, body, {"Content-Type": PROBLEM_CONTENT_TYPE}
 
 
 class Edge:
-    """What the gateway answers before the app sees a request: None lets it through."""
+    """What the gateway answers before the app sees a request: None lets it through.
 
-    def __init__(self, app: Chalice) -> None:
-        self._routes = app.routes
+    Every path has every method API Gateway routes (chalicelib/http/edges.py answers the ones
+    it lacks with 405); what is left here is an unknown path, and a method API Gateway does not
+    route at all (TRACE, QUERY...).
+    """
+
+    def __init__(self, app: Chalice, stage: str) -> None:
+        self._stage = stage
+        self._allowed = {
+            path: sorted(
+                method
+                for method, entry in entries.items()
+                if entry.view_name != edges.METHOD_NOT_ALLOWED_VIEW
+            )
+            for path, entries in app.routes.items()
+        }
         self._matcher = RouteMatcher(list(app.routes))
 
     def refuse(self, method: str, path: str) -> Reply | None:
         try:
             route = self._matcher.match_route(path).route
         except ValueError:
-            return not_found(urlsplit(path).path)
-        allowed = sorted(self._routes[route])
-        if method not in allowed:
-            return method_not_allowed(method, allowed)
+            return not_found(urlsplit(path).path, self._stage)
+        if method not in edges.ALL_METHODS:
+            return problem_reply(edges.method_not_allowed(self._allowed[route]))
         return None
 
 
@@ -84,18 +90,21 @@ def local_pages(view: Any, metrics: Callable[[], dict[str, Any]]) -> LocalRoute:
     """The JSON pages under /_local/: executions with their history, and metrics."""
 
     def route(method: str, path: str) -> Reply:
-        if path == METRICS_PATH:
-            return (200, metrics(), {}) if method == "GET" else method_not_allowed(method, ["GET"])
-        if path != EXECUTIONS_PATH and not path.startswith(EXECUTIONS_PATH + "/"):
-            return not_found(path)
+        executions = path == EXECUTIONS_PATH or path.startswith(EXECUTIONS_PATH + "/")
+        if path != METRICS_PATH and not executions:
+            return problem_reply(Problem(404, "not-found", "Not found", f"nothing is at {path}"))
         if method != "GET":
-            return method_not_allowed(method, ["GET"])
+            return problem_reply(edges.method_not_allowed(["GET"]))
+        if path == METRICS_PATH:
+            return 200, metrics(), {}
         operation_id = unquote(path[len(EXECUTIONS_PATH) :].strip("/"))
         if not operation_id:
             return 200, {"executions": view.listing()}, {}
         found = view.history(operation_id)
         if found is None:
-            return problem(404, "not-found", "Not found", "no execution for this operation")
+            return problem_reply(
+                Problem(404, "not-found", "Not found", "no execution for this operation")
+            )
         return 200, found, {}
 
     return route
@@ -105,7 +114,7 @@ def api_server(
     app: Chalice, options: Options, local: LocalRoute, api_requests: CallCounter
 ) -> LocalDevServer:
     """Chalice's own local server, with the edge and /_local/ in front of the app."""
-    edge = Edge(app)
+    edge = Edge(app, options.stage)
 
     class BackloggedServer(ThreadedHTTPServer):
         # socketserver's default backlog of 5 refuses connections under a modest load.
@@ -151,7 +160,7 @@ def api_server(
                 super().log_message(format, *args)
 
     # The base class binds the verbs it knows to its own method; bind them to ours.
-    for method in _METHODS:
+    for method in edges.ALL_METHODS:
         setattr(LocalApiHandler, f"do_{method}", LocalApiHandler._generic_handle)
 
     config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name=options.stage)
