@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import botocore.exceptions
 
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import utc_now
 
 
 class EventStream:
@@ -18,7 +21,8 @@ class EventStream:
             with aws.transient_errors():
                 aws.client("kinesis").put_record(
                     StreamName=self._stream,
-                    Data=event.to_bytes(),
+                    # Stamped as it is published: the archive is replayed by this time.
+                    Data=dataclasses.replace(event, published_at=utc_now()).to_bytes(),
                     # Operations are independent: spread them evenly over the shards.
                     PartitionKey=event.operation_id,
                 )

@@ -93,6 +93,14 @@ def test_events_round_trip():
     assert OperationRequested.from_bytes(event.to_bytes()) == event
 
 
+def test_an_event_carries_its_publication_time_which_is_not_its_identity():
+    event = OperationRequested("op-1", UserRequest("ada@example.org", "Ada"), "2026-11-23T10:00Z")
+    parsed = OperationRequested.from_bytes(event.to_bytes())
+    assert parsed.published_at == "2026-11-23T10:00Z"
+    assert parsed == OperationRequested("op-1", UserRequest("ada@example.org", "Ada"))
+    assert b"publishedAt" not in OperationRequested("op-1", event.request).to_bytes()
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -102,6 +110,8 @@ def test_events_round_trip():
         b'{"type": "user.delete", "operationId": "x", "request": {"email": "a", "name": "b"}}',
         b'{"type": "user.create", "operationId": "x"}',
         b'{"type": "user.create", "operationId": "x", "request": {"email": 1, "name": "b"}}',
+        b'{"type": "user.create", "operationId": "x", "request": {"email": "a", "name": "b"},'
+        b' "publishedAt": 1}',
         b"\xff\xfe",
     ],
 )
