@@ -17,6 +17,7 @@ from chalice import Chalice
 from chalice.app import KinesisEventConfig
 
 from infra import definition
+from local.archive import ArchivePollers
 from local.atomicity import atomic_operations
 from local.fast_engine import faster_engine
 from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
@@ -38,6 +39,7 @@ class Stack:
         self.poller_wakeup = RecordsArrived()
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None
+        self.archive: ArchivePollers | None = None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Stack]:
@@ -67,6 +69,9 @@ class Stack:
                 self.session.client("lambda"),
                 self.session.client("sqs"),
             )
+            self.archive = ArchivePollers(
+                self._starter_mapping(self.resources), self.resources, self.session
+            )
             yield self
 
     def _starter_mapping(self, resources: Provisioned) -> MappingConfig:
@@ -91,7 +96,9 @@ class Stack:
     def drain(self, timeout: float = 30.0) -> None:
         """Deliver every record on the stream and wait for every execution to end."""
         assert self.poller is not None and self.resources is not None
+        assert self.archive is not None
         self.poller.drain()
+        self.archive.drain()
         sfn = self.session.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while sfn.list_executions(
@@ -107,11 +114,12 @@ class Stack:
         Idle, it sleeps until a record is put (or idle_wait passes, for batching windows and
         retries): no busy polling, no sleep between a put and its delivery.
         """
-        assert self.poller is not None
+        assert self.poller is not None and self.archive is not None
         while not stop.is_set():
             self.poller_wakeup.clear()
             try:
                 busy = self.poller.poll()
+                busy = self.archive.poll() or busy
             except Exception:
                 logger.exception("kinesis poller failed; retrying")
                 busy = False
