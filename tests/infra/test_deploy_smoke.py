@@ -59,10 +59,10 @@ def test_every_function_exists_under_its_own_role(deployed):
 
 def test_the_starter_mapping_carries_its_settings(deployed):
     session, physical = deployed
-    (mapping,) = session.client("lambda").list_event_source_mappings(
+    mappings = session.client("lambda").list_event_source_mappings(
         FunctionName=physical["Starter"]
     )["EventSourceMappings"]
-    assert mapping["EventSourceArn"].endswith(":stream/user-service-dev-events")
+    (mapping,) = [m for m in mappings if m["EventSourceArn"].endswith("/user-service-dev-events")]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == 3
@@ -79,6 +79,8 @@ def test_the_data_resources_exist(deployed):
     stream = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-events")
     assert stream["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
     assert session.client("sqs").get_queue_url(QueueName="user-service-dev-starter-failures")
+    replay = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-replay")
+    assert replay["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
 def test_the_state_machine_invokes_the_stack_functions(deployed):
@@ -107,7 +109,43 @@ def test_roles_hold_the_narrow_policies(deployed):
 def test_the_alarms_exist(deployed):
     session, _ = deployed
     alarms = session.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert len(alarms) == 4
+    assert len(alarms) == 7
+    assert {"DeliveryToS3.DataFreshness", "DeliveryToS3.Success"} <= {
+        a.get("MetricName") for a in alarms
+    }
+
+
+def test_the_replay_stream_has_the_starter_s_second_mapping_with_the_same_settings(deployed):
+    session, physical = deployed
+    mappings = session.client("lambda").list_event_source_mappings(
+        FunctionName=physical["Starter"]
+    )["EventSourceMappings"]
+    by_stream = {m["EventSourceArn"].rpartition("/")[2]: m for m in mappings}
+    assert set(by_stream) == {"user-service-dev-events", "user-service-dev-replay"}
+    settings = (
+        "BatchSize",
+        "MaximumRetryAttempts",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+    )
+    for setting in (*settings, "FunctionResponseTypes", "ParallelizationFactor"):
+        assert (
+            by_stream["user-service-dev-replay"][setting]
+            == by_stream["user-service-dev-events"][setting]
+        )
+
+
+def test_the_archive_bucket_is_named_in_the_outputs(deployed):
+    session, physical = deployed
+    (stack,) = session.client("cloudformation").describe_stacks(StackName=deploy.stack_name(STAGE))[
+        "Stacks"
+    ]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["ArchiveBucketName"] == physical["ArchiveBucket"]
+    assert outputs["ReplayStreamName"] == "user-service-dev-replay"
+    encryption = session.client("s3").get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 def test_destroy_removes_the_stack(deployed):
