@@ -31,13 +31,13 @@ class ReplayReport:
     published: int = 0
 
     def lines(self, target: Target, dry_run: bool) -> list[str]:
-        done = "would publish" if dry_run else "published"
+        published = f"none (dry run; {self.in_window} would be)" if dry_run else str(self.published)
         return [
             f"read      {self.objects} objects, {self.records} records from s3://{target.bucket}",
             f"in window {self.in_window}",
             f"skipped   {self.outside_window} outside the window, {self.untimed} without "
             f"publishedAt, {self.unreadable} not operation events",
-            f"{done:<9} {self.in_window if dry_run else self.published} to {target.replay_stream}",
+            f"published {published} to {target.replay_stream}",
         ]
 
 
