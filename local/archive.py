@@ -172,11 +172,16 @@ class _ArchiveShard(ShardPoller):
     """One shard, read as Firehose reads it; a due buffer goes to the delivery stream."""
 
     def __init__(
-        self, config: MappingConfig, shard_id: str, kinesis: Any, firehose: Any, archive: Any
+        self,
+        config: MappingConfig,
+        shard_id: str,
+        kinesis: Any,
+        firehose: Any,
+        archive: LocalArchive,
     ) -> None:
         super().__init__(config, shard_id, kinesis, lambda_=None, sqs=None)
         self._firehose = firehose
-        self._archive: LocalArchive = archive
+        self._archive = archive
 
     def _invoke(self, batch: list[dict[str, Any]]) -> int | None:
         self.stats.invocations += 1
