@@ -6,8 +6,10 @@ what moto's CloudFormation does differently (listed there); AWS gets the templat
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -15,6 +17,11 @@ from moto.server import ThreadedMotoServer
 
 from infra import deploy
 from local.cfn_emulator import create_deferred, for_emulator
+from ops import target as targets
+from ops.archive import Window
+from ops.redrive import redrive
+from ops.replay import replay
+from ops.target import OpsError
 
 STAGE = "dev"
 
@@ -146,6 +153,21 @@ def test_the_archive_bucket_is_named_in_the_outputs(deployed):
     encryption = session.client("s3").get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
     (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
+    session, physical = deployed
+    target = targets.deployed(STAGE, session)
+    assert (target.bucket, target.replay_stream) == (
+        physical["ArchiveBucket"],
+        "user-service-dev-replay",
+    )
+    assert target.failure_queue_url.endswith("/user-service-dev-starter-failures")
+    now = datetime.now(UTC)
+    # moto's CloudFormation made no delivery stream: nothing was archived.
+    with pytest.raises(OpsError, match="is empty: nothing has been archived yet"):
+        replay(target, Window(now - timedelta(hours=1), now))
+    assert redrive(target, out=io.StringIO(), wait_seconds=0).messages == 0
 
 
 def test_destroy_removes_the_stack(deployed):
