@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv
+.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv replay redrive
 
 STAGE ?= dev
 
@@ -33,7 +33,7 @@ lint: venv
 
 # mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
 typecheck: venv
-	$(BIN)/mypy app.py chalicelib local infra benchmarks
+	$(BIN)/mypy app.py chalicelib local infra ops benchmarks
 
 # tests/infra/test_checkov.py runs checkov over every stage's packaged stack.
 test: lint typecheck checkov-venv
@@ -68,6 +68,17 @@ destroy: venv
 chalice-deploy: venv
 	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
 	$(BIN)/chalice deploy --stage $(STAGE)
+
+# The archive, replayed, and the on-failure queue, redriven: against the local stack (`make run`)
+# unless STAGE is given on the command line or in the environment (README, "Archive, replay,
+# redrive").
+OPS_STAGE = $(if $(filter file,$(origin STAGE)),local,$(STAGE))
+
+replay: venv
+	$(BIN)/python -m ops.replay --stage $(OPS_STAGE) --from "$(FROM)" --to "$(TO)" $(ARGS)
+
+redrive: venv
+	$(BIN)/python -m ops.redrive --stage $(OPS_STAGE) $(ARGS)
 
 N ?= 2000
 C ?= 32

@@ -43,6 +43,20 @@ ASSUMED = {
 WRITE_UNITS = {"PutItem": 2, "UpdateItem": 2, "DeleteItem": 1, "TransactWriteItems": 4}
 READ_UNITS = {"GetItem": 1, "Query": 1}
 
+# The archive, measured on the local stack (`make run`; `benchmarks/load.py -n 400 -c 8`; the
+# archive's objects read back, README "Archive, replay, redrive"): an event is 183 bytes on
+# the stream; gzipped, 44 bytes in the emulator's 1-second buffers (~11 events an object) and
+# 31 bytes when one object holds all 400, as AWS's 60-300 s buffers do.
+ARCHIVE = {"event_bytes": 183, "stored_bytes_per_event": 31, "buffer_seconds": 300}
+GIB = 2**30
+FIREHOSE_MAX_OBJECT_BYTES = 5 * 2**20  # the delivery stream's SizeInMBs
+# Who reads each shard of the event stream, in GetRecords calls per second: Lambda's mapping
+# polls a shard once a second (ParallelizationFactor only splits what it read), and so does
+# Firehose. A shard serves 5 calls and 2 MB per second to all of them together.
+STREAM_READERS = {"starter mapping": 1, "Firehose": 1}
+SHARD_READS_PER_SECOND = 5
+SHARD_READ_KB_PER_SECOND = 2048
+
 # Service quotas (defaults, us-east-1) that a rate runs into.
 QUOTAS = {
     "Step Functions Standard StartExecution refill (per s)": 300,
@@ -51,6 +65,8 @@ QUOTAS = {
     "Lambda concurrent executions (account)": 1000,
     "API Gateway requests (per s, account)": 10000,
     "DynamoDB on-demand table throughput (write units per s)": 40000,
+    "Kinesis GetRecords per shard (per s)": SHARD_READS_PER_SECOND,
+    "Kinesis reads per shard (KB per s)": SHARD_READ_KB_PER_SECOND,
 }
 
 
@@ -114,6 +130,7 @@ def cost_per_million(
         "DynamoDB": counts["write_units"] * prices["dynamodb_per_write_unit"]
         + counts["read_units"] * prices["dynamodb_per_read_unit"],
         "Kinesis PUTs": counts["kinesis_puts"] * prices["kinesis_per_put_unit"],
+        **archive_cost(counts, prices),
     }
     express_gb_s = ASSUMED["express_memory_gb"] * ASSUMED["express_ms_per_execution"] / 1000
     workflows = {
@@ -133,6 +150,21 @@ def cost_per_million(
     return table
 
 
+def archive_cost(counts: dict[str, float], prices: dict[str, Any]) -> dict[str, float]:
+    """Per operation: Firehose's ingestion (each record billed in 5 KB steps) and a month of
+    S3 Standard for what it stores (then Glacier Instant Retrieval, per the lifecycle rule)."""
+    step = prices["firehose_billing_step_bytes"]
+    billed = math.ceil(ARCHIVE["event_bytes"] / step) * step
+    stored = ARCHIVE["stored_bytes_per_event"]
+    return {
+        "Firehose": counts["kinesis_puts"] * billed / GIB * prices["firehose_per_gb_ingested"],
+        "S3 (a month stored)": counts["kinesis_puts"]
+        * stored
+        / GIB
+        * prices["s3_standard_per_gb_month"],
+    }
+
+
 def cost(args: argparse.Namespace) -> None:
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
@@ -142,6 +174,7 @@ def cost(args: argparse.Namespace) -> None:
     print(f"per operation, measured ({args.counts.name}): {json.dumps(measured)}")
     print(f"state transitions per operation: {counts['state_transitions']:g} ({transitions})")
     print(f"assumed: {json.dumps(ASSUMED)}; client GETs per operation: {args.polls}")
+    print(f"archive, measured: {json.dumps(ARCHIVE)}")
     print()
     for name, parts in cost_per_million(counts, prices).items():
         total = sum(parts.values())
@@ -164,6 +197,8 @@ def capacity(args: argparse.Namespace) -> None:
         + rate * (counts["lambda_invocations"] - counts["api_requests"]) * invocation_seconds
         + shards * parallelization
     )
+    records_per_shard = rate * counts["kinesis_puts"] / shards
+    read_kb_per_shard = len(STREAM_READERS) * records_per_shard * ARCHIVE["event_bytes"] / 1024
     demand = {
         "Step Functions Standard StartExecution refill (per s)": rate,
         "Step Functions Standard state transitions refill (per s)": rate
@@ -172,6 +207,8 @@ def capacity(args: argparse.Namespace) -> None:
         "Lambda concurrent executions (account)": lambda_concurrency,
         "API Gateway requests (per s, account)": rate * counts["api_requests"],
         "DynamoDB on-demand table throughput (write units per s)": rate * counts["write_units"],
+        "Kinesis GetRecords per shard (per s)": sum(STREAM_READERS.values()),
+        "Kinesis reads per shard (KB per s)": read_kb_per_shard,
     }
     standard_fits = all(demand[q] <= QUOTAS[q] for q in QUOTAS if "Standard" in q)
     workflow = "Standard" if standard_fits else "Express"
@@ -185,6 +222,12 @@ def capacity(args: argparse.Namespace) -> None:
         f"ParallelizationFactor {parallelization}"
     )
     print(f"  starter concurrency {starter_concurrency:,.0f}; Lambda ~{lambda_concurrency:,.0f}")
+    readers = " + ".join(f"{name} {calls}/s" for name, calls in STREAM_READERS.items())
+    print(
+        f"  stream reads per shard: {readers}; {len(STREAM_READERS)} x "
+        f"{records_per_shard:,.0f} records/s x {ARCHIVE['event_bytes']} B out "
+        "(a third reader, or over 1 MB/s in per shard, needs enhanced fan-out)"
+    )
     print(
         "  workflow type: "
         + ("Standard" if standard_fits else "Express (Standard's default quotas are exceeded)")
@@ -196,11 +239,31 @@ def capacity(args: argparse.Namespace) -> None:
     table = cost_per_million(counts, prices)
     key = f"{workflow} + REST API"
     per_op = sum(table[key].values()) / 1_000_000
+    # The replay stream's shard, and the archive's objects (one per buffer, or per 5 MB).
+    stream_shards = shards + definition_replay_shards()
+    objects_per_second = max(
+        1 / ARCHIVE["buffer_seconds"],
+        rate * counts["kinesis_puts"] * ARCHIVE["event_bytes"] / FIREHOSE_MAX_OBJECT_BYTES,
+    )
     monthly = (
-        rate * SECONDS_PER_MONTH * per_op + shards * 24 * 30 * prices["kinesis_per_shard_hour"]
+        rate * SECONDS_PER_MONTH * per_op
+        + stream_shards * 24 * 30 * prices["kinesis_per_shard_hour"]
+        + objects_per_second * SECONDS_PER_MONTH * prices["s3_per_put"]
     )
     operations = rate * SECONDS_PER_MONTH / 1e9
-    print(f"  cost: ${monthly:,.0f} per month ({key}, {operations:.2f}B operations, with shards)")
+    print(
+        f"  cost: ${monthly:,.0f} per month ({key}, {operations:.2f}B operations, with the "
+        "shards of both streams and the archive's objects)"
+    )
+
+
+def definition_replay_shards() -> int:
+    """The stack's definition says how many shards the replay stream has."""
+    if str(HERE.parent) not in sys.path:  # run as a script, not as benchmarks.model
+        sys.path.insert(0, str(HERE.parent))
+    from infra.definition import REPLAY_SHARDS
+
+    return REPLAY_SHARDS
 
 
 def main() -> None:

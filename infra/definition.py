@@ -191,6 +191,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             },
         },
     }
+    found["ReplayStream"] = replay_stream(stage)
     if capacity(stage).workflow_type == "EXPRESS":
         # Express executions are visible only through their logs (no execution data: PII).
         found["WorkflowLogs"] = {
@@ -214,3 +215,134 @@ def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:
     if stage_capacity.shards == 0:
         return {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}}
     return {"ShardCount": stage_capacity.shards}
+
+
+# The archive and the replay stream (README, "Archive, replay, redrive").
+
+# Firehose appends the UTC hour, YYYY/MM/dd/HH/, to a prefix without expressions; so does
+# moto's Firehose, so keys have the same shape on AWS and on the emulator.
+ARCHIVE_PREFIX = "events/"
+ARCHIVE_ERROR_PREFIX = "errors/"
+# Firehose writes an object when its buffer is this old (or 5 MB): sooner means more, smaller
+# objects. Emulated stages flush after a second, so that `make run` shows the archive at once.
+_ARCHIVE_BUFFER_SECONDS = {"dev": 60, "prod": 300}
+# Replays are paced by Step Functions' start quota (300/s), which one shard's 1,000 records/s
+# exceeds already.
+REPLAY_SHARDS = 1
+
+
+def replay_stream_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-replay"
+
+
+def delivery_stream_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-archive"
+
+
+def emulated_archive_bucket(stage: str) -> str:
+    """On AWS, CloudFormation names the bucket (it is kept when the stack is deleted, so a
+    fixed name would block the next stack of the stage); the emulator's is named here."""
+    return f"{app_name()}-{stage}-archive"
+
+
+def archive_buffer_seconds(stage: str) -> int:
+    return _ARCHIVE_BUFFER_SECONDS.get(stage, 1)
+
+
+def replay_stream(stage: str) -> dict[str, Any]:
+    """A second stream for replays and redrives, read by the starter through its own mapping:
+    a replay neither eats the event stream's read capacity nor gets archived again."""
+    return {
+        "Type": "AWS::Kinesis::Stream",
+        "Properties": {
+            "Name": replay_stream_name(stage),
+            "ShardCount": REPLAY_SHARDS,
+            "RetentionPeriodHours": 24,
+            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+        },
+    }
+
+
+def archive_resources(stage: str) -> dict[str, dict[str, Any]]:
+    """Every record of the event stream, delivered to S3 by Firehose: gzipped, one JSON event
+    per line, under events/YYYY/MM/dd/HH/. The roles and alarms are in infra/archive.py."""
+    log_group = f"/aws/kinesisfirehose/{delivery_stream_name(stage)}"
+    return {
+        "ArchiveBucket": {
+            "Type": "AWS::S3::Bucket",
+            # The archive outlives the stack: deleting the stack keeps the bucket.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {
+                            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                            "BucketKeyEnabled": True,
+                        }
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            # Kept for ever, cheaper once replays of it become rare.
+                            "Id": "archive-tiers",
+                            "Status": "Enabled",
+                            "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}],
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                        }
+                    ]
+                },
+            },
+        },
+        "ArchiveDeliveryLogs": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": log_group, "RetentionInDays": 30},
+        },
+        "ArchiveDeliveryLogStream": {
+            "Type": "AWS::Logs::LogStream",
+            "Properties": {
+                "LogGroupName": {"Ref": "ArchiveDeliveryLogs"},
+                "LogStreamName": "DestinationDelivery",
+            },
+        },
+        "ArchiveDeliveryStream": {
+            "Type": "AWS::KinesisFirehose::DeliveryStream",
+            "Properties": {
+                "DeliveryStreamName": delivery_stream_name(stage),
+                "DeliveryStreamType": "KinesisStreamAsSource",
+                "KinesisStreamSourceConfiguration": {
+                    "KinesisStreamARN": {"Fn::GetAtt": ["EventStream", "Arn"]}
+                },
+                "ExtendedS3DestinationConfiguration": {
+                    "BucketARN": {"Fn::GetAtt": ["ArchiveBucket", "Arn"]},
+                    "Prefix": ARCHIVE_PREFIX,
+                    "ErrorOutputPrefix": ARCHIVE_ERROR_PREFIX,
+                    "BufferingHints": {
+                        "IntervalInSeconds": archive_buffer_seconds(stage),
+                        "SizeInMBs": 5,
+                    },
+                    "CompressionFormat": "GZIP",
+                    # One event per line (the events are compact JSON: no newline inside).
+                    "ProcessingConfiguration": {
+                        "Enabled": True,
+                        "Processors": [{"Type": "AppendDelimiterToRecord"}],
+                    },
+                    "CloudWatchLoggingOptions": {
+                        "Enabled": True,
+                        "LogGroupName": {"Ref": "ArchiveDeliveryLogs"},
+                        "LogStreamName": {"Ref": "ArchiveDeliveryLogStream"},
+                    },
+                },
+            },
+        },
+    }

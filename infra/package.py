@@ -16,6 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from infra.archive import add_archive, add_replay_mapping
 from infra.chalice_policy import policy
 from infra.definition import LAMBDA_RUNTIME, ROOT
 from infra.template import merge_template
@@ -75,7 +76,7 @@ def _stage_app(source: Path, stage: str) -> None:
 def package(stage: str, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out / "merge-template.json"
-    merged = merge_template(stage)
+    merged = add_archive(merge_template(stage), stage)
     merge_file.write_text(json.dumps(merged, indent=2))
     source = out / "src"
     _stage_app(source, stage)
@@ -90,6 +91,7 @@ def package(stage: str, out: Path) -> Path:
     template_file = out / "sam.json"
     template = json.loads(template_file.read_text())
     _drop_chalice_roles(template, merged)
+    add_replay_mapping(template)
     template_file.write_text(json.dumps(template, indent=2))
     return template_file
 

@@ -16,6 +16,7 @@ from chalice import Chalice
 
 from infra import definition, refs
 from infra.functions import logical_ids
+from local.archive import LocalArchive, provision_archive
 from local.lambdas import deployed_name, function_zip, lambda_handlers
 
 
@@ -29,6 +30,8 @@ class Provisioned:
     failure_queue_arn: str
     functions: dict[str, str]  # Chalice name -> deployed function name
     function_arns: dict[str, str]  # Chalice name -> function ARN
+    replay_stream_arn: str = ""
+    archive: LocalArchive | None = None
 
 
 def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
@@ -66,7 +69,8 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         for name, logical_id in logical_ids(app).items()
         if name in arns
     }
-    queue_url = queue_arn = stream_arn = state_machine_arn = ""
+    queue_url = queue_arn = state_machine_arn = ""
+    stream_arns: dict[str, str] = {}  # logical id -> ARN
     # Dependencies first: the state machine refers to the tables and functions.
     for logical_id, resource in sorted(
         resources.items(), key=lambda item: item[1]["Type"] == "AWS::StepFunctions::StateMachine"
@@ -82,7 +86,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
                 StreamName=props["Name"],
                 WaiterConfig={"Delay": 0.05},  # type: ignore[typeddict-item]  # botocore sleeps a float
             )
-            stream_arn = kinesis.describe_stream_summary(StreamName=props["Name"])[
+            stream_arns[logical_id] = kinesis.describe_stream_summary(StreamName=props["Name"])[
                 "StreamDescriptionSummary"
             ]["StreamARN"]
             values[logical_id] = props["Name"]
@@ -113,12 +117,14 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
     return Provisioned(
         stage=stage,
         stream_name=environment["EVENT_STREAM"],
-        stream_arn=stream_arn,
+        stream_arn=stream_arns["EventStream"],
         state_machine_arn=state_machine_arn,
         failure_queue_url=queue_url,
         failure_queue_arn=queue_arn,
         functions=functions,
         function_arns=arns,
+        replay_stream_arn=stream_arns["ReplayStream"],
+        archive=provision_archive(session, stage, role_arn, stream_arns),
     )
 
 

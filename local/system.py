@@ -21,6 +21,7 @@ from moto.core.config import DefaultConfig
 from chalicelib import clock
 from infra import definition
 from local import patches
+from local.archive import ArchivePollers
 from local.clock import Clock
 from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
@@ -67,6 +68,7 @@ class System:
         )
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None
+        self.archive: ArchivePollers | None = None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[System]:
@@ -90,6 +92,9 @@ class System:
                 self.session.client("kinesis"),
                 self.session.client("lambda"),
                 self.session.client("sqs"),
+            )
+            self.archive = ArchivePollers(
+                self._starter_mapping(self.resources), self.resources, self.session
             )
             yield self
 
@@ -124,8 +129,9 @@ class System:
     def drain(self, timeout: float = 30.0, waiting: int = 0) -> None:
         """Deliver every record on the stream and wait until at most `waiting` executions are
         still running (those waiting for a callback or for the clock)."""
-        assert self.poller is not None
+        assert self.poller is not None and self.archive is not None
         self.poller.drain()
+        self.archive.drain()
         deadline = time.monotonic() + timeout
         while self.running_executions() > waiting:
             if time.monotonic() > deadline:
@@ -138,11 +144,12 @@ class System:
         Idle, it sleeps until a record is put (or idle_wait passes, for batching windows and
         retries): no busy polling, no sleep between a put and its delivery.
         """
-        assert self.poller is not None
+        assert self.poller is not None and self.archive is not None
         while not stop.is_set():
             self.records_arrived.clear()
             try:
                 busy = self.poller.poll()
+                busy = self.archive.poll() or busy
             except Exception:
                 logger.exception("kinesis poller failed; retrying")
                 busy = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ import botocore.exceptions
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, UserRequest
+from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, UserRequest, utc_now
 
 
 class MalformedEvent(ValueError):
@@ -18,15 +19,16 @@ class MalformedEvent(ValueError):
 
 
 def encode(event: OperationRequested) -> bytes:
-    """The record's data: compact JSON, `{"type", "operationId", "request": {email, name}}`."""
-    return json.dumps(
-        {
-            "type": OPERATION_TYPE_USER_CREATE,
-            "operationId": event.operation_id,
-            "request": {"email": event.request.email, "name": event.request.name},
-        },
-        separators=(",", ":"),
-    ).encode()
+    """The record's data: compact JSON, `{"type", "operationId", "request": {email, name},
+    "publishedAt"?}`."""
+    body: dict[str, Any] = {
+        "type": OPERATION_TYPE_USER_CREATE,
+        "operationId": event.operation_id,
+        "request": {"email": event.request.email, "name": event.request.name},
+    }
+    if event.published_at is not None:
+        body["publishedAt"] = event.published_at
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def decode(data: bytes) -> OperationRequested:
@@ -37,12 +39,16 @@ def decode(data: bytes) -> OperationRequested:
             raise MalformedEvent(f"unknown event type {body['type']!r}")
         request = body["request"]
         event = OperationRequested(
-            str(body["operationId"]), UserRequest(request["email"], request["name"])
+            str(body["operationId"]),
+            UserRequest(request["email"], request["name"]),
+            body.get("publishedAt"),
         )
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not an operation event: {error}") from error
     if not all(isinstance(v, str) for v in (event.request.email, event.request.name)):
         raise MalformedEvent("not an operation event: request fields must be strings")
+    if not isinstance(event.published_at, str | None):
+        raise MalformedEvent("not an operation event: publishedAt must be a string")
     return event
 
 
@@ -55,7 +61,8 @@ class EventStream:
             with aws.transient_errors():
                 aws.client("kinesis").put_record(
                     StreamName=self._stream,
-                    Data=encode(event),
+                    # Stamped as it is published: the archive is replayed by this time.
+                    Data=encode(dataclasses.replace(event, published_at=utc_now())),
                     # Operations are independent: spread them evenly over the shards.
                     PartitionKey=event.operation_id,
                 )

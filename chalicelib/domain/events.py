@@ -16,6 +16,9 @@ class OperationRequested:
 
     operation_id: str
     request: UserRequest
+    # When it was put on the stream (ISO 8601 UTC), stamped by the publisher: the archive is
+    # replayed by it. Not part of the event's identity: a republished event is the same event.
+    published_at: str | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
     def of(cls, operation: Operation) -> OperationRequested:

@@ -6,14 +6,21 @@ what moto's CloudFormation does differently (listed there); AWS gets the templat
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from infra import definition, deploy, functions
+from ops import target as targets
+from ops.archive import Window
+from ops.redrive import redrive
+from ops.replay import replay
+from ops.target import OpsError
 from tests.infra.cfn_emulator import create_deferred, for_emulator
 
 STAGE = "dev"
@@ -59,10 +66,10 @@ def test_every_function_exists_under_its_own_role(deployed):
 
 def test_the_starter_mapping_carries_its_settings(deployed):
     session, physical = deployed
-    (mapping,) = session.client("lambda").list_event_source_mappings(
+    mappings = session.client("lambda").list_event_source_mappings(
         FunctionName=physical["Starter"]
     )["EventSourceMappings"]
-    assert mapping["EventSourceArn"].endswith(":stream/user-service-dev-events")
+    (mapping,) = [m for m in mappings if m["EventSourceArn"].endswith("/user-service-dev-events")]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == 3
@@ -79,6 +86,8 @@ def test_the_data_resources_exist(deployed):
     stream = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-events")
     assert stream["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
     assert session.client("sqs").get_queue_url(QueueName="user-service-dev-starter-failures")
+    replay = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-replay")
+    assert replay["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
 def test_the_state_machine_invokes_the_stack_functions(deployed):
@@ -141,9 +150,59 @@ def test_the_sweeper_runs_alone_and_has_an_encrypted_dead_letter_queue(deployed)
 
 
 def template_alarms() -> set[str]:
-    from infra.template import alarms
+    from infra.archive import add_archive
+    from infra.template import merge_template
 
-    return {k for k, v in alarms(STAGE).items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    resources = add_archive(merge_template(STAGE), STAGE)["Resources"]
+    return {k for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_the_replay_stream_has_the_starter_s_second_mapping_with_the_same_settings(deployed):
+    session, physical = deployed
+    mappings = session.client("lambda").list_event_source_mappings(
+        FunctionName=physical["Starter"]
+    )["EventSourceMappings"]
+    by_stream = {m["EventSourceArn"].rpartition("/")[2]: m for m in mappings}
+    assert set(by_stream) == {"user-service-dev-events", "user-service-dev-replay"}
+    settings = (
+        "BatchSize",
+        "MaximumRetryAttempts",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+    )
+    for setting in (*settings, "FunctionResponseTypes", "ParallelizationFactor"):
+        assert (
+            by_stream["user-service-dev-replay"][setting]
+            == by_stream["user-service-dev-events"][setting]
+        )
+
+
+def test_the_archive_bucket_is_named_in_the_outputs(deployed):
+    session, physical = deployed
+    (stack,) = session.client("cloudformation").describe_stacks(StackName=deploy.stack_name(STAGE))[
+        "Stacks"
+    ]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["ArchiveBucketName"] == physical["ArchiveBucket"]
+    assert outputs["ReplayStreamName"] == "user-service-dev-replay"
+    encryption = session.client("s3").get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
+    session, physical = deployed
+    target = targets.deployed(STAGE, session)
+    assert (target.bucket, target.replay_stream) == (
+        physical["ArchiveBucket"],
+        "user-service-dev-replay",
+    )
+    assert target.failure_queue_url.endswith("/user-service-dev-starter-failures")
+    now = datetime.now(UTC)
+    # moto's CloudFormation made no delivery stream: nothing was archived.
+    with pytest.raises(OpsError, match="is empty: nothing has been archived yet"):
+        replay(target, Window(now - timedelta(hours=1), now))
+    assert redrive(target, out=io.StringIO(), wait_seconds=0).messages == 0
 
 
 def test_destroy_removes_the_stack(deployed):

@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from infra import definition, functions, gateway, package, refs
+from infra.archive import KINESIS_READS
 from infra.deploy import expand
 from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
 
@@ -60,10 +61,12 @@ def test_the_expanded_template_passes_cfn_lint_and_orders_the_mapping(packaged, 
             resource["Properties"]["CodeUri"] = "s3://artifacts/bundle.zip"
     with mock_aws():
         expanded = expand(template, boto3.Session(region_name="us-east-1"))
-    (mapping,) = [
+    mappings = [
         r for r in expanded["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert "EventStream" in mapping["DependsOn"]
+    (mapping,) = [m for m in mappings if "EventStream" in m.get("DependsOn", [])]
+    (replay,) = [m for m in mappings if m is not mapping]
+    assert replay["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["ReplayStream", "Arn"]}
     stages = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     assert [s["Properties"]["StageName"] for s in stages] == ["api"]
     _lint(expanded, tmp_path / "cloudformation.json")
@@ -88,7 +91,11 @@ def test_the_starter_mapping_is_configured_beyond_the_decorator(packaged):
 def _assert_least_privilege(template: dict, resource_free_actions: list[list[str]]) -> None:
     """No wildcard action anywhere; "*" resources only for actions AWS cannot scope."""
     roles = _resources(template, "AWS::IAM::Role")
-    assert set(roles) == {f"{f}Role" for f in FUNCTIONS} | {"WorkflowRole", "ApiGatewayLoggingRole"}
+    assert set(roles) == {f"{f}Role" for f in FUNCTIONS} | {
+        "WorkflowRole",
+        "ApiGatewayLoggingRole",
+        "ArchiveDeliveryRole",
+    }
     for role in roles:
         for statement in _statements(template, role):
             actions = statement["Action"]
@@ -121,12 +128,19 @@ def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
     ("role", "allowed"),
     [
         ("APIHandlerRole", {"OperationsTable", "UsersTable", "EventStream"}),
-        ("StarterRole", {"EventStream", "StarterFailureQueue", "OperationsTable", "Workflow"}),
+        (
+            "StarterRole",
+            {"EventStream", "ReplayStream", "StarterFailureQueue", "OperationsTable", "Workflow"},
+        ),
         ("UserCreateRole", {"UsersTable"}),
         ("UserApproveRole", {"UsersTable"}),
         ("UserCreateResponseRole", {"UsersTable", "OperationsTable"}),
         ("SweeperRole", {"OperationsTable", "EventStream", "Workflow", "SweeperDeadLetterQueue"}),
         ("WorkflowRole", {"UserCreate", "UserApprove", "UserCreateResponse", "OperationsTable"}),
+        (
+            "ArchiveDeliveryRole",
+            {"EventStream", "ArchiveBucket", "ArchiveDeliveryLogs", "ArchiveDeliveryLogStream"},
+        ),
     ],
 )
 def test_each_role_touches_only_its_own_resources(packaged, role, allowed):
@@ -421,3 +435,113 @@ def test_every_accepted_finding_says_why(packaged):
     for logical_id, entry in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", entry["id"]), (logical_id, entry)
         assert len(entry["comment"].split()) >= 10, (logical_id, entry)
+
+
+def test_firehose_archives_the_event_stream_gzipped_by_the_hour(packaged):
+    stage, template = packaged
+    delivery = template["Resources"]["ArchiveDeliveryStream"]["Properties"]
+    role = {"Fn::GetAtt": ["ArchiveDeliveryRole", "Arn"]}
+    assert delivery["DeliveryStreamType"] == "KinesisStreamAsSource"
+    assert delivery["KinesisStreamSourceConfiguration"] == {
+        "KinesisStreamARN": {"Fn::GetAtt": ["EventStream", "Arn"]},
+        "RoleARN": role,
+    }
+    s3 = delivery["ExtendedS3DestinationConfiguration"]
+    assert s3["BucketARN"] == {"Fn::GetAtt": ["ArchiveBucket", "Arn"]} and s3["RoleARN"] == role
+    # A prefix without expressions: Firehose appends YYYY/MM/dd/HH/ (UTC), as moto does.
+    assert s3["Prefix"] == "events/" and "!{" not in s3["Prefix"] + s3["ErrorOutputPrefix"]
+    assert s3["CompressionFormat"] == "GZIP"
+    assert s3["ProcessingConfiguration"]["Processors"] == [{"Type": "AppendDelimiterToRecord"}]
+    assert s3["BufferingHints"]["IntervalInSeconds"] == {"dev": 60, "prod": 300}[stage]
+    assert s3["CloudWatchLoggingOptions"] == {
+        "Enabled": True,
+        "LogGroupName": {"Ref": "ArchiveDeliveryLogs"},
+        "LogStreamName": {"Ref": "ArchiveDeliveryLogStream"},
+    }
+    logs = template["Resources"]["ArchiveDeliveryLogs"]["Properties"]
+    assert logs["LogGroupName"] == f"/aws/kinesisfirehose/user-service-{stage}-archive"
+
+
+def test_the_archive_bucket_is_private_encrypted_tls_only_tiered_and_kept(packaged):
+    _, template = packaged
+    bucket = template["Resources"]["ArchiveBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+    props = bucket["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms"}
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled" and "ExpirationInDays" not in lifecycle
+    assert lifecycle["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": 90}]
+    assert lifecycle["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    policy = template["Resources"]["ArchiveBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ArchiveBucket"}
+    (deny,) = policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert refs.references(deny["Resource"]) == {"ArchiveBucket"} and len(deny["Resource"]) == 2
+
+
+def test_the_delivery_role_is_firehose_s_for_this_account_only(packaged):
+    _, template = packaged
+    role = template["Resources"]["ArchiveDeliveryRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "firehose.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}}
+    statements = {
+        tuple(s["Action"]): s["Resource"] for s in _statements(template, "ArchiveDeliveryRole")
+    }
+    assert statements[tuple(KINESIS_READS)] == [{"Fn::GetAtt": ["EventStream", "Arn"]}]
+    objects = statements[("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")]
+    assert objects == [
+        {"Fn::Sub": "${ArchiveBucket.Arn}/events/*"},
+        {"Fn::Sub": "${ArchiveBucket.Arn}/errors/*"},
+    ]
+    assert not any(
+        a.startswith(("kinesis:Put", "s3:Delete")) for actions in statements for a in actions
+    )
+
+
+def test_the_starter_reads_the_replay_stream_with_the_settings_of_the_event_stream(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    replay = resources["ReplayStream"]["Properties"]
+    assert replay["Name"] == definition.replay_stream_name(packaged[0])
+    assert replay["ShardCount"] == 1
+    assert replay["StreamEncryption"]["EncryptionType"] == "KMS"
+    mapping = resources["StarterReplayMapping"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": "Starter"}
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["ReplayStream", "Arn"]}
+    chalice = resources["Starter"]["Properties"]["Events"]["StarterKinesisEventSource"]
+    same = {k: v for k, v in chalice["Properties"].items() if k != "Stream"}
+    assert {k: v for k, v in props.items() if k in same} == same
+    assert set(props) == set(same) | {"FunctionName", "EventSourceArn"}
+
+
+def test_alarms_watch_the_archive(packaged):
+    stage, template = packaged
+    alarms = {k: v["Properties"] for k, v in _resources(template, "AWS::CloudWatch::Alarm").items()}
+    late, failed = alarms["ArchiveLateAlarm"], alarms["ArchiveDeliveryFailedAlarm"]
+    assert late["MetricName"] == "DeliveryToS3.DataFreshness"
+    assert late["Threshold"] == definition.archive_buffer_seconds(stage) + 600
+    assert failed["MetricName"] == "DeliveryToS3.Success"
+    assert (failed["ComparisonOperator"], failed["Threshold"]) == ("LessThanThreshold", 1)
+    assert alarms["ArchiveReadsThrottledAlarm"]["MetricName"] == "ThrottledGetRecords"
+    for name in ("ArchiveLateAlarm", "ArchiveDeliveryFailedAlarm", "ArchiveReadsThrottledAlarm"):
+        assert alarms[name]["Namespace"] == "AWS/Firehose"
+        assert alarms[name]["Dimensions"] == [
+            {"Name": "DeliveryStreamName", "Value": f"user-service-{stage}-archive"}
+        ]
+        assert alarms[name]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_outputs_name_what_replay_and_redrive_need(packaged):
+    _, template = packaged
+    outputs = template["Outputs"]
+    assert outputs["ArchiveBucketName"] == {"Value": {"Ref": "ArchiveBucket"}}
+    assert outputs["ReplayStreamName"] == {"Value": {"Ref": "ReplayStream"}}
+    assert "StarterFailureQueueUrl" in outputs

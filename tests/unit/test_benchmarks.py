@@ -109,3 +109,24 @@ def test_the_chart_is_a_png(tmp_path):
     path = tmp_path / "load.png"
     chart(outcomes, 0.0, path, "30 operations")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_archive_costs_firehose_ingestion_in_5_kb_steps_and_s3_storage():
+    table = model.cost_per_million(model.service_counts(PER_OPERATION, 2), PRICES)
+    standard = table["Standard + REST API"]
+    # One 183-byte event per operation is billed as 5 KB: 1M x 5,120 B = 4.77 GiB at $0.029.
+    assert standard["Firehose"] == pytest.approx(1e6 * 5120 / 2**30 * 0.029)
+    assert standard["S3 (a month stored)"] == pytest.approx(1e6 * 31 / 2**30 * 0.023)
+
+
+def test_capacity_counts_both_readers_of_each_shard(tmp_path, capsys):
+    counts_file = tmp_path / "counts.json"
+    counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
+    args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
+    model.capacity(args)
+    lines = capsys.readouterr().out.splitlines()
+    (reads,) = [line for line in lines if "Kinesis GetRecords per shard" in line]
+    assert reads.split()[-4:] == ["2", "/", "5", "40%"]
+    (volume,) = [line for line in lines if "Kinesis reads per shard (KB" in line]
+    # 6 shards: 333 records/s each, read twice, 183 B each: 119 KB/s of 2,048.
+    assert volume.split()[-4:] == ["119", "/", "2,048", "6%"]

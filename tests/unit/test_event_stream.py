@@ -23,9 +23,19 @@ def test_the_record_format_is_compact_json():
     )
 
 
+def test_an_event_carries_its_publication_time_which_is_not_its_identity():
+    event = OperationRequested("op-1", UserRequest("ada@example.org", "Ada"), "2026-11-23T10:00Z")
+    parsed = decode(encode(event))
+    assert parsed.published_at == "2026-11-23T10:00Z"
+    assert parsed == OperationRequested("op-1", UserRequest("ada@example.org", "Ada"))
+    assert b"publishedAt" not in encode(OperationRequested("op-1", event.request))
+
+
 @pytest.mark.parametrize(
     "data",
     [
+        b'{"type": "user.create", "operationId": "x", "request": {"email": "a", "name": "b"},'
+        b' "publishedAt": 1}',
         b"",
         b"not json",
         b"[]",
