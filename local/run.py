@@ -210,6 +210,8 @@ class Run:
                 f"  state machine     {r.state_machine_arn}",
                 f"  stream            {r.stream_name}",
                 f"  on-failure queue  {r.failure_queue_url}",
+                f"  replay stream     {r.replay_stream_arn.rpartition('/')[2]}",
+                f"  archive           s3://{r.archive.bucket}/events/" if r.archive else "",
                 f"  state             {self.persistence or 'in memory: gone when the stack stops'}",
                 f"  clock             {speed}",
                 "",
