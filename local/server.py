@@ -32,6 +32,7 @@ import boto3
 
 from local.metrics import CallCounter
 from local.persistence import TableState
+from local.webconsole import Console, LogBook
 
 if TYPE_CHECKING:
     from chalicelib.services.workflow import SweepReport
@@ -118,6 +119,7 @@ class LocalStack:
         _check_free(options.host, options.aws_port, "--aws-port")
         _check_free(options.host, options.api_port, "--api-port")
         _quiet_emulator(options.verbose)
+        self.logbook = LogBook.install()  # after logging's set-up, before any app code runs
         os.environ.update(_environment(options))
         session = boto3.Session(region_name=options.region)
         if options.state is not None:
@@ -158,7 +160,10 @@ class LocalStack:
         self._runtime.__enter__()
         self.view = _executions_view(self.stack)
         self.api_requests = CallCounter()
-        self._api = _api_server(app, options, self.view, self.metrics, self.api_requests)
+        self.console = Console.for_stack(self.stack, self.logbook)
+        self._api = _api_server(
+            app, options, self.view, self.metrics, self.api_requests, console=self.console
+        )
         # In this process, calls go through the in-process door (loading Chalice's config
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -269,6 +274,7 @@ class LocalStack:
                 f"  user-service local stack (stage {o.stage}) is up",
                 "",
                 f"  API               {o.api_url}",
+                f"  console           {o.api_url}/_local/",
                 f"  executions        {o.api_url}{LOCAL_PREFIX}",
                 f"  AWS endpoint      {o.endpoint}   region {o.region}",
                 f"  state machine     {r.state_machine_arn}",
@@ -321,7 +327,13 @@ def _executions_view(stack: Any) -> Any:
 
 
 def _api_server(
-    app: Any, options: Options, view: Any, metrics: Any, api_requests: CallCounter
+    app: Any,
+    options: Options,
+    view: Any,
+    metrics: Any,
+    api_requests: CallCounter,
+    *,
+    console: Console,
 ) -> Any:
     """Chalice's own local server, with /_local/executions added in front of the app."""
     from chalice.cli.factory import CLIFactory
@@ -352,6 +364,8 @@ def _api_server(
                 self._serve_executions(unquote(path[len(LOCAL_PREFIX) :].strip("/")))
             elif path == METRICS_PATH:
                 self._send_json(200, metrics())
+            elif path == "/_local" or path.startswith("/_local/"):
+                console.handle(self)
             else:
                 api_requests.add(self.command)
                 super()._generic_handle()
