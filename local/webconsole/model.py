@@ -177,19 +177,26 @@ def _mark_taken(edges: list[dict[str, Any]], source: str, target: str, caught: b
 def attribute_logs(
     definition: dict[str, Any], steps: list[dict[str, Any]], lines: list[LogLine]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each log line to the step that was running when it was written (by time: the state's
-    entry and exit as the history records them, to the millisecond), unless the line names
-    another function than the one the state invokes. The others are `before` the last state's
-    exit (the API, the starter) or `after` it (steps' `logs` are set in place)."""
+    """Each log line to the step that ran when it was written (steps' `logs`, set in place).
+
+    By time: a step runs from its entry to its exit as the history records them, cut to
+    the millisecond (so a line up to 1 ms after the recorded exit is still inside). Of the
+    steps running then (states that take no time share a millisecond), a line goes to the
+    one that invoked the function that wrote it when it names one, else to a Lambda task
+    (the app logs from Lambda functions), else to the latest. The others are `before` the
+    last state's exit (the API, the starter) or `after` it.
+    """
     functions = {name: integration(state)[1] for name, state in definition["States"].items()}
     for step in steps:
         step["logs"] = []
     outside: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
-    windows = [(_epoch_ms(step["entered"]), step.get("durationMs"), step) for step in steps]
-    # The history's times are cut to the millisecond: allow for it at both ends.
-    finished = (
-        windows[-1][0] + windows[-1][1] + 1 if windows and windows[-1][1] is not None else None
-    )
+    windows = []
+    for step in steps:
+        entered = _epoch_ms(step["entered"])
+        duration = step.get("durationMs")
+        exited = entered + duration + 1 if duration is not None else float("inf")
+        windows.append((entered, exited, step))
+    finished = windows[-1][1] if windows else None
     for line in lines:
         at = line.created * 1000
         entry = {
@@ -198,12 +205,13 @@ def attribute_logs(
             "function": line.function,
             "line": line.line,
         }
-        started = [window for window in windows if window[0] <= at + 1]
-        if started and (finished is None or at <= finished):
-            step = started[-1][2]
-            if line.function is None or line.function == functions.get(step["state"]):
-                step["logs"].append(entry)
-                continue
-        late = finished is not None and at > finished
-        outside["after" if late else "before"].append(entry)
+        running = [step for entered, exited, step in windows if entered <= at <= exited]
+        if line.function is not None:
+            running = [s for s in running if functions.get(s["state"]) == line.function]
+        else:
+            running = [s for s in running if functions.get(s["state"])] or running
+        if running:
+            running[-1]["logs"].append(entry)
+        else:
+            outside["after" if finished is not None and at > finished else "before"].append(entry)
     return outside

@@ -206,6 +206,26 @@ def test_log_lines_go_to_the_state_that_ran_when_they_were_written():
     assert [json.loads(x["line"])["message"] for x in outside["after"]] == ["swept"]
 
 
+def test_a_line_at_a_state_boundary_goes_to_the_lambda_task_that_wrote_it():
+    """As recorded: ApproveUser exits, and two states are entered, in the same millisecond
+    (615) as a line ApproveUser's function wrote at 614.05 ms."""
+
+    def step(state: str, entered_ms: int, duration: int) -> dict:
+        entered = (T0 + timedelta(milliseconds=entered_ms)).isoformat()
+        return {"state": state, "entered": entered, "durationMs": duration}
+
+    steps = [
+        step("ApproveUser", 606, 9),
+        step("WasUserApproved", 615, 0),
+        step("CreateResponse", 615, 6),
+    ]
+    late = T0 + timedelta(milliseconds=614.05)
+    attribute_logs(ASL, steps, [_line(late, "user approved")])
+    assert [len(s["logs"]) for s in steps] == [1, 0, 0]
+    attribute_logs(ASL, steps, [_line(late, "user approved", "user_approve")])
+    assert [len(s["logs"]) for s in steps] == [1, 0, 0]
+
+
 def _record(message: str, **extra: object) -> logging.LogRecord:
     return logging.getLogger("app").makeRecord(
         "app", logging.INFO, __file__, 1, message, (), None, extra=extra
