@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from chalicelib.http.problems import Problem, bad_request
-from local.webconsole.data import EXECUTION_STATUSES, Executions, System
+from local.webconsole.data import EXECUTION_STATUSES, Executions, StreamReader, System
 
 PREFIX = "/_local"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -108,9 +108,10 @@ class Console:
                 for shard in shards
             }
 
+        stream = StreamReader(stack.session, resources.stream_name)
         return cls(
-            Executions(stack.session, resources.state_machine_arn, logbook),
-            System(stack.session, resources.stream_name, resources.failure_queue_url, starter),
+            Executions(stack.session, resources.state_machine_arn, logbook, stream),
+            System(stack.session, stream, resources.failure_queue_url, starter),
             about,
         )
 

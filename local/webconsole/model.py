@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -183,8 +184,9 @@ def attribute_logs(
     the millisecond (so a line up to 1 ms after the recorded exit is still inside). Of the
     steps running then (states that take no time share a millisecond), a line goes to the
     one that invoked the function that wrote it when it names one, else to a Lambda task
-    (the app logs from Lambda functions), else to the latest. The others are `before` the
-    last state's exit (the API, the starter) or `after` it.
+    (the app logs from Lambda functions); of those, to one entered before the line's
+    millisecond if any, the latest. The others are `before` the last state's exit (the API,
+    the starter) or `after` it.
     """
     functions = {name: integration(state)[1] for name, state in definition["States"].items()}
     for step in steps:
@@ -205,13 +207,16 @@ def attribute_logs(
             "function": line.function,
             "line": line.line,
         }
-        running = [step for entered, exited, step in windows if entered <= at <= exited]
+        running = [(entered, step) for entered, exited, step in windows if entered <= at <= exited]
         if line.function is not None:
-            running = [s for s in running if functions.get(s["state"]) == line.function]
+            running = [r for r in running if functions.get(r[1]["state"]) == line.function]
         else:
-            running = [s for s in running if functions.get(s["state"])] or running
+            running = [r for r in running if functions.get(r[1]["state"])] or running
+        # In the millisecond a state is entered, a line is still the previous state's: the
+        # new state's function cannot have started yet.
+        running = [r for r in running if r[0] < math.floor(at)] or running
         if running:
-            running[-1]["logs"].append(entry)
+            running[-1][1]["logs"].append(entry)
         else:
             outside["after" if finished is not None and at > finished else "before"].append(entry)
     return outside

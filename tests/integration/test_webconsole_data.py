@@ -131,10 +131,15 @@ def test_a_step_in_progress_is_running(stack, console, monkeypatch):
         assert detail["status"] == "RUNNING"
         assert _statuses(detail)["ApproveUser"] == "running"
         assert _statuses(detail)["__end__"] == "not-reached"
+        (listed,) = console.executions.listing(None, None, 10)["executions"]
+        assert listed["status"] == "RUNNING" and listed["durationMs"] is None
     finally:
         release.set()
     stack.drain()
     assert _statuses(console.executions.detail(accepted["id"]))["ApproveUser"] == "succeeded"
+    # The listing's index learns that it stopped.
+    (listed,) = console.executions.listing(None, None, 10)["executions"]
+    assert listed["status"] == "SUCCEEDED" and listed["durationMs"] >= 0
 
 
 def test_a_task_waiting_for_its_token_is_waiting(stack, console):
@@ -195,6 +200,13 @@ def test_executions_are_listed_newest_first_filtered_and_searched(stack, console
     assert console.executions.listing("FAILED", None, 100)["executions"] == []
     limited = console.executions.listing(None, None, 2)
     assert len(limited["executions"]) == 2 and limited["matched"] == 4
+
+    later = body(post_user(stack.client, "later@example.org"))["id"]
+    stack.drain()
+    newest = console.executions.listing(None, None, 100)
+    assert newest["executions"][0]["operationId"] == later
+    assert newest["executions"][0]["email"] == "later@example.org"
+    assert newest["total"] == 5
 
 
 def test_the_system_shows_the_starter_lag_the_failure_queue_and_the_tables(stack, console):

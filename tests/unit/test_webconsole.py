@@ -224,6 +224,12 @@ def test_a_line_at_a_state_boundary_goes_to_the_lambda_task_that_wrote_it():
     assert [len(s["logs"]) for s in steps] == [1, 0, 0]
     attribute_logs(ASL, steps, [_line(late, "user approved", "user_approve")])
     assert [len(s["logs"]) for s in steps] == [1, 0, 0]
+    # In the millisecond CreateResponse is entered, its function has not started yet.
+    same_millisecond = T0 + timedelta(milliseconds=615.4)
+    attribute_logs(ASL, steps, [_line(same_millisecond, "user approved")])
+    assert [len(s["logs"]) for s in steps] == [1, 0, 0]
+    attribute_logs(ASL, steps, [_line(T0 + timedelta(milliseconds=617), "response built")])
+    assert [len(s["logs"]) for s in steps] == [0, 0, 1]
 
 
 def _record(message: str, **extra: object) -> logging.LogRecord:

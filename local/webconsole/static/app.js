@@ -166,7 +166,7 @@ function systemView(container) {
   const updated = el('span', { class: 'muted updated' });
   container.replaceChildren(el('h1', {}, 'System ', updated), el('div', { class: 'cards' }, stream, tables), queue);
   let etag = null;
-  const poller = every(2, async () => {
+  const poller = every(3, async () => {
     const answer = await getJson('/_local/api/system', etag);
     updated.textContent = `updated ${formatTime(new Date().toISOString())}`;
     if (!answer.changed) return;

@@ -104,29 +104,48 @@ function defaultSelection(execution) {
 }
 
 function renderHeader(header, execution) {
+  const outcome = el('span', { id: 'operation-outcome' }, '…');
+  const link = (href) => (href ? el('a', { href, class: 'mono' }, href) : 'none created');
   const facts = [
-    ['Status', statusBadge(execution.status)],
-    ['Started', formatDateTime(execution.startDate)],
-    ['Duration', formatDuration(execution.durationMs)],
-    ['Email', execution.email || '—'],
-    [
-      'Operation',
-      el('a', { href: execution.links.operation, class: 'mono' }, execution.links.operation),
-    ],
-    [
-      'User',
-      execution.links.user
-        ? el('a', { href: execution.links.user, class: 'mono' }, execution.links.user)
-        : 'none created',
-    ],
+    ['Execution', statusBadge(execution.status), ''],
+    ['Operation', outcome, 'wide'],
+    ['Started', formatDateTime(execution.startDate), ''],
+    ['Duration', formatDuration(execution.durationMs), ''],
+    ['Email', execution.email || '—', ''],
+    ['Operation resource', link(execution.links.operation), ''],
+    ['User resource', link(execution.links.user), ''],
   ];
   if (execution.error) {
-    facts.push(['Error', el('span', { class: 'mono' }, execution.error)]);
-    if (execution.cause) facts.push(['Cause', execution.cause]);
+    facts.push(['Error', el('span', { class: 'mono' }, execution.error), '']);
+    if (execution.cause) facts.push(['Cause', execution.cause, 'wide']);
   }
   header.replaceChildren(
     el('h1', {}, 'Execution ', el('span', { class: 'mono' }, execution.operationId)),
-    el('dl', { class: 'facts' }, facts.map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)])),
+    el(
+      'dl',
+      { class: 'summary' },
+      facts.map(([term, value, width]) =>
+        el('div', { class: `fact ${width}` }, el('dt', {}, term), el('dd', {}, value)),
+      ),
+    ),
+  );
+  showOperation(outcome, execution.links.operation);
+}
+
+// The operation as the API serves it (GET /operations/{id}): a refused user is a FAILED
+// operation although its execution succeeded (the workflow did its job).
+async function showOperation(box, url) {
+  const response = await fetch(url, { headers: { Accept: 'application/json' } });
+  const operation = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    box.textContent = `${response.status} ${operation.detail || ''}`;
+    return;
+  }
+  box.replaceChildren(
+    el('strong', {}, operation.status),
+    ...(operation.error
+      ? [' · ', el('span', { class: 'mono' }, operation.error.code), ` — ${operation.error.message}`]
+      : []),
   );
 }
 

@@ -10,7 +10,7 @@ const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const NAME_FONT = `600 13px ${FONT}`;
 const SMALL_FONT = `11px ${FONT}`;
 const LINE_HEIGHT = 16;
-const PADDING_X = 12;
+const PADDING_X = 10;
 const PADDING_Y = 8;
 
 let measuring = null;
@@ -119,7 +119,7 @@ function defs() {
 // onSelect(stateId) is called on click, Enter or Space. Returns {select(id)}.
 export function drawGraph(container, graph, onSelect) {
   const layout = new dagre.graphlib.Graph({ multigraph: true });
-  layout.setGraph({ rankdir: 'TB', nodesep: 18, ranksep: 36, edgesep: 10, marginx: 8, marginy: 8 });
+  layout.setGraph({ rankdir: 'TB', nodesep: 16, ranksep: 36, edgesep: 10, marginx: 8, marginy: 8 });
   const lines = new Map();
   for (const node of graph.nodes) {
     const nodeText = nodeLines(node);
