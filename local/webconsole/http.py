@@ -55,7 +55,8 @@ class Reply:
 
 def _problem(problem: Problem, instance: str) -> Reply:
     response = problem.to_response(instance)
-    return Reply(response.status_code, dict(response.headers), response.body.encode())
+    headers = {name: str(value) for name, value in response.headers.items()}
+    return Reply(response.status_code, headers, response.body.encode())
 
 
 def not_found(path: str) -> Problem:
@@ -145,10 +146,10 @@ class Console:
                 return _problem(problem, path)
             except Exception:
                 logger.exception("local console: %s %s failed", method, path)
-                problem = Problem(
+                failed = Problem(
                     500, "internal-error", "Internal error", "the console failed; see the log"
                 )
-                return _problem(problem, path)
+                return _problem(failed, path)
             etag = reply.headers.get("ETag")
             if etag and reply.status == 200 and headers.get("If-None-Match") == etag:
                 return Reply(304, {"ETag": etag})

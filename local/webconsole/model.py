@@ -129,7 +129,9 @@ def graph(
         step["status"] = step_status(step, states.get(step["state"], {}), execution_status)
         visits.setdefault(step["state"], []).append(step)
 
-    nodes = [{"id": START, "type": "Start", "status": SUCCEEDED if steps else NOT_REACHED}]
+    nodes: list[dict[str, Any]] = [
+        {"id": START, "type": "Start", "status": SUCCEEDED if steps else NOT_REACHED}
+    ]
     for name, state in states.items():
         seen = visits[name]
         last = seen[-1] if seen else None

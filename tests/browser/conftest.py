@@ -28,13 +28,20 @@ BROWSER_MISSING = (
 WINDOW = (1440, 900)
 
 
+def require_browser() -> tuple[str, str]:
+    """Chromium and its driver; called at a test module's import, so that without them the
+    module is skipped with one line that says how to install them (or, under
+    REQUIRE_BROWSER=1, fails to collect)."""
+    if CHROMIUM and CHROMEDRIVER:
+        return CHROMIUM, CHROMEDRIVER
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(BROWSER_MISSING.replace("skipped", "required"), pytrace=False)
+    pytest.skip(BROWSER_MISSING, allow_module_level=True)
+
+
 @pytest.fixture(scope="session")
 def browser_paths() -> tuple[str, str]:
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(BROWSER_MISSING.replace("skipped", "required"), pytrace=False)
-        pytest.skip(BROWSER_MISSING)
-    return CHROMIUM, CHROMEDRIVER
+    return require_browser()
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import WINDOW
+from tests.browser.conftest import WINDOW, require_browser
 
+require_browser()
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
