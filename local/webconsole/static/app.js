@@ -132,6 +132,8 @@ function renderExecutions(body, counts, footer, listing) {
     `${listing.total} executions`,
     ...Object.entries(listing.counts).flatMap(([name, n]) => [' · ', statusBadge(name), ` ${n}`]),
   );
+  // A keyboard user's place survives the refresh: the same row's link keeps the focus.
+  const focused = document.activeElement?.closest?.('#executions tr')?.dataset.operation;
   if (!listing.executions.length) {
     body.replaceChildren(
       el('tr', {}, el('td', { colspan: 5, class: 'empty' }, listing.total ? 'No execution matches.' : 'No executions yet: create a user (POST /users).')),
@@ -151,6 +153,7 @@ function renderExecutions(body, counts, footer, listing) {
       ),
     );
   }
+  if (focused) body.querySelector(`tr[data-operation="${CSS.escape(focused)}"] a`)?.focus();
   footer.textContent =
     listing.matched > listing.executions.length
       ? `Showing the newest ${listing.executions.length} of ${listing.matched} matching.`
