@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from chalicelib.http.problems import Problem, bad_request
 from local.webconsole.data import EXECUTION_STATUSES, Executions, StreamReader, System
+from local.webconsole.logbook import LogBook
 
 PREFIX = "/_local"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -88,7 +89,7 @@ class Console:
         ]
 
     @classmethod
-    def for_stack(cls, stack: Any, logbook: Any) -> Console:
+    def for_stack(cls, stack: Any, logbook: LogBook) -> Console:
         """Over a running local.stack.Stack: its session (in-process AWS), its resources,
         its Kinesis poller (the starter's checkpoint per shard) and its app's routes."""
         resources = stack.resources
@@ -118,10 +119,14 @@ class Console:
 
     def handle(self, request: Any) -> None:
         """Answer one request of an http.server.BaseHTTPRequestHandler."""
-        length = int(request.headers.get("Content-Length") or 0)
-        if length:  # read, so that a kept-alive connection stays in step
-            request.rfile.read(length)
-        reply = self.answer(request.command, request.path, request.headers)
+        declared = request.headers.get("Content-Length") or "0"
+        if declared.isdigit():
+            if int(declared):  # read, so that a kept-alive connection stays in step
+                request.rfile.read(int(declared))
+            reply = self.answer(request.command, request.path, request.headers)
+        else:  # the body's end is unknown: answer, and close the connection
+            request.close_connection = True
+            reply = _problem(bad_request("Content-Length is not a number"), request.path)
         request.send_response(reply.status)
         for name, value in {**_HEADERS, **reply.headers}.items():
             request.send_header(name, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -125,3 +126,18 @@ def test_the_system_and_about_answer(local_stack):
     from app import app
 
     assert about["reviews"] is ("GET" in app.routes.get("/reviews", {}))
+
+
+def test_a_malformed_content_length_is_a_400_problem(local_stack):
+    host, port = local_stack.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            b"POST /_local/api/about HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n"
+        )
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"Content-Type: application/problem+json" in head
+    assert b"Content-Length is not a number" in body
