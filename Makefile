@@ -111,6 +111,12 @@ bench: venv package
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/import_cost.py
 
+# The README's picture of the local console (docs/console.png), taken by the browser tests
+# (they need Debian's chromium and chromium-driver; see tests/browser/conftest.py).
+.PHONY: console-screenshot
+console-screenshot: venv
+	CONSOLE_SCREENSHOT=docs/console.png $(BIN)/python -m pytest tests/browser -q -k screenshot
+
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

@@ -33,6 +33,7 @@ from infra import gateway
 from infra.definition import ROOT
 from local.metrics import CallCounter
 from local.options import Options
+from local.webconsole import Console
 
 logger = logging.getLogger(__name__)
 LOCAL_PREFIX = "/_local"
@@ -86,13 +87,15 @@ class Edge:
         return None
 
 
+def _is_local_page(path: str) -> bool:
+    return path in (EXECUTIONS_PATH, METRICS_PATH) or path.startswith(EXECUTIONS_PATH + "/")
+
+
 def local_pages(view: Any, metrics: Callable[[], dict[str, Any]]) -> LocalRoute:
-    """The JSON pages under /_local/: executions with their history, and metrics."""
+    """The JSON pages under /_local/ beside the console: executions with their history (for
+    `make executions` and `make demo`), and metrics."""
 
     def route(method: str, path: str) -> Reply:
-        executions = path == EXECUTIONS_PATH or path.startswith(EXECUTIONS_PATH + "/")
-        if path != METRICS_PATH and not executions:
-            return problem_reply(Problem(404, "not-found", "Not found", f"nothing is at {path}"))
         if method != "GET":
             return problem_reply(edges.method_not_allowed(["GET"]))
         if path == METRICS_PATH:
@@ -111,9 +114,14 @@ def local_pages(view: Any, metrics: Callable[[], dict[str, Any]]) -> LocalRoute:
 
 
 def api_server(
-    app: Chalice, options: Options, local: LocalRoute, api_requests: CallCounter
+    app: Chalice,
+    options: Options,
+    local: LocalRoute,
+    api_requests: CallCounter,
+    console: Console,
 ) -> LocalDevServer:
-    """Chalice's own local server, with the edge and /_local/ in front of the app."""
+    """Chalice's own local server, with the edge and /_local/ in front of the app: the JSON
+    pages (executions, metrics) and the console (local/webconsole)."""
     edge = Edge(app, options.stage)
 
     class BackloggedServer(ThreadedHTTPServer):
@@ -127,8 +135,11 @@ def api_server(
 
         def _generic_handle(self) -> None:
             path = urlsplit(self.path).path
-            if path == LOCAL_PREFIX or path.startswith(LOCAL_PREFIX + "/"):
+            if _is_local_page(path):
                 self._reply(*local(self.command, path))
+                return
+            if path == LOCAL_PREFIX or path.startswith(LOCAL_PREFIX + "/"):
+                console.handle(self)
                 return
             api_requests.add(self.command)
             refused = edge.refuse(self.command, self.path)

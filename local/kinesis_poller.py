@@ -94,6 +94,9 @@ class ShardPoller:
         self._attempts = 0  # failed attempts of the batch at the head of the buffer
         self._batch_limit = config.batch_size  # shrinks while bisecting
         self.stats = PollerStats()
+        # The sequence number of the last record the mapping is done with (handled, or given
+        # up on): what Lambda checkpoints. None until the first.
+        self.checkpoint: str | None = None
 
     @property
     def idle(self) -> bool:
@@ -174,6 +177,7 @@ class ShardPoller:
 
     def _checkpoint(self, count: int) -> None:
         if count:
+            self.checkpoint = self._buffer[count - 1]["SequenceNumber"]
             del self._buffer[:count]
             self._attempts = 0
             self._first_buffered_at = time.monotonic() if self._buffer else None

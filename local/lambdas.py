@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice
 from moto.awslambda.models import LambdaFunction
 
+from local.webconsole.logbook import invoking
+
 if TYPE_CHECKING:
     from local.patches import Engine
 
@@ -108,7 +110,8 @@ class InProcessLambdas:
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
         try:
-            result = spec.handler(payload, context)
+            with invoking(function_name):  # its log lines are this function's (the console)
+                result = spec.handler(payload, context)
         except (Exception, SystemExit) as error:
             # What the Lambda runtime reports for an unhandled exception (or a process that
             # exits); Step Functions takes errorType as the name Retry and Catch match.

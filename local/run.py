@@ -70,6 +70,9 @@ class Run:
         check_free(options.host, options.aws_port, "--aws-port")
         check_free(options.host, options.api_port, "--api-port")
         _quiet_emulator(options.verbose)
+        from local.webconsole import LogBook
+
+        self.logbook = LogBook.install()  # after logging's set-up, before any app code runs
         os.environ.update(options.environment())
         session = boto3.Session(region_name=options.region)
         if options.state is not None:
@@ -129,13 +132,16 @@ class Run:
     def _api_server(self, app: Any) -> Any:
         from local.executions import ExecutionsView
         from local.http_server import api_server, local_pages
+        from local.webconsole import Console
 
         resources = self.system.resources
         assert resources is not None
         view = ExecutionsView(
             self.system.session.client("stepfunctions"), resources.state_machine_arn
         )
-        return api_server(app, self.options, local_pages(view, self.metrics), self.api_requests)
+        console = Console.for_stack(self.system, self.logbook)
+        pages = local_pages(view, self.metrics)
+        return api_server(app, self.options, pages, self.api_requests, console)
 
     def _load(self, state: TableState) -> None:
         """Loads the saved tables, journals from now on, and restarts what was in flight."""
@@ -205,6 +211,7 @@ class Run:
                 f"  user-service local stack (stage {o.stage}) is up",
                 "",
                 f"  API               {o.api_url}",
+                f"  console           {o.api_url}/_local/",
                 f"  executions        {o.api_url}/_local/executions",
                 f"  AWS endpoint      {o.endpoint}   region {o.region}",
                 f"  state machine     {r.state_machine_arn}",
