@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -20,6 +21,7 @@ from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
+from local.clock import ClockTime
 from tests.helpers import body, executions, fail_calls, post_user, table_items
 
 pytestmark = pytest.mark.e2e
@@ -125,7 +127,9 @@ def _tables_named_in(body: bytes | str | None) -> set[str]:
 
 
 @pytest.fixture
-def wire_throttle(stack) -> Iterator[Callable[[str, int], WireThrottle]]:
+def wire_throttle(stack, monkeypatch) -> Iterator[Callable[[str, int], WireThrottle]]:
+    # The SDK's backoff between its attempts sleeps on the emulator's clock: no real waiting.
+    monkeypatch.setattr(botocore.endpoint, "time", ClockTime(stack.clock))
     dynamodb = aws.client("dynamodb")
     installed: list[WireThrottle] = []
 
