@@ -78,3 +78,20 @@ def test_the_chart_is_a_png(tmp_path):
     path = tmp_path / "load.png"
     chart(outcomes, 0.0, path, "30 operations")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_soak_growth_is_measured_from_the_mark_to_the_last_sample_under_load():
+    from benchmarks.soak import Sample, verdict
+
+    samples = [
+        Sample(0, 0, 200.0, 6, 0.0),
+        Sample(10, 1000, 260.0, 5, 15.0),
+        Sample(20, 2000, 300.0, 5, 15.0),
+        Sample(30, 3000, 330.0, 5, 15.0),
+        Sample(40, 3000, 310.0, 5, 0.0),  # idle afterwards
+    ]
+    found = verdict(samples, mark=2000)
+    assert (found.rss_at_mark, found.rss_at_end, found.peak) == (300.0, 330.0, 330.0)
+    assert found.growth == 30.0
+    assert found.met
+    assert not verdict(samples, mark=5000).met  # never reached: no growth to judge
