@@ -5,8 +5,8 @@
 - the Chalice app's API through Chalice's own local server;
 - its Lambda functions in process (local/lambdas.py), the starter fed by a Kinesis poller
   with Lambda's event-source-mapping semantics (local/kinesis_poller.py);
-- a janitor that runs the sweeper on its schedule and trims finished executions, which
-  moto would otherwise keep for ever;
+- a janitor that runs the sweeper on its schedule and trims what moto would otherwise keep
+  for ever (local/retention.py);
 - /_local/executions, a JSON view of executions and their step-by-step history.
 """
 
@@ -32,6 +32,7 @@ import boto3
 
 from local.metrics import CallCounter
 from local.persistence import TableState
+from local.retention import Bounds, Retention
 
 if TYPE_CHECKING:
     from chalicelib.services.workflow import SweepReport
@@ -213,10 +214,14 @@ class LocalStack:
         self._threads.append(thread)
 
     def _janitor(self) -> None:
+        assert self.stack.poller is not None
+        retention = Retention(
+            Bounds(executions=self.options.keep_executions), self.stack.poller.needed_from
+        )
         next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
         while not self._stop.wait(2.0):
             try:
-                trim_executions(self.options.keep_executions)
+                retention.run()
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
                     self._invoke_sweeper()
@@ -292,25 +297,6 @@ class LocalStack:
                 "",
             ]
         )
-
-
-def trim_executions(keep: int) -> int:
-    """Forget the oldest finished executions beyond `keep` per state machine."""
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    removed = 0
-    for account in list(stepfunctions_parser_backends.values()):
-        for backend in list(account.values()):
-            for machine in list(backend.state_machines):
-                executions = list(machine.executions)
-                finished = [e for e in executions if e.status != "RUNNING"]
-                if len(finished) <= keep:
-                    continue
-                finished.sort(key=lambda e: e.start_date)
-                forget = {id(e) for e in finished[: len(finished) - keep]}
-                machine.executions[:] = [e for e in executions if id(e) not in forget]
-                removed += len(forget)
-    return removed
 
 
 def _executions_view(stack: Any) -> Any:

@@ -23,6 +23,7 @@ from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.metrics import CallCounter
 from local.provision import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, Provisioned, provision
+from local.retention import weakly_tracked_models
 
 logger = logging.getLogger(__name__)
 EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
@@ -48,6 +49,7 @@ class Stack:
             faster_engine(),
             self.aws_calls.counting_aws_calls(),
             self.poller_wakeup.on_put(),
+            weakly_tracked_models(),
         ):
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
