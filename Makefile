@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean scan checkov-venv replay redrive
+.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
 
 STAGE ?= dev
 
@@ -88,6 +88,13 @@ RATE ?= 2000/s
 # Against a running stack (`make run` in another terminal) or any deployed URL.
 load: venv
 	$(BIN)/python benchmarks/load.py --url $(URL) -n $(N) -c $(C)
+
+# The local stack in a subprocess under sustained load: its RSS over time and operations/s.
+# `make soak` (10,000 operations at concurrency 16), N=, C=, or DURATION=<seconds>.
+soak: N = 10000
+soak: C = 16
+soak: venv
+	$(BIN)/python benchmarks/soak.py -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION))
 
 # The schema-driven fuzz for longer than the tests run it; settings in schemathesis.toml.
 fuzz: venv

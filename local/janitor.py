@@ -1,5 +1,6 @@
 """What AWS does on a schedule, done for the local stack on the emulator's clock: the sweeper
-runs every minute (its `@app.schedule`), and what moto would keep for ever is forgotten."""
+runs every minute (its `@app.schedule`), and what moto would keep for ever is forgotten
+(local/retention.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from typing import Any
 
 from local.clock import Clock
+from local.retention import Bounds, Retention
 
 logger = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 60.0
@@ -18,12 +20,13 @@ class Janitor:
     def __init__(self, system: Any, keep_executions: int) -> None:
         self._system = system
         self._clock: Clock = system.clock
-        self._keep = keep_executions
+        self._retention = Retention(Bounds(executions=keep_executions), system.stream_readers)
         self._next_sweep = self._clock.time() + SWEEP_EVERY_SECONDS
 
     def tick(self) -> None:
-        """Trim, and run the sweeper if its time has come (emulated time)."""
-        trim_executions(self._keep)
+        """Forget what moto would keep for ever (local/retention.py), and run the sweeper if
+        its time has come (emulated time)."""
+        self._retention.run()
         if self._clock.time() >= self._next_sweep:
             self._next_sweep = self._clock.time() + SWEEP_EVERY_SECONDS
             self.invoke_sweeper()
@@ -55,22 +58,3 @@ class Janitor:
             FunctionName=system.resources.functions["sweeper"], Payload=json.dumps(event)
         )
         return json.loads(response["Payload"].read())
-
-
-def trim_executions(keep: int) -> int:
-    """Forget the oldest finished executions beyond `keep` per state machine."""
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    removed = 0
-    for account in list(stepfunctions_parser_backends.values()):
-        for backend in list(account.values()):
-            for machine in list(backend.state_machines):
-                executions = list(machine.executions)
-                finished = [e for e in executions if e.status != "RUNNING"]
-                if len(finished) <= keep:
-                    continue
-                finished.sort(key=lambda e: e.start_date)
-                forget = {id(e) for e in finished[: len(finished) - keep]}
-                machine.executions[:] = [e for e in executions if id(e) not in forget]
-                removed += len(forget)
-    return removed

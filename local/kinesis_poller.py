@@ -90,6 +90,7 @@ class ShardPoller:
             ShardIteratorType=config.starting_position,
         )["ShardIterator"]
         self._buffer: list[dict[str, Any]] = []  # read, not yet checkpointed, in order
+        self._read_through: int | None = None  # sequence number of the last record read
         self._first_buffered_at: float | None = None
         self._attempts = 0  # failed attempts of the batch at the head of the buffer
         self._batch_limit = config.batch_size  # shrinks while bisecting
@@ -101,6 +102,16 @@ class ShardPoller:
     @property
     def idle(self) -> bool:
         return not self._buffer
+
+    @property
+    def needed_from(self) -> int | None:
+        """The lowest sequence number this poller may still need from the shard: its first
+        record not checkpointed past, or the one after the last it read (None: none read).
+        Read from another thread (the janitor's) while this one polls."""
+        first = next(iter(self._buffer), None)
+        if first is not None:
+            return int(first["SequenceNumber"])
+        return None if self._read_through is None else self._read_through + 1
 
     def poll(self, flush: bool = False) -> bool:
         """Read what is new and deliver one batch when it is due; True if anything happened.
@@ -130,6 +141,8 @@ class ShardPoller:
         if records and not self._buffer:
             self._first_buffered_at = time.monotonic()
         self._buffer.extend(records)
+        if records:
+            self._read_through = int(records[-1]["SequenceNumber"])
         return bool(records)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
@@ -269,6 +282,7 @@ class StreamPoller:
     """One ShardPoller per shard of the stream."""
 
     def __init__(self, config: MappingConfig, kinesis: Any, lambda_: Any, sqs: Any) -> None:
+        self.stream_name = config.stream_name
         shards = kinesis.list_shards(StreamName=config.stream_name)["Shards"]
         self.shards = [ShardPoller(config, s["ShardId"], kinesis, lambda_, sqs) for s in shards]
 
@@ -279,6 +293,11 @@ class StreamPoller:
     @property
     def idle(self) -> bool:
         return all(shard.idle for shard in self.shards)
+
+    def needed_from(self) -> dict[str, dict[str, int | None]]:
+        """{stream name: {shard id: the lowest sequence number still needed}}, for trimming
+        the stream (local/retention.py)."""
+        return {self.stream_name: {shard.shard_id: shard.needed_from for shard in self.shards}}
 
     def drain(self) -> None:
         """Deliver everything on the stream now, retries included."""

@@ -22,7 +22,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from local import atomicity, clock, fast_engine, lambdas, metrics
+from local import atomicity, clock, fast_engine, lambdas, metrics, retention
 
 if TYPE_CHECKING:
     from local.kinesis_poller import RecordsArrived
@@ -185,6 +185,14 @@ PATCHES: tuple[Patch, ...] = (
         "pure functions moto recomputes on every call: the ASL parse (~16 ms an execution), "
         "JSONPath compilation, a handler class's method names",
         fast_engine.memoised,
+    ),
+    Patch(
+        "weakly-tracked-models",
+        {"moto.core.common_models:BaseModel.__new__": "(cls, *args, **kwargs)"},
+        "moto keeps every model instance it ever creates in a list only its dashboard reads "
+        "(each transaction's table backups, each execution's copy of its state machine): "
+        "tracked weakly, what is no longer used is freed (local/retention.py)",
+        retention.weakly_tracked,
     ),
     Patch(
         "count-aws-calls",

@@ -117,6 +117,24 @@ class System:
             resources.failure_queue_url,
         )
 
+    def stream_readers(self) -> dict[str, dict[str, int | None]]:
+        """Per stream and shard, the lowest sequence number a reader of the stack (the
+        starter's mappings, the archive's feeder) still needs: what the janitor may trim
+        below (local/retention.py). None: nothing read yet."""
+        assert self.poller is not None and self.archive is not None
+        merged: dict[str, dict[str, int | None]] = {}
+        for reader in (self.poller, self.archive.feeder, self.archive.replay):
+            for stream, shards in reader.needed_from().items():
+                known = merged.setdefault(stream, {})
+                for shard, needed in shards.items():
+                    if shard not in known:
+                        known[shard] = needed
+                    elif needed is None or known[shard] is None:
+                        known[shard] = None
+                    else:
+                        known[shard] = min(known[shard] or 0, needed)
+        return merged
+
     def running_executions(self) -> int:
         assert self.resources is not None
         sfn = self.session.client("stepfunctions")

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import requests
@@ -97,8 +98,9 @@ class LocalStackProcess:
             time.sleep(0.05)
         raise AssertionError(f"operation {operation_id} not done after {timeout}s")
 
-    def aws(self, service: str):
-        return boto3.client(
+    def aws(self, service: str) -> Any:
+        """A client of the stack's AWS endpoint for any service."""
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",

@@ -130,3 +130,20 @@ def test_capacity_counts_both_readers_of_each_shard(tmp_path, capsys):
     (volume,) = [line for line in lines if "Kinesis reads per shard (KB" in line]
     # 6 shards: 333 records/s each, read twice, 183 B each: 119 KB/s of 2,048.
     assert volume.split()[-4:] == ["119", "/", "2,048", "6%"]
+
+
+def test_soak_growth_is_measured_from_the_mark_to_the_last_sample_under_load():
+    from benchmarks.soak import Sample, verdict
+
+    samples = [
+        Sample(0, 0, 200.0, 6, 0.0),
+        Sample(10, 1000, 260.0, 5, 15.0),
+        Sample(20, 2000, 300.0, 5, 15.0),
+        Sample(30, 3000, 330.0, 5, 15.0),
+        Sample(40, 3000, 310.0, 5, 0.0),  # idle afterwards
+    ]
+    found = verdict(samples, mark=2000)
+    assert (found.rss_at_mark, found.rss_at_end, found.peak) == (300.0, 330.0, 330.0)
+    assert found.growth == 30.0
+    assert found.met
+    assert not verdict(samples, mark=5000).met  # never reached: no growth to judge

@@ -1,0 +1,147 @@
+"""What the emulator keeps after many operations and a janitor pass: only what is in use.
+
+moto keeps every model it creates (BaseModel's instances_tracked), every thread its Step
+Functions interpreter starts, every execution, Kinesis record and CloudWatch data point;
+local/retention.py bounds them. Counted structurally (live objects), not in bytes or time.
+"""
+
+import dataclasses
+import gc
+import threading
+import time
+import uuid
+import weakref
+
+import pytest
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
+from moto.kinesis.models import kinesis_backends
+from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
+
+from local.retention import Bounds, Retention, trim
+from tests.helpers import executions, post_user
+
+OPERATIONS = 24
+BOUNDS = Bounds(executions=4, records=3, record_min_age_seconds=60, metric_data=10)
+LATER = 120  # seconds: every record is past the minimum age
+
+
+def _live(kind: type) -> int:
+    gc.collect()
+    return sum(1 for found in gc.get_objects() if isinstance(found, kind))
+
+
+def _stream(stack):
+    return kinesis_backends["123456789012"]["us-east-1"].streams[stack.resources.stream_name]
+
+
+def _shard(stack):
+    (shard,) = _stream(stack).shards.values()
+    return shard
+
+
+def _stored_items() -> int:
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    return sum(
+        len(found) if isinstance(found, dict) else 1
+        for table in backend.tables.values()
+        for found in table.items.values()
+    )
+
+
+def _put(stack, count: int) -> None:
+    """`count` records on the stream: one per accepted request."""
+    for _ in range(count):
+        assert post_user(stack.client, f"{uuid.uuid4().hex}@example.org").status_code == 202
+
+
+def test_after_operations_and_a_janitor_pass_only_what_is_in_use_remains(stack):
+    for batch in range(0, OPERATIONS, 8):
+        for index in range(batch, batch + 8):
+            assert post_user(stack.client, f"u{index}@example.org").status_code == 202
+        stack.drain()
+    janitor = Retention(BOUNDS, stack.poller.needed_from)
+
+    janitor.run(now=time.time() + LATER)
+
+    assert len(executions(stack)) == BOUNDS.executions
+    # Each transaction's backups of the tables, and the items they copied, are gone.
+    assert _live(Table) == 2
+    assert _live(Item) == _stored_items()
+    # The machine, and the snapshot of it that each kept execution holds.
+    assert _live(StateMachine) <= 1 + BOUNDS.executions
+    assert not [thread for thread in TMP_THREADS if not thread.is_alive()]
+    assert len(_shard(stack).records) == BOUNDS.records
+    metrics = cloudwatch_backends["123456789012"]["us-east-1"].metric_data
+    assert len(metrics) == BOUNDS.metric_data
+    # moto's dashboard still lists what is alive.
+    assert len(list(Table.instances_tracked)) == 2
+
+
+def test_the_janitor_frees_the_executions_it_trims_without_waiting_for_the_collector(stack):
+    """Trimmed executions are reference cycles; the local stack's collector thresholds
+    make full collections all but never happen (here: automatic collection off)."""
+    _put(stack, 12)
+    stack.drain()
+    machine = next(
+        machine
+        for machine in stepfunctions_parser_backends["123456789012"]["us-east-1"].state_machines
+        if machine.arn == stack.resources.state_machine_arn
+    )
+    started = [weakref.ref(execution) for execution in machine.executions]
+    janitor = Retention(dataclasses.replace(BOUNDS, collect_after=8), stack.poller.needed_from)
+    gc.disable()
+    try:
+        assert janitor.run().executions == 12 - BOUNDS.executions
+        assert sum(1 for execution in started if execution() is not None) == BOUNDS.executions
+    finally:
+        gc.enable()
+
+
+def test_a_record_the_poller_has_not_handled_stays(stack):
+    _put(stack, 5)
+    stack.drain()
+    _put(stack, 5)  # not read yet
+
+    trim(BOUNDS, stack.poller.needed_from(), now=time.time() + LATER)
+
+    assert len(_shard(stack).records) == 5
+    stack.drain()
+    trim(BOUNDS, stack.poller.needed_from(), now=time.time() + LATER)
+    assert len(_shard(stack).records) == BOUNDS.records
+
+
+def test_a_young_record_stays_and_an_expired_one_goes_even_unread(stack):
+    _put(stack, 5)
+    stack.drain()
+
+    trim(BOUNDS, stack.poller.needed_from())  # all younger than the minimum age
+    assert len(_shard(stack).records) == 5
+
+    _put(stack, 2)  # unread, and past the stream's retention period by then
+    retention_period = _stream(stack).retention_period_hours * 3600
+    trim(BOUNDS, {}, now=time.time() + retention_period + 1)
+    records = _shard(stack).records
+    assert len(records) == 1  # the newest stays: moto numbers the next record after it
+    _put(stack, 1)
+    assert list(records) == [7, 8]
+
+
+@pytest.mark.parametrize("alive", [True, False])
+def test_only_finished_threads_are_forgotten(stack, alive):
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    if not alive:
+        release.set()
+        thread.join()
+    TMP_THREADS.append(thread)
+    try:
+        trim(BOUNDS)
+        assert (thread in TMP_THREADS) is alive
+    finally:
+        release.set()
