@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import definition
+from infra import definition, security
 from infra.template import _alarm, _allow, _arn, _sub
 
 KINESIS_READS = [
@@ -35,6 +35,8 @@ def add_archive(template: dict[str, Any], stage: str) -> dict[str, Any]:
     resources["ArchiveBucketPolicy"] = _tls_only()
     resources.update(_alarms(stage))
     _starter_reads_the_replay_stream(resources)
+    # The delivery logs join the stack's log groups under StackKey, and in its grant to Logs.
+    security.encrypt_log_groups(resources)
     template["Outputs"].update(
         {
             "ArchiveBucketName": {"Value": {"Ref": "ArchiveBucket"}},

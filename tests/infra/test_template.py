@@ -396,8 +396,10 @@ def test_queues_topic_and_log_groups_are_encrypted_at_rest(packaged):
     assert all(q["Properties"]["KmsMasterKeyId"] == definition.QUEUE_KEY for q in queues.values())
     (topic,) = _resources(template, "AWS::SNS::Topic").values()
     assert topic["Properties"]["KmsMasterKeyId"] == key
-    log_groups = _resources(template, "AWS::Logs::LogGroup").values()
-    assert log_groups
+    groups = _resources(template, "AWS::Logs::LogGroup")
+    # The API's access logs and Firehose's delivery errors (and an Express stage's executions).
+    assert {"ApiAccessLogs", "ArchiveDeliveryLogs"} <= set(groups)
+    log_groups = groups.values()
     for log_group in log_groups:
         assert log_group["Properties"]["KmsKeyId"] == key
         assert log_group["Properties"]["RetentionInDays"] > 0
