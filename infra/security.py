@@ -73,6 +73,11 @@ ACCEPTED_TABLE_KEY = (
     "dependency (quota, cost, a key whose deletion loses the point-in-time backups) to every "
     "read and write, for no reader this stack does not already authorise through IAM."
 )
+ACCEPTED_LOG_BUCKET_UNLOGGED = (
+    "This bucket holds the archive bucket's access logs, written by S3's log delivery only. "
+    "Logging it to itself loops, which S3 advises against; logging it elsewhere needs yet "
+    "another bucket with the same question. Versions keep a deleted log 30 days."
+)
 ACCEPTED_API_CACHE = (
     "No cache: every GET answers current state (an operation changes within milliseconds and "
     "clients poll it), so a cache would serve stale status; writes cannot be cached."
