@@ -39,14 +39,14 @@ class Finding:
 @dataclasses.dataclass(frozen=True)
 class Report:
     template: str
-    passed: int
+    passed: list[Finding]
     failed: list[Finding]
     skipped: list[Finding]
     parsing_errors: list[str]
 
     def summary(self) -> str:
         return (
-            f"{self.template}: {self.passed} passed, {len(self.failed)} failed, "
+            f"{self.template}: {len(self.passed)} passed, {len(self.failed)} failed, "
             f"{len(self.skipped)} skipped (accepted on the resource, with the reason)"
         )
 
@@ -116,7 +116,7 @@ def _reports(output: Any, templates: list[Path]) -> list[Report]:
     return [
         Report(
             template=template.name,
-            passed=len(findings("passed_checks", template.name)),
+            passed=[finding(r) for r in findings("passed_checks", template.name)],
             failed=[finding(r) for r in findings("failed_checks", template.name)],
             skipped=[finding(r) for r in findings("skipped_checks", template.name)],
             parsing_errors=[

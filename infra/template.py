@@ -337,13 +337,7 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Metadata": security.skip(("CKV_AWS_120", security.ACCEPTED_API_CACHE)),
     }
     resources.update(alarms(stage))
-    # Every log group under the stack's key, which admits CloudWatch Logs for these only.
-    log_groups = [r for r in resources.values() if r.get("Type") == "AWS::Logs::LogGroup"]
-    for log_group in log_groups:
-        log_group["Properties"]["KmsKeyId"] = {"Fn::GetAtt": ["StackKey", "Arn"]}
-    resources["StackKey"] = security.stack_key(
-        [log_group["Properties"]["LogGroupName"] for log_group in log_groups]
-    )
+    security.encrypt_log_groups(resources)
     return {
         "Resources": resources,
         "Outputs": {

@@ -154,7 +154,8 @@ def template_alarms() -> set[str]:
     from infra.template import merge_template
 
     resources = add_archive(merge_template(STAGE), STAGE)["Resources"]
-    return {k for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    # The merge template's function entries only add properties to Chalice's: no Type.
+    return {k for k, v in resources.items() if v.get("Type") == "AWS::CloudWatch::Alarm"}
 
 
 def test_the_replay_stream_has_the_starter_s_second_mapping_with_the_same_settings(deployed):
@@ -185,9 +186,22 @@ def test_the_archive_bucket_is_named_in_the_outputs(deployed):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["ArchiveBucketName"] == physical["ArchiveBucket"]
     assert outputs["ReplayStreamName"] == "user-service-dev-replay"
-    encryption = session.client("s3").get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
+    s3 = session.client("s3")
+    encryption = s3.get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
     (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
-    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    # The archive's own key, the stack's ArchiveKeyArn output. (Not through DescribeKey:
+    # moto's CloudFormation keeps a KeyPolicy as an object, which its DescribeKey cannot read.)
+    key_arn = _key_arns(session)[physical["ArchiveKey"]]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": key_arn,
+    }
+    assert outputs["ArchiveKeyArn"] == key_arn
+    # moto's CloudFormation keeps no LoggingConfiguration: the template tests assert it.
+    assert outputs["ArchiveAccessLogBucketName"] == physical["ArchiveAccessLogBucket"]
+    logs = s3.get_bucket_encryption(Bucket=outputs["ArchiveAccessLogBucketName"])
+    (rule,) = logs["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
 def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
@@ -205,8 +219,8 @@ def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
     assert redrive(target, out=io.StringIO(), wait_seconds=0).messages == 0
 
 
-def test_destroy_removes_the_stack(deployed):
-    session, _ = deployed
+def test_destroy_removes_the_stack_and_keeps_the_archive_readable(deployed):
+    session, physical = deployed
     deploy.destroy(STAGE, session)
     stacks = session.client("cloudformation").list_stacks()["StackSummaries"]
     assert all(
@@ -214,3 +228,15 @@ def test_destroy_removes_the_stack(deployed):
         for s in stacks
         if s["StackName"] == deploy.stack_name(STAGE)
     )
+    # The archive, its access logs and its key stay (DeletionPolicy: Retain); the rest goes.
+    buckets = {b["Name"] for b in session.client("s3").list_buckets()["Buckets"]}
+    assert {physical["ArchiveBucket"], physical["ArchiveAccessLogBucket"]} <= buckets
+    assert physical["ArchiveKey"] in _key_arns(session)
+    assert physical["StackKey"] not in _key_arns(session)
+    assert session.client("kinesis").list_streams()["StreamNames"] == []
+
+
+def _key_arns(session: boto3.Session) -> dict[str, str]:
+    """The account's KMS keys: key id -> ARN."""
+    keys = session.client("kms").list_keys()["Keys"]
+    return {key["KeyId"]: key["KeyArn"] for key in keys}

@@ -139,7 +139,13 @@ def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
         ("WorkflowRole", {"UserCreate", "UserApprove", "UserCreateResponse", "OperationsTable"}),
         (
             "ArchiveDeliveryRole",
-            {"EventStream", "ArchiveBucket", "ArchiveDeliveryLogs", "ArchiveDeliveryLogStream"},
+            {
+                "EventStream",
+                "ArchiveBucket",
+                "ArchiveKey",
+                "ArchiveDeliveryLogs",
+                "ArchiveDeliveryLogStream",
+            },
         ),
     ],
 )
@@ -396,8 +402,10 @@ def test_queues_topic_and_log_groups_are_encrypted_at_rest(packaged):
     assert all(q["Properties"]["KmsMasterKeyId"] == definition.QUEUE_KEY for q in queues.values())
     (topic,) = _resources(template, "AWS::SNS::Topic").values()
     assert topic["Properties"]["KmsMasterKeyId"] == key
-    log_groups = _resources(template, "AWS::Logs::LogGroup").values()
-    assert log_groups
+    groups = _resources(template, "AWS::Logs::LogGroup")
+    # The API's access logs and Firehose's delivery errors (and an Express stage's executions).
+    assert {"ApiAccessLogs", "ArchiveDeliveryLogs"} <= set(groups)
+    log_groups = groups.values()
     for log_group in log_groups:
         assert log_group["Properties"]["KmsKeyId"] == key
         assert log_group["Properties"]["RetentionInDays"] > 0
@@ -468,7 +476,16 @@ def test_the_archive_bucket_is_private_encrypted_tls_only_tiered_and_kept(packag
     assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
     props = bucket["Properties"]
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms"}
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": ["ArchiveKey", "Arn"]},
+    }
+    # S3 Bucket Keys: a short-lived bucket-level key, not a KMS request per object.
+    assert rule["BucketKeyEnabled"] is True
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == {
+        "Ref": "ArchiveAccessLogBucket"
+    }
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "archive/"
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
     assert len(props["PublicAccessBlockConfiguration"]) == 4
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -502,6 +519,75 @@ def test_the_delivery_role_is_firehose_s_for_this_account_only(packaged):
     assert not any(
         a.startswith(("kinesis:Put", "s3:Delete")) for actions in statements for a in actions
     )
+    (key,) = [
+        s for s in _statements(template, "ArchiveDeliveryRole") if "kms:Decrypt" in s["Action"]
+    ]
+    assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Resource"] == [{"Fn::GetAtt": ["ArchiveKey", "Arn"]}]
+    # Only as S3 uses it for the archive: its Bucket Key (the bucket's ARN) or an object under
+    # the archive's prefixes; nothing else under the key.
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}},
+        "StringLike": {
+            "kms:EncryptionContext:aws:s3:arn": [{"Fn::GetAtt": ["ArchiveBucket", "Arn"]}, *objects]
+        },
+    }
+    # Nothing else of the role names a key, and no other role names this one.
+    assert sum("kms:" in a for actions in statements for a in actions) == 2
+    others = {r: _statements(template, r) for r in _resources(template, "AWS::IAM::Role")}
+    assert [r for r, s in others.items() if "ArchiveKey" in refs.references(s)] == [
+        "ArchiveDeliveryRole"
+    ]
+
+
+def test_the_archive_and_what_reads_it_outlive_the_stack(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    for kept in ("ArchiveBucket", "ArchiveKey", "ArchiveAccessLogBucket"):
+        assert resources[kept]["DeletionPolicy"] == "Retain", kept
+        assert resources[kept]["UpdateReplacePolicy"] == "Retain", kept
+    key = resources["ArchiveKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True and key["PendingWindowInDays"] == 30
+    # The account administers it through IAM; no service or other account is named.
+    (statement,) = key["KeyPolicy"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    assert "Condition" not in statement
+    assert template["Outputs"]["ArchiveKeyArn"] == {"Value": {"Fn::GetAtt": ["ArchiveKey", "Arn"]}}
+
+
+def test_the_archive_s_access_logs_go_to_a_private_bucket_only_s3_logging_writes(packaged):
+    _, template = packaged
+    resources = template["Resources"]
+    logs = resources["ArchiveAccessLogBucket"]
+    props = logs["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    # SSE-S3: what S3 documents for a server access log target.
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    archive = resources["ArchiveBucket"]["Properties"]
+    for setting in ("PublicAccessBlockConfiguration", "OwnershipControls"):
+        assert props[setting] == archive[setting], setting
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["ExpirationInDays"] == 365
+    assert "LoggingConfiguration" not in props
+    assert [entry["id"] for entry in logs["Metadata"]["checkov"]["skip"]] == ["CKV_AWS_18"]
+    policy = resources["ArchiveAccessLogBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ArchiveAccessLogBucket"}
+    allow, deny = policy["PolicyDocument"]["Statement"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    assert allow["Resource"] == {"Fn::Sub": "${ArchiveAccessLogBucket.Arn}/archive/*"}
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}},
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    }
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert refs.references(deny["Resource"]) == {"ArchiveAccessLogBucket"}
 
 
 def test_the_starter_reads_the_replay_stream_with_the_settings_of_the_event_stream(packaged):
