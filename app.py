@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice, Rate, Response
 from chalice.app import KinesisEvent, LambdaFunctionEvent, Request
 
-from chalicelib import wiring
+from chalicelib import clock, wiring
 from chalicelib.adapters import event_stream, logs, state_machine, tracing
 from chalicelib.config import settings
 from chalicelib.domain.operations import is_valid_id
@@ -149,7 +148,7 @@ def user_create_response(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="sweeper")
 def sweeper(event: Any) -> dict[str, int]:
     report = workflow.sweep(
-        datetime.now(UTC),
+        clock.now(),
         wiring.sweep_policy(),
         wiring.operations(),
         wiring.events(),

@@ -35,53 +35,48 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
     import boto3
     from moto import mock_aws
 
+    from local import patches
     from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
+    from local.system import EMULATOR_CONFIG
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1"
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        runtime = InProcessLambdas()
-        # Only the Invoke API hook: Step Functions takes moto's own path to Lambda.
-        from moto.awslambda.models import LambdaFunction
-
-        def _invoke(function: LambdaFunction, event: object = None) -> tuple[str, bool, str]:
-            payload, errored = runtime.run(function.function_name, event or {})
-            return payload, errored, ""
-
-        original = LambdaFunction._invoke_lambda
-        LambdaFunction._invoke_lambda = _invoke  # type: ignore[method-assign]
-        try:
-            lambda_ = boto3.client("lambda")
-            role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
-            arn = lambda_.create_function(
-                FunctionName="noop",
-                Runtime="python3.12",
-                Role=role["Role"]["Arn"],
-                Handler="app.noop",
-                Code={"ZipFile": function_zip()},
-            )["FunctionArn"]
-            runtime.register("noop", FunctionSpec(lambda event, context: event, arn, 128, 60))
-            task = {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": arn, "Payload.$": "$"},
-                "ResultSelector": {"value.$": "$.Payload"},
-                "ResultPath": "$.last",
-            }
-            names = ["One", "Two", "Three", "Four"]
-            states = {n: {**task, "Next": m} for n, m in itertools.pairwise(names)}
-            states["Four"] = {**task, "End": True}
-            sfn = boto3.client("stepfunctions")
-            machine = sfn.create_state_machine(
-                name="bare",
-                definition=json.dumps({"StartAt": "One", "States": states}),
-                roleArn=role["Role"]["Arn"],
-            )["stateMachineArn"]
-            return _drive(sfn, machine, total, concurrency)
-        finally:
-            LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
+    runtime = InProcessLambdas()
+    # Only the Invoke API hook, through the registry: Step Functions takes moto's own path to
+    # Lambda, with none of local/'s speed-ups.
+    with (
+        mock_aws(config=EMULATOR_CONFIG),
+        patches.applied(patches.Engine(lambdas=runtime), ["in-process-lambdas"]),
+    ):
+        lambda_ = boto3.client("lambda")
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        arn = lambda_.create_function(
+            FunctionName="noop",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="app.noop",
+            Code={"ZipFile": function_zip()},
+        )["FunctionArn"]
+        runtime.register("noop", FunctionSpec(lambda event, context: event, arn, 128, 60))
+        task = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": arn, "Payload.$": "$"},
+            "ResultSelector": {"value.$": "$.Payload"},
+            "ResultPath": "$.last",
+        }
+        names = ["One", "Two", "Three", "Four"]
+        states = {n: {**task, "Next": m} for n, m in itertools.pairwise(names)}
+        states["Four"] = {**task, "End": True}
+        sfn = boto3.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="bare",
+            definition=json.dumps({"StartAt": "One", "States": states}),
+            roleArn=role["Role"]["Arn"],
+        )["stateMachineArn"]
+        return _drive(sfn, machine, total, concurrency)
 
 
 def _drive(sfn: object, machine: str, total: int, concurrency: int) -> dict[str, float]:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    from local.options import Options, PortBusy
+    from local.patches import PatchMismatch
     from local.persistence import StateInUse, StateMismatch
-    from local.server import LocalStack, Options, PortBusy
+    from local.run import Run
 
     options = Options(
         host=args.host,
@@ -23,14 +25,15 @@ def _run(args: argparse.Namespace) -> int:
         keep_executions=args.keep_executions,
         verbose=args.verbose,
         state=args.state,
+        speed=args.speed,
     )
-    stack = LocalStack(options)
+    stack = Run(options)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     try:
         stack.start()
-    except (PortBusy, StateInUse, StateMismatch) as refused:
+    except (PortBusy, PatchMismatch, StateInUse, StateMismatch) as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
     print(stack.banner(), flush=True)
@@ -40,6 +43,13 @@ def _run(args: argparse.Namespace) -> int:
     stack.stop()
     print("stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
 
 
 def main() -> int:
@@ -57,6 +67,13 @@ def main() -> int:
         "--state",
         type=Path,
         help="keep the tables in this file across restarts (default: in memory only)",
+    )
+    run.add_argument(
+        "--speed",
+        type=_positive,
+        default=float(os.environ.get("LOCAL_SPEED", "1")),
+        help="emulated seconds per real second: retries, Wait states, timeouts and the "
+        "sweeper's schedule run this much faster (default 1, real time)",
     )
     api = os.environ.get("API_URL", "http://127.0.0.1:8000")
     demo = commands.add_parser("demo", help="create a few users and show their journeys")

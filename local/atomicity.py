@@ -14,32 +14,21 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moto.dynamodb.models import DynamoDBBackend
-from moto.kinesis.models import KinesisBackend
+if TYPE_CHECKING:
+    from local.patches import Engine
 
-_OPERATIONS: dict[type, tuple[str, ...]] = {
-    DynamoDBBackend: (
-        "put_item",
-        "update_item",
-        "delete_item",
-        "transact_write_items",
-        "get_item",
-        "query",
-        "scan",
-        "transact_get_items",
-    ),
-    KinesisBackend: ("put_record", "put_records", "get_records"),
-}
 _lock = threading.RLock()
 
 
-def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(operation)
+def serialised(original: Callable[..., Any], engine: Engine, name: str) -> Callable[..., Any]:
+    """The operation, run under the one lock of the emulator's DynamoDB and Kinesis."""
+
+    @functools.wraps(original)
     def locked(*args: Any, **kwargs: Any) -> Any:
         with _lock:
-            return operation(*args, **kwargs)
+            return original(*args, **kwargs)
 
     return locked
 
@@ -49,19 +38,3 @@ def exclusive() -> Iterator[None]:
     """No serialised operation runs until the block ends."""
     with _lock:
         yield
-
-
-@contextlib.contextmanager
-def atomic_operations() -> Iterator[None]:
-    originals = [
-        (backend, name, getattr(backend, name))
-        for backend, names in _OPERATIONS.items()
-        for name in names
-    ]
-    for backend, name, operation in originals:
-        setattr(backend, name, _serialised(operation))
-    try:
-        yield
-    finally:
-        for backend, name, operation in originals:
-            setattr(backend, name, operation)

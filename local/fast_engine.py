@@ -18,61 +18,56 @@ every other item and deep-copies only those.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import copy
 import functools
-import importlib
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
 from botocore.config import Config
 from moto.core.models import botocore_stubber
-from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.settings import moto_server_port
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import boto_client
 
-# Modules that imported boto_client_for by name and call it per task.
-_CLIENT_USERS = (
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
-)
-_clients: dict[tuple[Any, ...], BaseClient] = {}
-_lock = threading.Lock()
+if TYPE_CHECKING:
+    from local.patches import Engine
 
 
-def _shared_client(region: str, service: str, state_credentials: Any = None) -> BaseClient:
-    import boto3
+class SharedClients:
+    """One boto3 client per service, region and door (in-process or the server's port)."""
 
-    in_process = botocore_stubber.enabled
-    key = (region, service, in_process, moto_server_port())
-    with _lock:
-        if key not in _clients:
-            endpoint = {} if in_process else {"endpoint_url": _endpoint()}
-            _clients[key] = boto3.client(
-                service_name=service,
-                region_name=region,
-                aws_access_key_id="ak",
-                aws_secret_access_key="sk",
-                config=Config(
-                    parameter_validation=False,
-                    retries={"max_attempts": 0, "total_max_attempts": 1},
-                    max_pool_connections=50,
-                ),
-                **endpoint,
-            )
-        return _clients[key]
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], BaseClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, region: str, service: str) -> BaseClient:
+        import boto3
+
+        in_process = botocore_stubber.enabled
+        key = (region, service, in_process, moto_server_port())
+        with self._lock:
+            if key not in self._clients:
+                endpoint = {} if in_process else {"endpoint_url": _endpoint()}
+                self._clients[key] = boto3.client(
+                    service_name=service,
+                    region_name=region,
+                    aws_access_key_id="ak",
+                    aws_secret_access_key="sk",
+                    config=Config(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        max_pool_connections=50,
+                    ),
+                    **endpoint,
+                )
+            return self._clients[key]
 
 
 def _endpoint() -> str:
@@ -81,12 +76,18 @@ def _endpoint() -> str:
     return f"http://{os.environ.get('MOTO_HOST', '127.0.0.1')}:{moto_server_port()}"
 
 
-# (module, attribute) of pure functions worth memoising.
-_MEMOISED = (
-    ("moto.stepfunctions.parser.asl.utils.json_path", "parse"),
-    ("moto.stepfunctions.parser.asl.component.common.path.result_path", "parse"),
-    ("moto.core.responses", "method_names_from_class"),
-)
+def shared_client(original: Any, engine: Engine, name: str) -> Callable[..., BaseClient]:
+    """Replaces moto's boto_client_for(region, service, state_credentials)."""
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> BaseClient:
+        return engine.clients.get(region, service)
+
+    return boto_client_for
+
+
+def memoised(original: Any, engine: Engine, name: str) -> Any:
+    """A pure function of hashable arguments, cached (bounded)."""
+    return functools.lru_cache(maxsize=1024)(original)
 
 
 _touched: contextvars.ContextVar[dict[str, set[Any]]] = contextvars.ContextVar("touched")
@@ -123,7 +124,12 @@ def _deepcopy(value: Any, memo: Any = None) -> Any:
     return copy.deepcopy(value, memo)
 
 
-def _transact_write_items(original: Any) -> Any:
+def transaction_backup(original: Any, engine: Engine, name: str) -> Any:
+    """transact_write_items notes the items it touches; the `copy` moto's DynamoDB models use
+    then backs up only those."""
+    if name == "copy":
+        return SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)
+
     @functools.wraps(original)
     def transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
         token = _touched.set(_touched_hash_keys(self, transact_items))
@@ -133,43 +139,3 @@ def _transact_write_items(original: Any) -> Any:
             _touched.reset(token)
 
     return transact
-
-
-@contextlib.contextmanager
-def faster_engine() -> Iterator[None]:
-    patches: list[tuple[Any, str, Any]] = [
-        (importlib.import_module(name), "boto_client_for", _shared_client) for name in _CLIENT_USERS
-    ]
-    patches.append((boto_client, "boto_client_for", _shared_client))
-    for name, attribute in _MEMOISED:
-        module = importlib.import_module(name)
-        patches.append(
-            (module, attribute, functools.lru_cache(maxsize=1024)(getattr(module, attribute)))
-        )
-    patches.append(
-        (
-            DynamoDBBackend,
-            "transact_write_items",
-            _transact_write_items(DynamoDBBackend.transact_write_items),
-        )
-    )
-    patches.append((dynamodb_models, "copy", SimpleNamespace(deepcopy=_deepcopy, copy=copy.copy)))
-    original_parse = AmazonStateLanguageParser.parse
-    patches.append(
-        (
-            AmazonStateLanguageParser,
-            "parse",
-            staticmethod(functools.lru_cache(maxsize=16)(original_parse)),
-        )
-    )
-    originals = [
-        (target, attribute, target.__dict__[attribute]) for target, attribute, _ in patches
-    ]
-    for target, attribute, replacement in patches:
-        setattr(target, attribute, replacement)
-    try:
-        yield
-    finally:
-        for target, attribute, original in reversed(originals):
-            setattr(target, attribute, original)
-        _clients.clear()

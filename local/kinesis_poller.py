@@ -11,17 +11,15 @@ an SQS on-failure destination that receives the failed batch's metadata (as Lamb
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from moto.kinesis.models import KinesisBackend
 
 logger = logging.getLogger(__name__)
 
@@ -286,23 +284,14 @@ class RecordsArrived:
     def wait(self, timeout: float) -> None:
         self._event.wait(timeout)
 
-    @contextlib.contextmanager
-    def on_put(self) -> Iterator[None]:
-        originals = {name: getattr(KinesisBackend, name) for name in ("put_record", "put_records")}
+    def notifying(self, put: Callable[..., Any]) -> Callable[..., Any]:
+        """Replaces KinesisBackend.put_record(s): puts, then wakes the poller."""
         event = self._event
 
-        def notifying(original: Any) -> Any:
-            def put(*args: Any, **kwargs: Any) -> Any:
-                result = original(*args, **kwargs)
-                event.set()
-                return result
+        @functools.wraps(put)
+        def put_and_wake(*args: Any, **kwargs: Any) -> Any:
+            result = put(*args, **kwargs)
+            event.set()
+            return result
 
-            return put
-
-        for name, original in originals.items():
-            setattr(KinesisBackend, name, notifying(original))
-        try:
-            yield
-        finally:
-            for name, original in originals.items():
-                setattr(KinesisBackend, name, original)
+        return put_and_wake

@@ -2,12 +2,12 @@
 
 moto's Lambda runs code only in Docker. Every invocation path (the Invoke API, Step
 Functions tasks, our Kinesis poller) goes through LambdaFunction._invoke_lambda, so replacing
-that one method dispatches them all to the app's own handlers, with Lambda's error format.
+that one method (local/patches.py) dispatches them all to the app's own handlers, with
+Lambda's error format.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import json
@@ -17,12 +17,14 @@ import time
 import traceback
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice
 from moto.awslambda.models import LambdaFunction
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+if TYPE_CHECKING:
+    from local.patches import Engine
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
@@ -119,7 +121,7 @@ class InProcessLambdas:
             return json.dumps(body), True
         return json.dumps(result), False
 
-    def _step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
+    def step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
         name = str(parameters["FunctionName"]).split(":function:")[-1].split(":")[0]
         if name not in self._functions:
             return None
@@ -133,28 +135,28 @@ class InProcessLambdas:
             response["FunctionError"] = "Unhandled"
         return response
 
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[InProcessLambdas]:
-        original = LambdaFunction._invoke_lambda
-        original_task = lambda_eval_utils._invoke_lambda_function
-        runtime = self
 
-        def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-            payload, errored = runtime.run(self.function_name, event if event is not None else {})
-            return payload, errored, ""
+def invoke_in_process(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces LambdaFunction._invoke_lambda(self, event) -> (payload, errored, logs)."""
+    runtime = engine.lambdas
 
-        def _invoke_lambda_function(
-            parameters: dict[str, Any], region: str, state_credentials: Any
-        ) -> dict[str, Any]:
-            response = runtime._step_functions_task(parameters)
-            if response is None:
-                return original_task(parameters, region, state_credentials)
-            return response
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        payload, errored = runtime.run(self.function_name, event if event is not None else {})
+        return payload, errored, ""
 
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
-        lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
-        try:
-            yield self
-        finally:
-            LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
-            lambda_eval_utils._invoke_lambda_function = original_task
+    return _invoke_lambda
+
+
+def step_functions_shortcut(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces lambda_eval_utils._invoke_lambda_function(parameters, region, credentials)."""
+    runtime = engine.lambdas
+
+    def _invoke_lambda_function(
+        parameters: dict[str, Any], region: str, state_credentials: Any
+    ) -> dict[str, Any]:
+        response = runtime.step_functions_task(parameters)
+        if response is None:  # not one of ours: moto's own way
+            return dict(original(parameters, region, state_credentials))
+        return response
+
+    return _invoke_lambda_function

@@ -8,12 +8,15 @@ invocations. /_local/metrics serves a snapshot.
 from __future__ import annotations
 
 import collections
-import contextlib
+import functools
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import BaseResponse
+
+if TYPE_CHECKING:
+    from local.patches import Engine
 
 
 class CallCounter:
@@ -29,17 +32,14 @@ class CallCounter:
         with self._lock:
             return dict(self._counts)
 
-    @contextlib.contextmanager
-    def counting_aws_calls(self) -> Iterator[None]:
-        original = BaseResponse.call_action
-        counter = self
 
-        def call_action(self: BaseResponse) -> Any:
-            counter.add(f"{self.boto3_service_name}.{self._get_action()}")
-            return original(self)
+def counting(original: Callable[[BaseResponse], Any], engine: Engine, name: str) -> Any:
+    """Replaces BaseResponse.call_action: counts the call, then answers it."""
+    counter = engine.aws_calls
 
-        BaseResponse.call_action = call_action  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            BaseResponse.call_action = original  # type: ignore[method-assign]
+    @functools.wraps(original)
+    def call_action(self: BaseResponse) -> Any:
+        counter.add(f"{self.boto3_service_name}.{self._get_action()}")
+        return original(self)
+
+    return call_action

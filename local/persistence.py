@@ -24,7 +24,6 @@ compared as sent: the stack's tables have string keys.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import functools
 import glob
@@ -50,7 +49,6 @@ BATCH_WRITE_LIMIT = 25
 # A snapshot takes time that grows with the data (copying the tables, every table operation
 # held off meanwhile, then writing them): at most this share of the time between snapshots.
 MAX_SAVE_SHARE = 0.2
-_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
 class StateInUse(Exception):
@@ -64,8 +62,9 @@ class StateMismatch(Exception):
 class TableState:
     """The tables of one stack, on disk: snapshot, journal, and loading them back.
 
-    Use: journalling() around the whole run, restore() once the tables exist, then save().
-    Writes before the first save() are not journalled: that save's snapshot holds them.
+    Use: the journal-table-writes patch around the whole run (local/patches.py), restore()
+    once the tables exist, then save(); close_journal() when stopping. Writes before the first
+    save() are not journalled: that save's snapshot holds them.
     """
 
     def __init__(self, path: Path, tables: Sequence[str], session: boto3.Session) -> None:
@@ -158,21 +157,17 @@ class TableState:
                 if number < self._generation:
                     journal.unlink()
 
-    @contextlib.contextmanager
-    def journalling(self) -> Iterator[None]:
-        """Table writes are journalled until the block ends (from the first save() on)."""
-        originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
-        for name, original in originals.items():
-            setattr(DynamoDBBackend, name, self._journalled(name, original))
-        try:
-            yield
-        finally:
-            with exclusive():  # no write is half journalled
-                for name, original in originals.items():
-                    setattr(DynamoDBBackend, name, original)
-                if self._journal is not None:
-                    self._journal.close()
-                    self._journal = None
+    @property
+    def journalling(self) -> bool:
+        """True from the first save() on, until close_journal()."""
+        return self._journal is not None
+
+    def close_journal(self) -> None:
+        """No write is journalled after this (the stack is stopping)."""
+        with exclusive():  # no write is half journalled
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
 
     def save_while_changing(
         self, stop: threading.Event, writes: Callable[[], int], every: float = 5.0
@@ -193,7 +188,9 @@ class TableState:
                 logger.exception("saving the tables to %s failed; will try again", self.path)
             interval = max(every, (time.monotonic() - started) / MAX_SAVE_SHARE)
 
-    def _journalled(self, name: str, write: Callable[..., Any]) -> Callable[..., Any]:
+    def journalled(self, name: str, write: Callable[..., Any]) -> Callable[..., Any]:
+        """Replaces one of DynamoDBBackend's writes (local/patches.py: journal-table-writes):
+        the write, then its items as they stand after it, appended to the journal."""
         signature = inspect.signature(write)
 
         @functools.wraps(write)

@@ -13,7 +13,7 @@ import pytest
 from infra.definition import stage_environment
 
 if TYPE_CHECKING:
-    from local.stack import Stack
+    from local.system import System
 
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
@@ -32,30 +32,33 @@ os.environ.pop("AWS_PROFILE", None)
 
 
 @contextlib.contextmanager
-def _running_stack() -> Iterator[Stack]:
+def _running_stack() -> Iterator[System]:
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
     from moto import mock_aws
 
     from app import app
-    from local.stack import EMULATOR_CONFIG, Stack
+    from local.clock import Clock
+    from local.system import EMULATOR_CONFIG, System
 
     with mock_aws(config=EMULATOR_CONFIG):
-        system = Stack(app, STAGE, boto3.Session())
+        # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
+        # fires when a test advances the clock.
+        system = System(app, STAGE, boto3.Session(), Clock(skip_sleeps=True))
         with system.running(), Client(app, stage_name=STAGE) as client:
             system.client = client  # type: ignore[attr-defined]
             yield system
 
 
 @pytest.fixture
-def stack() -> Iterator[Stack]:
+def stack() -> Iterator[System]:
     """A fresh system per test."""
     with _running_stack() as system:
         yield system
 
 
 @pytest.fixture(scope="module")
-def shared_stack() -> Iterator[Stack]:
+def shared_stack() -> Iterator[System]:
     """One system for a module whose tests do not depend on each other's data."""
     with _running_stack() as system:
         yield system

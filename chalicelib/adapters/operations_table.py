@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from chalicelib import clock
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
 from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
@@ -66,7 +66,7 @@ class OperationsTable:
             return self._replay(operation, idempotency_key)
 
     def _idempotency_put(self, operation: Operation, key: str) -> PutTypeDef:
-        now = int(time.time())
+        now = int(clock.now().timestamp())
         return {
             "TableName": self._table,
             "Item": to_item(

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.users import User
 
+from chalicelib import clock
+
 OPERATION_TYPE_USER_CREATE = "user.create"
 
 
@@ -83,7 +85,7 @@ def to_iso(moment: datetime) -> str:
 
 
 def utc_now() -> str:
-    return to_iso(datetime.now(UTC))
+    return to_iso(clock.now())
 
 
 def normalize_timestamp(value: str) -> str:

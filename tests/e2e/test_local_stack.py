@@ -120,3 +120,29 @@ def test_the_stack_stops_cleanly_on_a_signal(signum):
     assert code == 0
     assert "stopped" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/", 404, None),
+        ("GET", "/USERS", 404, None),
+        ("GET", "/operations/", 404, None),
+        ("GET", "/users/../operations", 404, None),
+        ("PUT", "/users", 405, "POST"),
+        ("HEAD", "/users", 405, "POST"),
+        ("DELETE", "/users/00000000-0000-0000-0000-000000000000", 405, "GET"),
+        ("TRACE", "/operations/x", 405, "GET"),
+        ("GET", "/_local/nothing", 404, None),
+        ("PUT", "/_local/executions/x", 405, "GET"),
+        ("POST", "/_local/metrics", 405, "GET"),
+    ],
+)
+def test_the_edges_answer_problem_json(local_stack, method, path, status, allow):
+    response = requests.request(method, f"{local_stack.api}{path}", timeout=5)
+    assert response.status_code == status
+    assert response.headers.get("Allow") == allow
+    assert response.headers["Content-Type"] == "application/problem+json"
+    if method != "HEAD":
+        problem = response.json()
+        assert problem["status"] == status and problem["type"] and problem["title"]

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import patches
 from local.kinesis_poller import MappingConfig, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
 
@@ -73,7 +74,7 @@ class Harness:
 def harness_for():
     with mock_aws():
         runtime = InProcessLambdas()
-        with runtime.installed():
+        with patches.applied(patches.Engine(lambdas=runtime), ["in-process-lambdas"]):
 
             def build(handler: Callable, **overrides: object) -> Harness:
                 harness = Harness(handler, **overrides)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local import patches
 from local.persistence import StateInUse, StateMismatch, TableState
 
 TABLES = ["things", "pairs"]  # one with a hash key only, one with a range key too
@@ -108,6 +109,14 @@ def _killed(state_dir: Path, into: Path) -> None:
             shutil.copy(path, into / path.name)
 
 
+@contextlib.contextmanager
+def _journalling(state: TableState) -> Iterator[None]:
+    """Table writes journalled, as the local stack's patch does it."""
+    with patches.applied(patches.Engine(journal=state), ["journal-table-writes"]):
+        yield
+    state.close_journal()
+
+
 def _load(path: Path) -> tuple[dict | None, dict[str, list[dict]]]:
     with _emulator() as session:
         state = TableState(path, TABLES, session)
@@ -120,7 +129,7 @@ def test_a_killed_stack_loads_every_write_it_acknowledged(tmp_path: Path):
     with _emulator() as session:
         state = TableState(tmp_path / "state.json", TABLES, session)
         assert state.restore() is None
-        with state.journalling():
+        with _journalling(state):
             state.save()
             _write_a_history(session, state)
             written = _contents(session)
@@ -142,7 +151,7 @@ def test_a_kill_between_the_journal_switch_and_the_snapshot_loses_nothing(
 ):
     with _emulator() as session:
         state = TableState(tmp_path / "state.json", TABLES, session)
-        with state.journalling():
+        with _journalling(state):
             state.save()
             _write_a_history(session, state)
             with monkeypatch.context() as patched:
@@ -166,7 +175,7 @@ def test_a_clean_stop_leaves_one_snapshot_and_an_empty_journal(tmp_path: Path):
     path = tmp_path / "state.json"
     with _emulator() as session:
         state = TableState(path, TABLES, session)
-        with state.journalling():
+        with _journalling(state):
             state.save()
             _write_a_history(session, state)
             state.save()

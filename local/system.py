@@ -1,7 +1,8 @@
 """The emulated system: resources, in-process functions and the Kinesis poller, wired.
 
-Tests run it inside moto's in-process mock and drive it step by step (drain); the local stack
-(`make run`) runs the same pieces behind moto's server with the poller on a thread.
+Tests run it inside moto's in-process mock on manual time and drive it step by step
+(`drain`, `clock.advance`); the local stack (`make run`, local/run.py) runs the same pieces
+behind moto's server, on real (or faster) time, with the poller on a thread.
 """
 
 from __future__ import annotations
@@ -15,40 +16,62 @@ from collections.abc import Iterator
 import boto3
 from chalice import Chalice
 from chalice.app import KinesisEventConfig
+from moto.core.config import DefaultConfig
 
+from chalicelib import clock
 from infra import definition
-from local.atomicity import atomic_operations
-from local.fast_engine import faster_engine
+from local import patches
+from local.clock import Clock
 from local.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.metrics import CallCounter
+from local.persistence import TableState
 from local.provision import LAMBDA_MEMORY_MB, LAMBDA_TIMEOUT_SECONDS, Provisioned, provision
 
 logger = logging.getLogger(__name__)
-EMULATOR_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+EMULATOR_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}}
 
 
-class Stack:
-    def __init__(self, app: Chalice, stage: str, session: boto3.Session) -> None:
+@contextlib.contextmanager
+def _app_time(emulated: Clock) -> Iterator[None]:
+    """The app reads the emulator's time, as functions on AWS read the services' time."""
+    clock.set_source(emulated.now)
+    try:
+        yield
+    finally:
+        clock.set_source(None)
+
+
+class System:
+    def __init__(
+        self,
+        app: Chalice,
+        stage: str,
+        session: boto3.Session,
+        clock: Clock | None = None,
+        journal: TableState | None = None,
+    ) -> None:
         self.app = app
         self.stage = stage
         self.session = session
+        self.clock = clock or Clock()
         self.lambdas = InProcessLambdas()
         self.aws_calls = CallCounter()
-        self.poller_wakeup = RecordsArrived()
+        self.records_arrived = RecordsArrived()
+        self.engine = patches.Engine(
+            clock=self.clock,
+            lambdas=self.lambdas,
+            aws_calls=self.aws_calls,
+            records_arrived=self.records_arrived,
+            journal=journal,
+        )
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None
 
     @contextlib.contextmanager
-    def running(self) -> Iterator[Stack]:
-        """Provision and wire everything; the emulator must already be up."""
-        with (
-            self.lambdas.installed(),
-            atomic_operations(),
-            faster_engine(),
-            self.aws_calls.counting_aws_calls(),
-            self.poller_wakeup.on_put(),
-        ):
+    def running(self) -> Iterator[System]:
+        """Patch moto, provision and wire everything; the emulator must already be up."""
+        with patches.applied(self.engine), _app_time(self.clock):
             self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             for name, function_name in self.resources.functions.items():
@@ -88,15 +111,22 @@ class Stack:
             resources.failure_queue_url,
         )
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Deliver every record on the stream and wait for every execution to end."""
-        assert self.poller is not None and self.resources is not None
-        self.poller.drain()
+    def running_executions(self) -> int:
+        assert self.resources is not None
         sfn = self.session.client("stepfunctions")
+        return len(
+            sfn.list_executions(
+                stateMachineArn=self.resources.state_machine_arn, statusFilter="RUNNING"
+            )["executions"]
+        )
+
+    def drain(self, timeout: float = 30.0, waiting: int = 0) -> None:
+        """Deliver every record on the stream and wait until at most `waiting` executions are
+        still running (those waiting for a callback or for the clock)."""
+        assert self.poller is not None
+        self.poller.drain()
         deadline = time.monotonic() + timeout
-        while sfn.list_executions(
-            stateMachineArn=self.resources.state_machine_arn, statusFilter="RUNNING"
-        )["executions"]:
+        while self.running_executions() > waiting:
             if time.monotonic() > deadline:
                 raise TimeoutError("executions still running after drain timeout")
             time.sleep(0.01)
@@ -109,11 +139,11 @@ class Stack:
         """
         assert self.poller is not None
         while not stop.is_set():
-            self.poller_wakeup.clear()
+            self.records_arrived.clear()
             try:
                 busy = self.poller.poll()
             except Exception:
                 logger.exception("kinesis poller failed; retrying")
                 busy = False
             if not busy:
-                self.poller_wakeup.wait(idle_wait)
+                self.records_arrived.wait(idle_wait)

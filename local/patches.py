@@ -1,0 +1,298 @@
+"""Every change the local engine makes to moto, in one registry.
+
+Each patch names the moto attributes it replaces, the parameters it expects them to have (the
+replacements call the originals with those names), and why. `check()` compares them with the
+installed moto before anything is changed: a moto upgrade that moved or reshaped one of them
+stops the stack at once with one line naming the patch, instead of failing somewhere deep or
+silently doing nothing. `applied()` installs the patches together and restores every original
+on exit (one ExitStack). The README's "Local engine" section lists this table; a test keeps
+the two equal.
+
+The replacements live with what they serve (in-process Lambdas, atomicity, speed, the
+journal, the poller's wake-up, the clock); this module only says what goes where.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import inspect
+import types
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from local import atomicity, clock, fast_engine, lambdas, metrics
+
+if TYPE_CHECKING:
+    from local.kinesis_poller import RecordsArrived
+    from local.persistence import TableState
+
+Factory = Callable[[Any, "Engine", str], Any]
+
+
+@dataclasses.dataclass
+class Engine:
+    """What the patched moto code calls into."""
+
+    clock: clock.Clock = dataclasses.field(default_factory=clock.Clock)
+    lambdas: lambdas.InProcessLambdas = dataclasses.field(default_factory=lambdas.InProcessLambdas)
+    aws_calls: metrics.CallCounter = dataclasses.field(default_factory=metrics.CallCounter)
+    records_arrived: RecordsArrived | None = None
+    journal: TableState | None = None
+    clients: fast_engine.SharedClients = dataclasses.field(
+        default_factory=fast_engine.SharedClients
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    name: str
+    # "module:Owner.attribute" or "module:attribute" -> what moto's original must look like:
+    # its parameters for a function, "module X" or "class X" otherwise.
+    targets: dict[str, str]
+    why: str
+    factory: Factory  # (moto's original, engine, attribute name) -> the replacement
+    needs: str | None = None  # an Engine field that must be set for the patch to apply
+
+
+class PatchMismatch(Exception):
+    pass
+
+
+_INHERITED = object()
+
+
+def _journalled(original: Any, engine: Engine, name: str) -> Any:
+    assert engine.journal is not None
+    return engine.journal.journalled(name, original)
+
+
+def _woken(original: Any, engine: Engine, name: str) -> Any:
+    assert engine.records_arrived is not None
+    return engine.records_arrived.notifying(original)
+
+
+_DYNAMODB = "moto.dynamodb.models:DynamoDBBackend"
+_KINESIS = "moto.kinesis.models:KinesisBackend"
+_SFN = "moto.stepfunctions.parser"
+_WRITES = {
+    f"{_DYNAMODB}.put_item": "(self, table_name, item_attrs, expected, condition_expression, "
+    "expression_attribute_names, expression_attribute_values, overwrite, "
+    "return_values_on_condition_check_failure)",
+    f"{_DYNAMODB}.update_item": "(self, table_name, key, update_expression, "
+    "expression_attribute_names, expression_attribute_values, attribute_updates, expected, "
+    "condition_expression, return_values_on_condition_check_failure)",
+    f"{_DYNAMODB}.delete_item": "(self, table_name, key, expression_attribute_names, "
+    "expression_attribute_values, condition_expression, "
+    "return_values_on_condition_check_failure)",
+    f"{_DYNAMODB}.transact_write_items": "(self, transact_items)",
+}
+_PUTS = {
+    f"{_KINESIS}.put_record": "(self, stream_arn, stream_name, partition_key, explicit_hash_key, "
+    "data)",
+    f"{_KINESIS}.put_records": "(self, stream_arn, stream_name, records)",
+}
+_TASK_MODULES = (
+    "asl.component.state.exec.state_task.lambda_eval_utils",
+    "asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    "asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+    "asl.component.state.exec.state_task.service.state_task_service_sqs",
+    "asl.utils.boto_client",
+)
+
+PATCHES: tuple[Patch, ...] = (
+    Patch(
+        "in-process-lambdas",
+        {"moto.awslambda.models:LambdaFunction._invoke_lambda": "(self, event)"},
+        "moto runs Lambda code only in Docker: every invocation (Invoke API, Step Functions "
+        "tasks, the Kinesis poller) runs the Chalice app's handler in this process instead",
+        lambdas.invoke_in_process,
+    ),
+    Patch(
+        "lambda-task-shortcut",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.lambda_eval_utils"
+            ":_invoke_lambda_function": "(parameters, region, state_credentials)"
+        },
+        "a Step Functions lambda:invoke task calls the in-process handler directly, without "
+        "an Invoke API round trip (same payloads and error format)",
+        lambdas.step_functions_shortcut,
+    ),
+    Patch(
+        "journal-table-writes",
+        _WRITES,
+        "--state: every table write is journalled before it returns (local/persistence.py)",
+        _journalled,
+        needs="journal",
+    ),
+    Patch(
+        "atomic-dynamodb",
+        {
+            **_WRITES,
+            f"{_DYNAMODB}.get_item": "(self, table_name, keys, projection_expressions)",
+            f"{_DYNAMODB}.query": "(self, table_name, hash_key_dict, range_comparison, "
+            "range_value_dicts, limit, exclusive_start_key, scan_index_forward, "
+            "projection_expressions, index_name, consistent_read, expr_names, expr_values, "
+            "filter_expression, hash_key_conditions, range_key_conditions, **filter_kwargs)",
+            f"{_DYNAMODB}.scan": "(self, table_name, filters, limit, exclusive_start_key, "
+            "filter_expression, expr_names, expr_values, index_name, consistent_read, "
+            "projection_expression, segments)",
+            f"{_DYNAMODB}.transact_get_items": "(self)",
+        },
+        "moto's DynamoDB has no locks: two conditional writes could both win, and a read could "
+        "see an item mid-change; DynamoDB's operations are atomic",
+        atomicity.serialised,
+    ),
+    Patch(
+        "atomic-kinesis",
+        {
+            **_PUTS,
+            f"{_KINESIS}.get_records": "(self, stream_arn, shard_iterator, limit)",
+        },
+        "two concurrent PutRecords in moto can take one sequence number, and one record "
+        "silently replaces the other",
+        atomicity.serialised,
+    ),
+    Patch(
+        "transaction-backup",
+        {
+            f"{_DYNAMODB}.transact_write_items": "(self, transact_items)",
+            "moto.dynamodb.models:copy": "module copy",
+        },
+        "moto deep-copies every table a transaction touches (93 ms per transaction at 800 "
+        "users); under the atomicity lock only the transaction's own items need a copy",
+        fast_engine.transaction_backup,
+    ),
+    Patch(
+        "shared-boto-clients",
+        {
+            f"{_SFN}.{module}:boto_client_for": "(region, service, state_credentials)"
+            for module in _TASK_MODULES
+        },
+        "moto's Step Functions builds a boto3 client (tens of ms) for every task: one per "
+        "service and region serves them all",
+        fast_engine.shared_client,
+    ),
+    Patch(
+        "cached-parsing",
+        {
+            f"{_SFN}.asl.utils.json_path:parse": "(path, debug)",
+            f"{_SFN}.asl.component.common.path.result_path:parse": "(string)",
+            "moto.core.responses:method_names_from_class": "(clazz)",
+            f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)",
+        },
+        "pure functions moto recomputes on every call: the ASL parse (~16 ms an execution), "
+        "JSONPath compilation, a handler class's method names",
+        fast_engine.memoised,
+    ),
+    Patch(
+        "count-aws-calls",
+        {"moto.core.responses:BaseResponse.call_action": "(self)"},
+        "/_local/metrics counts every AWS call by service and action, whoever makes it",
+        metrics.counting,
+    ),
+    Patch(
+        "wake-poller-on-put",
+        _PUTS,
+        "the Kinesis poller sleeps until a record is put, as Lambda's pollers are woken, "
+        "instead of polling",
+        _woken,
+        needs="records_arrived",
+    ),
+    Patch(
+        "clock-retries",
+        {f"{_SFN}.asl.component.common.retry.retrier_decl:time": "module time"},
+        "a Retry's backoff sleeps on the emulator's clock",
+        clock.patch_time,
+    ),
+    Patch(
+        "clock-waits",
+        {
+            f"{_SFN}.asl.component.state.exec.execute_state:threading": "module threading",
+            f"{_SFN}.asl.eval.environment:threading": "module threading",
+            f"{_SFN}.asl.eval.callback.callback:Event": "class threading.Event",
+            f"{_SFN}.asl.component.state.wait.wait_function.wait_function:time": "module time",
+        },
+        "task TimeoutSeconds, callbacks' HeartbeatSeconds and timeouts, and Wait states time "
+        "out on the emulator's clock",
+        clock.patch_waits,
+    ),
+    Patch(
+        "clock-timestamps",
+        {
+            f"{_SFN}.models:datetime": "module datetime",
+            f"{_SFN}.backend.execution:datetime": "module datetime",
+            f"{_SFN}.asl.eval.event.event_manager:datetime": "module datetime",
+            f"{_SFN}.asl.component.state.state:datetime": "module datetime",
+            f"{_SFN}.asl.component.state.wait.wait_function.timestamp:datetime": "module datetime",
+        },
+        "executions' start and stop dates, history events, the context object's times and "
+        "Wait-until-timestamp states read the emulator's clock",
+        clock.patch_datetime,
+    ),
+)
+
+
+def _resolve(target: str) -> tuple[Any, str]:
+    module_name, _, path = target.partition(":")
+    owner: Any = importlib.import_module(module_name)
+    *owners, attribute = path.split(".")
+    for name in owners:
+        owner = getattr(owner, name)
+    return owner, attribute
+
+
+def describe(value: Any) -> str:
+    """What check() compares: a function's parameter names, or the kind and name of a thing."""
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    if isinstance(value, type):
+        return f"class {value.__module__}.{value.__qualname__}"
+    parameters = []
+    for parameter in inspect.signature(value).parameters.values():
+        prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+        parameters.append(prefix.get(parameter.kind, "") + parameter.name)
+    return f"({', '.join(parameters)})"
+
+
+def check(patches: Iterable[Patch] | None = None) -> None:
+    """Raises PatchMismatch, in one line, for the first patch that no longer fits moto."""
+    import moto
+
+    for patch in PATCHES if patches is None else patches:
+        for target, expected in patch.targets.items():
+            try:
+                owner, attribute = _resolve(target)
+                found = describe(getattr(owner, attribute))
+            except (ImportError, AttributeError) as error:
+                found = f"missing ({error})"
+            if found != expected:
+                raise PatchMismatch(
+                    f"patch {patch.name!r} does not fit moto {moto.__version__}: {target} is "
+                    f"{found}, expected {expected}"
+                )
+
+
+@contextlib.contextmanager
+def applied(engine: Engine, names: Iterable[str] | None = None) -> Iterator[None]:
+    """Check, then apply the patches (all, or those named) in registry order; restore on exit."""
+    chosen = [p for p in PATCHES if names is None or p.name in set(names)]
+    check(chosen)
+    with contextlib.ExitStack() as restore:
+        for patch in chosen:
+            if patch.needs is not None and getattr(engine, patch.needs) is None:
+                continue
+            for target in patch.targets:
+                owner, attribute = _resolve(target)
+                # As stored, so that a staticmethod stays one when restored.
+                raw = vars(owner).get(attribute, _INHERITED)
+                replacement = patch.factory(getattr(owner, attribute), engine, attribute)
+                if isinstance(raw, staticmethod):
+                    replacement = staticmethod(replacement)
+                setattr(owner, attribute, replacement)
+                if raw is _INHERITED:
+                    restore.callback(delattr, owner, attribute)
+                else:
+                    restore.callback(setattr, owner, attribute, raw)
+        yield
