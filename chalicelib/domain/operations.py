@@ -9,9 +9,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from chalicelib.domain.users import User
-
 from chalicelib import clock
+from chalicelib.domain.users import User
 
 OPERATION_TYPE_USER_CREATE = "user.create"
 
