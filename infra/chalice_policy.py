@@ -23,6 +23,8 @@ def _names(stage: str) -> dict[str, str]:
     return {
         "OperationsTable": f"arn:aws:dynamodb:*:*:table/{env['OPERATIONS_TABLE']}",
         "UsersTable": f"arn:aws:dynamodb:*:*:table/{env['USERS_TABLE']}",
+        "ReviewsTable": f"arn:aws:dynamodb:*:*:table/{env['REVIEWS_TABLE']}",
+        "ReviewsTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['REVIEWS_TABLE']}",
         "EventStream": f"arn:aws:kinesis:*:*:stream/{env['EVENT_STREAM']}",
         "StarterFailureQueue": f"arn:aws:sqs:*:*:{definition.starter_failure_queue_name(stage)}",
         "Workflow": f"arn:aws:states:*:*:stateMachine:{env['STATE_MACHINE_NAME']}",

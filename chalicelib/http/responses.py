@@ -14,8 +14,11 @@ from chalicelib.domain.errors import (
     IdempotencyKeyReused,
     OperationNotFound,
     PublishFailed,
+    ReviewAlreadyDecided,
+    ReviewNotFound,
     TransientError,
     UserNotFound,
+    WorkflowNotResumed,
 )
 from chalicelib.http.problems import Problem, internal_error, not_found, unavailable
 
@@ -51,6 +54,24 @@ def _problem_for(error: Exception) -> Problem:
                 "idempotency-key-reused",
                 "Idempotency-Key reused",
                 "this Idempotency-Key was already used with a different request body",
+            )
+        case ReviewNotFound():
+            return Problem(404, "not-found", "Not found", "no pending review for this operation")
+        case ReviewAlreadyDecided():
+            return Problem(
+                409,
+                "review-already-decided",
+                "Review already decided",
+                "a reviewer decided this review already; a review is decided once",
+            )
+        case WorkflowNotResumed():
+            # No Retry-After: the decision stands (a repeat gets 409); only its effect waits.
+            return Problem(
+                503,
+                "workflow-not-resumed",
+                "Workflow not resumed",
+                "the decision is recorded, but its workflow could not be resumed now; it "
+                "applies the decision when the review's wait ends",
             )
         case PublishFailed():
             logger.error("publish failed; operation not accepted", exc_info=error)

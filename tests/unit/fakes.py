@@ -6,7 +6,13 @@ import dataclasses
 
 from chalicelib.domain.errors import EmailAlreadyRegistered, IdempotencyKeyReused, PublishFailed
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import Operation, OperationError, OperationStatus, utc_now
+from chalicelib.domain.operations import (
+    Operation,
+    OperationError,
+    OperationStatus,
+    OperationStep,
+    utc_now,
+)
 from chalicelib.domain.users import User, UserStatus, normalize_email
 
 
@@ -39,15 +45,18 @@ class FakeOperations:
     def mark_running(self, operation_id: str) -> bool:
         return self._update(operation_id, status=OperationStatus.RUNNING)
 
+    def mark_step(self, operation_id: str, step: OperationStep) -> bool:
+        return self._update(operation_id, step=step)
+
     def mark_succeeded(self, operation_id: str, user: User) -> bool:
-        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user)
+        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user, step=None)
 
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
         if release_key is not None and self.keys.get(release_key) == operation_id:
             del self.keys[release_key]
-        return self._update(operation_id, status=OperationStatus.FAILED, error=error)
+        return self._update(operation_id, status=OperationStatus.FAILED, error=error, step=None)
 
     def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
         return [
