@@ -45,6 +45,7 @@ from tests.unit.review_fakes import FakeCallbacks, FakeReviews
 pytestmark = pytest.mark.unit
 
 POLICY = steps.ReviewPolicy(("review.example.org",), 86400)
+REVIEWED_EMAIL = "ada@review.example.org"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 JSON = {"content-type": "application/json"}
 
@@ -385,3 +386,27 @@ def test_bad_page_tokens_are_refused(token):
     with pytest.raises(Problem) as refused:
         pagination.decode([token])
     assert refused.value.status == 400
+
+
+# The sweeper
+
+
+@pytest.mark.parametrize(("step", "republished"), [(OperationStep.AWAITING_REVIEW, 1), (None, 0)])
+def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_its_age(
+    step, republished
+):
+    """After a restart (a local stack on saved tables), a review pending for days still has
+    its operation run again: the run asks for the review again, or concludes it."""
+    from chalicelib.services.workflow import SweepPolicy, sweep
+    from tests.unit.fakes import FakeEvents, FakeWorkflows
+
+    operations, events = FakeOperations(), FakeEvents()
+    operation = new_operation(UserRequest(REVIEWED_EMAIL, "Ada"), now=to_iso(NOW))
+    operations.create(operation, None)
+    operations.mark_running(operation.id)
+    if step is not None:
+        operations.mark_step(operation.id, step)
+    policy = SweepPolicy(republish_after=timedelta(0), give_up_after=timedelta(hours=1))
+    report = sweep(NOW + timedelta(days=3), policy, operations, events, FakeWorkflows())
+    assert report.republished == republished
+    assert operations.get(operation.id).done is (republished == 0)  # or failed as too old
