@@ -15,11 +15,13 @@ import pytest
 from chalice import Chalice
 from chalice.local import LocalChalice
 
+from benchmarks.model import REVIEW_EXTRA
 from chalicelib.adapters import logs
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks
 from chalicelib.config import settings
 from local.executions import ExecutionsView
+from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
 from tests.helpers import JSON, body, executions, operation, post_user, table_items
 
 pytestmark = pytest.mark.e2e
@@ -159,6 +161,10 @@ def test_a_reviewer_approves_and_the_user_is_created(stack):
     assert states_entered(stack, waiting["id"]) == WITH_REVIEW
     (execution,) = executions(stack)
     assert execution["status"] == "SUCCEEDED"
+    # What the cost model counts for a review: two more states, two more step invocations.
+    assert len(WITH_REVIEW) - len(STATES_WITHOUT_REVIEW) == REVIEW_EXTRA["state_transitions"]
+    invoked = {name.rpartition("-")[2]: n for name, n in stack.lambdas.invocations.items()}
+    assert (invoked["user_review_request"], invoked["user_approve"]) == (1, 2)
 
 
 def test_a_subdomain_is_reviewed_too_and_a_rejection_carries_the_reason(stack):

@@ -78,3 +78,15 @@ def test_the_chart_is_a_png(tmp_path):
     path = tmp_path / "load.png"
     chart(outcomes, 0.0, path, "30 operations")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_cost_of_a_review_is_its_transitions_and_invocations_not_its_wait(tmp_path, capsys):
+    review = model.review_cost_per_million(PRICES)
+    assert review["Step Functions Standard"] == pytest.approx(2 * 0.025 * 1000)
+    assert review["REST API"] == pytest.approx(3.5)
+    counts_file = tmp_path / "counts.json"
+    counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
+    model.cost(type("Args", (), {"counts": counts_file, "polls": 2})())
+    printed = capsys.readouterr().out
+    assert "costs nothing while it waits" in printed
+    assert f"adds ${sum(review.values()):,.2f} per 1M" in printed
