@@ -74,7 +74,7 @@ def parse_review_decision(
     decision = document.get("decision")
     if "decision" not in document:
         errors.append({"pointer": "/decision", "detail": "required field is missing"})
-    elif decision not in {d.value for d in Decision}:
+    elif not isinstance(decision, str) or decision not in {d.value for d in Decision}:
         errors.append({"pointer": "/decision", "detail": 'must be "approve" or "reject"'})
     reason = document.get("reason")
     if "reason" in document:

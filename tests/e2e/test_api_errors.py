@@ -144,6 +144,8 @@ BAD_DECISIONS = [
     ("decision unknown", JSON, '{"decision": "maybe"}', 400, "/decision"),
     ("decision upper case", JSON, '{"decision": "APPROVE"}', 400, "/decision"),
     ("decision not a string", JSON, '{"decision": true}', 400, "/decision"),
+    ("decision an object", JSON, '{"decision": {}}', 400, "/decision"),
+    ("decision a list", JSON, '{"decision": ["approve"]}', 400, "/decision"),
     ("reason not a string", JSON, '{"decision": "reject", "reason": 1}', 400, "/reason"),
     ("reason empty", JSON, '{"decision": "reject", "reason": ""}', 400, "/reason"),
     ("reason blank", JSON, '{"decision": "reject", "reason": "  "}', 400, "/reason"),

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib import clock
 from chalicelib.adapters import state_machine
@@ -336,6 +338,7 @@ def test_decisions_parse(document, expected):
     [
         ({}, "/decision"),
         ({"decision": "maybe"}, "/decision"),
+        ({"decision": {}}, "/decision"),
         ({"decision": "APPROVE"}, "/decision"),
         ({"decision": "reject", "reason": 7}, "/reason"),
         ({"decision": "reject", "reason": ""}, "/reason"),
@@ -410,3 +413,39 @@ def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_it
     report = sweep(NOW + timedelta(days=3), policy, operations, events, FakeWorkflows())
     assert report.republished == republished
     assert operations.get(operation.id).done is (republished == 0)  # or failed as too old
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"decision": st.sampled_from(["approve", "reject"]) | json_values},
+            optional={"reason": st.text() | json_values},
+        ),
+    )
+)
+def test_arbitrary_decision_bodies_are_a_decision_or_a_problem(document):
+    try:
+        parsed = parse_review_decision(JSON, json.dumps(document).encode(), 4096)
+    except Problem as problem:
+        assert problem.status in (400, 413)
+    else:
+        assert document["decision"] == parsed.decision.value
+        assert set(document) <= {"decision", "reason"}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(max_size=300), max_size=3))
+def test_arbitrary_page_tokens_are_a_position_or_a_problem(values):
+    try:
+        pagination.decode(values)
+    except Problem as problem:
+        assert problem.status == 400
