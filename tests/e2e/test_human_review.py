@@ -22,7 +22,15 @@ from chalicelib.adapters.workflows import StepFunctionsCallbacks
 from chalicelib.config import settings
 from local.executions import ExecutionsView
 from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
-from tests.helpers import JSON, body, executions, operation, post_user, table_items
+from tests.helpers import (
+    JSON,
+    body,
+    executions,
+    fail_calls,
+    operation,
+    post_user,
+    table_items,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -426,3 +434,30 @@ def test_the_task_token_never_leaves_the_server(stack, caplog):
         assert not [t for t in texts if token in t], "a token in an answer"
         assert not [line for line in lines if token in line], "a token in a log line"
     assert all(item.get("taskToken") is None for item in review_items())  # all used up
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "broke"),
+    [
+        ("request", "USER_REVIEW_FAILED", "AwaitReviewBroke"),  # asking for the review
+        ("expire", "USER_APPROVE_FAILED", "ApproveUserBroke"),  # concluding it
+    ],
+)
+def test_a_broken_review_step_fails_the_operation_with_its_code(
+    stack, monkeypatch, method, code, broke
+):
+    calls = fail_calls(monkeypatch, ReviewsTable, method, KeyError("a bug"), lambda call: True)
+    accepted = body(post_user(stack.client, REVIEWED))
+    if method == "expire":
+        stack.drain(waiting=1)
+        _until(review_items, "the review")
+        _until(lambda: len(stack.clock._waiters) >= 2, "the wait to begin on the clock")
+        stack.clock.advance(_timeout())
+    done = finished(stack, accepted["id"])
+    assert done["status"] == "FAILED" and "step" not in done
+    assert done["error"]["code"] == code
+    assert "KeyError" in done["error"]["message"]
+    assert len(calls) == 1  # a bug is not retried
+    assert states_entered(stack, accepted["id"])[-3:] == [broke, "RecordFailure", "StepFailed"]
+    (execution,) = executions(stack)
+    assert execution["status"] == "FAILED"  # the failed-executions alarm

@@ -449,3 +449,20 @@ def test_arbitrary_page_tokens_are_a_position_or_a_problem(values):
         pagination.decode(values)
     except Problem as problem:
         assert problem.status == 400
+
+
+# make run
+
+
+def test_make_run_takes_the_review_settings_from_the_environment(monkeypatch):
+    from local.options import Options
+
+    stage = Options().environment()
+    assert stage["REVIEW_EMAIL_DOMAINS"] == "review.example.org"  # the local stage's
+    assert stage["REVIEW_TIMEOUT_SECONDS"] == "86400"
+    monkeypatch.setenv("REVIEW_EMAIL_DOMAINS", "staff.example.org,partners.example.org")
+    monkeypatch.setenv("REVIEW_TIMEOUT_SECONDS", "60")
+    overridden = Options().environment()
+    assert overridden["REVIEW_EMAIL_DOMAINS"] == "staff.example.org,partners.example.org"
+    assert overridden["REVIEW_TIMEOUT_SECONDS"] == "60"
+    assert overridden["OPERATIONS_TABLE"] == stage["OPERATIONS_TABLE"]  # the rest: the stage's
