@@ -22,7 +22,12 @@ from chalicelib.http.resources import (
     reviews_resource,
     user_resource,
 )
-from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
+from chalicelib.http.responses import (
+    RETRY_AFTER_SECONDS,
+    json_response,
+    problem_json,
+    retry_after,
+)
 from chalicelib.http.validation import (
     check_query,
     parse_idempotency_key,
@@ -86,8 +91,7 @@ def get_operation(operation_id: str) -> Response:
     if not is_valid_id(operation_id):
         raise not_found("operation")
     operation = operations.get_operation(operation_id, wiring.operations())
-    headers = {} if operation.done else {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return json_response(200, operation_resource(operation), headers)
+    return json_response(200, operation_resource(operation), retry_after(operation))
 
 
 @app.route(

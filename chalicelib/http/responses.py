@@ -20,12 +20,24 @@ from chalicelib.domain.errors import (
     UserNotFound,
     WorkflowNotResumed,
 )
+from chalicelib.domain.operations import Operation, OperationStep
 from chalicelib.http.problems import Problem, internal_error, not_found, unavailable
 
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before asking again: the operation is usually done by then.
 RETRY_AFTER_SECONDS = 1
+# ...unless it waits for a person, which takes minutes to days.
+AWAITING_REVIEW_RETRY_AFTER_SECONDS = 60
+
+
+def retry_after(operation: Operation) -> dict[str, str]:
+    """The Retry-After header of an operation not done yet; none once it is."""
+    if operation.done:
+        return {}
+    waiting = operation.step is OperationStep.AWAITING_REVIEW
+    seconds = AWAITING_REVIEW_RETRY_AFTER_SECONDS if waiting else RETRY_AFTER_SECONDS
+    return {"Retry-After": str(seconds)}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:

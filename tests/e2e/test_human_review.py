@@ -145,7 +145,8 @@ def test_a_reviewer_approves_and_the_user_is_created(stack):
     waiting = awaiting_review(stack)
     assert waiting["status"] == "RUNNING" and waiting["done"] is False
     assert waiting["step"] == "AWAITING_REVIEW"
-    assert "Retry-After" in stack.client.http.get(f"/operations/{waiting['id']}").headers
+    # A person takes minutes or days: clients are asked to come back in a minute, not a second.
+    assert stack.client.http.get(f"/operations/{waiting['id']}").headers["Retry-After"] == "60"
 
     (review,) = pending(stack)["reviews"]
     assert set(review) == {"operationId", "userId", "email", "name", "requestedAt", "expiresAt"}
