@@ -121,7 +121,8 @@ def approve_user(
         users.reject(user.id)
         logger.info("user rejected", extra={"user_id": user.id})
         return OperationError(ErrorCode.USER_REJECTED, f"the user was rejected: {decision.reason}")
-    assert review is not None  # only a review policy's domains yield REVIEW
+    if review is None:  # only a review policy's domains yield REVIEW
+        raise RuntimeError("a review verdict without a review policy")
     return _await_review(user, review, users, _reviews(reviews))
 
 
