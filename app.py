@@ -13,19 +13,37 @@ from chalicelib import clock, wiring
 from chalicelib.adapters import event_stream, logs, state_machine, tracing
 from chalicelib.config import settings
 from chalicelib.domain.operations import is_valid_id
-from chalicelib.http import edges
+from chalicelib.http import edges, pagination
 from chalicelib.http.auth import stage_authorizer
 from chalicelib.http.problems import not_found
-from chalicelib.http.resources import operation_resource, user_resource
-from chalicelib.http.responses import RETRY_AFTER_SECONDS, json_response, problem_json
-from chalicelib.http.validation import parse_idempotency_key, parse_user_request
-from chalicelib.services import operations, steps, workflow
+from chalicelib.http.resources import (
+    decision_resource,
+    operation_resource,
+    reviews_resource,
+    user_resource,
+)
+from chalicelib.http.responses import (
+    RETRY_AFTER_SECONDS,
+    json_response,
+    problem_json,
+    retry_after,
+)
+from chalicelib.http.validation import (
+    check_query,
+    parse_idempotency_key,
+    parse_limit,
+    parse_review_decision,
+    parse_user_request,
+)
+from chalicelib.services import operations, reviews, steps, workflow
 
 app = Chalice(app_name="user-service")
 # Chalice builds the event source mapping from this at package time, with the stage's
 # environment variables set, so each stage reads its own stream.
 EVENT_STREAM = os.environ.get("EVENT_STREAM", "user-service-events")
 AUTHORIZER = stage_authorizer()
+# The reviewers' routes are for staff: their own authorizer per stage (REVIEW_AUTH).
+REVIEW_AUTHORIZER = stage_authorizer("REVIEW_AUTH")
 # Chalice answers a Content-Type outside a route's list with a 415 of its own, not
 # problem+json: POST checks the type itself, and a GET has no body whose type could matter.
 ANY_CONTENT_TYPE = ["*/*"]
@@ -73,8 +91,7 @@ def get_operation(operation_id: str) -> Response:
     if not is_valid_id(operation_id):
         raise not_found("operation")
     operation = operations.get_operation(operation_id, wiring.operations())
-    headers = {} if operation.done else {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return json_response(200, operation_resource(operation), headers)
+    return json_response(200, operation_resource(operation), retry_after(operation))
 
 
 @app.route(
@@ -85,6 +102,45 @@ def get_user(user_id: str) -> Response:
     if not is_valid_id(user_id):
         raise not_found("user")
     return json_response(200, user_resource(operations.get_user(user_id, wiring.users())))
+
+
+@app.route(
+    "/reviews", methods=["GET"], content_types=ANY_CONTENT_TYPE, authorizer=REVIEW_AUTHORIZER
+)
+@problem_json
+def list_reviews() -> Response:
+    query = _query(_current_request())
+    check_query(query, {"limit", "nextToken"})
+    page = reviews.pending_reviews(
+        parse_limit(query.get("limit", [])),
+        pagination.decode(query.get("nextToken", [])),
+        wiring.reviews(),
+    )
+    return json_response(200, reviews_resource(page))
+
+
+@app.route(
+    "/reviews/{operation_id}",
+    methods=["POST"],
+    content_types=ANY_CONTENT_TYPE,
+    authorizer=REVIEW_AUTHORIZER,
+)
+@problem_json
+def decide_review(operation_id: str) -> Response:
+    request = _current_request()
+    decision = parse_review_decision(request.headers, _body(request), settings().max_request_bytes)
+    if not is_valid_id(operation_id):
+        raise not_found("review")
+    with logs.correlation(operation_id):
+        decided = reviews.decide_review(
+            operation_id, decision, wiring.reviews(), wiring.operations(), wiring.callbacks()
+        )
+    return json_response(200, decision_resource(decided))
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    params = request.query_params
+    return {} if params is None else {name: params.getlist(name) for name in params}
 
 
 def _current_request() -> Request:
@@ -132,9 +188,23 @@ def user_create(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.lambda_function(name="user_approve")
 def user_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    step = state_machine.step_input(event)
-    outcome = steps.approve_user(step.outcome, settings().denied_email_domains, wiring.users())
+    step = state_machine.approval_input(event)
+    outcome = steps.approve_user(
+        step.outcome,
+        settings().denied_email_domains,
+        wiring.users(),
+        wiring.review_policy(),
+        wiring.reviews(),
+    )
     return state_machine.outcome_payload(outcome)
+
+
+@app.lambda_function(name="user_review_request")
+def user_review_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Puts the user before a person; the workflow waits until the decision resumes it."""
+    requested, token = state_machine.review_request(event)
+    steps.request_review(requested, token, wiring.reviews(), wiring.operations())
+    return {}
 
 
 @app.lambda_function(name="user_create_response")

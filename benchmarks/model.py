@@ -57,6 +57,13 @@ STREAM_READERS = {"starter mapping": 1, "Firehose": 1}
 SHARD_READS_PER_SECOND = 5
 SHARD_READ_KB_PER_SECOND = 2048
 
+# What a human review adds to an operation (README, "Human review"), as
+# tests/e2e/test_human_review.py counts it: two more states (AwaitReview, ConcludeReview),
+# two more step invocations (user_review_request, user-approve again) and the decision's API
+# request, which runs the API handler once more. While the execution waits for the person,
+# nothing runs and nothing is billed: Standard bills state transitions, not time.
+REVIEW_EXTRA = {"state_transitions": 2, "lambda_invocations": 3, "api_requests": 1}
+
 # Service quotas (defaults, us-east-1) that a rate runs into.
 QUOTAS = {
     "Step Functions Standard StartExecution refill (per s)": 300,
@@ -165,6 +172,19 @@ def archive_cost(counts: dict[str, float], prices: dict[str, Any]) -> dict[str, 
     }
 
 
+def review_cost_per_million(prices: dict[str, Any]) -> dict[str, float]:
+    """What human review adds per 1M reviewed operations (Standard + REST API)."""
+    gb_seconds = ASSUMED["lambda_memory_gb"] * ASSUMED["lambda_ms_per_invocation"] / 1000
+    per_invocation = prices["lambda_per_request"] + gb_seconds * prices["lambda_per_gb_second"]
+    parts = {
+        "Step Functions Standard": REVIEW_EXTRA["state_transitions"]
+        * prices["step_functions_standard_per_transition"],
+        "Lambda": REVIEW_EXTRA["lambda_invocations"] * per_invocation,
+        "REST API": REVIEW_EXTRA["api_requests"] * prices["api_gateway_rest_per_request"],
+    }
+    return {k: v * 1_000_000 for k, v in parts.items()}
+
+
 def cost(args: argparse.Namespace) -> None:
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
@@ -180,6 +200,17 @@ def cost(args: argparse.Namespace) -> None:
         total = sum(parts.values())
         detail = ", ".join(f"{k} ${v:,.2f}" for k, v in sorted(parts.items(), key=lambda i: -i[1]))
         print(f"{name:<22} ${total:8,.2f} per 1M operations   ({detail})")
+    review = review_cost_per_million(prices)
+    detail = ", ".join(f"{k} ${v:,.2f}" for k, v in review.items())
+    print()
+    print(
+        "human review: an execution waiting for a person costs nothing while it waits "
+        "(Standard bills state transitions, not time; Express cannot wait for a callback)."
+    )
+    print(
+        f"  a reviewed operation adds ${sum(review.values()):,.2f} per 1M on Standard + REST "
+        f"API ({detail}), plus a few DynamoDB units"
+    )
 
 
 def capacity(args: argparse.Namespace) -> None:

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from chalicelib.adapters.event_stream import EventStream
 from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.users_table import UsersTable
-from chalicelib.adapters.workflows import StepFunctionsWorkflows
+from chalicelib.adapters.workflows import StepFunctionsCallbacks, StepFunctionsWorkflows
 from chalicelib.config import settings
+from chalicelib.services.steps import ReviewPolicy
 from chalicelib.services.workflow import SweepPolicy
 
 
@@ -18,6 +20,19 @@ def operations() -> OperationsTable:
 
 def users() -> UsersTable:
     return UsersTable(settings().users_table)
+
+
+def reviews() -> ReviewsTable:
+    return ReviewsTable(settings().reviews_table)
+
+
+def callbacks() -> StepFunctionsCallbacks:
+    return StepFunctionsCallbacks()
+
+
+def review_policy() -> ReviewPolicy:
+    config = settings()
+    return ReviewPolicy(config.review_email_domains, config.review_timeout_seconds)
 
 
 def events() -> EventStream:

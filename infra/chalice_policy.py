@@ -26,6 +26,7 @@ def _values(stage: str) -> dict[str, str]:
         "AWS::AccountId": "*",
         "OperationsTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['OPERATIONS_TABLE']}",
         "UsersTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['USERS_TABLE']}",
+        "ReviewsTable.Arn": f"arn:aws:dynamodb:*:*:table/{env['REVIEWS_TABLE']}",
         "EventStream.Arn": f"arn:aws:kinesis:*:*:stream/{env['EVENT_STREAM']}",
         "StarterFailureQueue.Arn": (
             f"arn:aws:sqs:*:*:{definition.starter_failure_queue_name(stage)}"

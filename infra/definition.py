@@ -160,6 +160,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             },
         },
+        "ReviewsTable": reviews_table(env["REVIEWS_TABLE"]),
         "EventStream": {
             "Type": "AWS::Kinesis::Stream",
             "Properties": {
@@ -209,6 +210,42 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
             ],
         }
     return found
+
+
+REVIEWS_PENDING_INDEX = "pending-reviews"
+
+
+def reviews_table(name: str) -> dict[str, Any]:
+    """Reviews by operation id (chalicelib/adapters/reviews_table.py), with a sparse index of
+    the pending ones, oldest first, that leaves the task token out."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "pending", "AttributeType": "S"},
+                {"AttributeName": "requestedAt", "AttributeType": "S"},
+            ],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": REVIEWS_PENDING_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "pending", "KeyType": "HASH"},
+                        {"AttributeName": "requestedAt", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": ["userId", "email", "name", "expiresAt"],
+                    },
+                }
+            ],
+            "TimeToLiveSpecification": {"AttributeName": "purgeAt", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    }
 
 
 def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
     stream = {"Fn::GetAtt": ["EventStream", "Arn"]}
     in_flight_index = _sub("${OperationsTable.Arn}/index/in-flight")
     executions = _arn("states", "execution:${Workflow.Name}:*")
-    return {
+    found = {
         # Idempotent create and publish-failure rollback run as transactions: each item
         # action is authorised on its own.
         "APIHandler": [
@@ -137,6 +137,32 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
             _allow(["dynamodb:UpdateItem"], [operations]),
             _allow(["kinesis:PutRecord"], [stream]),
             _allow(["states:DescribeExecution"], [executions]),
+        ],
+    }
+    for function, statements in review_policies().items():
+        found[function] = found.get(function, []) + statements
+    return found
+
+
+def review_policies() -> dict[str, list[dict[str, Any]]]:
+    """Human review: who touches the reviews table and the task tokens in it."""
+    reviews, operations = _table("ReviewsTable"), _table("OperationsTable")
+    pending_index = _sub(f"${{ReviewsTable.Arn}}/index/{definition.REVIEWS_PENDING_INDEX}")
+    return {
+        # GET /reviews reads the index (no token in it); POST /reviews/{id} decides, then
+        # resumes the waiting task. IAM checks SendTaskSuccess of a service integration's token
+        # against the state machine (its AccessDenied names the stateMachine ARN); SendTaskFailure
+        # and SendTaskHeartbeat are never called.
+        "APIHandler": [
+            _allow(["dynamodb:Query"], [pending_index]),
+            _allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [reviews]),
+            _allow(["states:SendTaskSuccess"], [{"Ref": "Workflow"}]),
+        ],
+        # Reads the review and concludes it (expires it) when the wait ends.
+        "UserApprove": [_allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [reviews])],
+        "UserReviewRequest": [
+            _allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [reviews]),
+            _allow(["dynamodb:UpdateItem"], [operations]),
         ],
     }
 

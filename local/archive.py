@@ -211,6 +211,7 @@ class ArchiveFeeder(StreamPoller):
             max_record_age_seconds=-1,
             on_failure_queue_url=None,
         )
+        self.stream_name = config.stream_name
         shards = kinesis.list_shards(StreamName=config.stream_name)["Shards"]
         self.shards = [
             _ArchiveShard(config, s["ShardId"], kinesis, firehose, archive) for s in shards

@@ -55,9 +55,35 @@ def demo(api: str) -> int:
                 print(f"  → repeated: {'the same operation' if same else 'ANOTHER operation'}")
             if operation.get("id"):
                 _follow(api, operation["id"])
+        _review(api, f"lin.{tag}@review.example.org")
     except urllib.error.URLError:
         return _unreachable(api)
     return 0
+
+
+def _review(api: str, email: str) -> None:
+    """A user the rules leave to a person: it waits until a reviewer approves it."""
+    status, operation = _call(f"{api}/users", {"email": email, "name": "Lin"})
+    print(f"POST /users {email}  [left to a person: REVIEW_EMAIL_DOMAINS]")
+    print(f"  → {status} {operation.get('id') or operation}")
+    operation_id = operation.get("id")
+    if not operation_id:
+        return
+    started = time.monotonic()
+    while operation.get("step") != "AWAITING_REVIEW" and time.monotonic() - started < 30:
+        time.sleep(0.02)
+        _, operation = _call(f"{api}/operations/{operation_id}")
+    print(f"  {operation['status']}, step {operation.get('step')}, done {operation['done']}")
+    _, listing = _call(f"{api}/reviews")
+    mine = [r for r in listing["reviews"] if r["operationId"] == operation_id]
+    print(f"GET /reviews  → {len(listing['reviews'])} pending; this one:")
+    for review in mine:
+        print(f"  requested {review['requestedAt']}, expires {review['expiresAt']}")
+    status, decided = _call(f"{api}/reviews/{operation_id}", {"decision": "approve"})
+    print(f"POST /reviews/{operation_id} approve  → {status} {decided}")
+    status, again = _call(f"{api}/reviews/{operation_id}", {"decision": "reject"})
+    print(f"  a second decision → {status} {again.get('title')}")
+    _follow(api, operation_id)
 
 
 def _follow(api: str, operation_id: str) -> None:

@@ -4,10 +4,14 @@ it: the ports to check and the environment the app and the emulator see."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 from pathlib import Path
 
 from infra.definition import stage_environment
+
+# Settings `make run` takes from the environment over the stage's (.chalice/config.json).
+ENVIRONMENT_OVERRIDES = ("REVIEW_EMAIL_DOMAINS", "REVIEW_TIMEOUT_SECONDS")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Options:
     def environment(self) -> dict[str, str]:
         return {
             **stage_environment(self.stage),
+            **{name: os.environ[name] for name in ENVIRONMENT_OVERRIDES if name in os.environ},
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,

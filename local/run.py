@@ -79,7 +79,7 @@ class Run:
             from chalicelib.config import settings
 
             config = settings()
-            tables = [config.operations_table, config.users_table]
+            tables = [config.operations_table, config.users_table, config.reviews_table]
             self._state = TableState(options.state, tables, session)
 
         from moto import mock_aws

@@ -15,6 +15,7 @@ from chalicelib.domain.operations import (
     Operation,
     OperationError,
     OperationStatus,
+    OperationStep,
     UserRequest,
     normalize_timestamp,
     utc_now,
@@ -139,10 +140,17 @@ class OperationsTable:
             return self._update_if_not_done(**update)
         return True
 
+    def mark_step(self, operation_id: str, step: OperationStep) -> bool:
+        return self._update_if_not_done(
+            operation_id,
+            "SET step = :step, updatedAt = :now",
+            {":step": {"S": step.value}, ":now": {"S": utc_now()}},
+        )
+
     def mark_succeeded(self, operation_id: str, user: User) -> bool:
         return self._update_if_not_done(
             operation_id,
-            "SET #status = :new, #result = :result, updatedAt = :now REMOVE inFlight",
+            "SET #status = :new, #result = :result, updatedAt = :now REMOVE inFlight, step",
             {
                 ":new": {"S": OperationStatus.SUCCEEDED.value},
                 ":result": {"M": to_item(_result_value(user))},
@@ -154,7 +162,8 @@ class OperationsTable:
     def _failed_update(self, operation_id: str, error: OperationError) -> dict[str, Any]:
         return {
             "operation_id": operation_id,
-            "expression": "SET #status = :new, #error = :error, updatedAt = :now REMOVE inFlight",
+            "expression": "SET #status = :new, #error = :error, updatedAt = :now"
+            " REMOVE inFlight, step",
             "values": {
                 ":new": {"S": OperationStatus.FAILED.value},
                 ":error": {"M": to_item({"code": error.code, "message": error.message})},
@@ -267,4 +276,5 @@ def _operation_from(item: dict[str, Any]) -> Operation:
         updated_at=normalize_timestamp(item["updatedAt"]),
         result=_result_from(item["pk"], item.get("result")),
         error=OperationError(error["code"], error["message"]) if error else None,
+        step=OperationStep(item["step"]) if "step" in item else None,
     )

@@ -8,6 +8,16 @@ services see only domain objects.
     user-approve and  {"operationId", "outcome": <the previous step's outcome>}
     user-create-response receive
     user-create-response returns {"status": "SUCCEEDED" | "FAILED", "error"?, "recorded"}
+
+Human review (user-approve leaves the user to a person):
+    user-approve returns {"userId", "review": {"timeoutSeconds"}}; the state machine waits in
+                      a callback task, whose result it puts at review.ended
+    user-review-request receives {"operationId", "userId", "email", "name", "timeoutSeconds",
+                      "taskToken"} (the task token that resumes the wait)
+    the wait's result {"decision": "approve" | "reject"} (SendTaskSuccess), or the error that
+                      ended it ({"Error": "States.Timeout" | "ReviewClosed", "Cause"})
+    user-approve then receives {"operationId", "outcome": {"userId", "review": {"timeoutSeconds",
+                      "ended": <the wait's result>}}} and returns a step's outcome
 """
 
 from __future__ import annotations
@@ -19,15 +29,27 @@ from typing import Any
 from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OperationError, OperationStatus, UserRequest
-from chalicelib.services.steps import Continue, Outcome
+from chalicelib.domain.reviews import ReviewDecision, TaskToken
+from chalicelib.services.steps import AwaitReview, Continue, Outcome, ReviewEnded, ReviewRequested
+
+# The error name Step Functions gives a task that ran out of time.
+_TIMED_OUT = "States.Timeout"
 
 
 @dataclasses.dataclass(frozen=True)
 class StepInput:
-    """What user-approve and user-create-response receive."""
+    """What user-create-response receives."""
 
     operation_id: str
     outcome: Outcome
+
+
+@dataclasses.dataclass(frozen=True)
+class ApprovalInput:
+    """What user-approve receives: the outcome before it, or the end of a wait for a review."""
+
+    operation_id: str
+    outcome: Outcome | ReviewEnded
 
 
 def execution_input(event: OperationRequested) -> dict[str, Any]:
@@ -52,10 +74,43 @@ def create_input(payload: Mapping[str, Any]) -> OperationRequested:
 
 
 def step_input(payload: Mapping[str, Any]) -> StepInput:
-    return StepInput(str(payload["operationId"]), _outcome_from(payload["outcome"]))
+    outcome = payload["outcome"]
+    if "review" in outcome:
+        raise ValueError("an outcome still waiting for a review cannot be recorded")
+    return StepInput(str(payload["operationId"]), _outcome_from(outcome))
 
 
-def outcome_payload(outcome: Outcome) -> dict[str, Any]:
+def approval_input(payload: Mapping[str, Any]) -> ApprovalInput:
+    outcome = payload["outcome"]
+    if "review" not in outcome:
+        return ApprovalInput(str(payload["operationId"]), _outcome_from(outcome))
+    ended = outcome["review"]["ended"]
+    timed_out = isinstance(ended, Mapping) and ended.get("Error") == _TIMED_OUT
+    return ApprovalInput(
+        str(payload["operationId"]), ReviewEnded(str(outcome["userId"]), timed_out)
+    )
+
+
+def review_request(payload: Mapping[str, Any]) -> tuple[ReviewRequested, TaskToken]:
+    """What user-review-request receives: the review to ask for, and the task's token."""
+    requested = ReviewRequested(
+        operation_id=str(payload["operationId"]),
+        user_id=str(payload["userId"]),
+        request=UserRequest(payload["email"], payload["name"]),
+        timeout_seconds=int(payload["timeoutSeconds"]),
+    )
+    return requested, TaskToken(str(payload["taskToken"]))
+
+
+def review_result(decision: ReviewDecision) -> dict[str, Any]:
+    """What the waiting task returns when a decision wakes it (shown in its history); the
+    decision itself is read from the review."""
+    return {"decision": decision.decision.value}
+
+
+def outcome_payload(outcome: Outcome | AwaitReview) -> dict[str, Any]:
+    if isinstance(outcome, AwaitReview):
+        return {"userId": outcome.user_id, "review": {"timeoutSeconds": outcome.timeout_seconds}}
     if isinstance(outcome, Continue):
         return {"userId": outcome.user_id}
     return {"refusal": _error_payload(outcome)}

@@ -7,8 +7,9 @@ import json
 import botocore.exceptions
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.state_machine import execution_input
+from chalicelib.adapters.state_machine import execution_input, review_result
 from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.reviews import ReviewDecision, TaskToken
 from chalicelib.services.ports import UNKNOWN_EXECUTION_STATUS
 
 
@@ -55,3 +56,26 @@ class StepFunctionsWorkflows:
 
     def execution_arn(self, operation_id: str) -> str:
         return f"{self._state_machine_arn.replace(':stateMachine:', ':execution:')}:{operation_id}"
+
+
+# What SendTaskSuccess answers for a token whose task no longer waits: it timed out, or its
+# execution ended or is gone (a local stack restarted without its executions).
+_WAIT_OVER = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+class StepFunctionsCallbacks:
+    """Resumes a workflow waiting in a callback task (.waitForTaskToken)."""
+
+    def resume(self, token: TaskToken, decision: ReviewDecision) -> bool:
+        try:
+            with aws.transient_errors():
+                aws.client("stepfunctions").send_task_success(
+                    taskToken=token.value, output=json.dumps(review_result(decision))
+                )
+        except botocore.exceptions.ClientError as error:
+            code = aws.error_code(error)
+            if code in _WAIT_OVER:
+                return False
+            # Only the code: the service's message could quote the request.
+            raise RuntimeError(f"SendTaskSuccess failed: {code}") from None
+        return True

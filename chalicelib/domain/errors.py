@@ -15,11 +15,12 @@ class ErrorCode(enum.StrEnum):
     # Business refusals, decided by the workflow's steps.
     EMAIL_ALREADY_REGISTERED = "EMAIL_ALREADY_REGISTERED"
     USER_REJECTED = "USER_REJECTED"
-    # REVIEW_TIMED_OUT goes here with the human-review step (no decision in time).
+    REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
     # A step broke after its retries; written by the state machine itself.
     USER_CREATE_FAILED = "USER_CREATE_FAILED"
     USER_APPROVE_FAILED = "USER_APPROVE_FAILED"
     USER_CREATE_RESPONSE_FAILED = "USER_CREATE_RESPONSE_FAILED"
+    USER_REVIEW_FAILED = "USER_REVIEW_FAILED"
     # The workflow never ran to its end: the publish failed, or the sweeper gave up on it.
     PUBLISH_FAILED = "PUBLISH_FAILED"
     NOT_STARTED = "NOT_STARTED"
@@ -32,6 +33,7 @@ RECORDED_BY_THE_STATE_MACHINE = frozenset(
         ErrorCode.USER_CREATE_FAILED,
         ErrorCode.USER_APPROVE_FAILED,
         ErrorCode.USER_CREATE_RESPONSE_FAILED,
+        ErrorCode.USER_REVIEW_FAILED,
     }
 )
 
@@ -69,3 +71,25 @@ class UserCreationIncomplete(Exception):
 
 class EmailAlreadyRegistered(DomainError):
     """Another operation holds the email."""
+
+
+class ReviewNotFound(DomainError):
+    """No review waits for this operation: unknown, expired, or its operation is over."""
+
+
+class ReviewAlreadyDecided(DomainError):
+    """A reviewer decided this review already; a decision is taken once."""
+
+
+class WorkflowNotResumed(DomainError):
+    """The decision is recorded, but its workflow could not be woken now (a transient failure):
+    it applies the decision when its wait for the review ends."""
+
+
+class ReviewClosed(Exception):
+    """A review was asked for again after it was decided or expired. The state machine matches
+    this name: the workflow goes on to conclude the review instead of waiting."""
+
+
+class ReviewInconsistent(Exception):
+    """A review is not in the state its workflow's position implies: a broken invariant."""

@@ -26,6 +26,12 @@ class OperationStatus(enum.StrEnum):
         return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED)
 
 
+class OperationStep(enum.StrEnum):
+    """Where a RUNNING operation waits, when it waits for something a client may want to know."""
+
+    AWAITING_REVIEW = "AWAITING_REVIEW"
+
+
 @dataclasses.dataclass(frozen=True)
 class OperationError:
     """Why an operation failed: a code of the catalogue (domain.errors.ErrorCode) and a
@@ -60,6 +66,8 @@ class Operation:
     result: User | None = None
     # Once FAILED: why.
     error: OperationError | None = None
+    # While RUNNING: what it waits for, if anything (a person's review).
+    step: OperationStep | None = None
 
     @property
     def done(self) -> bool:

@@ -39,23 +39,46 @@ def normalize_email(email: str) -> str:
     return email.strip().casefold()
 
 
+class Verdict(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REVIEW = "review"  # the rules leave it to a person
+
+
 @dataclasses.dataclass(frozen=True)
 class Approval:
-    approved: bool
+    verdict: Verdict
     reason: str = ""
 
+    @property
+    def approved(self) -> bool:
+        return self.verdict is Verdict.APPROVE
 
-def approve(email: str, denied_domains: Iterable[str]) -> Approval:
-    """user-approve's rules: reserved top-level domains and a configurable deny list.
 
-    A deny-list entry matches the domain itself and every subdomain of it.
+def approve(
+    email: str, denied_domains: Iterable[str], review_domains: Iterable[str] = ()
+) -> Approval:
+    """user-approve's rules: reserved top-level domains and a configurable deny list reject;
+    then an address at a domain listed for review goes to a person; the rest is approved.
+
+    A list's entry matches the domain itself and every subdomain of it.
     """
     domain = normalize_email(email).rpartition("@")[2].rstrip(".")
     top_level = domain.rpartition(".")[2]
     if top_level in RESERVED_TOP_LEVEL_DOMAINS:
-        return Approval(False, f"the top-level domain .{top_level} is reserved (RFC 2606/6761)")
-    for denied in denied_domains:
-        entry = denied.strip().casefold().lstrip(".")
+        return Approval(
+            Verdict.REJECT, f"the top-level domain .{top_level} is reserved (RFC 2606/6761)"
+        )
+    if _listed(domain, denied_domains):
+        return Approval(Verdict.REJECT, "the email domain is not accepted")
+    if _listed(domain, review_domains):
+        return Approval(Verdict.REVIEW, "the email domain is reviewed by a person")
+    return Approval(Verdict.APPROVE)
+
+
+def _listed(domain: str, entries: Iterable[str]) -> bool:
+    for listed in entries:
+        entry = listed.strip().casefold().lstrip(".")
         if entry and (domain == entry or domain.endswith("." + entry)):
-            return Approval(False, "the email domain is not accepted")
-    return Approval(True)
+            return True
+    return False

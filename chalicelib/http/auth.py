@@ -1,7 +1,8 @@
-"""Who may call the API, per stage: API_AUTH=none | iam | cognito.
+"""Who may call the API, per stage: API_AUTH=none | iam | cognito for the public routes,
+REVIEW_AUTH (the same choices) for the reviewers' routes.
 
 Read when app.py is imported, which Chalice does at package time with the stage's
-environment, so each stage's API Gateway gets its own authorizer.
+environment, so each stage's API Gateway gets its own authorizers.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from chalice import CognitoUserPoolAuthorizer, IAMAuthorizer
 from chalice.app import Authorizer
 
 
-def stage_authorizer() -> Authorizer | None:
-    mode = os.environ.get("API_AUTH", "none")
+def stage_authorizer(variable: str = "API_AUTH") -> Authorizer | None:
+    mode = os.environ.get(variable, "none")
     if mode == "none":
         return None
     if mode == "iam":
@@ -23,4 +24,4 @@ def stage_authorizer() -> Authorizer | None:
         return CognitoUserPoolAuthorizer(
             "users", provider_arns=[os.environ["COGNITO_USER_POOL_ARN"]]
         )
-    raise ValueError(f"API_AUTH must be none, iam or cognito, not {mode!r}")
+    raise ValueError(f"{variable} must be none, iam or cognito, not {mode!r}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.operations import Operation, OperationStatus
+from chalicelib.domain.reviews import Review, ReviewPage
 from chalicelib.domain.users import User
+from chalicelib.http import pagination
 
 
 def operation_resource(operation: Operation) -> dict[str, Any]:
@@ -19,6 +21,8 @@ def operation_resource(operation: Operation) -> dict[str, Any]:
         "createdAt": operation.created_at,
         "updatedAt": operation.updated_at,
     }
+    if operation.step is not None and not operation.done:
+        resource["step"] = operation.step.value
     if operation.status is OperationStatus.SUCCEEDED:
         resource["result"] = (
             None if operation.result is None else {"user": user_resource(operation.result)}
@@ -36,3 +40,35 @@ def user_resource(user: User) -> dict[str, Any]:
         "status": user.status.value,
         "createdAt": user.created_at,
     }
+
+
+def review_resource(review: Review) -> dict[str, Any]:
+    """A pending review as reviewers see it: who asked, and until when it can be decided."""
+    return {
+        "operationId": review.operation_id,
+        "userId": review.user_id,
+        "email": review.email,
+        "name": review.name,
+        "requestedAt": review.requested_at,
+        "expiresAt": review.expires_at,
+    }
+
+
+def reviews_resource(page: ReviewPage) -> dict[str, Any]:
+    resource: dict[str, Any] = {"reviews": [review_resource(r) for r in page.reviews]}
+    if page.next is not None:
+        resource["nextToken"] = pagination.encode(page.next)
+    return resource
+
+
+def decision_resource(review: Review) -> dict[str, Any]:
+    """The decision a reviewer recorded."""
+    assert review.decision is not None
+    resource: dict[str, Any] = {
+        "operationId": review.operation_id,
+        "decision": review.decision.decision.value,
+    }
+    if review.decision.reason is not None:
+        resource["reason"] = review.decision.reason
+    resource["decidedAt"] = review.decided_at
+    return resource

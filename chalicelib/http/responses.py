@@ -14,15 +14,30 @@ from chalicelib.domain.errors import (
     IdempotencyKeyReused,
     OperationNotFound,
     PublishFailed,
+    ReviewAlreadyDecided,
+    ReviewNotFound,
     TransientError,
     UserNotFound,
+    WorkflowNotResumed,
 )
+from chalicelib.domain.operations import Operation, OperationStep
 from chalicelib.http.problems import Problem, internal_error, not_found, unavailable
 
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before asking again: the operation is usually done by then.
 RETRY_AFTER_SECONDS = 1
+# ...unless it waits for a person, which takes minutes to days.
+AWAITING_REVIEW_RETRY_AFTER_SECONDS = 60
+
+
+def retry_after(operation: Operation) -> dict[str, str]:
+    """The Retry-After header of an operation not done yet; none once it is."""
+    if operation.done:
+        return {}
+    waiting = operation.step is OperationStep.AWAITING_REVIEW
+    seconds = AWAITING_REVIEW_RETRY_AFTER_SECONDS if waiting else RETRY_AFTER_SECONDS
+    return {"Retry-After": str(seconds)}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -51,6 +66,24 @@ def _problem_for(error: Exception) -> Problem:
                 "idempotency-key-reused",
                 "Idempotency-Key reused",
                 "this Idempotency-Key was already used with a different request body",
+            )
+        case ReviewNotFound():
+            return Problem(404, "not-found", "Not found", "no pending review for this operation")
+        case ReviewAlreadyDecided():
+            return Problem(
+                409,
+                "review-already-decided",
+                "Review already decided",
+                "a reviewer decided this review already; a review is decided once",
+            )
+        case WorkflowNotResumed():
+            # No Retry-After: the decision stands (a repeat gets 409); only its effect waits.
+            return Problem(
+                503,
+                "workflow-not-resumed",
+                "Workflow not resumed",
+                "the decision is recorded, but its workflow could not be resumed now; it "
+                "applies the decision when the review's wait ends",
             )
         case PublishFailed():
             logger.error("publish failed; operation not accepted", exc_info=error)

@@ -12,11 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.operations import UserRequest
+from chalicelib.domain.reviews import Decision, ReviewDecision
 from chalicelib.http.problems import Problem, bad_request
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 100
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_REASON_LENGTH = 500
+DEFAULT_REVIEWS_LIMIT = 20
+MAX_REVIEWS_LIMIT = 100
 _FIELDS = ("email", "name")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -40,17 +44,7 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 def parse_user_request(headers: Mapping[str, str], body: bytes, max_bytes: int) -> UserRequest:
-    _check_content_type(headers.get("content-type"))
-    if len(body) > max_bytes:
-        raise Problem(
-            413,
-            "payload-too-large",
-            "Payload too large",
-            f"the body must be at most {max_bytes} bytes",
-        )
-    document = _parse_json(body)
-    if not isinstance(document, dict):
-        raise bad_request("the body must be a JSON object")
+    document = _json_object(headers, body, max_bytes)
     errors = [
         {"pointer": f"/{name}", "detail": "unknown field"}
         for name in sorted(set(document) - set(_FIELDS))
@@ -67,6 +61,63 @@ def parse_user_request(headers: Mapping[str, str], body: bytes, max_bytes: int) 
     return UserRequest(email=document["email"].strip(), name=document["name"].strip())
 
 
+def parse_review_decision(
+    headers: Mapping[str, str], body: bytes, max_bytes: int
+) -> ReviewDecision:
+    """`{"decision": "approve" | "reject", "reason"?: "..."}`; the reason follows the name's
+    character rules (one line, not blank), up to MAX_REASON_LENGTH characters."""
+    document = _json_object(headers, body, max_bytes)
+    errors = [
+        {"pointer": f"/{name}", "detail": "unknown field"}
+        for name in sorted(set(document) - {"decision", "reason"})
+    ]
+    decision = document.get("decision")
+    if "decision" not in document:
+        errors.append({"pointer": "/decision", "detail": "required field is missing"})
+    elif not isinstance(decision, str) or decision not in {d.value for d in Decision}:
+        errors.append({"pointer": "/decision", "detail": 'must be "approve" or "reject"'})
+    reason = document.get("reason")
+    if "reason" in document:
+        if not isinstance(reason, str):
+            errors.append({"pointer": "/reason", "detail": "must be a string"})
+        elif not 1 <= len(reason) <= MAX_REASON_LENGTH:
+            errors.append(
+                {"pointer": "/reason", "detail": f"must be 1 to {MAX_REASON_LENGTH} characters"}
+            )
+        elif not _NAME.fullmatch(reason) or _has_lone_surrogate(reason):
+            errors.append(
+                {"pointer": "/reason", "detail": "must not be blank or contain control characters"}
+            )
+    if errors:
+        raise bad_request("the request body is not valid", errors)
+    return ReviewDecision(
+        Decision(str(decision)), reason.strip() if isinstance(reason, str) else None
+    )
+
+
+def parse_limit(values: list[str]) -> int:
+    """`?limit=`: 1 to MAX_REVIEWS_LIMIT, DEFAULT_REVIEWS_LIMIT when absent."""
+    if not values:
+        return DEFAULT_REVIEWS_LIMIT
+    if len(values) == 1 and values[0].isascii() and values[0].isdigit():
+        limit = int(values[0])
+        if 1 <= limit <= MAX_REVIEWS_LIMIT:
+            return limit
+    raise bad_request(
+        "the query is not valid",
+        [{"parameter": "limit", "detail": f"must be one integer from 1 to {MAX_REVIEWS_LIMIT}"}],
+    )
+
+
+def check_query(query: Mapping[str, list[str]], allowed: set[str]) -> None:
+    unknown = sorted(set(query) - allowed)
+    if unknown:
+        raise bad_request(
+            "the query is not valid",
+            [{"parameter": name, "detail": "unknown query parameter"} for name in unknown],
+        )
+
+
 def parse_idempotency_key(headers: Mapping[str, str]) -> str | None:
     key = headers.get("idempotency-key")
     if key is None:
@@ -76,6 +127,22 @@ def parse_idempotency_key(headers: Mapping[str, str]) -> str | None:
             f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
         )
     return key
+
+
+def _json_object(headers: Mapping[str, str], body: bytes, max_bytes: int) -> dict[str, Any]:
+    """The body as a JSON object: JSON content type (415), size (413), syntax (400)."""
+    _check_content_type(headers.get("content-type"))
+    if len(body) > max_bytes:
+        raise Problem(
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"the body must be at most {max_bytes} bytes",
+        )
+    document = _parse_json(body)
+    if not isinstance(document, dict):
+        raise bad_request("the body must be a JSON object")
+    return document
 
 
 def _check_content_type(content_type: str | None) -> None:

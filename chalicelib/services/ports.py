@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import Operation, OperationError, OperationStatus
+from chalicelib.domain.operations import Operation, OperationError, OperationStatus, OperationStep
+from chalicelib.domain.reviews import Review, ReviewDecision, ReviewPage, ReviewPosition, TaskToken
 from chalicelib.domain.users import User
 
 # What Workflows.status answers when the workflow type keeps no queryable record (Express).
@@ -47,6 +48,10 @@ class OperationRepository(Protocol):
         timestamp."""
         ...
 
+    def mark_step(self, operation_id: str, step: OperationStep) -> bool:
+        """Not done → the step it waits in (shown while it runs); False when done or unknown."""
+        ...
+
 
 class UserRepository(Protocol):
     def add(self, user: User) -> User:
@@ -85,4 +90,41 @@ class Workflows(Protocol):
     def status(self, operation_id: str) -> str | None:
         """The execution's status (RUNNING, SUCCEEDED, ...), None when none exists, or
         UNKNOWN when the workflow type cannot tell (Express)."""
+        ...
+
+
+class ReviewRepository(Protocol):
+    """Reviews by operation id, each with the token that resumes its waiting workflow."""
+
+    def request(self, review: Review, token: TaskToken) -> Review:
+        """Store the review PENDING with the token. If the operation's review is PENDING
+        already (its workflow asks again: a retry, or a run after a restart), only the token
+        changes and the stored review is returned. Raises ReviewClosed once it is decided or
+        expired."""
+        ...
+
+    def get(self, operation_id: str) -> Review | None: ...
+
+    def decide(
+        self, operation_id: str, decision: ReviewDecision, now: str
+    ) -> tuple[Review, TaskToken]:
+        """PENDING and not expired at `now` → DECIDED, exactly once; the decided review and the
+        token to resume its workflow with. Raises ReviewAlreadyDecided, or ReviewNotFound when
+        there is no review or it expired."""
+        ...
+
+    def expire(self, operation_id: str) -> Review:
+        """PENDING → EXPIRED. Returns the review as it then stands: EXPIRED, or DECIDED when a
+        decision reached it first."""
+        ...
+
+    def pending(self, limit: int, after: ReviewPosition | None, now: str) -> ReviewPage:
+        """Pending reviews not expired at `now`, oldest first, at most `limit`, after a position."""
+        ...
+
+
+class TaskCallbacks(Protocol):
+    def resume(self, token: TaskToken, decision: ReviewDecision) -> bool:
+        """Wake the workflow waiting with this token; False when its wait is over already
+        (timed out, or the execution is gone). Raises TransientError."""
         ...

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OperationError, OperationStatus, to_iso
+from chalicelib.domain.operations import OperationError, OperationStatus, OperationStep, to_iso
 from chalicelib.services.ports import (
     UNKNOWN_EXECUTION_STATUS,
     EventPublisher,
@@ -103,7 +103,12 @@ def sweep(
         )
         if execution_status == "RUNNING" or unknown_but_young:
             report.still_running += 1
-        elif execution_status is None and operation.created_at >= given_up_before:
+        elif execution_status is None and (
+            operation.created_at >= given_up_before
+            # Waiting for a person may take days; the review's own expiry bounds it (its
+            # workflow, run again, concludes an expired review as timed out).
+            or operation.step is OperationStep.AWAITING_REVIEW
+        ):
             events.publish(OperationRequested.of(operation))
             report.republished += 1
         else:

@@ -127,3 +127,87 @@ def test_a_get_with_any_content_type_is_answered_by_the_app(shared_stack):
         "/operations/not-an-id", headers={"Content-Type": "multipart/form-data"}
     )
     _assert_problem(response, 404)
+
+
+# The reviewers' routes.
+
+SOME_REVIEW = "/reviews/0b6f5bc8-8a0c-4bdb-9b3a-7f4c2f3c1d2e"
+APPROVE = json.dumps({"decision": "approve"})
+
+BAD_DECISIONS = [
+    # (case, headers, body, status, pointer expected in errors)
+    ("malformed JSON", JSON, '{"decision": ', 400, None),
+    ("empty body", JSON, "", 400, None),
+    ("not an object", JSON, '["approve"]', 400, None),
+    ("duplicate keys", JSON, '{"decision": "approve", "decision": "reject"}', 400, None),
+    ("decision missing", JSON, '{"reason": "why"}', 400, "/decision"),
+    ("decision unknown", JSON, '{"decision": "maybe"}', 400, "/decision"),
+    ("decision upper case", JSON, '{"decision": "APPROVE"}', 400, "/decision"),
+    ("decision not a string", JSON, '{"decision": true}', 400, "/decision"),
+    ("decision an object", JSON, '{"decision": {}}', 400, "/decision"),
+    ("decision a list", JSON, '{"decision": ["approve"]}', 400, "/decision"),
+    ("reason not a string", JSON, '{"decision": "reject", "reason": 1}', 400, "/reason"),
+    ("reason empty", JSON, '{"decision": "reject", "reason": ""}', 400, "/reason"),
+    ("reason blank", JSON, '{"decision": "reject", "reason": "  "}', 400, "/reason"),
+    ("reason control char", JSON, '{"decision": "reject", "reason": "a\\nb"}', 400, "/reason"),
+    (
+        "reason too long",
+        JSON,
+        json.dumps({"decision": "reject", "reason": "x" * 501}),
+        400,
+        "/reason",
+    ),
+    ("unknown field", JSON, '{"decision": "approve", "taskToken": "x"}', 400, "/taskToken"),
+    ("oversized body", JSON, json.dumps({"decision": "reject", "reason": "x" * 5000}), 413, None),
+    ("text/plain", {"Content-Type": "text/plain"}, APPROVE, 415, None),
+    ("no content type", {}, APPROVE, 415, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("headers", "payload", "status", "pointer"),
+    [case[1:] for case in BAD_DECISIONS],
+    ids=[case[0] for case in BAD_DECISIONS],
+)
+def test_bad_decisions_are_refused_with_a_problem(shared_stack, headers, payload, status, pointer):
+    response = shared_stack.client.http.post(SOME_REVIEW, headers=headers, body=payload)
+    problem = _assert_problem(response, status)
+    if pointer:
+        assert pointer in {error["pointer"] for error in problem["errors"]}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [SOME_REVIEW, "/reviews/not-an-id", "/reviews/" + "a" * 3000, "/reviews/%27%3B%20DROP"],
+)
+def test_a_decision_on_no_review_is_not_found(shared_stack, path):
+    problem = _assert_problem(shared_stack.client.http.post(path, headers=JSON, body=APPROVE), 404)
+    assert problem["type"] == "/problems/not-found"
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("?limit=0", "limit"),
+        ("?limit=101", "limit"),
+        ("?limit=-1", "limit"),
+        ("?limit=ten", "limit"),
+        ("?limit=1.5", "limit"),
+        ("?limit=", "limit"),
+        ("?limit=1&limit=2", "limit"),
+        ("?nextToken=not-a-token", "nextToken"),
+        ("?nextToken=", "nextToken"),
+        ("?nextToken=" + "A" * 300, "nextToken"),
+        ("?next_token=abc", "next_token"),
+        ("?status=DECIDED", "status"),
+    ],
+)
+def test_bad_review_queries_are_refused_with_a_problem(shared_stack, query, parameter):
+    problem = _assert_problem(shared_stack.client.http.get(f"/reviews{query}"), 400)
+    assert parameter in {error["parameter"] for error in problem["errors"]}
+
+
+def test_an_empty_review_list_is_a_list(shared_stack):
+    response = shared_stack.client.http.get("/reviews", headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200
+    assert body(response) == {"reviews": []}

@@ -65,7 +65,7 @@ def test_executions_are_listed_with_their_history(local_stack):
     assert execution["operation"] == f"/operations/{accepted['id']}"
     history = requests.get(f"{api}{execution['history']}", timeout=5).json()
     states = [step["state"] for step in history["steps"]]
-    assert states == ["CreateUser", "ApproveUser", "CreateResponse"]
+    assert states == ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
     assert requests.get(f"{api}/_local/executions/nope", timeout=5).status_code == 404
 
 

@@ -138,3 +138,69 @@ def test_a_stopped_stack_keeps_everything(tmp_path):
     finally:
         code, output = second.stop()
     assert code == 0, output
+
+
+def _review_item(stack: LocalStackProcess, operation_id: str) -> dict | None:
+    return (
+        stack.aws("dynamodb")
+        .get_item(
+            TableName="user-service-local-reviews",
+            Key={"pk": {"S": operation_id}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+
+
+def test_a_review_pending_across_a_restart_can_still_be_decided(tmp_path):
+    state = tmp_path / "state.json"
+    api_port, aws_port = free_port(), free_port()
+    first = LocalStackProcess(api_port, aws_port, "--state", str(state))
+    first.wait_until_up()
+    try:
+        operation_id = first.create_user("ada@review.example.org").json()["id"]
+        _wait_for(
+            lambda: (
+                _read(first.api, f"/operations/{operation_id}").json().get("step")
+                == "AWAITING_REVIEW"
+            )
+        )
+        before = _review_item(first, operation_id)
+        assert before is not None and before["status"]["S"] == "PENDING"
+    finally:
+        first.process.kill()  # no clean stop: the journal has the review
+        first.wait()
+    second = LocalStackProcess(api_port, aws_port, "--state", str(state))
+    second.wait_until_up()
+    try:
+        assert "1 in-flight operations published again" in "".join(second.output)
+        # The operation's new execution asks for the review again: a new token, the same
+        # request and deadline.
+        _wait_for(
+            lambda: (
+                (item := _review_item(second, operation_id)) is not None
+                and item["taskToken"] != before["taskToken"]
+            )
+        )
+        after = _review_item(second, operation_id)
+        assert after["requestedAt"] == before["requestedAt"]
+        assert after["expiresAt"] == before["expiresAt"]
+        assert after["status"]["S"] == "PENDING"
+        (review,) = _read(second.api, "/reviews").json()["reviews"]
+        assert review["operationId"] == operation_id
+        assert review["requestedAt"] == before["requestedAt"]["S"]
+
+        decided = requests.post(
+            f"{second.api}/reviews/{operation_id}", json={"decision": "approve"}, timeout=5
+        )
+        assert decided.status_code == 200, decided.text
+        done = second.wait_done(operation_id)
+        assert done["status"] == "SUCCEEDED", done
+        assert done["result"]["user"]["status"] == "ACTIVE"
+    finally:
+        code, output = second.stop()
+    assert code == 0, output
+    printed = "".join(first.output) + output
+    assert printed.count('"review requested"') == 2  # the app's log lines are there
+    for token in (before["taskToken"]["S"], after["taskToken"]["S"]):
+        assert token not in printed  # in no log line of either run

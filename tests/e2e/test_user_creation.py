@@ -17,8 +17,9 @@ from tests.helpers import body, executions, fail_calls, operation, post_user, ta
 
 pytestmark = pytest.mark.e2e
 
-# The states a successful or refused operation passes: each is a paid transition on Standard.
-THREE_STEPS = ["CreateUser", "ApproveUser", "CreateResponse"]
+# The states a successful or refused operation passes without a human review: each is a paid
+# transition on Standard (four at most: the review's Choice is the fourth).
+STATES_WITHOUT_REVIEW = ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
 
 
 def history(stack, operation_id: str) -> list[Any]:
@@ -74,7 +75,7 @@ def test_a_user_is_created_through_the_whole_pipeline(stack):
     (execution,) = executions(stack)
     assert execution["name"] == pending["id"]
     assert execution["status"] == "SUCCEEDED"
-    assert states_entered(stack, pending["id"]) == THREE_STEPS
+    assert states_entered(stack, pending["id"]) == STATES_WITHOUT_REVIEW
 
 
 def test_an_operation_is_running_once_its_workflow_started(stack):
@@ -96,10 +97,10 @@ def test_reserved_domains_and_the_deny_list_are_rejected(stack):
         assert failed["error"]["message"]
         assert "result" not in failed
     # A business refusal is the workflow doing its job: the executions succeed, through the
-    # same three states, and no step fails (Lambda's error metrics stay quiet).
+    # same states, and no step fails (Lambda's error metrics stay quiet).
     assert {e["status"] for e in executions(stack)} == {"SUCCEEDED"}
     for accepted in (reserved, denied):
-        assert states_entered(stack, accepted["id"]) == THREE_STEPS
+        assert states_entered(stack, accepted["id"]) == STATES_WITHOUT_REVIEW
         assert failed_tasks(stack, accepted["id"]) == []
 
 
@@ -112,7 +113,7 @@ def test_a_registered_email_is_refused_case_insensitively(stack):
     refused = operation(stack.client, second["id"])
     assert refused["status"] == "FAILED"
     assert refused["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
-    assert states_entered(stack, second["id"]) == THREE_STEPS
+    assert states_entered(stack, second["id"]) == STATES_WITHOUT_REVIEW
     assert failed_tasks(stack, second["id"]) == []
 
 
@@ -221,7 +222,7 @@ def test_a_step_that_keeps_failing_fails_the_operation(stack, monkeypatch):
         (
             (OperationsTable, "mark_succeeded"),
             "USER_CREATE_RESPONSE_FAILED",
-            [*THREE_STEPS, "CreateResponseBroke"],
+            [*STATES_WITHOUT_REVIEW, "CreateResponseBroke"],
         ),
     ],
 )

@@ -99,6 +99,7 @@ def test_the_state_machine_invokes_the_stack_functions(deployed):
     assert physical["UserCreate"] in states["CreateUser"]["Parameters"]["FunctionName"]
     assert physical["UserApprove"] in states["ApproveUser"]["Parameters"]["FunctionName"]
     assert states["RecordFailure"]["Parameters"]["TableName"] == "user-service-dev-operations"
+    assert physical["UserReviewRequest"] in states["AwaitReview"]["Parameters"]["FunctionName"]
     assert "$$.State.EnteredTime" in described["definition"]
     assert described["roleArn"].endswith("/" + physical["WorkflowRole"])
 

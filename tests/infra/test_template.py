@@ -127,16 +127,29 @@ def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        ("APIHandlerRole", {"OperationsTable", "UsersTable", "EventStream"}),
+        (
+            "APIHandlerRole",
+            {"OperationsTable", "UsersTable", "EventStream", "ReviewsTable", "Workflow"},
+        ),
         (
             "StarterRole",
             {"EventStream", "ReplayStream", "StarterFailureQueue", "OperationsTable", "Workflow"},
         ),
         ("UserCreateRole", {"UsersTable"}),
-        ("UserApproveRole", {"UsersTable"}),
+        ("UserApproveRole", {"UsersTable", "ReviewsTable"}),
         ("UserCreateResponseRole", {"UsersTable", "OperationsTable"}),
         ("SweeperRole", {"OperationsTable", "EventStream", "Workflow", "SweeperDeadLetterQueue"}),
-        ("WorkflowRole", {"UserCreate", "UserApprove", "UserCreateResponse", "OperationsTable"}),
+        (
+            "WorkflowRole",
+            {
+                "UserCreate",
+                "UserApprove",
+                "UserCreateResponse",
+                "UserReviewRequest",
+                "OperationsTable",
+            },
+        ),
+        ("UserReviewRequestRole", {"ReviewsTable", "OperationsTable"}),
         (
             "ArchiveDeliveryRole",
             {
@@ -179,6 +192,9 @@ def test_the_state_machine_is_the_asl_file_wired_to_the_step_functions(packaged)
         "Fn::GetAtt": ["UserCreateResponse", "Arn"]
     }
     assert substitutions["OperationsTableName"] == {"Ref": "OperationsTable"}
+    assert substitutions["UserReviewRequestFunctionArn"] == {
+        "Fn::GetAtt": ["UserReviewRequest", "Arn"]
+    }
     for function in ("Starter", "Sweeper"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["STATE_MACHINE_ARN"] == {"Ref": "Workflow"}
@@ -187,13 +203,15 @@ def test_the_state_machine_is_the_asl_file_wired_to_the_step_functions(packaged)
 def test_tables_are_on_demand_with_point_in_time_recovery(packaged):
     _, template = packaged
     tables = _resources(template, "AWS::DynamoDB::Table")
-    assert set(tables) == {"OperationsTable", "UsersTable"}
+    assert set(tables) == {"OperationsTable", "UsersTable", "ReviewsTable"}
     for table in tables.values():
         assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
         recovery = table["Properties"]["PointInTimeRecoverySpecification"]
         assert recovery["PointInTimeRecoveryEnabled"] is True
     ttl = tables["OperationsTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expiresAt", "Enabled": True}
+    ttl = tables["ReviewsTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "purgeAt", "Enabled": True}
 
 
 def test_stream_capacity_follows_the_stage(packaged):
@@ -279,15 +297,24 @@ def test_the_chalice_deploy_policy_names_the_stage_resources_only(stage):
     assert {"states:StartExecution", "kinesis:PutRecord", "sqs:SendMessage"} <= actions
 
 
+def _operations(template: dict) -> dict[tuple[str, str], dict]:
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    return {
+        (path, method): operation
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
 def test_prod_requires_signed_requests_and_dev_does_not(packaged):
     stage, template = packaged
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    methods = [op for path in body["paths"].values() for op in path.values()]
+    public = [op for (path, _), op in _operations(template).items() if "/reviews" not in path]
     if stage == "prod":
         assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
-        assert all(op.get("security") == [{"sigv4": []}] for op in methods)
+        assert all(op.get("security") == [{"sigv4": []}] for op in public)
     else:
-        assert not any("security" in op for op in methods)
+        assert not any("security" in op for op in public)
 
 
 def _gateway_responses(template: dict) -> dict[str, dict]:
@@ -631,3 +658,55 @@ def test_the_outputs_name_what_replay_and_redrive_need(packaged):
     assert outputs["ArchiveBucketName"] == {"Value": {"Ref": "ArchiveBucket"}}
     assert outputs["ReplayStreamName"] == {"Value": {"Ref": "ReplayStream"}}
     assert "StarterFailureQueueUrl" in outputs
+
+
+def test_the_reviewers_routes_require_signed_requests_on_every_stage(packaged):
+    _, template = packaged
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    reviewers = {key: op for key, op in _operations(template).items() if "/reviews" in key[0]}
+    # The routes, and the 405 answers to their other methods (chalicelib/http/edges.py).
+    assert {("/reviews", "get"), ("/reviews/{operation_id}", "post")} <= set(reviewers)
+    assert all(op.get("security") == [{"sigv4": []}] for op in reviewers.values())
+    assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_only_the_api_resumes_a_waiting_workflow_and_only_this_one(packaged):
+    _, template = packaged
+    roles = _resources(template, "AWS::IAM::Role")
+    callbacks = {
+        role: statement
+        for role in roles
+        for statement in _statements(template, role)
+        if any(action.startswith("states:SendTask") for action in statement["Action"])
+    }
+    assert list(callbacks) == ["APIHandlerRole"]
+    statement = callbacks["APIHandlerRole"]
+    assert statement["Action"] == ["states:SendTaskSuccess"]  # no SendTaskFailure/Heartbeat
+    assert statement["Resource"] == [{"Ref": "Workflow"}]
+
+
+def test_the_reviews_table_lists_pending_reviews_without_their_tokens(packaged):
+    _, template = packaged
+    props = template["Resources"]["ReviewsTable"]["Properties"]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "pending-reviews"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending", "requestedAt"]
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert "taskToken" not in index["Projection"]["NonKeyAttributes"]
+    api = _statements(template, "APIHandlerRole")
+    query = next(s for s in api if s["Action"] == ["dynamodb:Query"])
+    assert query["Resource"] == [{"Fn::Sub": "${ReviewsTable.Arn}/index/pending-reviews"}]
+
+
+def test_the_state_machine_waits_for_a_reviewer_with_a_timeout(packaged):
+    _, template = packaged
+    states = template["Resources"]["Workflow"]["Properties"]["Definition"]["States"]
+    wait = states["AwaitReview"]
+    assert wait["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert wait["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
+    assert "TimeoutSecondsPath" in wait or "TimeoutSeconds" in wait
+    caught = {error: c["Next"] for c in wait["Catch"] for error in c["ErrorEquals"]}
+    assert caught["States.Timeout"] == "ConcludeReview"
+    assert caught["States.ALL"] == "AwaitReviewBroke"
+    assert all("States.Timeout" not in r["ErrorEquals"] for r in wait["Retry"])
+    assert states["NeedsReview"]["Type"] == "Choice"

@@ -22,7 +22,9 @@ from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
+from infra import definition
 from local.retention import Bounds, Retention, trim
+from tests.conftest import STAGE
 from tests.helpers import executions, post_user
 
 OPERATIONS = 24
@@ -64,13 +66,15 @@ def test_after_operations_and_a_janitor_pass_only_what_is_in_use_remains(stack):
         for index in range(batch, batch + 8):
             assert post_user(stack.client, f"u{index}@example.org").status_code == 202
         stack.drain()
-    janitor = Retention(BOUNDS, stack.poller.needed_from)
+    janitor = Retention(BOUNDS, stack.stream_readers)
 
     janitor.run(now=time.time() + LATER)
 
     assert len(executions(stack)) == BOUNDS.executions
-    # Each transaction's backups of the tables, and the items they copied, are gone.
-    assert _live(Table) == 2
+    # Each transaction's backups of the tables, and the items they copied, are gone: only the
+    # stack's own tables are left.
+    tables = definition.resources(STAGE)
+    assert _live(Table) == sum(r["Type"] == "AWS::DynamoDB::Table" for r in tables.values())
     assert _live(Item) == _stored_items()
     # The machine, and the snapshot of it that each kept execution holds.
     assert _live(StateMachine) <= 1 + BOUNDS.executions
@@ -79,7 +83,7 @@ def test_after_operations_and_a_janitor_pass_only_what_is_in_use_remains(stack):
     metrics = cloudwatch_backends["123456789012"]["us-east-1"].metric_data
     assert len(metrics) == BOUNDS.metric_data
     # moto's dashboard still lists what is alive.
-    assert len(list(Table.instances_tracked)) == 2
+    assert len(list(Table.instances_tracked)) == _live(Table)
 
 
 def test_the_janitor_frees_the_executions_it_trims_without_waiting_for_the_collector(stack):

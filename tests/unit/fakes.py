@@ -12,7 +12,13 @@ from chalicelib.domain.errors import (
     UserCreationIncomplete,
 )
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import Operation, OperationError, OperationStatus, utc_now
+from chalicelib.domain.operations import (
+    Operation,
+    OperationError,
+    OperationStatus,
+    OperationStep,
+    utc_now,
+)
 from chalicelib.domain.users import User, UserStatus, normalize_email
 
 
@@ -45,13 +51,16 @@ class FakeOperations:
     def mark_running(self, operation_id: str) -> bool:
         return self._update(operation_id, status=OperationStatus.RUNNING)
 
+    def mark_step(self, operation_id: str, step: OperationStep) -> bool:
+        return self._update(operation_id, step=step)
+
     def mark_succeeded(self, operation_id: str, user: User) -> bool:
-        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user)
+        return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user, step=None)
 
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
     ) -> bool:
-        failed = self._update(operation_id, status=OperationStatus.FAILED, error=error)
+        failed = self._update(operation_id, status=OperationStatus.FAILED, error=error, step=None)
         # The key goes only with the operation's failure, and only if it is this operation's.
         if failed and release_key is not None and self.keys.get(release_key) == operation_id:
             del self.keys[release_key]

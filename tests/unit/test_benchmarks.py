@@ -58,9 +58,9 @@ def test_standard_cost_is_dominated_by_state_transitions():
     assert sum(table["Express + HTTP API"].values()) < sum(standard.values()) / 5
 
 
-def test_a_successful_operation_passes_three_states_of_the_definition():
+def test_a_successful_operation_passes_four_states_of_the_definition():
     path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
-    assert path == ["CreateUser", "ApproveUser", "CreateResponse"]
+    assert path == ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
 
 
 def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
@@ -81,7 +81,7 @@ def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
 
 def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_and_rest():
     counts = model.service_counts(model.load_counts(model.DEFAULT_COUNTS), polls=2)
-    assert counts["state_transitions"] == 3
+    assert counts["state_transitions"] == 4
     standard = model.cost_per_million(counts, PRICES)["Standard + REST API"]
     assert sum(standard.values()) <= 125
 
@@ -147,3 +147,15 @@ def test_soak_growth_is_measured_from_the_mark_to_the_last_sample_under_load():
     assert found.growth == 30.0
     assert found.met
     assert not verdict(samples, mark=5000).met  # never reached: no growth to judge
+
+
+def test_the_cost_of_a_review_is_its_transitions_and_invocations_not_its_wait(tmp_path, capsys):
+    review = model.review_cost_per_million(PRICES)
+    assert review["Step Functions Standard"] == pytest.approx(2 * 0.025 * 1000)
+    assert review["REST API"] == pytest.approx(3.5)
+    counts_file = tmp_path / "counts.json"
+    counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
+    model.cost(type("Args", (), {"counts": counts_file, "polls": 2})())
+    printed = capsys.readouterr().out
+    assert "costs nothing while it waits" in printed
+    assert f"adds ${sum(review.values()):,.2f} per 1M" in printed

@@ -47,3 +47,15 @@ def test_the_request_schema_states_the_limits_the_validator_enforces():
     assert fields["email"]["maxLength"] == MAX_EMAIL_LENGTH
     (key,) = SPEC["paths"]["/users"]["post"]["parameters"]
     assert key["schema"]["maxLength"] == MAX_IDEMPOTENCY_KEY_LENGTH
+
+
+def test_the_review_schemas_state_the_limits_the_validator_enforces():
+    from chalicelib.http.pagination import MAX_TOKEN_LENGTH
+    from chalicelib.http.validation import MAX_REASON_LENGTH, MAX_REVIEWS_LIMIT
+
+    reason = SPEC["components"]["schemas"]["ReviewDecision"]["properties"]["reason"]
+    assert reason["pattern"] == NAME_PATTERN
+    assert reason["maxLength"] == MAX_REASON_LENGTH
+    limit, token = SPEC["paths"]["/reviews"]["get"]["parameters"]
+    assert limit["schema"]["maximum"] == MAX_REVIEWS_LIMIT
+    assert token["schema"]["maxLength"] == MAX_TOKEN_LENGTH

@@ -1,0 +1,89 @@
+"""Human review: a person decides the sign-ups the approval rules leave open.
+
+The workflow waits for the decision in a callback task; the review, kept server-side with the
+token that resumes the task, is the one record of what was decided. A decision is taken once
+(PENDING → DECIDED), a review nobody decided in time expires (PENDING → EXPIRED), and whichever
+of the two reaches the review first is the outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime, timedelta
+
+from chalicelib.domain.operations import UserRequest, to_iso
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    DECIDED = "DECIDED"
+    EXPIRED = "EXPIRED"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewDecision:
+    decision: Decision
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Review:
+    operation_id: str
+    user_id: str
+    email: str
+    name: str
+    requested_at: str  # ISO 8601 UTC (domain.operations.to_iso), so they compare as strings
+    expires_at: str
+    status: ReviewStatus = ReviewStatus.PENDING
+    decision: ReviewDecision | None = None
+    decided_at: str | None = None
+
+    def expired(self, now: str) -> bool:
+        return self.expires_at <= now
+
+    def seconds_left(self, now: datetime) -> float:
+        return (datetime.fromisoformat(self.expires_at) - now).total_seconds()
+
+
+def new_review(
+    operation_id: str, user_id: str, request: UserRequest, now: datetime, timeout_seconds: int
+) -> Review:
+    return Review(
+        operation_id=operation_id,
+        user_id=user_id,
+        email=request.email,
+        name=request.name,
+        requested_at=to_iso(now),
+        expires_at=to_iso(now + timedelta(seconds=timeout_seconds)),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewPosition:
+    """Where a page of pending reviews (oldest first) ended: the next page starts after it."""
+
+    requested_at: str
+    operation_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewPage:
+    reviews: list[Review]
+    next: ReviewPosition | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskToken:
+    """What resumes a workflow waiting for a review. It stays server-side: never in an answer or
+    a log line, so it prints as a placeholder."""
+
+    value: str = dataclasses.field(repr=False)
+
+    def __str__(self) -> str:
+        return "<task token>"
