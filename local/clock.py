@@ -69,6 +69,12 @@ class Clock:
         else:
             time.sleep(seconds / self.speed)
 
+    def waiting(self) -> int:
+        """How many timed waits are under way on this clock (tests advance it once the waits
+        they mean to time out have begun)."""
+        with self._lock:
+            return len(self._waiters)
+
     def event(self) -> ClockEvent:
         return ClockEvent(self)
 

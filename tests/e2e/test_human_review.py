@@ -80,7 +80,7 @@ def awaiting_review(stack, email: str = REVIEWED, name: str = "Ada") -> dict:
         )
         + 2
     )
-    _until(lambda: len(stack.clock._waiters) >= waits, "the wait to begin on the clock")
+    _until(lambda: stack.clock.waiting() >= waits, "the wait to begin on the clock")
     return waiting
 
 
@@ -452,7 +452,7 @@ def test_a_broken_review_step_fails_the_operation_with_its_code(
     if method == "expire":
         stack.drain(waiting=1)
         _until(review_items, "the review")
-        _until(lambda: len(stack.clock._waiters) >= 2, "the wait to begin on the clock")
+        _until(lambda: stack.clock.waiting() >= 2, "the wait to begin on the clock")
         stack.clock.advance(_timeout())
     done = finished(stack, accepted["id"])
     assert done["status"] == "FAILED" and "step" not in done

@@ -205,7 +205,7 @@ def test_a_set_event_wakes_its_waiter_at_once_even_if_cleared():
     woke: list[bool] = []
     waiter = threading.Thread(target=lambda: woke.append(event.wait(timeout=DAY)))
     waiter.start()
-    while not clock._waiters:  # registered: it is waiting
+    while not clock.waiting():  # registered: it is waiting
         threading.Event().wait(0.001)
     event.set()
     event.clear()  # moto's interpreter signals a stopping execution so
