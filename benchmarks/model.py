@@ -242,10 +242,9 @@ def capacity(args: argparse.Namespace) -> None:
         "Kinesis reads per shard (KB per s)": read_kb_per_shard,
     }
     standard_fits = all(demand[q] <= QUOTAS[q] for q in QUOTAS if "Standard" in q)
-    workflow = "Standard" if standard_fits else "Express"
-    excluded = "Express" if standard_fits else "Standard"
+    # The workflow waits for reviewers (.waitForTaskToken): only Standard can.
     relevant = sorted(
-        (q for q in QUOTAS if excluded not in q), key=lambda q: -demand[q] / QUOTAS[q]
+        (q for q in QUOTAS if "Express" not in q), key=lambda q: -demand[q] / QUOTAS[q]
     )
     print(f"at {rate:,.0f} operations/s (assumptions: {json.dumps(ASSUMED)})")
     print(
@@ -260,15 +259,15 @@ def capacity(args: argparse.Namespace) -> None:
         "(a third reader, or over 1 MB/s in per shard, needs enhanced fan-out)"
     )
     print(
-        "  workflow type: "
-        + ("Standard" if standard_fits else "Express (Standard's default quotas are exceeded)")
+        "  workflow type: Standard (it waits for reviewers; Express cannot)"
+        + ("" if standard_fits else ": its default quotas are exceeded, ask AWS to raise them")
     )
     print("  quotas, demand / default (the first binds first):")
     for quota in relevant:
         ratio = demand[quota] / QUOTAS[quota]
         print(f"    {quota:<58} {demand[quota]:>10,.0f} / {QUOTAS[quota]:>7,}  {ratio:5.0%}")
     table = cost_per_million(counts, prices)
-    key = f"{workflow} + REST API"
+    key = "Standard + REST API"
     per_op = sum(table[key].values()) / 1_000_000
     # The replay stream's shard, and the archive's objects (one per buffer, or per 5 MB).
     stream_shards = shards + definition_replay_shards()

@@ -45,14 +45,22 @@ class Capacity:
 
     shards: int = 1
     parallelization: int = 1
-    # STANDARD: exactly-once per execution name, visible in the console, $25 per 1M
-    # transitions. EXPRESS: at-least-once, 5 minutes at most, seen only through its logs,
-    # ~$1 per 1M requests plus duration. See README, "Deploy to AWS".
+    # STANDARD only: exactly-once per execution name, visible in the console, and able to wait
+    # days for a reviewer (.waitForTaskToken), which EXPRESS workflows cannot. See README,
+    # "Deploy to AWS".
     workflow_type: str = "STANDARD"
     # The starter's reserved concurrency: at most this many batches call StartExecution at
     # once (its quota is per account and region). Below shards x parallelization, the
     # mapping waits (iterator age, alarmed) rather than overrun the quota.
     starter_concurrency: int = 2
+
+    def __post_init__(self) -> None:
+        if self.workflow_type != "STANDARD":
+            raise ValueError(
+                f"workflow type {self.workflow_type!r}: the workflow waits for reviewers "
+                "(.waitForTaskToken, for up to REVIEW_TIMEOUT_SECONDS), which only STANDARD "
+                "state machines can do"
+            )
 
 
 # Emulated stages (local, test) use the defaults.
@@ -193,22 +201,6 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
         },
     }
     found["ReplayStream"] = replay_stream(stage)
-    if capacity(stage).workflow_type == "EXPRESS":
-        # Express executions are visible only through their logs (no execution data: PII).
-        found["WorkflowLogs"] = {
-            "Type": "AWS::Logs::LogGroup",
-            "Properties": {
-                "LogGroupName": f"/aws/vendedlogs/states/{env['STATE_MACHINE_NAME']}",
-                "RetentionInDays": 30,
-            },
-        }
-        found["Workflow"]["Properties"]["LoggingConfiguration"] = {
-            "Level": "ALL",
-            "IncludeExecutionData": False,
-            "Destinations": [
-                {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["WorkflowLogs", "Arn"]}}}
-            ],
-        }
     return found
 
 

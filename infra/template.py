@@ -13,17 +13,6 @@ from infra import definition, functions, gateway, security
 
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
 XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-# Step Functions' log delivery to CloudWatch (Express) likewise takes only "*".
-LOG_DELIVERY_ACTIONS = [
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-]
 
 
 def _sub(text: str) -> dict[str, str]:
@@ -174,8 +163,6 @@ def _workflow_role(stage: str) -> dict[str, Any]:
         _allow(["lambda:InvokeFunction"], steps + versions),
         _allow(["dynamodb:UpdateItem"], [_table("OperationsTable")]),
     ]
-    if definition.capacity(stage).workflow_type == "EXPRESS":
-        statements.append(_allow(LOG_DELIVERY_ACTIONS, ["*"]))
     return _role(statements, "states.amazonaws.com", None)
 
 

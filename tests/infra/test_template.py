@@ -17,7 +17,7 @@ from moto import mock_aws
 from infra import definition, functions, gateway, package, refs
 from infra.archive import KINESIS_READS
 from infra.deploy import expand
-from infra.template import LOG_DELIVERY_ACTIONS, XRAY_ACTIONS
+from infra.template import XRAY_ACTIONS
 
 FUNCTIONS = sorted(functions.logical_ids(functions.load_app()).values())
 
@@ -110,18 +110,10 @@ def test_no_wildcard_actions_and_no_wildcard_resources_but_xray(packaged):
     _assert_least_privilege(template, [sorted(XRAY_ACTIONS)])
 
 
-def test_an_express_stage_logs_its_executions(monkeypatch, tmp_path):
-    express = definition.Capacity(workflow_type="EXPRESS")
-    monkeypatch.setattr(definition, "capacity", lambda stage: express)
-    template = json.loads(package.package("dev", tmp_path).read_text())
-    workflow = template["Resources"]["Workflow"]["Properties"]
-    assert workflow["StateMachineType"] == "EXPRESS"
-    assert workflow["LoggingConfiguration"]["IncludeExecutionData"] is False
-    assert template["Resources"]["WorkflowLogs"]["Type"] == "AWS::Logs::LogGroup"
-    sweeper = template["Resources"]["Sweeper"]["Properties"]["Environment"]["Variables"]
-    assert sweeper["WORKFLOW_TYPE"] == "EXPRESS"
-    _assert_least_privilege(template, [sorted(XRAY_ACTIONS), sorted(LOG_DELIVERY_ACTIONS)])
-    _lint(template, tmp_path / "express.json")
+def test_a_stage_cannot_be_express_since_the_workflow_waits_for_reviewers():
+    with pytest.raises(ValueError, match="only STANDARD state machines"):
+        definition.Capacity(workflow_type="EXPRESS")
+    assert {definition.capacity(stage).workflow_type for stage in ("dev", "prod")} == {"STANDARD"}
 
 
 @pytest.mark.parametrize(

@@ -86,19 +86,23 @@ def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_a
     assert sum(standard.values()) <= 125
 
 
-def test_capacity_for_2000_per_second_needs_express_and_shards(tmp_path, capsys):
+def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tmp_path, capsys):
     counts_file = tmp_path / "counts.json"
     counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
     args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
     model.capacity(args)
     printed = capsys.readouterr().out
     assert "Kinesis: 6 shards" in printed  # 2,000 records/s with 25% headroom; starters
-    assert "workflow type: Express" in printed
+    # The workflow waits for reviewers: Standard only, whose default quotas bind first.
+    assert "workflow type: Standard" in printed and "ask AWS to raise them" in printed
+    assert "Express" not in printed.split("quotas, demand")[1].split("cost:")[0]
     lines = printed.splitlines()
     first_quota = lines[lines.index("  quotas, demand / default (the first binds first):") + 1]
+    # 2,000 StartExecution/s against a refill of 300/s.
+    assert "Standard StartExecution refill" in first_quota and "667%" in first_quota
     # API: 2,000 x 3 requests = 6,000/s of 10,000 (60%); Lambda: 2,000 x 3 x 25 ms (API)
     # + 2,000 x 3.5 x 40 ms (starter and steps) + 6 x 10 (starter batches) = 490 of 1,000.
-    assert "API Gateway requests" in first_quota and "60%" in first_quota
+    assert any("API Gateway requests" in line and "60%" in line for line in lines)
     assert any("Lambda concurrent executions" in line and "49%" in line for line in lines)
 
 
