@@ -38,6 +38,8 @@ QUIET_SECONDS = 10.0
 _RECENT_RECORDS = 10_000  # per shard: sequence numbers and arrival times, for the lag
 _PEEKED_MESSAGES = 10  # ReceiveMessage's maximum
 _RECORD_PREVIEW_CHARS = 600
+_TASK_TOKEN = "$$.Task.Token"  # what a callback task's parameters name the task token by
+TOKEN_HIDDEN = "(task token hidden)"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -263,7 +265,7 @@ class Executions:
             None,
         )
         started = execution["startDate"]
-        return {
+        detail = {
             "operationId": operation_id,
             "executionArn": arn,
             "stateMachineArn": machine["stateMachineArn"],
@@ -286,6 +288,46 @@ class Executions:
             "logs": outside,
             "events": [_event(event, started) for event in events],
         }
+        return _without_tokens(detail, task_tokens(definition, events))
+
+
+def _token_fields(definition: Any) -> set[str]:
+    """The parameters a definition fills with a task token (`taskToken` for `taskToken.$`)."""
+    if isinstance(definition, list):
+        return set().union(*map(_token_fields, definition))
+    if not isinstance(definition, dict):
+        return set()
+    fields = {key.removesuffix(".$") for key, value in definition.items() if value == _TASK_TOKEN}
+    return fields.union(*map(_token_fields, definition.values()))
+
+
+def task_tokens(definition: dict[str, Any], events: list[dict[str, Any]]) -> set[str]:
+    """The task tokens an execution handed to its callback tasks: what resumes them, which
+    the console never shows (a reviewer decides through the API, which keeps the token)."""
+    fields = _token_fields(definition.get("States", {}))
+    tokens: set[str] = set()
+    for event in events:
+        scheduled = event.get("taskScheduledEventDetails")
+        if not fields or not scheduled:
+            continue
+        parameters = _json_or_none(scheduled.get("parameters"))
+        for field in fields:
+            found = find_key(parameters, field)
+            if isinstance(found, str) and found:
+                tokens.add(found)
+    return tokens
+
+
+def _without_tokens(document: dict[str, Any], tokens: set[str]) -> dict[str, Any]:
+    """The document with each of the tokens, wherever it appears (also inside the JSON
+    strings the history holds), replaced by TOKEN_HIDDEN."""
+    if not tokens:
+        return document
+    text = json.dumps(document)
+    for token in tokens:
+        text = text.replace(json.dumps(token)[1:-1], TOKEN_HIDDEN)
+    hidden: dict[str, Any] = json.loads(text)
+    return hidden
 
 
 def _event(event: dict[str, Any], started: datetime) -> dict[str, Any]:

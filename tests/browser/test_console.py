@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,10 @@ require_browser()
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
+# The Choice that sends a user to a person, and where each of its ways leads.
+(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
+AWAIT = STATES[REVIEW_CHOICE]["Choices"][0]["Next"]
+NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
 
 
 def _wait(driver, condition, timeout: float = 15):
@@ -46,13 +51,26 @@ def _css(driver, selector: str):
 
 @pytest.fixture(scope="module")
 def operations(local_stack) -> dict[str, str]:
-    """An approved user and a rejected one (reserved .test domain), both done."""
+    """An approved user, a rejected one (reserved .test domain) and one a reviewer rejected
+    (through the API), all done."""
     created = {}
-    for name, email in (("approved", "ada@example.org"), ("rejected", "eve@example.test")):
+    for name, email in (
+        ("approved", "ada@example.org"),
+        ("rejected", "eve@example.test"),
+        ("reviewed", "mallory@review.example.org"),
+    ):
         accepted = local_stack.create_user(email)
         assert accepted.status_code == 202
         created[name] = accepted.json()["id"]
-        local_stack.wait_done(created[name])
+    _awaiting_review(local_stack, created["reviewed"])
+    decided = requests.post(
+        f"{local_stack.api}/reviews/{created['reviewed']}",
+        json={"decision": "reject", "reason": "an impersonation"},
+        timeout=5,
+    )
+    assert decided.status_code == 200, decided.text
+    for operation_id in created.values():
+        local_stack.wait_done(operation_id)
     return created
 
 
@@ -113,25 +131,16 @@ def test_the_graph_draws_every_state_and_marks_the_path_taken(driver, local_stac
     link = f"#executions tr[data-operation='{operations['rejected']}'] a"
     _wait(driver, lambda d: _css(d, link))
     driver.find_element(By.CSS_SELECTOR, link).click()
-    _wait(driver, lambda d: _css(d, "g.node[data-state='ApproveUserRefused']"))
+    _wait(driver, lambda d: _css(d, f"g.node[data-state='{NO_REVIEW}']"))
 
     drawn = {n.get_attribute("data-state") for n in _css(driver, "g.node")}
     assert drawn == set(STATES) | {"__start__", "__end__"}
-    taken = [
-        "CreateUser",
-        "WasUserCreated",
-        "ApproveUser",
-        "WasUserApproved",
-        "ApproveUserRefused",
-        "RecordFailure",
-        "HowDidItFail",
-        "Refused",
-    ]
+    taken = ["CreateUser", "ApproveUser", REVIEW_CHOICE, NO_REVIEW]
     for state in taken:  # in colour (the class) and in words (the text)
         node = _node(driver, state)
         assert "status-succeeded" in node.get_attribute("class").split(), state
         assert "✓ succeeded" in node.text, state
-    for state in ("CreateResponse", "RecordSuccess", "StepFailed", "ApproveUserBroke"):
+    for state in (AWAIT, "ConcludeReview", "RecordFailure", "StepFailed", "ApproveUserBroke"):
         node = _node(driver, state)
         assert "status-not-reached" in node.get_attribute("class").split(), state
         assert "not reached" in node.text, state
@@ -142,8 +151,13 @@ def test_the_graph_draws_every_state_and_marks_the_path_taken(driver, local_stac
     assert edges == {
         ("__start__", "CreateUser"),
         *itertools.pairwise(taken),
-        ("Refused", "__end__"),
+        (NO_REVIEW, "__end__"),
     }
+    (choice,) = _css(driver, f"path.edge.kind-choice[data-from='{REVIEW_CHOICE}']")
+    assert choice.get_attribute("data-to") == AWAIT
+    assert "review is present" in choice.find_element(By.TAG_NAME, "title").get_attribute(
+        "textContent"
+    )
     catch_edges = _css(driver, "path.edge.kind-catch")
     assert len(catch_edges) == sum(len(s.get("Catch", [])) for s in STATES.values())
     header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
@@ -175,7 +189,7 @@ def test_a_state_selected_with_the_keyboard_shows_its_details_and_log_lines(
     _wait(driver, lambda d: _details(d).startswith("Start"))
     assert "operation accepted" in _details(driver)  # the API's line, before any state
 
-    _node(driver, "CreateResponse").send_keys(Keys.ENTER)
+    _node(driver, AWAIT).send_keys(Keys.ENTER)
     _wait(driver, lambda d: "did not reach this state" in _details(d))
 
 
@@ -192,6 +206,97 @@ def test_the_execution_links_to_its_operation_and_user(driver, local_stack, oper
     assert operation["result"]["user"]["id"] == user["id"]
     events = driver.find_element(By.CSS_SELECTOR, ".events-table").text
     assert "ExecutionStarted" in events and "ExecutionSucceeded" in events
+
+
+def _review_token(local_stack, operation_id: str) -> str:
+    """The task token the stack stored for a review (read from its table, as only a
+    decision does)."""
+    item = local_stack.aws("dynamodb").get_item(
+        TableName="user-service-local-reviews", Key={"pk": {"S": operation_id}}
+    )["Item"]
+    return item["taskToken"]["S"]
+
+
+def _review_row(driver, operation_id: str):
+    return driver.find_element(By.CSS_SELECTOR, f"#reviews tr[data-operation='{operation_id}']")
+
+
+def test_a_reviewer_approves_one_user_and_rejects_another_from_the_reviews_panel(
+    driver, local_stack
+):
+    waiting = {}
+    for name in ("approve", "reject"):
+        accepted = local_stack.create_user(f"{name}-me@review.example.org")
+        assert accepted.status_code == 202
+        waiting[name] = accepted.json()["id"]
+    tokens = {name: _review_token_when_stored(local_stack, op) for name, op in waiting.items()}
+
+    # The execution waits for a person, on the graph and in the operation.
+    _open_execution(driver, local_stack, waiting["approve"])
+    _wait(driver, lambda d: "status-waiting" in _node(d, AWAIT).get_attribute("class").split())
+    assert "waiting" in _node(driver, AWAIT).text
+    for state in ("ConcludeReview", "__end__"):
+        assert "status-not-reached" in _node(driver, state).get_attribute("class").split()
+    header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
+    assert "RUNNING · AWAITING_REVIEW" in header
+    _node(driver, AWAIT).click()
+    _wait(driver, lambda d: _details(d).startswith(AWAIT))
+    assert not [token for token in tokens.values() if token in driver.page_source]
+
+    # The reviews panel lists both; one approved, the other rejected with a reason.
+    tab = driver.find_element(By.ID, "reviews-tab")
+    _wait(driver, lambda d: tab.is_displayed())
+    tab.click()
+    for operation_id in waiting.values():
+        _wait(driver, lambda d, op=operation_id: _review_row(d, op))
+    listed = driver.find_element(By.ID, "reviews").text
+    assert "approve-me@review.example.org" in listed and "reject-me@review.example.org" in listed
+    assert not [token for token in tokens.values() if token in driver.page_source]
+    _review_row(driver, waiting["approve"]).find_element(By.CSS_SELECTOR, "button.approve").click()
+    rejecting = _review_row(driver, waiting["reject"])
+    rejecting.find_element(By.CSS_SELECTOR, "input").send_keys("not a real person")
+    rejecting.find_element(By.CSS_SELECTOR, "button.reject").click()
+
+    approved = local_stack.wait_done(waiting["approve"])
+    assert approved["status"] == "SUCCEEDED"
+    rejected = local_stack.wait_done(waiting["reject"])
+    assert rejected["status"] == "FAILED"
+    assert rejected["error"]["code"] == "USER_REJECTED"
+    assert "not a real person" in rejected["error"]["message"]
+    _wait(driver, lambda d: not _css(d, "#reviews tr[data-operation]"))
+    assert "No review is waiting." in driver.find_element(By.ID, "reviews").text
+
+    # Each execution went the review's way to its end; the operation says how it ended.
+    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
+    for name, outcome in (("approve", "SUCCEEDED"), ("reject", "FAILED · USER_REJECTED")):
+        _open_execution(driver, local_stack, waiting[name])
+        _wait(driver, lambda d: "status-succeeded" in _node(d, "__end__").get_attribute("class"))
+        for state in path:
+            assert "status-succeeded" in _node(driver, state).get_attribute("class").split()
+        edges = {
+            (e.get_attribute("data-from"), e.get_attribute("data-to"))
+            for e in _css(driver, "path.edge.taken")
+        }
+        assert edges == set(itertools.pairwise(["__start__", *path, "__end__"]))
+        header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
+        assert outcome in header, header
+        assert not [token for token in tokens.values() if token in driver.page_source]
+
+
+def _awaiting_review(local_stack, operation_id: str) -> None:
+    """Waits until the operation waits for a reviewer (its review stored)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{local_stack.api}/operations/{operation_id}", timeout=5).json()
+        if answer.get("step") == "AWAITING_REVIEW":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no review requested for {operation_id}")
+
+
+def _review_token_when_stored(local_stack, operation_id: str) -> str:
+    _awaiting_review(local_stack, operation_id)
+    return _review_token(local_stack, operation_id)
 
 
 def test_the_system_shows_the_stream_the_on_failure_queue_and_the_tables(driver, local_stack):
@@ -229,10 +334,10 @@ def test_the_execution_page_is_readable_at_a_laptop_width(driver, local_stack, o
 def test_a_screenshot_of_an_execution(driver, local_stack, operations, tmp_path):
     """`make console-screenshot` writes it to docs/console.png (CONSOLE_SCREENSHOT)."""
     target = Path(os.environ.get("CONSOLE_SCREENSHOT") or tmp_path / "console.png")
-    driver.set_window_size(WINDOW[0], 1500)  # a laptop's width, tall enough for the graph
+    driver.set_window_size(WINDOW[0], 1700)  # a laptop's width, tall enough for the graph
     try:
-        _open_execution(driver, local_stack, operations["rejected"])
-        _node(driver, "ApproveUser").click()
+        _open_execution(driver, local_stack, operations["reviewed"])
+        _node(driver, "ConcludeReview").click()
         _wait(driver, lambda d: "user rejected" in _details(d))
         driver.execute_script("document.activeElement.blur()")
         assert driver.save_screenshot(str(target))

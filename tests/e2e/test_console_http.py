@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ import requests
 from tests.local_stack_process import LocalStackProcess, free_port
 
 PROBLEM = "application/problem+json"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,9 @@ def test_executions_are_listed_and_polling_an_unchanged_list_costs_a_304(local_s
 
     detail = _get(local_stack, f"/_local/api/executions/{accepted['id']}").json()
     assert detail["status"] == "SUCCEEDED"
-    assert {n["id"] for n in detail["graph"]["nodes"]} >= {"CreateUser", "RecordSuccess"}
+    states = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
+    assert {n["id"] for n in detail["graph"]["nodes"]} == {*states, "__start__", "__end__"}
+    assert {n["id"]: n["status"] for n in detail["graph"]["nodes"]}["__end__"] == "succeeded"
     assert detail["links"]["operation"] == f"/operations/{accepted['id']}"
     assert _get(local_stack, detail["links"]["user"]).status_code == 200
 

@@ -1,18 +1,28 @@
 """The local console's data over the emulator: executions of the real ASL read through the
 Step Functions API and marked by what they did, with the app's log lines; the system."""
 
+import itertools
 import json
 import os
 import threading
-import time
+from pathlib import Path
 
 import boto3
 import pytest
 
 from chalicelib.adapters.users_table import UsersTable
+from chalicelib.domain.errors import TransientError
 from local.webconsole import Console, LogBook
-from local.webconsole.data import Executions
-from tests.helpers import body, fail_calls, post_user
+from local.webconsole.data import TOKEN_HIDDEN
+from tests.e2e.test_human_review import awaiting_review, decide, finished
+from tests.helpers import body, fail_calls, post_user, table_items
+
+ROOT = Path(__file__).resolve().parents[2]
+STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
+# The Choice that sends a user to a person, and where each of its ways leads.
+(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
+AWAIT = STATES[REVIEW_CHOICE]["Choices"][0]["Next"]
+NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
 
 
 @pytest.fixture
@@ -20,17 +30,6 @@ def console(stack):
     book = LogBook.install()
     yield Console.for_stack(stack, book)
     book.uninstall()
-
-
-def _until(check, timeout: float = 10.0):
-    """Polls `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
 
 
 def _statuses(detail: dict) -> dict[str, str]:
@@ -56,14 +55,14 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     )
     assert detail["definition"] == machine["definition"]  # substituted: no ${...} left
     assert "${" not in detail["definition"]
+    states = json.loads(machine["definition"])["States"]
     statuses = _statuses(detail)
-    assert set(statuses) == set(json.loads(machine["definition"])["States"]) | {
-        "__start__",
-        "__end__",
-    }
-    assert statuses["CreateResponse"] == "succeeded"
-    assert statuses["ApproveUserRefused"] == "not-reached"
-    assert ("RecordSuccess", "Succeeded") in _taken(detail)
+    assert set(statuses) == set(states) | {"__start__", "__end__"}
+    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, NO_REVIEW]
+    assert [step["state"] for step in detail["steps"]] == path
+    assert all(statuses[state] == "succeeded" for state in path)
+    assert statuses[AWAIT] == "not-reached" and statuses["RecordFailure"] == "not-reached"
+    assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     steps = {step["state"]: step for step in detail["steps"]}
     assert "user created" in _messages(steps["CreateUser"]["logs"])
     assert "user approved" in _messages(steps["ApproveUser"]["logs"])
@@ -74,7 +73,13 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     shown = [m for step in detail["steps"] for m in _messages(step["logs"])]
     shown += _messages(detail["logs"]["before"]) + _messages(detail["logs"]["after"])
     assert sorted(shown) == sorted(
-        ["operation accepted", "workflow started", "user created", "user approved"]
+        [
+            "operation accepted",
+            "workflow started",
+            "user created",
+            "user approved",
+            "operation done",
+        ]
     )
     user_id = json.loads(detail["output"])["created"]["outcome"]["userId"]
     assert detail["links"] == {
@@ -85,15 +90,56 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     assert [event["id"] for event in detail["events"]] == list(range(1, len(detail["events"]) + 1))
     assert detail["events"][0]["type"] == "ExecutionStarted"
 
+    # Refused by the rules: the same path (the refusal is an outcome CreateResponse records).
     refused = console.executions.detail(rejected["id"])
-    assert _statuses(refused)["ApproveUserRefused"] == "succeeded"
-    assert _statuses(refused)["CreateResponse"] == "not-reached"
-    assert ("WasUserApproved", "ApproveUserRefused") in _taken(refused)
-    assert ("WasUserApproved", "CreateResponse") not in _taken(refused)
+    assert _taken(refused) == set(itertools.pairwise(["__start__", *path, "__end__"]))
+    assert _statuses(refused)[AWAIT] == "not-reached"
     steps = {step["state"]: step for step in refused["steps"]}
     assert "user rejected" in _messages(steps["ApproveUser"]["logs"])
 
     assert console.executions.detail("no-such-operation") is None
+
+
+def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(stack, console):
+    waiting = awaiting_review(stack)
+    detail = console.executions.detail(waiting["id"])
+    assert detail["status"] == "RUNNING"
+    statuses = _statuses(detail)
+    assert statuses[AWAIT] == "waiting"
+    assert statuses[REVIEW_CHOICE] == "succeeded"
+    assert statuses[NO_REVIEW] == "not-reached" and statuses["__end__"] == "not-reached"
+    assert (REVIEW_CHOICE, AWAIT) in _taken(detail)
+    assert (REVIEW_CHOICE, NO_REVIEW) not in _taken(detail)
+    (token,) = [item["taskToken"]["S"] for item in table_items("REVIEWS_TABLE")]
+    assert token not in json.dumps(detail)
+    # Where the history holds it, the page says it is hidden.
+    assert any(TOKEN_HIDDEN in json.dumps(event["details"]) for event in detail["events"])
+
+    assert decide(stack, waiting["id"], "approve").status_code == 200
+    assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
+    done = console.executions.detail(waiting["id"])
+    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
+    assert [step["state"] for step in done["steps"]] == path
+    assert all(_statuses(done)[state] == "succeeded" for state in path)
+    assert _taken(done) == set(itertools.pairwise(["__start__", *path, "__end__"]))
+    assert token not in json.dumps(done)
+
+
+def test_a_step_that_failed_once_is_marked_retried_with_two_attempts(stack, console, monkeypatch):
+    throttled = TransientError("ProvisionedThroughputExceededException: throttled")
+    calls = fail_calls(monkeypatch, UsersTable, "add", throttled, lambda call: call == 1)
+    accepted = body(post_user(stack.client, "ada@example.org"))
+    stack.drain()  # the retry's backoff moves the emulator's clock, not the test's
+    assert len(calls) == 2
+    detail = console.executions.detail(accepted["id"])
+    assert detail["status"] == "SUCCEEDED"
+    (create,) = [node for node in detail["graph"]["nodes"] if node["id"] == "CreateUser"]
+    assert create["status"] == "retried"
+    assert create["attempts"] == 2
+    assert create["errors"] == ["TransientError"]
+    assert ("CreateUser", "ApproveUser") in _taken(detail)
+    assert ("CreateUser", "CreateUserBroke") not in _taken(detail)
+    assert _statuses(detail)["ApproveUser"] == "succeeded"
 
 
 def test_a_broken_step_is_caught_and_the_execution_fails_where_it_ended(
@@ -140,45 +186,6 @@ def test_a_step_in_progress_is_running(stack, console, monkeypatch):
     # The listing's index learns that it stopped.
     (listed,) = console.executions.listing(None, None, 10)["executions"]
     assert listed["status"] == "SUCCEEDED" and listed["durationMs"] >= 0
-
-
-def test_a_task_waiting_for_its_token_is_waiting(stack, console):
-    """A callback task (what human review will use), run by the emulator for real."""
-    sqs = boto3.client("sqs")
-    sfn = boto3.client("stepfunctions")
-    queue = sqs.create_queue(QueueName="reviews")["QueueUrl"]
-    definition = {
-        "StartAt": "AwaitReview",
-        "States": {
-            "AwaitReview": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                "Next": "Reviewed",
-            },
-            "Reviewed": {"Type": "Succeed"},
-        },
-    }
-    machine = sfn.create_state_machine(
-        name="review",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/review",
-    )["stateMachineArn"]
-    sfn.start_execution(stateMachineArn=machine, name="op-1", input="{}")
-    reviews = Executions(boto3.Session(), machine, LogBook())
-
-    message = _until(
-        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages")
-    )[0]
-    waiting = reviews.detail("op-1")
-    assert waiting["status"] == "RUNNING"
-    assert _statuses(waiting)["AwaitReview"] == "waiting"
-    assert _statuses(waiting)["Reviewed"] == "not-reached"
-
-    sfn.send_task_success(taskToken=json.loads(message["Body"])["token"], output="{}")
-    done = _until(lambda: (d := reviews.detail("op-1"))["status"] == "SUCCEEDED" and d)
-    assert _statuses(done)["AwaitReview"] == "succeeded"
-    assert ("AwaitReview", "Reviewed") in _taken(done)
 
 
 def test_executions_are_listed_newest_first_filtered_and_searched(stack, console):

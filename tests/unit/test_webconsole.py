@@ -21,7 +21,13 @@ ASL = json.loads(
     .replace("${UserCreateFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_create")
     .replace("${UserApproveFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_approve")
     .replace("${UserCreateResponseFunctionArn}", "arn:aws:lambda:us-east-1:1:function:response")
+    .replace("${UserReviewRequestFunctionArn}", "arn:aws:lambda:us-east-1:1:function:review")
 )
+STATES = ASL["States"]
+# The Choice that sends a user to a person, and where each of its ways leads.
+(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
+(REVIEW_RULE,) = STATES[REVIEW_CHOICE]["Choices"]
+AWAIT, NO_REVIEW = REVIEW_RULE["Next"], STATES[REVIEW_CHOICE]["Default"]
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
@@ -55,82 +61,142 @@ def _drawn(history: History, status: str) -> tuple[dict, dict, list]:
     return nodes, drawn, taken
 
 
-def _happy_path() -> History:
+def _created() -> History:
     history = History()
     history.state("CreateUser", "Task", "ok")
-    history.state("WasUserCreated", "Choice")
     return history
+
+
+def _happy_path() -> History:
+    """Created, approved at once: CreateUser 0-30 ms, ApproveUser 40-70 ms, NeedsReview 80-90 ms."""
+    history = _created()
+    history.state("ApproveUser", "Task", "ok")
+    history.state(REVIEW_CHOICE, "Choice")
+    return history
+
+
+def _transitions_allowed(state: dict) -> int:
+    """How many ways out of a state the definition gives (the end counts as one)."""
+    ends = state.get("End", False) or state["Type"] in ("Succeed", "Fail")
+    return (
+        len(state.get("Choices", []))
+        + ("Default" in state)
+        + ("Next" in state)
+        + len(state.get("Catch", []))
+        + ends
+    )
 
 
 def test_every_state_and_every_transition_of_the_definition_is_drawn():
     nodes, drawn, _ = _drawn(History(), "RUNNING")
-    assert set(nodes) == set(ASL["States"]) | {START, END}
+    assert set(nodes) == set(STATES) | {START, END}
     assert all(node["status"] == "not-reached" for node in nodes.values())
-    kinds = {(e["from"], e["to"]): e["kind"] for e in drawn["edges"]}
-    assert kinds[(START, "CreateUser")] == "start"
-    assert kinds[("CreateUser", "WasUserCreated")] == "next"
-    assert kinds[("CreateUser", "CreateUserBroke")] == "catch"
-    assert kinds[("WasUserCreated", "CreateUserRefused")] == "choice"
-    assert kinds[("WasUserCreated", "ApproveUser")] == "default"
-    assert kinds[("StepFailed", END)] == "end"
-    catches = [e for e in drawn["edges"] if e["from"] == "RecordSuccess" and e["kind"] == "catch"]
-    assert [e["label"] for e in catches] == [
-        "catch DynamoDB.ConditionalCheckFailedException",
-        "catch States.ALL",
+    edges = [(e["from"], e["to"], e["kind"], e["label"]) for e in drawn["edges"]]
+    assert len(edges) == len(set(edges)) == 1 + sum(map(_transitions_allowed, STATES.values()))
+    assert (START, ASL["StartAt"], "start", None) in edges
+    assert ("CreateUser", "ApproveUser", "next", None) in edges
+    assert ("CreateUser", "CreateUserBroke", "catch", "catch States.ALL") in edges
+    assert ("ApproveUser", REVIEW_CHOICE, "next", None) in edges
+    # The Choice: its rule, read as a condition, and its default.
+    assert (REVIEW_CHOICE, AWAIT, "choice", "$.approval.outcome.review is present") in edges
+    assert (REVIEW_CHOICE, NO_REVIEW, "default", "default") in edges
+    # Two ways from the waiting task to the same state: done, or caught (timed out, closed).
+    assert [(kind, label) for source, target, kind, label in edges if source == AWAIT] == [
+        ("next", None),
+        ("catch", "catch States.Timeout, ReviewClosed"),
+        ("catch", "catch States.ALL"),
     ]
+    assert {target for source, target, *_ in edges if source == AWAIT} == {
+        STATES[AWAIT]["Next"],
+        "AwaitReviewBroke",
+    }
+    for name, state in STATES.items():  # every Catch of every state, with its errors
+        for catcher in state.get("Catch", []):
+            label = "catch " + ", ".join(catcher["ErrorEquals"])
+            assert (name, catcher["Next"], "catch", label) in edges
+    assert [(t, label) for s, t, kind, label in edges if s == "RecordFailure"] == [
+        ("StepFailed", None),
+        ("AlreadyRecorded", "catch DynamoDB.ConditionalCheckFailedException"),
+        ("OutcomeNotRecorded", "catch States.ALL"),
+    ]
+    for terminal in ("CreateResponse", "StepFailed", "AlreadyRecorded", "OutcomeNotRecorded"):
+        assert (terminal, END, "end", None) in edges
     assert nodes["CreateUser"]["resource"] == "lambda:invoke"
     assert nodes["CreateUser"]["function"] == "user_create"
-    assert nodes["RecordSuccess"]["resource"] == "dynamodb:updateItem"
+    assert nodes[AWAIT]["resource"] == "lambda:invoke.waitForTaskToken"
+    assert nodes[AWAIT]["function"] == "review"
+    assert nodes["RecordFailure"]["resource"] == "dynamodb:updateItem"
+    assert nodes[REVIEW_CHOICE]["resource"] is None
 
 
 def test_the_path_taken_is_marked_choice_by_choice():
     history = _happy_path()
-    history.state("ApproveUser", "Task", "ok")
-    history.state("WasUserApproved", "Choice")
-    history.state("ApproveUserRefused", "Pass")
-    history.state("RecordFailure", "Task", "ok")
-    history.state("HowDidItFail", "Choice")
-    history.state("Refused", "Succeed")
+    history.state(NO_REVIEW, "Task", "ok")
     nodes, _, taken = _drawn(history, "SUCCEEDED")
     assert taken == [
         (START, "CreateUser", "start"),
-        ("CreateUser", "WasUserCreated", "next"),
-        ("WasUserCreated", "ApproveUser", "default"),
-        ("ApproveUser", "WasUserApproved", "next"),
-        ("WasUserApproved", "ApproveUserRefused", "choice"),
-        ("ApproveUserRefused", "RecordFailure", "next"),
-        ("RecordFailure", "HowDidItFail", "next"),
-        ("HowDidItFail", "Refused", "default"),
-        ("Refused", END, "end"),
+        ("CreateUser", "ApproveUser", "next"),
+        ("ApproveUser", REVIEW_CHOICE, "next"),
+        (REVIEW_CHOICE, NO_REVIEW, "default"),
+        (NO_REVIEW, END, "end"),
     ]
-    assert nodes["ApproveUserRefused"]["status"] == "succeeded"
-    assert nodes["CreateResponse"]["status"] == "not-reached"
+    assert nodes[REVIEW_CHOICE]["status"] == "succeeded"
+    assert nodes[AWAIT]["status"] == "not-reached"
     assert nodes[END]["status"] == "succeeded"
+
+    reviewed = _happy_path()
+    reviewed.state(AWAIT, "Task", "ok")
+    reviewed.state("ConcludeReview", "Task", "ok")
+    reviewed.state("CreateResponse", "Task", "ok")
+    nodes, _, taken = _drawn(reviewed, "SUCCEEDED")
+    assert taken == [
+        (START, "CreateUser", "start"),
+        ("CreateUser", "ApproveUser", "next"),
+        ("ApproveUser", REVIEW_CHOICE, "next"),
+        (REVIEW_CHOICE, AWAIT, "choice"),
+        (AWAIT, "ConcludeReview", "next"),
+        ("ConcludeReview", "CreateResponse", "next"),
+        ("CreateResponse", END, "end"),
+    ]
+    assert nodes[AWAIT]["status"] == "succeeded"
+    assert nodes["CreateResponse"]["visits"] == 1
+
+    # Nobody decided: the wait timed out and its Catch, not its Next, led on.
+    expired = _happy_path()
+    expired.state(AWAIT, "Task", "States.Timeout")
+    expired.state("ConcludeReview", "Task", "ok")
+    nodes, drawn, taken = _drawn(expired, "RUNNING")
+    assert taken[-2:] == [(REVIEW_CHOICE, AWAIT, "choice"), (AWAIT, "ConcludeReview", "catch")]
+    assert (AWAIT, "ConcludeReview", "next") not in taken
+    (caught,) = [e for e in drawn["edges"] if e["taken"] and e["kind"] == "catch"]
+    assert caught["label"] == "catch States.Timeout, ReviewClosed"
+    assert nodes[AWAIT]["status"] == "caught"
+    assert nodes[AWAIT]["errors"] == ["States.Timeout"]
 
 
 def test_a_retried_step_and_a_caught_step_are_told_apart():
     history = History()
     history.state("CreateUser", "Task", "TransientError", "TransientError", "ok")
-    history.state("WasUserCreated", "Choice")
     history.state("ApproveUser", "Task", "KeyError")
     history.state("ApproveUserBroke", "Pass")
     history.state("RecordFailure", "Task", "ok")
-    history.state("HowDidItFail", "Choice")
     history._add("FailStateEntered", stateEnteredEventDetails={"name": "StepFailed"})
-    history._add("ExecutionFailed", executionFailedEventDetails={"error": "StepFailed"})
+    history._add("ExecutionFailed", executionFailedEventDetails={"error": "USER_APPROVE_FAILED"})
     nodes, _, taken = _drawn(history, "FAILED")
     assert nodes["CreateUser"]["status"] == "retried"
     assert nodes["CreateUser"]["attempts"] == 3
+    assert ("CreateUser", "ApproveUser", "next") in taken
     assert nodes["ApproveUser"]["status"] == "caught"
     assert nodes["ApproveUser"]["errors"] == ["KeyError"]
     assert ("ApproveUser", "ApproveUserBroke", "catch") in taken
-    assert ("ApproveUser", "WasUserApproved", "next") not in taken
+    assert ("ApproveUser", REVIEW_CHOICE, "next") not in taken
+    assert ("RecordFailure", "StepFailed", "next") in taken
     assert nodes["StepFailed"]["status"] == "failed"
     assert ("StepFailed", END, "end") in taken
 
 
 def test_a_state_the_execution_is_in_runs_or_waits_and_one_it_died_in_failed():
-    running = _happy_path()
+    running = _created()
     running.state("ApproveUser", "Task", exit=False)
     nodes, _, _ = _drawn(running, "RUNNING")
     assert nodes["ApproveUser"]["status"] == "running"
@@ -139,22 +205,16 @@ def test_a_state_the_execution_is_in_runs_or_waits_and_one_it_died_in_failed():
     nodes, _, _ = _drawn(running, "TIMED_OUT")
     assert nodes["ApproveUser"]["status"] == "failed"
 
-    waiting = {
-        "StartAt": "Review",
-        "States": {
-            "Review": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "End": True,
-            }
-        },
-    }
-    history = History()
-    history.state("Review", "Task", exit=False)
-    drawn = graph(waiting, steps_from(history.events), "RUNNING")
-    (review,) = [node for node in drawn["nodes"] if node["id"] == "Review"]
-    assert review["status"] == "waiting"
-    assert review["resource"] == "sqs:sendMessage.waitForTaskToken"
+    waiting = _happy_path()
+    waiting.state(AWAIT, "Task", exit=False)
+    waiting._add("TaskScheduled")
+    waiting._add("TaskSubmitted")
+    nodes, _, taken = _drawn(waiting, "RUNNING")
+    assert nodes[AWAIT]["status"] == "waiting"
+    assert nodes[AWAIT]["resource"] == "lambda:invoke.waitForTaskToken"
+    assert (REVIEW_CHOICE, AWAIT, "choice") in taken
+    assert nodes["ConcludeReview"]["status"] == "not-reached"
+    assert nodes[END]["status"] == "not-reached"
 
 
 @pytest.mark.parametrize(
@@ -186,19 +246,24 @@ def _line(at: datetime, message: str, function: str | None = None) -> LogLine:
 
 
 def test_log_lines_go_to_the_state_that_ran_when_they_were_written():
-    history = _happy_path()  # CreateUser: events 0-3 (0-30 ms); WasUserCreated: 40-50 ms
+    history = _happy_path()
     steps = steps_from(history.events)
     ms = timedelta(milliseconds=1)
     lines = [
         _line(T0 - 5 * ms, "operation accepted"),
         _line(T0 + 15 * ms, "user created", "user_create"),
         _line(T0 + 16 * ms, "workflow started", "starter"),
-        _line(T0 + 45 * ms, "choosing"),
-        _line(T0 + 90 * ms, "swept"),
+        _line(T0 + 45 * ms, "user approved", "user_approve"),
+        _line(T0 + 85 * ms, "choosing"),
+        _line(T0 + 130 * ms, "swept"),
     ]
     outside = attribute_logs(ASL, steps, lines)
     messages = {s["state"]: [json.loads(x["line"])["message"] for x in s["logs"]] for s in steps}
-    assert messages == {"CreateUser": ["user created"], "WasUserCreated": ["choosing"]}
+    assert messages == {
+        "CreateUser": ["user created"],
+        "ApproveUser": ["user approved"],
+        REVIEW_CHOICE: ["choosing"],
+    }
     assert [json.loads(x["line"])["message"] for x in outside["before"]] == [
         "operation accepted",
         "workflow started",  # written during CreateUser, but by the starter
@@ -207,8 +272,8 @@ def test_log_lines_go_to_the_state_that_ran_when_they_were_written():
 
 
 def test_a_line_at_a_state_boundary_goes_to_the_lambda_task_that_wrote_it():
-    """As recorded: ApproveUser exits, and two states are entered, in the same millisecond
-    (615) as a line ApproveUser's function wrote at 614.05 ms."""
+    """As recorded: ApproveUser exits, and two states are entered (the Choice and the next
+    task), in the same millisecond (615) as a line ApproveUser's function wrote at 614.05 ms."""
 
     def step(state: str, entered_ms: int, duration: int) -> dict:
         entered = (T0 + timedelta(milliseconds=entered_ms)).isoformat()
@@ -216,7 +281,7 @@ def test_a_line_at_a_state_boundary_goes_to_the_lambda_task_that_wrote_it():
 
     steps = [
         step("ApproveUser", 606, 9),
-        step("WasUserApproved", 615, 0),
+        step(REVIEW_CHOICE, 615, 0),
         step("CreateResponse", 615, 6),
     ]
     late = T0 + timedelta(milliseconds=614.05)

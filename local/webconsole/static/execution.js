@@ -143,6 +143,7 @@ async function showOperation(box, url) {
   }
   box.replaceChildren(
     el('strong', {}, operation.status),
+    ...(operation.step ? [' · ', el('span', { class: 'mono' }, operation.step)] : []),
     ...(operation.error
       ? [' · ', el('span', { class: 'mono' }, operation.error.code), ` — ${operation.error.message}`]
       : []),
