@@ -43,6 +43,12 @@ def _quiet_emulator(verbose: bool) -> None:
         return
     for name in ("werkzeug", "moto", "botocore", "urllib3", "local.kinesis_poller"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # The interpreter logs at ERROR every exception a state meets, handled ones included (an
+    # IsPresent test of an absent path, a caught task failure): the execution's history tells
+    # what happened to it.
+    logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(
+        logging.CRITICAL
+    )
 
 
 class Run:
