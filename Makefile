@@ -1,20 +1,65 @@
-# One entry point for every developer task. Each target builds the virtual environment it
-# needs from the pinned requirements, so a fresh clone needs nothing but Python 3.11+.
+# One entry point for every developer task. The virtual environment is built in two layers
+# from the pinned requirements (constraints.txt pins every package of both): `make run`,
+# `demo` and `executions` install only what the local stack needs (requirements-run.txt);
+# every other target adds the development tools (requirements-dev.txt). A fresh clone needs
+# nothing but Python 3.11+.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
+UV := $(VENV)/uv/bin/uv
+
+# A layer's stamp names the checksum of its requirement files: edit one and the next make
+# installs that layer again; otherwise a target starts at once.
+checksum = $(shell cat $(1) | cksum | cut -d' ' -f1)
+RUN_FILES := requirements.txt requirements-run.txt constraints.txt
+RUN_LAYER := $(VENV)/.run-$(call checksum,$(RUN_FILES))
+DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
 .PHONY: venv test unit lint format run demo executions package deploy destroy chalice-deploy load fuzz audit cost capacity bench clean
 
 STAGE ?= dev
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	@rm -f $(VENV)/.installed-*; touch $@
+# The venv, and uv (pinned) fetched by the system's pip from the package index; where uv
+# cannot be had, the venv gets pip and pip installs the layers.
+$(BIN)/python:
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip install -qq --disable-pip-version-check --target $(VENV)/uv \
+		-c constraints.txt uv || { echo "uv unavailable: pip installs"; $@ -m ensurepip -q; }
 
-venv: $(STAMP)
+# uv reads neither pip.conf nor PIP_* variables: it is handed pip's effective indexes,
+# find-links and CA bundle (`pip config list`: the environment over [install] over
+# [global]) and, like pip, takes the best version across all the indexes.
+define PIP_TO_UV
+BEGIN { uv["index-url"] = "UV_DEFAULT_INDEX"; uv["extra-index-url"] = "UV_INDEX"
+        uv["find-links"] = "UV_FIND_LINKS"; uv["cert"] = "SSL_CERT_FILE"
+        split("global install :env:", order, " ") }
+{ dot = index($$0, "."); eq = index($$0, "="); key = substr($$0, dot + 1, eq - dot - 1)
+  if (key in uv) value[substr($$0, 1, dot - 1), key] = substr($$0, eq + 1) }
+END { for (i = 1; i <= 3; i++) for (key in uv) if ((order[i], key) in value) {
+        setting = value[order[i], key]; if (key == "find-links") gsub(/ /, ",", setting)
+        print "export " uv[key] "=" setting } }
+endef
+export PIP_TO_UV
+install = if [ -x $(UV) ]; then \
+		eval "$$($(PYTHON) -m pip config list 2>/dev/null | awk "$$PIP_TO_UV")" && \
+		$(UV) pip install --quiet --python $(BIN)/python --index-strategy unsafe-best-match \
+			-r $(1) -c constraints.txt; \
+	else $(BIN)/python -m pip install --quiet -r $(1) -c constraints.txt; fi
+
+$(RUN_LAYER): $(RUN_FILES) | $(BIN)/python
+	@echo "installing what running needs (requirements-run.txt)"
+	@$(call install,requirements-run.txt)
+	@rm -f $(VENV)/.run-*; touch $@
+
+$(DEV_LAYER): $(RUN_LAYER) requirements-dev.txt
+	@echo "installing the development tools (requirements-dev.txt)"
+	@$(call install,requirements-dev.txt)
+	@rm -f $(VENV)/.dev-*; touch $@
+
+# What `make run` needs; `venv`: everything (the targets without a layer of their own).
+.PHONY: runtime
+runtime: $(RUN_LAYER)
+venv: $(DEV_LAYER)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -26,13 +71,13 @@ test: lint
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-run: venv
+run: runtime
 	$(BIN)/python -m local run $(ARGS)
 
-demo: venv
+demo: runtime
 	$(BIN)/python -m local demo
 
-executions: venv
+executions: runtime
 	$(BIN)/python -m local executions $(ID)
 
 package: venv
