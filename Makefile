@@ -57,7 +57,7 @@ $(DEV_LAYER): $(RUN_LAYER) requirements-dev.txt
 	@rm -f $(VENV)/.dev-*; touch $@
 
 # What `make run` needs; `venv`: everything (the targets without a layer of their own).
-.PHONY: runtime
+.PHONY: runtime first-success
 runtime: $(RUN_LAYER)
 venv: $(DEV_LAYER)
 
@@ -131,3 +131,8 @@ format: venv
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
+
+# Seconds from a fresh clone with cold caches to the first SUCCEEDED operation through
+# `make run` (the committed HEAD; RUNS=3 for three clones). The system's Python: no venv.
+first-success:
+	$(PYTHON) benchmarks/first_success.py --runs $(or $(RUNS),1)
