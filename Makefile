@@ -28,7 +28,9 @@ $(BIN)/python:
 
 # uv reads neither pip.conf nor PIP_* variables: it is handed pip's effective indexes,
 # find-links and CA bundle (`pip config list`: the environment over [install] over
-# [global]) and, like pip, takes the best version across all the indexes.
+# [global]) and, like pip, takes the best version across all the indexes; like pip, it
+# compiles the bytecode at install, so no start pays for it (nor every start, where
+# PYTHONDONTWRITEBYTECODE is set).
 define PIP_TO_UV
 BEGIN { uv["index-url"] = "UV_DEFAULT_INDEX"; uv["extra-index-url"] = "UV_INDEX"
         uv["find-links"] = "UV_FIND_LINKS"; uv["cert"] = "SSL_CERT_FILE"
@@ -42,7 +44,8 @@ endef
 export PIP_TO_UV
 install = if [ -x $(UV) ]; then \
 		eval "$$($(PYTHON) -m pip config list 2>/dev/null | awk "$$PIP_TO_UV")" && \
-		$(UV) pip install --quiet --python $(BIN)/python --index-strategy unsafe-best-match \
+		$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
+			--index-strategy unsafe-best-match \
 			-r $(1) -c constraints.txt; \
 	else $(BIN)/python -m pip install --quiet -r $(1) -c constraints.txt; fi
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
@@ -15,6 +16,8 @@ from infra.definition import stage_environment
 if TYPE_CHECKING:
     from local.stack import Stack
 
+TESTS = Path(__file__).parent
+SUBPROCESS_STACK = "tests.local_stack_process"
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
 os.environ.update(
@@ -59,3 +62,17 @@ def shared_stack() -> Iterator[Stack]:
     """One system for a module whose tests do not depend on each other's data."""
     with _running_stack() as system:
         yield system
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with its tier, the directory it lives in (tests/<tier>/...), and with
+    `process` when its module drives the local stack in a subprocess: derived, not written,
+    so a new file cannot forget them (and --strict-markers refuses an unregistered tier)."""
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts
+        if len(parts) < 2:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in a tier, tests/<tier>/")
+        item.add_marker(parts[0])
+        module = getattr(item, "module", None)
+        if module and any(getattr(v, "__module__", "") == SUBPROCESS_STACK for v in vars(module).values()):
+            item.add_marker("process")
