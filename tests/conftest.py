@@ -74,5 +74,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.nodeid}: tests live in a tier, tests/<tier>/")
         item.add_marker(parts[0])
         module = getattr(item, "module", None)
-        if module and any(getattr(v, "__module__", "") == SUBPROCESS_STACK for v in vars(module).values()):
+        names = vars(module).values() if module else ()
+        if any(getattr(value, "__module__", "") == SUBPROCESS_STACK for value in names):
             item.add_marker("process")
