@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,14 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+@functools.cache
+def _session() -> boto3.Session:
+    """One session for the test process: it parses each service's model once (a third of a
+    stack's start-up), where a session per stack parsed them again for every test. It holds
+    no state of a test: the stack's clients are made anew and moto's mock is per stack."""
+    return boto3.Session()
+
+
 @contextlib.contextmanager
 def _running_stack() -> Iterator[Stack]:
     # Imported here, after the environment above: app.py reads the stage's stream name.
@@ -44,7 +53,7 @@ def _running_stack() -> Iterator[Stack]:
     from local.stack import EMULATOR_CONFIG, Stack
 
     with mock_aws(config=EMULATOR_CONFIG):
-        system = Stack(app, STAGE, boto3.Session())
+        system = Stack(app, STAGE, _session())
         with system.running(), Client(app, stage_name=STAGE) as client:
             system.client = client  # type: ignore[attr-defined]
             yield system
