@@ -68,8 +68,25 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
-	$(BIN)/python -m pytest
+# pytest in parallel workers, one per CPU (pytest-xdist); a file's tests stay on one worker,
+# so a module's shared stack (in process or a subprocess) starts once.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
+# Everything, as CI runs it: lint, the type check (the `typecheck` target, once it exists:
+# a phony target without a rule does nothing) and every test tier.
+.PHONY: typecheck test-fast sleeps
+test: lint typecheck
+	$(PYTEST)
+
+# The in-process tiers, while working: unit, contract, integration and e2e in process; not
+# the local stack in a subprocess (marker `process`: its tests, restarts, the fuzz), the
+# deploy tests (`infra`) or the browser. Markers: tests/conftest.py, from the directories.
+test-fast: venv
+	$(PYTEST) -m "not (process or infra or browser)"
+
+# Seconds the in-process tests wait in real time (retry backoff, polling), by site and test.
+sleeps: venv
+	$(BIN)/python -m pytest -q -p benchmarks.sleeps -m "not (process or infra or browser)"
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
