@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import os
@@ -77,6 +78,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks each test with its tier, the directory it lives in (tests/<tier>/...), and with
     `process` when its module drives the local stack in a subprocess: derived, not written,
     so a new file cannot forget them (and --strict-markers refuses an unregistered tier)."""
+    seen = collections.Counter(item.nodeid for item in items)
+    if twice := [nodeid for nodeid, count in seen.items() if count > 1]:
+        # pytest-xdist keys its work by node id: all but one of these would never run.
+        raise pytest.UsageError(f"tests with the same node id: {twice}")
     for item in items:
         parts = item.path.relative_to(TESTS).parts
         if len(parts) < 2:

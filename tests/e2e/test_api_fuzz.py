@@ -51,15 +51,23 @@ def _examples(count: int) -> settings:
     )
 
 
-@schema.include(method="POST").parametrize()
+# One test per operation: schemathesis 4.32 on pytest 9 gives the items of one test the same
+# node id, and pytest-xdist would run only one of them.
+@schema.include(method="POST", path="/users").parametrize()
 @_examples(500)
-def test_generated_bodies_get_the_documented_answers(case, api):
+def test_generated_user_requests_get_the_documented_answers(case, api):
     case.call_and_validate(base_url=api, timeout=10)
 
 
-@schema.include(method="GET").parametrize()
+@schema.include(path="/operations/{operation_id}").parametrize()
 @_examples(100)
-def test_generated_ids_get_the_documented_answers(case, api):
+def test_generated_operation_ids_get_the_documented_answers(case, api):
+    case.call_and_validate(base_url=api, timeout=10)
+
+
+@schema.include(path="/users/{user_id}").parametrize()
+@_examples(100)
+def test_generated_user_ids_get_the_documented_answers(case, api):
     case.call_and_validate(base_url=api, timeout=10)
 
 
