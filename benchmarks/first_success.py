@@ -114,8 +114,10 @@ def first_success(api: str, timeout: float = 30) -> None:
 def measure(repo: Path, keep: bool) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="first-success-"))
     clone = work / "clone"
-    # Cold caches: the installers' own, empty, in the temporary directory.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIRTUAL_ENV"))}
+    # A developer's shell (not this make's flags: `make -s` would hide the line that ends the
+    # install), with cold caches: the installers' own, empty, in the temporary directory.
+    inherited = ("AWS_", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {"PIP_CACHE_DIR": str(work / "pip-cache"), "UV_CACHE_DIR": str(work / "uv-cache")}
     api_port, aws_port = free_port(), free_port()
     make: Make | None = None
