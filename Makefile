@@ -1,20 +1,68 @@
-# One entry point for every developer task. Each target builds the virtual environment it
-# needs from the pinned requirements, so a fresh clone needs nothing but Python 3.11+.
+# One entry point for every developer task. The virtual environment is built in two layers
+# from the pinned requirements (constraints.txt pins every package of both): `make run`,
+# `demo` and `executions` install only what the local stack needs (requirements-run.txt);
+# every other target adds the development tools (requirements-dev.txt). A fresh clone needs
+# nothing but Python 3.11+.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
+UV := $(VENV)/uv/bin/uv
+
+# A layer's stamp names the checksum of its requirement files: edit one and the next make
+# installs that layer again; otherwise a target starts at once.
+checksum = $(shell cat $(1) | cksum | cut -d' ' -f1)
+RUN_FILES := requirements.txt requirements-run.txt constraints.txt
+RUN_LAYER := $(VENV)/.run-$(call checksum,$(RUN_FILES))
+DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
 .PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
 
 STAGE ?= dev
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	@rm -f $(VENV)/.installed-*; touch $@
+# The venv, and uv (pinned) fetched by the system's pip from the package index; where uv
+# cannot be had, the venv gets pip and pip installs the layers.
+$(BIN)/python:
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip install -qq --disable-pip-version-check --target $(VENV)/uv \
+		-c constraints.txt uv || { echo "uv unavailable: pip installs"; $@ -m ensurepip -q; }
 
-venv: $(STAMP)
+# uv reads neither pip.conf nor PIP_* variables: it is handed pip's effective indexes,
+# find-links and CA bundle (`pip config list`: the environment over [install] over
+# [global]) and, like pip, takes the best version across all the indexes; like pip, it
+# compiles the bytecode at install, so no start pays for it (nor every start, where
+# PYTHONDONTWRITEBYTECODE is set).
+define PIP_TO_UV
+BEGIN { uv["index-url"] = "UV_DEFAULT_INDEX"; uv["extra-index-url"] = "UV_INDEX"
+        uv["find-links"] = "UV_FIND_LINKS"; uv["cert"] = "SSL_CERT_FILE"
+        split("global install :env:", order, " ") }
+{ dot = index($$0, "."); eq = index($$0, "="); key = substr($$0, dot + 1, eq - dot - 1)
+  if (key in uv) value[substr($$0, 1, dot - 1), key] = substr($$0, eq + 1) }
+END { for (i = 1; i <= 3; i++) for (key in uv) if ((order[i], key) in value) {
+        setting = value[order[i], key]; if (key == "find-links") gsub(/ /, ",", setting)
+        print "export " uv[key] "=" setting } }
+endef
+export PIP_TO_UV
+install = if [ -x $(UV) ]; then \
+		eval "$$($(PYTHON) -m pip config list 2>/dev/null | awk "$$PIP_TO_UV")" && \
+		$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
+			--index-strategy unsafe-best-match \
+			-r $(1) -c constraints.txt; \
+	else $(BIN)/python -m pip install --quiet -r $(1) -c constraints.txt; fi
+
+$(RUN_LAYER): $(RUN_FILES) | $(BIN)/python
+	@echo "installing what running needs (requirements-run.txt)"
+	@$(call install,requirements-run.txt)
+	@rm -f $(VENV)/.run-*; touch $@
+
+$(DEV_LAYER): $(RUN_LAYER) requirements-dev.txt
+	@echo "installing the development tools (requirements-dev.txt)"
+	@$(call install,requirements-dev.txt)
+	@rm -f $(VENV)/.dev-*; touch $@
+
+# What `make run` needs; `venv`: everything (the targets without a layer of their own).
+.PHONY: runtime first-success
+runtime: $(RUN_LAYER)
+venv: $(DEV_LAYER)
 
 # checkov in its own environment: it pins a boto3 older than the project's.
 CHECKOV_VENV := .venv-checkov
@@ -35,20 +83,36 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy app.py chalicelib local infra ops benchmarks
 
-# tests/infra/test_checkov.py runs checkov over every stage's packaged stack.
+# pytest in parallel workers, one per CPU (pytest-xdist); a file's tests stay on one worker,
+# so a module's shared stack (in process or a subprocess) starts once.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
+# Everything, as CI runs it: lint, the type check and every test tier (tests/infra runs
+# checkov over every stage's packaged stack, from its own environment).
+.PHONY: test-fast sleeps first-success
 test: lint typecheck checkov-venv
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# The in-process tiers, while working: unit, contract, integration and e2e in process; not
+# the local stack in a subprocess (marker `process`: its tests, restarts, the fuzz), the
+# deploy tests (`infra`) or the browser. Markers: tests/conftest.py, from the directories.
+test-fast: venv
+	$(PYTEST) -m "not (process or infra or browser)"
+
+# Seconds the in-process tests wait in real time (retry backoff, polling), by site and test.
+sleeps: venv
+	$(BIN)/python -m pytest -q -p benchmarks.sleeps -m "not (process or infra or browser)"
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-run: venv
+run: runtime
 	$(BIN)/python -m local run $(ARGS)
 
-demo: venv
+demo: runtime
 	$(BIN)/python -m local demo
 
-executions: venv
+executions: runtime
 	$(BIN)/python -m local executions $(ID)
 
 package: venv
@@ -130,3 +194,8 @@ format: venv
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache
+
+# Seconds from a fresh clone with cold caches to the first SUCCEEDED operation through
+# `make run` (the committed HEAD; RUNS=3 for three clones). The system's Python: no venv.
+first-success:
+	$(PYTHON) benchmarks/first_success.py --runs $(or $(RUNS),1)

@@ -9,13 +9,28 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T | None], timeout: float = 10, what: str = "condition"
+) -> T:
+    """Polls `condition` until it returns something truthy, and returns that: a wait for a
+    state, not for a time. Fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout} s")
+        time.sleep(0.02)
+    return value
 
 
 def free_port() -> int:
@@ -88,15 +103,13 @@ class LocalStackProcess:
         )
 
     def wait_done(self, operation_id: str, timeout: float = 10) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def done() -> dict | None:
             response = requests.get(f"{self.api}/operations/{operation_id}", timeout=5)
             assert response.status_code == 200, (operation_id, response.status_code)
             operation = response.json()
-            if operation.get("done"):
-                return operation
-            time.sleep(0.05)
-        raise AssertionError(f"operation {operation_id} not done after {timeout}s")
+            return operation if operation.get("done") else None
+
+        return wait_until(done, timeout, f"operation {operation_id} done")
 
     def aws(self, service: str) -> Any:
         """A client of the stack's AWS endpoint for any service."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.local_stack_process import LocalStackProcess, free_port
+from tests.local_stack_process import LocalStackProcess, free_port, wait_until
+
+
+def assert_stops_cleanly(stack: LocalStackProcess, signum: signal.Signals) -> None:
+    before = len(stack.output)
+    code, output = stack.stop(signum)
+    on_stopping = "".join(stack.output[before:])
+    assert code == 0, output
+    assert "stopped" in on_stopping and "Traceback" not in on_stopping, on_stopping
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +24,8 @@ def local_stack() -> Iterator[LocalStackProcess]:
     stack = LocalStackProcess(free_port(), free_port())
     stack.wait_until_up()
     yield stack
-    code, output = stack.stop()
-    assert code == 0, output
+    # Ctrl-C (SIGINT) once the module's tests are done with it; SIGTERM has its own test.
+    assert_stops_cleanly(stack, signal.SIGINT)
 
 
 def test_the_banner_says_what_is_where(local_stack):
@@ -27,13 +34,11 @@ def test_the_banner_says_what_is_where(local_stack):
     assert "us-east-1" in banner and "AWS_ENDPOINT_URL" in banner
 
 
-def test_a_user_is_created_within_seconds(local_stack):
+def test_a_user_is_created(local_stack):
     accepted = local_stack.create_user("ada@example.org")
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == f"/operations/{accepted.json()['id']}"
-    started = time.monotonic()
     done = local_stack.wait_done(accepted.json()["id"])
-    assert time.monotonic() - started < 2.0
     assert done["status"] == "SUCCEEDED"
     user = requests.get(f"{local_stack.api}/users/{done['result']['user']['id']}", timeout=5)
     assert user.status_code == 200 and user.json()["email"] == "ada@example.org"
@@ -91,11 +96,10 @@ def test_a_poison_record_reaches_the_on_failure_queue_and_the_stream_moves_on(lo
     )
     sqs = local_stack.aws("sqs")
     queue = sqs.get_queue_url(QueueName="user-service-local-starter-failures")["QueueUrl"]
-    messages = []
-    deadline = time.monotonic() + 10
-    while not messages and time.monotonic() < deadline:
-        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
-    assert messages, "nothing reached the on-failure queue"
+    messages = wait_until(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"),
+        what="a message on the on-failure queue",
+    )
     assert "KinesisBatchInfo" in messages[0]["Body"]
     after = local_stack.create_user("after.poison@example.org").json()
     assert local_stack.wait_done(after["id"])["status"] == "SUCCEEDED"
@@ -111,14 +115,10 @@ def test_a_busy_port_gives_a_one_line_error(local_stack):
     assert "Traceback" not in output
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_the_stack_stops_cleanly_on_a_signal(signum):
+def test_the_stack_stops_cleanly_on_sigterm():
     stack = LocalStackProcess(free_port(), free_port())
     stack.wait_until_up()
-    code, output = stack.stop(signum)
-    assert code == 0
-    assert "stopped" in output
-    assert "Traceback" not in output
+    assert_stops_cleanly(stack, signal.SIGTERM)
 
 
 @pytest.mark.parametrize(

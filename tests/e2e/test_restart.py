@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.local_stack_process import LocalStackProcess, free_port
+from tests.local_stack_process import LocalStackProcess, free_port, wait_until
 
 CLIENTS = 8
 
@@ -52,13 +51,6 @@ class Load:
                     self.accepted[response.json()["id"]] = email
 
 
-def _wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def _read(api: str, path: str) -> requests.Response:
     return requests.get(f"{api}{path}", timeout=5)
 
@@ -71,14 +63,14 @@ def test_a_killed_stack_restarts_on_its_saved_tables_and_finishes_what_it_accept
     load = Load(first)
     load.start()
     try:
-        _wait_for(lambda: len(load.accepted) >= 60)
+        wait_until(lambda: len(load.accepted) >= 60, 60, "60 operations accepted")
         # Alive, nothing accepted is lost: each operation reads back.
         with ThreadPoolExecutor(CLIENTS) as pool:
             answers = pool.map(
                 lambda id_: _read(first.api, f"/operations/{id_}"), list(load.accepted)
             )
             assert {answer.status_code for answer in answers} == {200}
-        _wait_for(lambda: len(load.accepted) >= 150)
+        wait_until(lambda: len(load.accepted) >= 150, 60, "150 operations accepted")
     finally:
         first.process.kill()
         first.wait()
@@ -159,11 +151,13 @@ def test_a_review_pending_across_a_restart_can_still_be_decided(tmp_path):
     first.wait_until_up()
     try:
         operation_id = first.create_user("ada@review.example.org").json()["id"]
-        _wait_for(
+        wait_until(
             lambda: (
                 _read(first.api, f"/operations/{operation_id}").json().get("step")
                 == "AWAITING_REVIEW"
-            )
+            ),
+            60,
+            "the review awaited",
         )
         before = _review_item(first, operation_id)
         assert before is not None and before["status"]["S"] == "PENDING"
@@ -176,11 +170,13 @@ def test_a_review_pending_across_a_restart_can_still_be_decided(tmp_path):
         assert "1 in-flight operations published again" in "".join(second.output)
         # The operation's new execution asks for the review again: a new token, the same
         # request and deadline.
-        _wait_for(
+        wait_until(
             lambda: (
                 (item := _review_item(second, operation_id)) is not None
                 and item["taskToken"] != before["taskToken"]
-            )
+            ),
+            60,
+            "the review asked for again",
         )
         after = _review_item(second, operation_id)
         assert after["requestedAt"] == before["requestedAt"]

@@ -163,3 +163,30 @@ def test_the_cost_of_a_review_is_its_transitions_and_invocations_not_its_wait(tm
     printed = capsys.readouterr().out
     assert "costs nothing while it waits" in printed
     assert f"adds ${sum(review.values()):,.2f} per 1M" in printed
+
+
+def test_the_sleep_audit_counts_every_real_time_sleep_by_site_and_test(monkeypatch):
+    import threading
+    import time
+
+    from benchmarks import sleeps
+
+    def nap():
+        time.sleep(0.001)
+
+    monkeypatch.setattr(time, "sleep", sleeps._sleep)  # what pytest_configure installs
+    monkeypatch.setitem(sleeps._running, "test", "tests/x.py::test_naps")
+    nap()
+    in_a_thread = threading.Thread(target=nap)
+    in_a_thread.start()
+    in_a_thread.join()
+    (site,) = [site for site in sleeps._calls if "test_benchmarks.py" in site]
+    assert site.endswith(" nap") and sleeps._calls[site] == 2
+    assert sleeps._per_test["tests/x.py::test_naps"] >= 0.002
+
+    lines: list[str] = []
+    reporter = type("Reporter", (), {"section": lambda _, title: lines.append(title)})()
+    reporter.write_line = lines.append
+    sleeps.pytest_terminal_summary(reporter)
+    assert "s slept in" in lines[1]
+    assert "by call site:" in lines and "by test:" in lines
