@@ -325,7 +325,8 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources["SweeperDeadLetterQueue"] = security.encrypted_queue(
         definition.sweeper_dead_letter_queue_name(stage)
     )
-    for table in ("OperationsTable", "UsersTable"):
+    tables = [k for k, v in resources.items() if v.get("Type") == "AWS::DynamoDB::Table"]
+    for table in tables:
         resources[table]["Metadata"] = security.skip(("CKV_AWS_119", security.ACCEPTED_TABLE_KEY))
     resources["ApiAccessLogs"] = security.log_group(
         security.access_log_group_name(stage), security.ACCESS_LOG_RETENTION_DAYS

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from infra.definition import stage_environment
 
@@ -34,6 +35,13 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+# Hypothesis times each example against a deadline by default: a wall-clock assertion, which
+# a loaded machine (parallel workers, CI) fails now and then. Performance is measured in
+# benchmarks/, not here.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 @functools.cache

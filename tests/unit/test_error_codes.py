@@ -41,5 +41,5 @@ def test_the_state_machine_writes_the_catalogues_codes_and_no_other(path):
 
 def test_the_readme_lists_every_code():
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("### HTTP contract", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## HTTP contract", 1)[1].split("\n## ", 1)[0]
     assert set(re.findall(r"`([A-Z][A-Z_]+[A-Z])`", section)) >= CATALOGUE
