@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters.workflows import execution_arn
+
 # History event types whose details carry an error.
 _FAILURE_DETAILS = (
     "taskFailedEventDetails",
@@ -43,7 +45,7 @@ class ExecutionsView:
         ]
 
     def history(self, operation_id: str) -> dict[str, Any] | None:
-        arn = self._state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + operation_id
+        arn = execution_arn(self._state_machine_arn, operation_id)
         try:
             execution = self._sfn.describe_execution(executionArn=arn)
         except self._sfn.exceptions.ExecutionDoesNotExist:

@@ -55,7 +55,12 @@ class StepFunctionsWorkflows:
         return str(response["status"])
 
     def execution_arn(self, operation_id: str) -> str:
-        return f"{self._state_machine_arn.replace(':stateMachine:', ':execution:')}:{operation_id}"
+        return execution_arn(self._state_machine_arn, operation_id)
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the state machine's execution of that name (an operation's is its id)."""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
 
 
 # What SendTaskSuccess answers for a token whose task no longer waits: it timed out, or its

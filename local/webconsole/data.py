@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.event_stream import MalformedEvent, decode
+from chalicelib.adapters.workflows import execution_arn
 from local.executions import steps_from
 from local.webconsole import model
 from local.webconsole.logbook import LogBook
@@ -150,7 +151,7 @@ class Executions:
         return self._session.client("stepfunctions")
 
     def _execution_arn(self, operation_id: str) -> str:
-        return f"{self._state_machine_arn.replace(':stateMachine:', ':execution:')}:{operation_id}"
+        return execution_arn(self._state_machine_arn, operation_id)
 
     def _list(self, page_size: int, **filters: str) -> Iterator[dict[str, Any]]:
         pages = self._sfn.get_paginator("list_executions").paginate(

@@ -1,6 +1,5 @@
 """POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
 
-import base64
 import threading
 from typing import Any
 
@@ -13,6 +12,7 @@ from chalicelib.domain.errors import TransientError
 from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
+from local.kinesis_poller import lambda_event
 from tests.helpers import body, executions, fail_calls, operation, post_user, table_items
 
 pytestmark = pytest.mark.e2e
@@ -149,22 +149,7 @@ def test_duplicate_kinesis_delivery_starts_one_execution(stack):
     )
     stack.drain()
     # ...and a redelivery of the same batch, as Lambda does after a timeout.
-    event = {
-        "Records": [
-            {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "data": base64.b64encode(record["Data"]).decode(),
-                    "sequenceNumber": record["SequenceNumber"],
-                    "partitionKey": record["PartitionKey"],
-                    "approximateArrivalTimestamp": record[
-                        "ApproximateArrivalTimestamp"
-                    ].timestamp(),
-                },
-                "eventSource": "aws:kinesis",
-            }
-        ]
-    }
+    event = lambda_event([record], stack.resources.stream_arn, shard)
     redelivered = stack.client.lambda_.invoke("starter", event)
     assert redelivered.payload == {"batchItemFailures": []}
     stack.drain()

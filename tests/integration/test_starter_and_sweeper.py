@@ -1,6 +1,5 @@
 """The starter and sweeper Lambdas, invoked as Lambda would, over the emulator."""
 
-import base64
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation, to_iso
+from local.kinesis_poller import lambda_event
 from tests.helpers import body, fail_calls, operation, post_user
 
 pytestmark = pytest.mark.integration
@@ -24,23 +24,20 @@ OPERATIONS = os.environ["OPERATIONS_TABLE"]
 
 
 def _kinesis_event(*payloads: bytes) -> dict:
-    """Records with distinct sequence numbers (Chalice's generator gives them all one)."""
-    return {
-        "Records": [
-            {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": f"p{index}",
-                    "sequenceNumber": f"4959{index:04d}",
-                    "data": base64.b64encode(payload).decode(),
-                    "approximateArrivalTimestamp": 1_700_000_000.0,
-                },
-                "eventSource": "aws:kinesis",
-                "eventID": f"shardId-000000000000:4959{index:04d}",
-            }
-            for index, payload in enumerate(payloads)
-        ]
-    }
+    """Records with distinct sequence numbers (Chalice's generator gives them all one), as the
+    poller hands them to the starter."""
+    arrived = datetime.fromtimestamp(1_700_000_000, UTC)
+    records = [
+        {
+            "PartitionKey": f"p{index}",
+            "SequenceNumber": f"4959{index:04d}",
+            "Data": payload,
+            "ApproximateArrivalTimestamp": arrived,
+        }
+        for index, payload in enumerate(payloads)
+    ]
+    stream = "arn:aws:kinesis:us-east-1:123456789012:stream/events"
+    return lambda_event(records, stream, "shardId-000000000000")
 
 
 def _sweep(stack) -> dict:
