@@ -121,20 +121,11 @@ def _delivery_role() -> dict[str, Any]:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "firehose.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        # Only Firehose acting for this account (the confused deputy).
-                        "Condition": {
-                            "StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}
-                        },
-                    }
-                ],
-            },
+            # Only Firehose acting for this account (the confused deputy).
+            "AssumeRolePolicyDocument": security.trust(
+                "firehose.amazonaws.com",
+                {"StringEquals": {"sts:ExternalId": {"Ref": "AWS::AccountId"}}},
+            ),
             "Policies": [
                 {
                     "PolicyName": "least-privilege",

@@ -212,6 +212,18 @@ def log_group(name: str, retention_days: int) -> dict[str, Any]:
     }
 
 
+def trust(service: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A role's trust policy: that AWS service may assume it (under the condition, if any)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
 def api_gateway_account() -> dict[str, Any]:
     """API Gateway writes logs through one role per account and region (an account setting,
     not the API's). Both are kept when the stack is deleted, so that another stage's or
@@ -223,16 +235,7 @@ def api_gateway_account() -> dict[str, Any]:
             "Type": "AWS::IAM::Role",
             **kept,
             "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
+                "AssumeRolePolicyDocument": trust("apigateway.amazonaws.com"),
                 "Policies": [
                     {
                         "PolicyName": "write-api-logs",

@@ -42,16 +42,7 @@ def _role(statements: list[dict[str, Any]], service: str, log_group: Any) -> dic
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": service},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            },
+            "AssumeRolePolicyDocument": security.trust(service),
             "Policies": [
                 {
                     "PolicyName": "least-privilege",

@@ -68,3 +68,17 @@ def table_items(table_variable: str) -> list[dict[str, Any]]:
 def executions(stack: Any) -> list[dict[str, Any]]:
     sfn = boto3.client("stepfunctions")
     return sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]
+
+
+def put_again(stack: Any, partition_key: str) -> tuple[str, dict[str, Any]]:
+    """Puts the stream's only record on it again, as a producer's retry would; its shard and
+    the record (as GetRecords gives it)."""
+    kinesis = boto3.client("kinesis")
+    stream = stack.resources.stream_name
+    shard = str(kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"])
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
+    kinesis.put_record(StreamName=stream, Data=record["Data"], PartitionKey=partition_key)
+    return shard, record

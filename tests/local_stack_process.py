@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,16 @@ def wait_until(
             raise AssertionError(f"{what}: not after {timeout} s")
         time.sleep(0.02)
     return value
+
+
+@contextlib.contextmanager
+def running(*options: str) -> Iterator[LocalStackProcess]:
+    """The local stack on free ports for the block, stopped after it (Ctrl-C), cleanly."""
+    stack = LocalStackProcess(free_port(), free_port(), *options)
+    stack.wait_until_up()
+    yield stack
+    code, output = stack.stop()
+    assert code == 0, output
 
 
 def free_port() -> int:

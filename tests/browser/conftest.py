@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.local_stack_process import LocalStackProcess, free_port
+from tests.local_stack_process import LocalStackProcess, running
 
 CHROMIUM = (
     os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -46,11 +46,8 @@ def browser_paths() -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def local_stack(browser_paths) -> Iterator[LocalStackProcess]:
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    yield stack
-    code, output = stack.stop()
-    assert code == 0, output
+    with running() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

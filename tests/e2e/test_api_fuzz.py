@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from tests.local_stack_process import ROOT, LocalStackProcess, free_port
+from tests.local_stack_process import ROOT, running
 
 SPEC = json.loads((ROOT / "openapi.json").read_text())
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
@@ -49,11 +49,8 @@ def _only(method: str, path: str) -> Any:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[str]:
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    yield stack.api
-    code, output = stack.stop()
-    assert code == 0, output
+    with running() as stack:
+        yield stack.api
 
 
 def _examples(count: int) -> settings:

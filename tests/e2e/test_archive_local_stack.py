@@ -13,16 +13,13 @@ import pytest
 import requests
 
 from infra.definition import emulated_archive_bucket
-from tests.local_stack_process import ROOT, LocalStackProcess, free_port
+from tests.local_stack_process import ROOT, LocalStackProcess, running
 
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStackProcess]:
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    yield stack
-    code, output = stack.stop()
-    assert code == 0, output
+    with running() as stack:
+        yield stack
 
 
 def _ops(stack: LocalStackProcess, command: str, *arguments: str) -> subprocess.CompletedProcess:

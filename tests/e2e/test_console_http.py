@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.local_stack_process import LocalStackProcess, free_port
+from tests.local_stack_process import LocalStackProcess, running
 
 PROBLEM = "application/problem+json"
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,11 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStackProcess]:
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    yield stack
-    code, output = stack.stop()
-    assert code == 0, output
+    with running() as stack:
+        yield stack
 
 
 def _get(stack: LocalStackProcess, path: str, **kwargs) -> requests.Response:

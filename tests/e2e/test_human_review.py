@@ -29,6 +29,7 @@ from tests.helpers import (
     fail_calls,
     operation,
     post_user,
+    put_again,
     table_items,
 )
 
@@ -347,15 +348,7 @@ def test_a_redelivered_event_or_a_retried_task_makes_no_second_review(stack):
     waiting = awaiting_review(stack)
     (stored,) = review_items()
     # The stream delivers the operation's record again: the execution's name is taken.
-    kinesis = boto3.client("kinesis")
-    shard = kinesis.list_shards(StreamName=stack.resources.stream_name)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(
-        StreamName=stack.resources.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
-    kinesis.put_record(
-        StreamName=stack.resources.stream_name, Data=record["Data"], PartitionKey=waiting["id"]
-    )
+    put_again(stack, waiting["id"])
     stack.drain(waiting=1)
     assert len(executions(stack)) == 1
     # The review task runs again (as a retried task would): the same review, a new token.

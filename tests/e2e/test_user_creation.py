@@ -13,7 +13,7 @@ from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
 from local.kinesis_poller import lambda_event
-from tests.helpers import body, executions, fail_calls, operation, post_user, table_items
+from tests.helpers import body, executions, fail_calls, operation, post_user, put_again, table_items
 
 pytestmark = pytest.mark.e2e
 
@@ -138,15 +138,7 @@ def test_concurrent_requests_for_one_email_create_exactly_one_user(stack):
 def test_duplicate_kinesis_delivery_starts_one_execution(stack):
     accepted = body(post_user(stack.client, "ada@example.org"))
     # The producer's retry puts the same event twice; each copy is delivered.
-    kinesis = boto3.client("kinesis")
-    shard = kinesis.list_shards(StreamName=stack.resources.stream_name)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(
-        StreamName=stack.resources.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
-    kinesis.put_record(
-        StreamName=stack.resources.stream_name, Data=record["Data"], PartitionKey=accepted["id"]
-    )
+    shard, record = put_again(stack, accepted["id"])
     stack.drain()
     # ...and a redelivery of the same batch, as Lambda does after a timeout.
     event = lambda_event([record], stack.resources.stream_arn, shard)
