@@ -24,7 +24,8 @@ STAGE ?= dev
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
 	@$(PYTHON) -m pip install -qq --disable-pip-version-check --target $(VENV)/uv \
-		-c constraints.txt uv || { echo "uv unavailable: pip installs"; $@ -m ensurepip -q; }
+		-c constraints.txt uv || { echo "uv unavailable: pip installs"; \
+		$@ -m ensurepip >/dev/null || { rm -rf $(VENV); exit 1; }; }
 
 # uv reads neither pip.conf nor PIP_* variables: it is handed pip's effective indexes,
 # find-links and CA bundle (`pip config list`: the environment over [install] over
