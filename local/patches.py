@@ -145,6 +145,15 @@ PATCHES: tuple[Patch, ...] = (
         atomicity.serialised,
     ),
     Patch(
+        "atomic-dynamodb-answers",
+        {"moto.dynamodb.responses:DynamoHandler.call_action": "(self)"},
+        "moto turns an item into its answer after the backend's lock is released, so a read "
+        "racing a write failed with 'dictionary changed size during iteration' (a 500 seen "
+        "under concurrent review decisions): each DynamoDB request is answered whole under "
+        "the lock",
+        atomicity.serialised,
+    ),
+    Patch(
         "atomic-kinesis",
         {
             **_PUTS,
