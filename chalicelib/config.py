@@ -19,7 +19,6 @@ class Settings:
     state_machine_name: str
     # Set by the packaged stack; without it (chalice deploy) the ARN is built from the name.
     state_machine_arn: str | None
-    workflow_type: str  # STANDARD or EXPRESS
     denied_email_domains: tuple[str, ...]
     # Addresses at these domains (or their subdomains) wait for a person's review...
     review_email_domains: tuple[str, ...]
@@ -58,7 +57,6 @@ def settings() -> Settings:
         event_stream=_require("EVENT_STREAM"),
         state_machine_name=_require("STATE_MACHINE_NAME"),
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
-        workflow_type=os.environ.get("WORKFLOW_TYPE", "STANDARD"),
         denied_email_domains=_domains("DENIED_EMAIL_DOMAINS"),
         review_email_domains=_domains("REVIEW_EMAIL_DOMAINS"),
         review_timeout_seconds=_positive("REVIEW_TIMEOUT_SECONDS", "86400"),

@@ -41,11 +41,7 @@ def events() -> EventStream:
 
 def workflows() -> StepFunctionsWorkflows:
     config = settings()
-    return StepFunctionsWorkflows(
-        config.state_machine_name,
-        config.state_machine_arn,
-        express=config.workflow_type == "EXPRESS",
-    )
+    return StepFunctionsWorkflows(config.state_machine_name, config.state_machine_arn)
 
 
 def sweep_policy() -> SweepPolicy:

@@ -300,7 +300,6 @@ def merge_template(stage: str) -> dict[str, Any]:
         resources[function]["Properties"]["Environment"] = {
             "Variables": {
                 "STATE_MACHINE_ARN": {"Ref": "Workflow"},
-                "WORKFLOW_TYPE": definition.capacity(stage).workflow_type,
             }
         }
     resources["Starter"]["Properties"]["Events"] = {

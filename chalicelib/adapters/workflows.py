@@ -10,16 +10,12 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.state_machine import execution_input, review_result
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.reviews import ReviewDecision, TaskToken
-from chalicelib.services.ports import UNKNOWN_EXECUTION_STATUS
 
 
 class StepFunctionsWorkflows:
-    def __init__(
-        self, state_machine_name: str, state_machine_arn: str | None = None, express: bool = False
-    ) -> None:
+    def __init__(self, state_machine_name: str, state_machine_arn: str | None = None) -> None:
         self._state_machine_name = state_machine_name
         self._known_arn = state_machine_arn
-        self._express = express
 
     @property
     def _state_machine_arn(self) -> str:
@@ -40,9 +36,6 @@ class StepFunctionsWorkflows:
                 raise
 
     def status(self, operation_id: str) -> str | None:
-        if self._express:
-            # Express executions cannot be described, only read in their logs.
-            return UNKNOWN_EXECUTION_STATUS
         try:
             with aws.transient_errors():
                 response = aws.client("stepfunctions").describe_execution(

@@ -9,9 +9,6 @@ from chalicelib.domain.operations import Operation, OperationError, OperationSta
 from chalicelib.domain.reviews import Review, ReviewDecision, ReviewPage, ReviewPosition, TaskToken
 from chalicelib.domain.users import User
 
-# What Workflows.status answers when the workflow type keeps no queryable record (Express).
-UNKNOWN_EXECUTION_STATUS = "UNKNOWN"
-
 
 class OperationRepository(Protocol):
     def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
@@ -88,8 +85,7 @@ class Workflows(Protocol):
         ...
 
     def status(self, operation_id: str) -> str | None:
-        """The execution's status (RUNNING, SUCCEEDED, ...), None when none exists, or
-        UNKNOWN when the workflow type cannot tell (Express)."""
+        """The execution's status (RUNNING, SUCCEEDED, ...), None when none exists."""
         ...
 
 

@@ -11,7 +11,6 @@ from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OperationError, OperationStatus, OperationStep, to_iso
 from chalicelib.services.ports import (
-    UNKNOWN_EXECUTION_STATUS,
     EventPublisher,
     OperationRepository,
     Workflows,
@@ -98,10 +97,7 @@ def sweep(
             report.republished += 1
     for operation in operations.in_flight(OperationStatus.RUNNING, quiet_since):
         execution_status = workflows.status(operation.id)
-        unknown_but_young = (
-            execution_status == UNKNOWN_EXECUTION_STATUS and operation.created_at >= given_up_before
-        )
-        if execution_status == "RUNNING" or unknown_but_young:
+        if execution_status == "RUNNING":
             report.still_running += 1
         elif execution_status is None and (
             operation.created_at >= given_up_before

@@ -19,7 +19,6 @@ from chalicelib.domain.operations import (
 from chalicelib.domain.users import UserStatus
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
-from chalicelib.services.ports import UNKNOWN_EXECUTION_STATUS
 from chalicelib.services.workflow import SweepPolicy, process_batch, start_workflow, sweep
 from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
@@ -132,22 +131,6 @@ def test_the_sweeper_fails_running_operations_whose_execution_ended(execution, o
     workflows.statuses[operation.id] = execution
     sweep(datetime.now(UTC), policy, operations, events, workflows)
     assert operations.get(operation.id).status is outcome
-
-
-@pytest.mark.parametrize(
-    ("age", "outcome"),
-    [
-        (timedelta(minutes=10), OperationStatus.RUNNING),
-        (timedelta(hours=2), OperationStatus.FAILED),
-    ],
-)
-def test_with_express_the_sweeper_waits_then_gives_up(age, outcome):
-    operations, events, workflows, operation, policy = _sweep_setup(age)
-    operations.mark_running(operation.id)
-    workflows.statuses[operation.id] = UNKNOWN_EXECUTION_STATUS
-    sweep(datetime.now(UTC), policy, operations, events, workflows)
-    assert operations.get(operation.id).status is outcome
-    assert events.published == []
 
 
 def test_the_sweeper_restarts_a_running_operation_without_execution():
