@@ -10,6 +10,7 @@ import botocore.exceptions
 from chalicelib import clock
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
+from chalicelib.adapters.users_table import user_attributes, user_from_attributes
 from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
 from chalicelib.domain.operations import (
     Operation,
@@ -20,7 +21,7 @@ from chalicelib.domain.operations import (
     normalize_timestamp,
     utc_now,
 )
-from chalicelib.domain.users import User, UserStatus
+from chalicelib.domain.users import User
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import PutTypeDef, UpdateTypeDef
@@ -239,15 +240,7 @@ def _operation_item(operation: Operation) -> dict[str, Any]:
 
 def _result_value(user: User) -> dict[str, Any]:
     """The created user, as the operation keeps it: as it was when the operation ended."""
-    return {
-        "user": {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "status": user.status.value,
-            "createdAt": user.created_at,
-        }
-    }
+    return {"user": user_attributes(user)}
 
 
 def _result_from(operation_id: str, value: str | dict[str, Any] | None) -> User | None:
@@ -255,14 +248,7 @@ def _result_from(operation_id: str, value: str | dict[str, Any] | None) -> User 
         return None
     # Outcomes recorded by an earlier state machine are JSON strings (ASL cannot type a map).
     user = (json.loads(value) if isinstance(value, str) else value)["user"]
-    return User(
-        id=user["id"],
-        email=user["email"],
-        name=user["name"],
-        status=UserStatus(user["status"]),
-        created_at=user["createdAt"],
-        operation_id=operation_id,
-    )
+    return user_from_attributes(user, operation_id)
 
 
 def _operation_from(item: dict[str, Any]) -> Operation:

@@ -116,24 +116,35 @@ class UsersTable:
         return dataclasses.replace(user, status=UserStatus.REJECTED)
 
 
-def _user_values(user: User) -> dict[str, Any]:
+def user_attributes(user: User) -> dict[str, Any]:
+    """A user's attributes as the tables keep them (also inside a finished operation)."""
     return {
-        "pk": _USER_PREFIX + user.id,
         "id": user.id,
         "email": user.email,
         "name": user.name,
         "status": user.status.value,
         "createdAt": user.created_at,
+    }
+
+
+def user_from_attributes(values: dict[str, Any], operation_id: str) -> User:
+    return User(
+        id=values["id"],
+        email=values["email"],
+        name=values["name"],
+        status=UserStatus(values["status"]),
+        created_at=values["createdAt"],
+        operation_id=operation_id,
+    )
+
+
+def _user_values(user: User) -> dict[str, Any]:
+    return {
+        "pk": _USER_PREFIX + user.id,
+        **user_attributes(user),
         "operationId": user.operation_id,
     }
 
 
 def _user_from(item: dict[str, Any]) -> User:
-    return User(
-        id=item["id"],
-        email=item["email"],
-        name=item["name"],
-        status=UserStatus(item["status"]),
-        created_at=item["createdAt"],
-        operation_id=item["operationId"],
-    )
+    return user_from_attributes(item, item["operationId"])
