@@ -66,6 +66,18 @@ class Machine:
             pause.wait(0.01)
         raise AssertionError(f"{what}: still {self.status(arn)}")
 
+    def callback_task(self, queue_name: str) -> tuple[str, dict[str, Any]]:
+        """A queue, and a task that sends it its token and waits a day for the answer."""
+        queue = str(boto3.client("sqs").create_queue(QueueName=queue_name)["QueueUrl"])
+        task = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": DAY,
+            "End": True,
+        }
+        return queue, task
+
     def history(self, arn: str) -> list[dict[str, Any]]:
         return list(self.sfn.get_execution_history(executionArn=arn)["events"])
 
@@ -111,15 +123,8 @@ def test_a_retry_backoff_moves_the_clock_instead_of_waiting(machine: Machine):
 
 
 def test_a_day_long_callback_timeout_fires_when_the_clock_is_advanced(machine: Machine):
-    queue = boto3.client("sqs").create_queue(QueueName="reviews")["QueueUrl"]
-    waiting = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "TimeoutSeconds": DAY,
-        "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}],
-        "End": True,
-    }
+    queue, waiting = machine.callback_task("reviews")
+    waiting["Catch"] = [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}]
     execution = machine.run(
         {"Wait": waiting, "TimedOut": {"Type": "Fail", "Error": "REVIEW_TIMED_OUT"}}, "Wait"
     )
@@ -145,14 +150,7 @@ def test_a_day_long_callback_timeout_fires_when_the_clock_is_advanced(machine: M
 
 
 def test_a_callback_answered_in_time_does_not_time_out(machine: Machine):
-    queue = boto3.client("sqs").create_queue(QueueName="answers")["QueueUrl"]
-    waiting = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "TimeoutSeconds": DAY,
-        "End": True,
-    }
+    queue, waiting = machine.callback_task("answers")
     execution = machine.run({"Wait": waiting}, "Wait")
     sqs = boto3.client("sqs")
     messages: list[dict[str, Any]] = []
