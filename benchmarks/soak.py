@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script (`python benchmarks/soak.py`): the project's packages are importable only
+# once its root is on the path, hence the imports below it.
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import RESULTS, run, summarize  # noqa: E402
