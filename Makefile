@@ -4,6 +4,11 @@
 # every other target adds the development tools (requirements-dev.txt). A fresh clone needs
 # nothing but Python 3.11+.
 PYTHON ?= python3
+# The bytecode of the project's own modules and tests is cached (in __pycache__, ignored by
+# git) even where the environment sets PYTHONDONTWRITEBYTECODE: otherwise every pytest
+# worker and every stack a test starts compiles them and rewrites the tests' asserts again,
+# about 3 s a process.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(VENV)/uv/bin/uv

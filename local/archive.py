@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -221,7 +223,13 @@ class ArchiveFeeder(StreamPoller):
 class ArchivePollers:
     """The archive feeder and the starter's mapping of the replay stream, polled together."""
 
-    def __init__(self, starter: MappingConfig, resources: Provisioned, session: Any) -> None:
+    def __init__(
+        self,
+        starter: MappingConfig,
+        resources: Provisioned,
+        session: Any,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         assert resources.archive is not None
         kinesis = session.client("kinesis")
         self.feeder = ArchiveFeeder(
@@ -233,6 +241,7 @@ class ArchivePollers:
             kinesis,
             session.client("lambda"),
             session.client("sqs"),
+            now=now,
         )
 
     def poll(self) -> bool:

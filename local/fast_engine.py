@@ -69,6 +69,11 @@ class SharedClients:
             return self._clients[key]
 
 
+# Clients hold no state of a stack (the key names the door they go through): one set for the
+# process serves every stack it starts.
+CLIENTS = SharedClients()
+
+
 def _endpoint() -> str:
     # The local stack's server listens on MOTO_HOST; moto's own default, "localhost", may
     # try ::1 first on every new connection.
@@ -84,9 +89,16 @@ def shared_client(original: Any, engine: Engine, name: str) -> Callable[..., Bas
     return boto_client_for
 
 
+# One cache per function for the process: a pure function's results outlive the patches, so
+# the next stack in the same process (a test's) does not parse the same ASL again.
+_memos: dict[Any, Any] = {}
+
+
 def memoised(original: Any, engine: Engine, name: str) -> Any:
-    """A pure function of hashable arguments, cached (bounded)."""
-    return functools.lru_cache(maxsize=1024)(original)
+    """A pure function of hashable arguments, cached (bounded) for the process."""
+    if original not in _memos:
+        _memos[original] = functools.lru_cache(maxsize=1024)(original)
+    return _memos[original]
 
 
 _touched: contextvars.ContextVar[dict[str, set[Any]]] = contextvars.ContextVar("touched")

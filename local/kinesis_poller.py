@@ -78,10 +78,18 @@ class ShardPoller:
     """Delivers one shard's records in order; call poll() repeatedly."""
 
     def __init__(
-        self, config: MappingConfig, shard_id: str, kinesis: Any, lambda_: Any, sqs: Any
+        self,
+        config: MappingConfig,
+        shard_id: str,
+        kinesis: Any,
+        lambda_: Any,
+        sqs: Any,
+        *,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.shard_id = shard_id
+        self._now = now  # the batching window's time: the emulator's clock in a stack
         self._kinesis, self._lambda, self._sqs = kinesis, lambda_, sqs
         # By name: moto's iterators lose the stream when asked by ARN.
         self._iterator: str | None = kinesis.get_shard_iterator(
@@ -123,7 +131,7 @@ class ShardPoller:
             return read
         window_over = (
             self._first_buffered_at is not None
-            and time.monotonic() - self._first_buffered_at >= self.config.batching_window_seconds
+            and self._now() - self._first_buffered_at >= self.config.batching_window_seconds
         )
         if flush or window_over or len(self._buffer) >= self.config.batch_size:
             self._deliver(self._buffer[: min(self._batch_limit, self.config.batch_size)])
@@ -139,7 +147,7 @@ class ShardPoller:
         self._iterator = response.get("NextShardIterator")
         records = response["Records"]
         if records and not self._buffer:
-            self._first_buffered_at = time.monotonic()
+            self._first_buffered_at = self._now()
         self._buffer.extend(records)
         if records:
             self._read_through = int(records[-1]["SequenceNumber"])
@@ -193,7 +201,7 @@ class ShardPoller:
             self.checkpoint = self._buffer[count - 1]["SequenceNumber"]
             del self._buffer[:count]
             self._attempts = 0
-            self._first_buffered_at = time.monotonic() if self._buffer else None
+            self._first_buffered_at = self._now() if self._buffer else None
 
     def _send_to_failure_destination(self, batch: list[dict[str, Any]]) -> None:
         self.stats.batches_sent_to_failure_queue += 1
@@ -281,10 +289,20 @@ def _first_failed_index(batch: list[dict[str, Any]], response: Any) -> int | Non
 class StreamPoller:
     """One ShardPoller per shard of the stream."""
 
-    def __init__(self, config: MappingConfig, kinesis: Any, lambda_: Any, sqs: Any) -> None:
+    def __init__(
+        self,
+        config: MappingConfig,
+        kinesis: Any,
+        lambda_: Any,
+        sqs: Any,
+        *,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream_name = config.stream_name
         shards = kinesis.list_shards(StreamName=config.stream_name)["Shards"]
-        self.shards = [ShardPoller(config, s["ShardId"], kinesis, lambda_, sqs) for s in shards]
+        self.shards = [
+            ShardPoller(config, s["ShardId"], kinesis, lambda_, sqs, now=now) for s in shards
+        ]
 
     def poll(self, flush: bool = False) -> bool:
         polled = [shard.poll(flush) for shard in self.shards]  # every shard, no short-circuit

@@ -40,9 +40,7 @@ class Engine:
     aws_calls: metrics.CallCounter = dataclasses.field(default_factory=metrics.CallCounter)
     records_arrived: RecordsArrived | None = None
     journal: TableState | None = None
-    clients: fast_engine.SharedClients = dataclasses.field(
-        default_factory=fast_engine.SharedClients
-    )
+    clients: fast_engine.SharedClients = fast_engine.CLIENTS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -92,9 +92,10 @@ class System:
                 self.session.client("kinesis"),
                 self.session.client("lambda"),
                 self.session.client("sqs"),
+                now=self.clock.time,
             )
             self.archive = ArchivePollers(
-                self._starter_mapping(self.resources), self.resources, self.session
+                self._starter_mapping(self.resources), self.resources, self.session, self.clock.time
             )
             yield self
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import collections
 import contextlib
 import functools
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from _pytest.mark.expression import Expression, ExpressionMatcher
 from hypothesis import settings
 
 from infra.definition import stage_environment
@@ -47,9 +50,14 @@ settings.load_profile("project")
 @functools.cache
 def _session() -> boto3.Session:
     """One session for the test process: it parses each service's model once (a third of a
-    stack's start-up), where a session per stack parsed them again for every test. It holds
-    no state of a test: the stack's clients are made anew and moto's mock is per stack."""
-    return boto3.Session()
+    stack's start-up), where a session per stack parsed them again for every test. And one
+    client per service, as the app's adapters keep theirs (chalicelib/adapters/aws.py): a
+    client takes ~7 ms to build, a stack's set-up asked for twenty and a drain for one per
+    poll. Neither holds state of a test: moto's mock is per stack, and intercepts every
+    client's requests whenever it was built."""
+    session = boto3.Session()
+    session.client = functools.cache(session.client)  # type: ignore[method-assign]
+    return session
 
 
 @contextlib.contextmanager
@@ -85,20 +93,65 @@ def shared_stack() -> Iterator[System]:
         yield system
 
 
+@functools.cache
+def _markers(module: Path) -> frozenset[str]:
+    """A test module's markers: its tier, the directory it lives in (tests/<tier>/...), and
+    `process` when it imports tests.local_stack_process (it drives the local stack in a
+    subprocess). Derived, not written, so a new file cannot forget them (and --strict-markers
+    refuses an unregistered tier); read from the path and the source, so they are known
+    before the module is imported."""
+    parts = module.relative_to(TESTS).parts
+    if len(parts) < 2:
+        raise pytest.UsageError(f"{module}: tests live in a tier, tests/<tier>/")
+    tree = ast.parse(module.read_bytes(), str(module))
+    imports = {
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [node.module]
+            if isinstance(node, ast.ImportFrom)
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+    }
+    return frozenset({parts[0], "process"} if SUBPROCESS_STACK in imports else {parts[0]})
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A test module none of whose tests `-m` can select is not imported at all: `make
+    test-fast` neither builds the fuzz's schemathesis cases nor imports selenium in every
+    worker. A test may carry markers beyond its module's (a contract test's fake is `unit`),
+    so a module is left out only if no combination of further registered markers selects
+    it."""
+    expression = config.getoption("markexpr")
+    if not expression or not collection_path.match("test_*.py"):
+        return None
+    known = _markers(collection_path)
+    registered = {line.split(":")[0].strip() for line in config.getini("markers")}
+    further = sorted(registered - known)
+    compiled = Expression.compile(expression)
+    combinations = itertools.chain.from_iterable(
+        itertools.combinations(further, size) for size in range(len(further) + 1)
+    )
+    if any(compiled.evaluate(_has(known | set(added))) for added in combinations):
+        return None
+    return True
+
+
+def _has(markers: Set[str]) -> ExpressionMatcher:
+    def matcher(name: str, /, **arguments: str | int | bool | None) -> bool:
+        return not arguments and name in markers
+
+    return matcher
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks each test with its tier, the directory it lives in (tests/<tier>/...), and with
-    `process` when its module drives the local stack in a subprocess: derived, not written,
-    so a new file cannot forget them (and --strict-markers refuses an unregistered tier)."""
+    """Marks each test with its module's markers (above)."""
     seen = collections.Counter(item.nodeid for item in items)
     if twice := [nodeid for nodeid, count in seen.items() if count > 1]:
         # pytest-xdist keys its work by node id: all but one of these would never run.
         raise pytest.UsageError(f"tests with the same node id: {twice}")
     for item in items:
-        parts = item.path.relative_to(TESTS).parts
-        if len(parts) < 2:
-            raise pytest.UsageError(f"{item.nodeid}: tests live in a tier, tests/<tier>/")
-        item.add_marker(parts[0])
-        module = getattr(item, "module", None)
-        names = vars(module).values() if module else ()
-        if any(getattr(value, "__module__", "") == SUBPROCESS_STACK for value in names):
-            item.add_marker("process")
+        for marker in sorted(_markers(item.path)):
+            item.add_marker(marker)

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import time
 from collections.abc import Callable
 
 import boto3
@@ -11,6 +10,7 @@ from moto import mock_aws
 
 from infra.definition import LAMBDA_RUNTIME
 from local import patches
+from local.clock import Clock
 from local.kinesis_poller import MappingConfig, StreamPoller
 from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
 
@@ -49,8 +49,13 @@ class Harness:
             "on_failure_queue_url": self.queue_url,
             **overrides,
         }
+        self.clock = Clock()
         self.poller = StreamPoller(
-            MappingConfig(**settings), self.kinesis, boto3.client("lambda"), self.sqs
+            MappingConfig(**settings),
+            self.kinesis,
+            boto3.client("lambda"),
+            self.sqs,
+            now=self.clock.time,
         )
 
     def handle(self, event: dict, context: object) -> object:
@@ -174,10 +179,13 @@ def test_an_unreadable_item_identifier_fails_the_whole_batch(harness_for):
 
 
 def test_the_batching_window_holds_a_small_batch(harness_for):
-    harness = harness_for(lambda records: None, batching_window_seconds=0.3)
+    harness = harness_for(lambda records: None, batching_window_seconds=3600)
     harness.put("a")
     harness.poller.poll()
     assert harness.batches == []  # within the window, below the batch size
-    time.sleep(0.35)
+    harness.clock.advance(1800)
+    harness.poller.poll()
+    assert harness.batches == []
+    harness.clock.advance(1800)  # the window is over, on the emulator's clock
     harness.poller.poll()
     assert harness.batches == [["a"]]
