@@ -71,6 +71,9 @@ def _running_stack() -> Iterator[System]:
     from local.system import EMULATOR_CONFIG, System
 
     with mock_aws(config=EMULATOR_CONFIG):
+        # boto3.client(...) in the tests and the app's adapters: the process's session too
+        # (moto sets boto3's default session aside for the mock, and puts it back after).
+        boto3.DEFAULT_SESSION = _session()
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
         system = System(app, STAGE, _session(), Clock(skip_sleeps=True))

@@ -32,7 +32,7 @@ KEY = re.compile(
 
 
 def _target():
-    return targets.emulated(STAGE, boto3.Session())
+    return targets.emulated(STAGE, boto3.DEFAULT_SESSION)
 
 
 def _accept(stack, count: int, prefix: str = "user") -> list[str]:
