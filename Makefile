@@ -90,8 +90,9 @@ typecheck: venv
 	$(BIN)/mypy app.py chalicelib local infra ops benchmarks
 
 # pytest in parallel workers, one per CPU (pytest-xdist); a file's tests stay on one worker,
-# so a module's shared stack (in process or a subprocess) starts once.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+# so a module's shared stack (in process or a subprocess) starts once. Files are handed out in
+# collection order, the slow ones first (tests/scheduling.py).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # Everything, as CI runs it: lint, the type check and every test tier (tests/infra runs
 # checkov over every stage's packaged stack, from its own environment).

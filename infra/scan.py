@@ -23,7 +23,9 @@ from infra.definition import ROOT
 from infra.deploy import expand_with
 from infra.package import BuildError, package
 
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+CHECKOV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
+# checkov's command line, with its JSONPath parser's tables built once (the file says why).
+CHECKOV_RUN = Path(__file__).with_name("checkov_run.py")
 # The scan needs no bundle in S3: CloudFormation never sees this template.
 SCAN_CODE_URI = "s3://not-uploaded/deployment.zip"
 SCAN_REGION = "us-east-1"
@@ -60,7 +62,11 @@ class _NoManagedPolicyNames:
 
 def stage_templates(stage: str, out: Path) -> list[Path]:
     """Package the stage into `out` and expand it there: [sam.json, expanded.json]."""
-    sam_file = package(stage, out)
+    return with_expansion(package(stage, out))
+
+
+def with_expansion(sam_file: Path) -> list[Path]:
+    """A packaged template and its expansion, written beside it: [sam.json, expanded.json]."""
     template = json.loads(sam_file.read_text())
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
@@ -76,21 +82,25 @@ def stage_templates(stage: str, out: Path) -> list[Path]:
             del os.environ["AWS_DEFAULT_REGION"]
         else:
             os.environ["AWS_DEFAULT_REGION"] = previous
-    expanded_file = out / "expanded.json"
+    expanded_file = sam_file.with_name("expanded.json")
     expanded_file.write_text(json.dumps(expanded, indent=2))
     return [sam_file, expanded_file]
 
 
 def checkov(templates: list[Path]) -> list[Report]:
-    """Every check of checkov's CloudFormation framework, none skipped from outside."""
-    if not CHECKOV.exists():
-        raise BuildError(f"checkov is not installed in {CHECKOV.parent.parent}: run `make scan`")
-    directory = templates[0].parent
+    """Every check of checkov's CloudFormation framework, none skipped from outside: one
+    process for all the templates (its start-up is a few seconds), a report for each."""
+    if not CHECKOV_PYTHON.exists():
+        raise BuildError(
+            f"checkov is not installed in {CHECKOV_PYTHON.parent.parent}: run `make scan`"
+        )
+    directory = Path(os.path.commonpath([template.parent for template in templates]))
+    names = [template.relative_to(directory).as_posix() for template in templates]
     run = subprocess.run(
         [
-            str(CHECKOV), "--framework", "cloudformation", "--output", "json",
-            "--skip-download", "--compact",
-            *[arg for template in templates for arg in ("--file", template.name)],
+            str(CHECKOV_PYTHON), str(CHECKOV_RUN), "--framework", "cloudformation",
+            "--output", "json", "--skip-download", "--compact",
+            *[arg for name in names for arg in ("--file", name)],
         ],
         cwd=directory,  # no stray .checkov.yaml can add skips
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(directory), "BC_SKIP_MAPPING": "TRUE"},
@@ -100,14 +110,25 @@ def checkov(templates: list[Path]) -> list[Report]:
     )  # fmt: skip
     if run.returncode not in (0, 1):
         raise BuildError(f"checkov exited {run.returncode}: {run.stderr.strip()[-500:]}")
-    return _reports(json.loads(run.stdout), templates)
+    return _reports(json.loads(run.stdout), names)
 
 
-def _reports(output: Any, templates: list[Path]) -> list[Report]:
+def _reports(output: Any, names: list[str]) -> list[Report]:
+    """One report per template, named relative to the directory checkov ran in (checkov
+    writes "/<name>")."""
     results = output["results"] if isinstance(output, dict) and "results" in output else {}
 
     def findings(kind: str, name: str) -> list[dict[str, Any]]:
-        return [r for r in results.get(kind, []) if Path(r["file_path"]).name == name]
+        return [r for r in results.get(kind, []) if r["file_path"].lstrip("/") == name]
+
+    # Nothing goes unreported for want of a name that matches.
+    named = {
+        (r["file_path"] if isinstance(r, dict) else r).lstrip("/")
+        for kind in ("passed_checks", "failed_checks", "skipped_checks", "parsing_errors")
+        for r in results.get(kind, [])
+    }
+    if unknown := named - set(names):
+        raise BuildError(f"checkov reported on files it was not given: {sorted(unknown)}")
 
     def finding(result: dict[str, Any]) -> Finding:
         comment = (result.get("check_result") or {}).get("suppress_comment") or ""
@@ -115,15 +136,13 @@ def _reports(output: Any, templates: list[Path]) -> list[Report]:
 
     return [
         Report(
-            template=template.name,
-            passed=[finding(r) for r in findings("passed_checks", template.name)],
-            failed=[finding(r) for r in findings("failed_checks", template.name)],
-            skipped=[finding(r) for r in findings("skipped_checks", template.name)],
-            parsing_errors=[
-                e for e in results.get("parsing_errors", []) if Path(e).name == template.name
-            ],
+            template=Path(name).name,
+            passed=[finding(r) for r in findings("passed_checks", name)],
+            failed=[finding(r) for r in findings("failed_checks", name)],
+            skipped=[finding(r) for r in findings("skipped_checks", name)],
+            parsing_errors=[e for e in results.get("parsing_errors", []) if e.lstrip("/") == name],
         )
-        for template in templates
+        for name in names
     ]
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from local.system import System
 
 TESTS = Path(__file__).parent
+pytest_plugins = ("tests.scheduling",)  # the order xdist hands out files: the slow first
 SUBPROCESS_STACK = "tests.local_stack_process"
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.

@@ -7,15 +7,23 @@ accepted. The stateful test follows the spec's link from a created user to its o
 (No link leads on to the user: whether the operation has one yet depends on timing, and
 Hypothesis needs the same steps to offer the same choices when it replays them.)
 
-How many examples: enough to meet every kind of answer the API gives, measured by logging
-each answer's operation, method, status, problem title and invalid fields over runs of
-1,000 examples per operation (and 100 journeys). POST /users: all but one kind of answer
-first met within 421 generated bodies in three runs (the 413 of an oversized body at 147,
-190 and 338; two invalid fields together by 233), the last a rarer mix of two invalid fields
-(at 1,019): 500. The GET routes: after schemathesis's coverage phase (every method, missing
-and malformed ids), 1,000 generated ids each brought no new kind of answer (always a 404
-problem): 100. Journeys: every (operation, status) pair met by the 19th: 50. `make fuzz`
-runs 5,000 per operation against `make run`.
+What each run covers, and why these numbers (measured by logging each answer's status,
+problem title and invalid fields; three runs of 1,000 generated examples per operation):
+- Every operation, in schemathesis's coverage phase first: deterministic cases from the
+  schema, the same every run. For POST /users: a valid body (202), each field missing, of the
+  wrong type, too short or too long, an invalid email, a blank name, an unknown field, a body
+  that is not an object, bad Idempotency-Keys, a key reused with another body (422), a
+  content type other than JSON (415) and every other method (405).
+- RARE_ANSWERS below: what the coverage phase never sends and random generation meets only by
+  luck (an oversized body, first met after 254 to 516 generated bodies; several invalid
+  fields together, after 64 to 903, some mixes never in 1,000; a body that is not JSON or
+  not UTF-8), sent on every run and held to the same checks.
+- Then generated examples, to search for what nobody listed: 150 bodies for POST /users
+  (past the cases above, the 3,000 generated bodies brought only other mixes of the same
+  field errors), 100 for each GET (after the coverage phase, 1,000 generated ids each brought
+  no new kind of answer: always a 404 problem), 200 review decisions, 50 journeys (every
+  (operation, status) pair met by the 19th). `make fuzz` runs 5,000 per operation against
+  `make run` for the long search.
 """
 
 from __future__ import annotations
@@ -62,9 +70,30 @@ def _examples(count: int) -> settings:
 
 
 @_only("post", "/users").parametrize()
-@_examples(500)
+@_examples(150)
 def test_generated_user_requests_get_the_documented_answers(case, api):
     case.call_and_validate(base_url=api, timeout=10)
+
+
+OVERSIZED = {"email": "ada@example.org", "name": "A" * 5000}
+# body, status, the fields the problem names
+RARE_ANSWERS = {
+    "oversized": (json.dumps(OVERSIZED).encode(), 413, None),
+    "not JSON": (b'{"email": "ada@example.org", "name": ', 400, None),
+    "not UTF-8": (b'{"email": "\xff@example.org", "name": "Ada"}', 400, None),
+    "two invalid fields": ({"email": "ada", "name": ""}, 400, {"/email", "/name"}),
+    "two wrong types": ({"email": 1, "name": [2]}, 400, {"/email", "/name"}),
+    "nothing known": ({"nick": "ada"}, 400, {"/email", "/name", "/nick"}),
+}
+
+
+@pytest.mark.parametrize(("body", "status", "fields"), RARE_ANSWERS.values(), ids=RARE_ANSWERS)
+def test_answers_random_generation_meets_only_by_luck(api, body, status, fields):
+    case = schema["/users"]["POST"].Case(body=body, media_type="application/json")
+    response = case.call_and_validate(base_url=api, timeout=10)
+    assert response.status_code == status, response.text
+    if fields:
+        assert {error["pointer"] for error in response.json()["errors"]} == fields
 
 
 @_only("get", "/operations/{operation_id}").parametrize()

@@ -7,6 +7,8 @@ test fails and says so. `make scan STAGE=dev` prints the same figures.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -16,9 +18,41 @@ from infra.security import skip
 STAGES = ["dev", "prod"]
 
 
-@pytest.fixture(scope="module", params=STAGES)
-def reports(request, tmp_path_factory) -> list[scan.Report]:
-    return scan.scan(request.param, tmp_path_factory.mktemp(f"scan-{request.param}"))
+# The scan is not blind: a queue left unencrypted is reported as failed, and one accepted on
+# the resource as skipped with its reason. Scanned in the same run as the stages.
+UNENCRYPTED = {
+    "Resources": {
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        "Skipped": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {},
+            "Metadata": skip(("CKV_AWS_27", "a reason")),
+        },
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def every_report(packaged_stage, tmp_path_factory) -> dict[str, list[scan.Report]]:
+    """What `make scan` reports for each stage (and for UNENCRYPTED), from one checkov process
+    for all of them: its start-up is a few seconds."""
+    out = tmp_path_factory.mktemp("scan")
+    templates = {}
+    for stage in STAGES:
+        (out / stage).mkdir()
+        sam_file = shutil.copy(packaged_stage(stage), out / stage / "sam.json")
+        templates[stage] = scan.with_expansion(sam_file)
+    (out / "unencrypted").mkdir()
+    probe = out / "unencrypted" / "sam.json"
+    probe.write_text(json.dumps(UNENCRYPTED))
+    templates["unencrypted"] = [probe]
+    reports = iter(scan.checkov([t for files in templates.values() for t in files]))
+    return {name: [next(reports) for _ in files] for name, files in templates.items()}
+
+
+@pytest.fixture(params=STAGES)
+def reports(request, every_report) -> list[scan.Report]:
+    return every_report[request.param]
 
 
 def test_both_templates_are_scanned_and_parsed(reports):
@@ -65,15 +99,54 @@ def test_the_archive_passes_and_accepts_only_the_log_bucket_s_own_logging(report
         assert accepted == {("CKV_AWS_18", "AWS::S3::Bucket.ArchiveAccessLogBucket")}
 
 
-def test_a_finding_without_a_skip_fails_the_scan(tmp_path):
-    """The scan is not blind: a queue left unencrypted is reported as failed."""
-    (tmp_path / "sam.json").write_text(
-        '{"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {}},'
-        ' "Skipped": {"Type": "AWS::SQS::Queue", "Properties": {},'
-        ' "Metadata": ' + json.dumps(skip(("CKV_AWS_27", "a reason"))) + "}}}"
-    )
-    (report,) = scan.checkov([tmp_path / "sam.json"])
+def test_a_finding_without_a_skip_fails_the_scan(every_report):
+    (report,) = every_report["unencrypted"]
     assert [(f.check, f.resource) for f in report.failed] == [
         ("CKV_AWS_27", "AWS::SQS::Queue.Queue")
     ]
     assert [(f.check, f.comment) for f in report.skipped] == [("CKV_AWS_27", "a reason")]
+
+
+# Run by .venv-checkov's Python: infra/checkov_run.py's shared parser tables parse as fresh
+# ones do, in any thread; and its start-up check refuses a grammar action that reads the
+# parser instance (sharing the tables would then be wrong).
+RUNNER_PROBE = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+import checkov_run, ply.yacc
+from bc_jsonpath_ng.ext import parse
+from bc_jsonpath_ng.ext.parser import ExtentedJsonPathParser
+
+paths = ["Resources.*.Properties", "$..Tags[?(@.Key == 'a')]", "a.b[0].c", "`this`", "a[*]"]
+checkov_run.check()
+fresh = [repr(parse(p)) for p in paths]
+ply.yacc.yacc = checkov_run._yacc
+shared = [repr(parse(p)) for p in paths]
+in_a_thread = []
+worker = threading.Thread(target=lambda: in_a_thread.extend(repr(parse(p)) for p in paths))
+worker.start(); worker.join()
+assert fresh == shared == in_a_thread, (fresh, shared, in_a_thread)
+assert len(checkov_run._built.parsers) == 1  # this thread built the tables once
+
+def p_reads_self(self, p):
+    "jsonpath : '!' jsonpath"
+    p[0] = self.debug
+ExtentedJsonPathParser.p_reads_self = p_reads_self
+try:
+    checkov_run.check()
+except checkov_run.DoesNotFit as refused:
+    print(refused)
+"""
+
+
+def test_the_runner_parses_as_checkov_does_and_refuses_a_parser_it_does_not_fit(tmp_path):
+    probe = tmp_path / "probe.py"  # a file: the check reads the actions' source
+    probe.write_text(RUNNER_PROBE)
+    run = subprocess.run(
+        [str(scan.CHECKOV_PYTHON), str(probe), str(scan.CHECKOV_RUN.parent)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ExtentedJsonPathParser.p_reads_self reads the parser instance"
