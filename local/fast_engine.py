@@ -23,7 +23,6 @@ import copy
 import functools
 import os
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -122,7 +121,7 @@ def _touched_hash_keys(
 def _table_backup(table: Any) -> Any:
     """A table whose untouched items are shared and whose touched items are copies."""
     backup = copy.copy(table)
-    backup.items = defaultdict(dict, table.items)
+    backup.items = copy.copy(table.items)  # a dict, or local/packed_items.py's mapping
     for hash_key in _touched.get({}).get(table.name, ()):
         if hash_key in table.items:
             backup.items[hash_key] = copy.deepcopy(table.items[hash_key])

@@ -22,7 +22,7 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from local import atomicity, clock, fast_engine, lambdas, metrics, retention
+from local import atomicity, clock, fast_engine, lambdas, metrics, packed_items, retention
 
 if TYPE_CHECKING:
     from local.kinesis_poller import RecordsArrived
@@ -123,6 +123,28 @@ PATCHES: tuple[Patch, ...] = (
         "--state: every table write is journalled before it returns (local/persistence.py)",
         _journalled,
         needs="journal",
+    ),
+    Patch(
+        "packed-items",
+        {
+            "moto.dynamodb.models.table:Table.__init__": "(self, table_name, account_id, region, "
+            "schema, attr, throughput, billing_mode, indexes, global_indexes, streams, "
+            "sse_specification, tags, deletion_protection_enabled, warm_throughput)",
+            "moto.dynamodb.models.table:Table.__len__": "(self)",
+            "moto.dynamodb.models.table:Table.has_idx_items": "(self, index_name)",
+            "moto.dynamodb.models.table:Table.query": "(self, hash_key, range_comparison, "
+            "range_objs, limit, exclusive_start_key, scan_index_forward, projection_expressions, "
+            "index_name, consistent_read, filter_expression, hash_key_conditions, "
+            "range_key_conditions, **filter_kwargs)",
+            "moto.dynamodb.models.table:Table.all_items": "(self)",
+            # Registered before atomic-dynamodb-answers: packing again runs under its lock.
+            "moto.dynamodb.responses:DynamoHandler.call_action": "(self)",
+        },
+        "moto keeps each item as a tree of objects (an operation's three items: 29 DynamoType "
+        "objects, ~7 KB), the growth the soak measured: a hash-key table keeps its items as "
+        "marshal bytes, unpacked while a request uses them; an index query unpacks only the "
+        "items the index holds (local/packed_items.py)",
+        packed_items.patch,
     ),
     Patch(
         "atomic-dynamodb",

@@ -43,6 +43,8 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from local import allocator
+
 # {stream name: {shard id: the lowest sequence number its reader may still need, or None
 # when the reader has read nothing yet}}.
 StreamReaders = Mapping[str, Mapping[str, int | None]]
@@ -80,6 +82,7 @@ class Retention:
         self._uncollected += trimmed.executions
         if self._uncollected >= self.bounds.collect_after:
             gc.collect()
+            allocator.give_back()  # what the collection freed, to the system
             self._uncollected = 0
         return trimmed
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from infra.definition import ROOT
+from local import allocator
 from local.clock import Clock
 from local.metrics import CallCounter
 from local.options import Options, check_free
@@ -72,6 +73,7 @@ class Run:
             raise
 
     def _start(self) -> None:
+        allocator.limit_arenas()  # before this run starts any thread
         options = self.options
         check_free(options.host, options.aws_port, "--aws-port")
         check_free(options.host, options.api_port, "--api-port")

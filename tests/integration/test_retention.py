@@ -2,11 +2,14 @@
 
 moto keeps every model it creates (BaseModel's instances_tracked), every thread its Step
 Functions interpreter starts, every execution, Kinesis record and CloudWatch data point;
-local/retention.py bounds them. Counted structurally (live objects), not in bytes or time.
+local/retention.py bounds them. What must stay, the tables' items, is kept packed
+(local/packed_items.py): no moto Item between requests. Counted structurally (live objects),
+not in bytes or time.
 """
 
 import dataclasses
 import gc
+import platform
 import threading
 import time
 import uuid
@@ -15,7 +18,7 @@ import weakref
 import pytest
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.kinesis.models import kinesis_backends
 from moto.stepfunctions.models import StateMachine
@@ -23,6 +26,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from infra import definition
+from local import allocator
 from local.retention import Bounds, Retention, trim
 from tests.conftest import STAGE
 from tests.helpers import executions, post_user
@@ -78,7 +82,11 @@ def test_after_operations_and_a_janitor_pass_only_what_is_in_use_remains(stack):
     # stack's own tables are left.
     tables = definition.resources(STAGE)
     assert _live(Table) == sum(r["Type"] == "AWS::DynamoDB::Table" for r in tables.values())
-    assert _live(Item) == _stored_items()
+    # The tables' items are kept packed (local/packed_items.py): no moto Item stays alive,
+    # and the only DynamoType objects left are the tables' keys, one per item.
+    assert _stored_items() == 3 * OPERATIONS  # an operation, a user, an email claim
+    assert _live(Item) == 0
+    assert _live(DynamoType) == _stored_items()
     # The machine, and the snapshot of it that each kept execution holds.
     assert _live(StateMachine) <= machines_before + BOUNDS.executions
     assert not [thread for thread in TMP_THREADS if not thread.is_alive()]
@@ -152,3 +160,21 @@ def test_only_finished_threads_are_forgotten(stack, alive):
         assert (thread in TMP_THREADS) is alive
     finally:
         release.set()
+
+
+def test_a_full_collection_hands_the_freed_memory_back_to_the_system(monkeypatch):
+    given_back = []
+    monkeypatch.setattr(allocator, "give_back", lambda: given_back.append(True) or True)
+    janitor = Retention(dataclasses.replace(BOUNDS, collect_after=2), dict)
+
+    janitor.run()  # nothing trimmed: no collection, nothing handed back
+    assert given_back == []
+    janitor._uncollected = 2  # as after two trimmed executions
+    janitor.run()
+    assert given_back == [True]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
+def test_glibc_takes_the_arena_limit_and_the_trim():
+    assert allocator.limit_arenas()
+    allocator.give_back()  # bound and callable; whether pages were free to return varies
