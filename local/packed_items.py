@@ -16,9 +16,15 @@ packs it again. Every DynamoDB request runs whole under the emulator's one lock
 (local/atomicity.py), `settle()` included, so no request sees an item being packed.
 
 Some reads of moto's go through every item of a table: its length (DescribeTable's item
-count, which the console shows), and a Query or Scan of an index (the sweeper queries the
-sparse in-flight index every minute). They are answered from the packed entries' names: an
-index holds only the items that have its key attributes, and only those are unpacked.
+count, which the console shows), a Query (moto walks every item even for a key) and a Scan
+of an index (the sweeper queries the sparse in-flight index every minute). They are
+answered from the packed entries: a Query of the table unpacks the key's item, and a Query
+or Scan of an index unpacks only the items that have its key attributes (an index holds no
+others). A whole-table Scan, and the `--state` snapshot, unpack every item, once each.
+
+It relies on two other patches: weakly-tracked-models (moto would otherwise keep every Item
+it unpacks for ever) and atomic-dynamodb-answers (registered after this one, so its lock
+holds while the items are packed again).
 """
 
 from __future__ import annotations
@@ -43,9 +49,9 @@ Packed = tuple[frozenset[str], bytes]
 _NAME_SETS: dict[frozenset[str], frozenset[str]] = {}
 # The mappings holding live items, until the request that handed them out is answered.
 _unsettled: dict[int, PackedItems] = {}
-# While moto queries an index: the attributes an item needs to be in it.
-_index_keys: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
-    "index_keys", default=None
+# While moto runs a Query: the items it can find, of the table's (all_items() is asked).
+_queried: contextvars.ContextVar[Callable[[PackedItems], list[Item]] | None] = (
+    contextvars.ContextVar("queried", default=None)
 )
 
 
@@ -164,6 +170,11 @@ class PackedItems(MutableMapping[DynamoType, Item]):
         }
         return clone
 
+    def with_key(self, key: DynamoType) -> list[Item]:
+        """The item with this key, if any (a Query of the table), unpacking only it."""
+        entry = self._entries.get(key)
+        return [] if entry is None else [self._read(key, entry)]
+
     def _read(self, key: DynamoType, entry: Item | Packed) -> Item:
         return entry if isinstance(entry, Item) else unpack(key, entry)
 
@@ -219,14 +230,19 @@ def patch(original: Callable[..., Any], engine: Engine, name: str) -> Callable[.
 
         @functools.wraps(original)
         def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-            index_name = signature.bind(table, *args, **kwargs).arguments.get("index_name")
-            if not index_name or not isinstance(table.items, PackedItems):
+            if not isinstance(table.items, PackedItems):
                 return original(table, *args, **kwargs)
-            token = _index_keys.set(_key_attributes(table, index_name))
+            arguments = signature.bind(table, *args, **kwargs).arguments
+            if arguments.get("index_name"):
+                names = _key_attributes(table, arguments["index_name"])
+                token = _queried.set(lambda items: items.having(names))
+            else:
+                key = arguments["hash_key"]
+                token = _queried.set(lambda items: items.with_key(key))
             try:
                 return original(table, *args, **kwargs)
             finally:
-                _index_keys.reset(token)
+                _queried.reset(token)
 
         return query
     if name == "all_items":
@@ -235,8 +251,8 @@ def patch(original: Callable[..., Any], engine: Engine, name: str) -> Callable[.
         def all_items(table: Any) -> list[Item]:
             if not isinstance(table.items, PackedItems):
                 return list(original(table))
-            needed = _index_keys.get()
-            found = table.items.values() if needed is None else table.items.having(needed)
+            queried = _queried.get()
+            found = table.items.values() if queried is None else queried(table.items)
             return sorted(found, key=lambda item: item.hash_key)  # as moto's, by key
 
         return all_items

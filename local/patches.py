@@ -142,8 +142,8 @@ PATCHES: tuple[Patch, ...] = (
         },
         "moto keeps each item as a tree of objects (an operation's three items: 29 DynamoType "
         "objects, ~7 KB), the growth the soak measured: a hash-key table keeps its items as "
-        "marshal bytes, unpacked while a request uses them; an index query unpacks only the "
-        "items the index holds (local/packed_items.py)",
+        "marshal bytes, unpacked while a request uses them; a query unpacks only the items "
+        "it can find (local/packed_items.py)",
         packed_items.patch,
     ),
     Patch(

@@ -170,3 +170,28 @@ def test_an_index_query_unpacks_only_the_items_the_index_holds(dynamodb, monkeyp
 
     assert sorted(item["pk"]["S"] for item in found) == ["thing#0", "thing#10"]
     assert len(unpacked) == 2
+
+
+def test_a_query_of_the_table_unpacks_only_the_keys_item(dynamodb, monkeypatch):
+    for number in range(20):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"thing#{number}"}})
+    unpacked = []
+    unpack = packed_items.unpack
+    monkeypatch.setattr(
+        packed_items, "unpack", lambda key, packed: unpacked.append(key) or unpack(key, packed)
+    )
+
+    found = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :key",
+        ExpressionAttributeValues={":key": {"S": "thing#7"}},
+    )["Items"]
+    missing = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :key",
+        ExpressionAttributeValues={":key": {"S": "absent"}},
+    )["Items"]
+
+    assert found == [{"pk": {"S": "thing#7"}}]
+    assert missing == []
+    assert unpacked == [DynamoType({"S": "thing#7"})]
