@@ -33,7 +33,7 @@ import contextvars
 import functools
 import inspect
 import marshal
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any, cast
 
 from moto.dynamodb.models.dynamo_type import DDBType, DynamoType, Item, LimitedSizeDict
@@ -99,11 +99,9 @@ def unpack(key: DynamoType, packed: Packed) -> Item:
 class PackedItems(MutableMapping[DynamoType, Item]):
     """A hash-key table's items (moto's `Table.items`: hash key -> Item), kept packed."""
 
-    def __init__(self, items: Mapping[DynamoType, Item] | None = None) -> None:
+    def __init__(self) -> None:
         self._entries: dict[DynamoType, Item | Packed] = {}
         self._live: set[DynamoType] = set()
-        for key, item in (items or {}).items():
-            self._entries[key] = pack(item)
 
     def __getitem__(self, key: DynamoType) -> Item:
         entry = self._entries[key]

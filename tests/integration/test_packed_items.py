@@ -66,6 +66,17 @@ def dynamodb() -> Iterator[Any]:
         yield client
 
 
+@pytest.fixture
+def unpacked(monkeypatch) -> list[DynamoType]:
+    """The keys of the items unpacked from now on, in order."""
+    keys: list[DynamoType] = []
+    unpack = packed_items.unpack
+    monkeypatch.setattr(
+        packed_items, "unpack", lambda key, packed: keys.append(key) or unpack(key, packed)
+    )
+    return keys
+
+
 def _table() -> Any:
     return dynamodb_backends["123456789012"]["us-east-1"].get_table(TABLE)
 
@@ -150,15 +161,10 @@ def test_a_failed_transaction_leaves_the_items_as_they_were(dynamodb):
     assert _live_items() == 0
 
 
-def test_an_index_query_unpacks_only_the_items_the_index_holds(dynamodb, monkeypatch):
+def test_an_index_query_unpacks_only_the_items_the_index_holds(dynamodb, unpacked):
     for number in range(20):
         extra = {"open": {"S": "yes"}} if number % 10 == 0 else {}
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"thing#{number}"}, **extra})
-    unpacked = []
-    unpack = packed_items.unpack
-    monkeypatch.setattr(
-        packed_items, "unpack", lambda key, packed: unpacked.append(key) or unpack(key, packed)
-    )
 
     found = dynamodb.query(
         TableName=TABLE,
@@ -172,14 +178,9 @@ def test_an_index_query_unpacks_only_the_items_the_index_holds(dynamodb, monkeyp
     assert len(unpacked) == 2
 
 
-def test_a_query_of_the_table_unpacks_only_the_keys_item(dynamodb, monkeypatch):
+def test_a_query_of_the_table_unpacks_only_the_keys_item(dynamodb, unpacked):
     for number in range(20):
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"thing#{number}"}})
-    unpacked = []
-    unpack = packed_items.unpack
-    monkeypatch.setattr(
-        packed_items, "unpack", lambda key, packed: unpacked.append(key) or unpack(key, packed)
-    )
 
     found = dynamodb.query(
         TableName=TABLE,
