@@ -135,10 +135,11 @@ deploy: venv
 destroy: venv
 	$(BIN)/python -m infra.deploy --stage $(STAGE) --delete
 
-# The quick loop: `chalice deploy` of the app onto a stage whose resources `make deploy` made.
+# The quick loop: `chalice deploy` of the app onto a stage whose resources `make deploy` made
+# (given the region the AWS CLI would use: the chalice CLI reads only AWS_DEFAULT_REGION).
 chalice-deploy: venv
 	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
-	$(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m infra.aws_session $(BIN)/chalice deploy --stage $(STAGE)
 
 # The archive, replayed, and the on-failure queue, redriven: against the local stack (`make run`)
 # unless STAGE is given on the command line or in the environment (README, "Archive, replay,

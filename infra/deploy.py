@@ -7,8 +7,10 @@
 4. Create or update the stack through a change set (atomic; CloudFormation rolls back a
    failed one) and print the API URL and the state machine.
 
-Credentials, region and endpoint come from the usual AWS environment (AWS_PROFILE,
-AWS_REGION, AWS_ENDPOINT_URL...), so the same script runs against the emulator in tests.
+Credentials and region are found as the AWS CLI finds them (infra/aws_session.py: AWS_REGION,
+AWS_DEFAULT_REGION, AWS_PROFILE...), and the endpoint too (AWS_ENDPOINT_URL), so the same
+script runs against the emulator in tests. What is missing, or what AWS refuses, ends it with
+one line.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
+from infra import aws_session, definition
+from infra.aws_session import CommandError
 from infra.definition import ROOT, app_name
 from infra.package import package
 
@@ -189,7 +193,7 @@ def _wait_change_set(cfn: Any, name: str, change_set: str) -> str:
             reason = described.get("StatusReason", "")
             if "didn't contain changes" in reason or "No updates" in reason:
                 return "NO_CHANGES"
-            raise RuntimeError(f"change set failed: {reason}")
+            raise CommandError(f"change set failed: {reason}")
         time.sleep(2)
 
 
@@ -205,7 +209,7 @@ def _wait_stack(cfn: Any, name: str) -> None:
                 for e in events
                 if e["ResourceStatus"].endswith("_FAILED")
             ]
-            raise RuntimeError(f"{name} is {status}:\n  " + "\n  ".join(failures[:10]))
+            raise CommandError(f"{name} is {status}: " + "; ".join(failures[:10]))
         time.sleep(5)
 
 
@@ -226,10 +230,15 @@ def main() -> int:
     parser.add_argument("--bucket", help="artifacts bucket (default: one per account/region)")
     parser.add_argument("--delete", action="store_true", help="remove the stage's stack")
     args = parser.parse_args()
-    session = boto3.Session()
-    if not session.region_name:
-        print("error: no region: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr)
-        return 2
+    return aws_session.run(lambda: _deploy_or_destroy(args))
+
+
+def _deploy_or_destroy(args: argparse.Namespace) -> int:
+    try:
+        definition.stage_environment(args.stage)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    session = aws_session.session()
     if args.delete:
         destroy(args.stage, session)
         return 0

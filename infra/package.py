@@ -17,15 +17,16 @@ import zipfile
 from pathlib import Path
 
 from infra.archive import add_archive, add_replay_mapping
+from infra.aws_session import CommandError
 from infra.chalice_policy import policy
-from infra.definition import LAMBDA_RUNTIME, ROOT
+from infra.definition import LAMBDA_RUNTIME, ROOT, stage_environment
 from infra.template import merge_template
 
 APP_FILES = ("app.py", "chalicelib", ".chalice/config.json")
 LAMBDA_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
 
 
-class BuildError(Exception):
+class BuildError(CommandError):
     """The stage cannot be built as stated (said in one line)."""
 
 
@@ -74,6 +75,10 @@ def _stage_app(source: Path, stage: str) -> None:
 
 
 def package(stage: str, out: Path) -> Path:
+    try:
+        stage_environment(stage)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out / "merge-template.json"
     merged = add_archive(merge_template(stage), stage)

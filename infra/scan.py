@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra import aws_session
+from infra.aws_session import CommandError
 from infra.definition import ROOT
 from infra.deploy import expand_with
 from infra.package import BuildError, package
@@ -72,7 +74,7 @@ def with_expansion(sam_file: Path) -> list[Path]:
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = SCAN_CODE_URI
     # The transform reads its region from the environment.
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or SCAN_REGION
+    region = aws_session.region() or SCAN_REGION
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region
     try:
@@ -156,7 +158,7 @@ def main() -> int:
     args = parser.parse_args()
     try:
         reports = scan(args.stage, ROOT / "build" / args.stage)
-    except BuildError as error:
+    except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for report in reports:

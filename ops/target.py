@@ -14,11 +14,12 @@ import botocore.config
 import botocore.exceptions
 
 from chalicelib.adapters.aws import error_code
-from infra import definition
+from infra import aws_session, definition
+from infra.aws_session import CommandError
 from infra.deploy import stack_name
 
 
-class OpsError(Exception):
+class OpsError(CommandError):
     """A one-line reason why a command cannot go on."""
 
 
@@ -39,17 +40,15 @@ class Target:
 
 def for_stage(stage: str, endpoint: str | None = None) -> Target:
     """The local stack for a stage whose config names an endpoint (or with --endpoint-url);
-    otherwise the stage's deployed stack, with the usual AWS credentials and region."""
+    otherwise the stage's deployed stack, with the region and credentials the AWS CLI would
+    use (infra/aws_session.py)."""
     try:
         env = definition.stage_environment(stage)
     except ValueError as error:
         raise OpsError(str(error)) from None
     endpoint = endpoint or env.get("AWS_ENDPOINT_URL")
     if endpoint is None:
-        session = boto3.Session()
-        if not session.region_name:
-            raise OpsError("no region: set AWS_REGION or AWS_DEFAULT_REGION")
-        return deployed(stage, session)
+        return deployed(stage, aws_session.session())
     session = boto3.Session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
