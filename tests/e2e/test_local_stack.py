@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -38,6 +39,9 @@ def test_a_user_is_created(local_stack):
     accepted = local_stack.create_user("ada@example.org")
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == f"/operations/{accepted.json()['id']}"
+    # What a client does with it (RFC 9110 section 10.2.2): resolve it against the request's URL.
+    operation = requests.get(urljoin(accepted.url, accepted.headers["Location"]), timeout=5)
+    assert operation.json()["id"] == accepted.json()["id"]
     done = local_stack.wait_done(accepted.json()["id"])
     assert done["status"] == "SUCCEEDED"
     user = requests.get(f"{local_stack.api}/users/{done['result']['user']['id']}", timeout=5)
@@ -145,3 +149,7 @@ def test_the_edges_answer_problem_json(local_stack, method, path, status, allow)
     if method != "HEAD":
         problem = response.json()
         assert problem["status"] == status and problem["type"] and problem["title"]
+        # Its type resolves to the page of that type, served by the stack like any route.
+        page = requests.get(urljoin(response.url, problem["type"]), timeout=5)
+        assert page.status_code == 200
+        assert f"<h1>{problem['title']}</h1>" in page.text

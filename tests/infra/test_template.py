@@ -12,6 +12,7 @@ import cfnlint.api
 import pytest
 from moto import mock_aws
 
+from chalicelib.http.problems import PROBLEM_TYPES
 from infra import definition, functions, gateway, package, refs
 from infra.archive import KINESIS_READS
 from infra.deploy import expand
@@ -300,12 +301,19 @@ def _operations(template: dict) -> dict[tuple[str, str], dict]:
 def test_prod_requires_signed_requests_and_dev_does_not(packaged):
     stage, template = packaged
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    public = [op for (path, _), op in _operations(template).items() if "/reviews" not in path]
+    # The reviewers' routes have their own authorizer; the problem types' pages are public.
+    public = [
+        op
+        for (path, _), op in _operations(template).items()
+        if not path.startswith(("/reviews", "/problems"))
+    ]
     if stage == "prod":
         assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
         assert all(op.get("security") == [{"sigv4": []}] for op in public)
     else:
         assert not any("security" in op for op in public)
+    pages = [op for (path, _), op in _operations(template).items() if path.startswith("/problems")]
+    assert pages and not any("security" in op for op in pages)
 
 
 def _gateway_responses(template: dict) -> dict[str, dict]:
@@ -327,7 +335,10 @@ def test_every_gateway_response_is_problem_json_with_its_own_status(packaged):
             problem = json.loads(sent)
             assert set(problem) == {"type", "title", "status", "detail"}, response_type
             assert problem["status"] == int(response["statusCode"])
-            assert problem["type"].startswith("/problems/")
+            # The page of its type, below the stage's root on the default URL (gateway.py).
+            root, _, slug = problem["type"].rpartition("/problems/")
+            assert root == "/$context.stage"
+            assert PROBLEM_TYPES[slug].title == problem["title"]
             assert problem["detail"] == "its message"
         if response["statusCode"] == "429":
             assert headers["gatewayresponse.header.Retry-After"] == "'1'"
