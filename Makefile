@@ -159,14 +159,14 @@ RATE ?= 2000/s
 
 # Against a running stack (`make run` in another terminal) or any deployed URL.
 load: venv
-	$(BIN)/python benchmarks/load.py --url $(URL) -n $(N) -c $(C)
+	$(BIN)/python -m benchmarks.load --url $(URL) -n $(N) -c $(C)
 
 # The local stack in a subprocess under sustained load: its RSS over time and operations/s.
 # `make soak` (10,000 operations at concurrency 16), N=, C=, or DURATION=<seconds>.
 soak: N = 10000
 soak: C = 16
 soak: venv
-	$(BIN)/python benchmarks/soak.py -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION))
+	$(BIN)/python -m benchmarks.soak -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION))
 
 # The schema-driven fuzz for longer than the tests run it; settings in schemathesis.toml.
 fuzz: venv
@@ -183,12 +183,12 @@ cost: venv
 	$(BIN)/python -m benchmarks.model cost
 
 capacity: venv
-	$(BIN)/python -m benchmarks.model capacity --rate $(RATE)
+	$(BIN)/python -m benchmarks.model capacity --rate="$(RATE)"
 
 # Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.
 bench: venv package
-	$(BIN)/python benchmarks/engine.py
-	$(BIN)/python benchmarks/import_cost.py
+	$(BIN)/python -m benchmarks.engine
+	$(BIN)/python -m benchmarks.import_cost
 
 # The README's picture of the local console (docs/console.png), taken by the browser tests
 # (they need Debian's chromium and chromium-driver; see tests/browser/conftest.py).
@@ -206,4 +206,4 @@ clean:
 # Seconds from a fresh clone with cold caches to the first SUCCEEDED operation through
 # `make run` (the committed HEAD; RUNS=3 for three clones). The system's Python: no venv.
 first-success:
-	$(PYTHON) benchmarks/first_success.py --runs $(or $(RUNS),1)
+	$(PYTHON) -m benchmarks.first_success --runs $(or $(RUNS),1)

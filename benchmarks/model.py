@@ -22,10 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.definition import STATE_MACHINE_FILE
+from infra import cli
+from infra.cli import CommandError
+from infra.definition import ROOT, STATE_MACHINE_FILE
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_COUNTS = HERE / "results" / "load-n2000-c32.json"
+# The load run docs/performance.md reports (`make load N=2000 C=32` on the local stack).
+DEFAULT_COUNTS = ROOT / "docs" / "measured" / "load-n2000-c32.json"
 SECONDS_PER_MONTH = 30 * 24 * 3600
 
 # Assumptions (not measurable locally), printed with every result.
@@ -79,9 +82,16 @@ QUOTAS = {
 
 def load_counts(path: Path) -> dict[str, Any]:
     """The load run's counts per operation, with the current definition's state transitions."""
-    result = json.loads(path.read_text())
-    if "per_operation" not in result:
-        sys.exit(f"{path} has no per_operation counts: run benchmarks/load.py on the local stack")
+    try:
+        result = json.loads(path.read_text())
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        raise CommandError(f"{path} is not the JSON of a load run (benchmarks/load.py)") from None
+    if not isinstance(result, dict) or "per_operation" not in result:
+        raise CommandError(
+            f"{path} has no per_operation counts: run benchmarks/load.py on the local stack"
+        )
     path_taken = success_path(json.loads(STATE_MACHINE_FILE.read_text()))
     return {**result["per_operation"], "state_transitions": float(len(path_taken))}
 
@@ -214,7 +224,7 @@ def cost(args: argparse.Namespace) -> None:
 
 
 def capacity(args: argparse.Namespace) -> None:
-    rate = float(str(args.rate).removesuffix("/s"))
+    rate = args.rate
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
     # The starter works through a batch one record at a time: per shard, concurrency comes
@@ -296,20 +306,33 @@ def definition_replay_shards() -> int:
     return REPLAY_SHARDS
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
     for name in ("cost", "capacity"):
         command = sub.add_parser(name)
         command.add_argument("--counts", type=Path, default=DEFAULT_COUNTS)
-        command.add_argument("--polls", type=float, default=2, help="client GETs per operation")
+        command.add_argument(
+            "--polls",
+            type=cli.number(float, zero=True),
+            default=2.0,
+            help="client GETs per operation",
+        )
         if name == "capacity":
-            command.add_argument("--rate", required=True, help="operations per second, e.g. 2000/s")
-    args = parser.parse_args()
-    (cost if args.command == "cost" else capacity)(args)
+            command.add_argument(
+                "--rate",
+                type=cli.number(float, suffix="/s", example="2000/s"),
+                required=True,
+                help="operations per second, e.g. 2000/s",
+            )
+    args = parser.parse_args(argv)
+
+    def chosen() -> int:
+        (cost if args.command == "cost" else capacity)(args)
+        return 0
+
+    return cli.run(chosen)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -25,15 +25,14 @@ from collections.abc import Callable
 import boto3
 import botocore.exceptions
 
+from infra import cli
+from infra.cli import CommandError
+
 NO_REGION = "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or `region` in your AWS profile)"
 NO_CREDENTIALS = (
     "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
     "(`aws configure` writes a profile)"
 )
-
-
-class CommandError(Exception):
-    """Why a command cannot go on, in words the operator can act on: printed as one line."""
 
 
 def region() -> str | None:
@@ -78,14 +77,16 @@ def one_line(error: Exception) -> str:
 
 
 def run(command: Callable[[], int]) -> int:
-    """Runs a command; what an operator can fix ends it with one line on stderr, status 2."""
-    try:
-        return command()
-    except CommandError as error:
-        print(f"error: {error}", file=sys.stderr)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        print(f"error: {one_line(error)}", file=sys.stderr)
-    return 2
+    """Runs a command; what an operator can fix, AWS's refusals included, ends it with one
+    line on stderr, status 2 (infra/cli.py)."""
+
+    def translated() -> int:
+        try:
+            return command()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            raise CommandError(one_line(error)) from None
+
+    return cli.run(translated)
 
 
 def main(argv: list[str]) -> int:

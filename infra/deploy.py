@@ -26,8 +26,8 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from infra import aws_session, definition
-from infra.aws_session import CommandError
+from infra import aws_session, cli, definition
+from infra.cli import CommandError
 from infra.definition import ROOT, app_name
 from infra.package import package
 
@@ -225,7 +225,7 @@ def destroy(stage: str, session: boto3.Session) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     parser.add_argument("--bucket", help="artifacts bucket (default: one per account/region)")
     parser.add_argument("--delete", action="store_true", help="remove the stage's stack")

@@ -7,7 +7,6 @@ dependencies are vendored without boto3/botocore (the Lambda runtime has them).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -16,9 +15,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from infra import cli
 from infra.archive import add_archive, add_replay_mapping
-from infra.aws_session import CommandError
 from infra.chalice_policy import policy
+from infra.cli import CommandError
 from infra.definition import LAMBDA_RUNTIME, ROOT, stage_environment
 from infra.template import merge_template
 
@@ -112,7 +112,7 @@ def _drop_chalice_roles(template: dict, merged: dict) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -10,7 +10,6 @@ requirements-checkov.txt): it pins a boto3 older than the project's.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -19,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra import aws_session
-from infra.aws_session import CommandError
+from infra import aws_session, cli
+from infra.cli import CommandError
 from infra.definition import ROOT
 from infra.deploy import expand_with
 from infra.package import BuildError, package
@@ -153,7 +152,7 @@ def scan(stage: str, out: Path) -> list[Report]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     args = parser.parse_args()
     try:

@@ -7,12 +7,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from infra import aws_session
+from infra import aws_session, cli
 from ops.target import OpsError, Target, for_stage
 
 
 def parser(description: str | None) -> argparse.ArgumentParser:
-    found = argparse.ArgumentParser(description=description)
+    found = cli.Parser(description=description)
     found.add_argument(
         "--stage",
         default="local",

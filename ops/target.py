@@ -15,7 +15,7 @@ import botocore.exceptions
 
 from chalicelib.adapters.aws import error_code
 from infra import aws_session, definition
-from infra.aws_session import CommandError
+from infra.cli import CommandError
 from infra.deploy import stack_name
 
 

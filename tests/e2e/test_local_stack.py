@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import signal
 from collections.abc import Iterator
 from urllib.parse import urljoin
@@ -61,6 +64,22 @@ def test_the_contract_holds_over_http(local_stack):
     bad = requests.post(f"{api}/users", data="{", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
     assert bad.headers["Content-Type"] == "application/problem+json"
+
+
+def test_make_load_prints_its_summary_and_writes_its_results(local_stack, tmp_path, monkeypatch):
+    from benchmarks import load
+
+    monkeypatch.setattr(load, "RESULTS", tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert load.main(["--url", local_stack.api, "-n", "3", "-c", "2", "--name", "run"]) == 0
+    first, second = printed.getvalue().splitlines()
+    assert first.startswith("3 operations, 3 SUCCEEDED, ") and first.endswith(" operations/s")
+    assert second.startswith("accepted → done: p50 ")
+    written = json.loads((tmp_path / "run.json").read_text())
+    assert written["outcomes"] == {"SUCCEEDED": 3}
+    assert written["per_operation"]["api_requests"]["POST"] == 1.0
+    assert (tmp_path / "run.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_executions_are_listed_with_their_history(local_stack):

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from infra import aws_session
-from infra.aws_session import CommandError
+from infra.cli import CommandError
 from ops import redrive
 from tests.local_stack_process import ROOT
 

@@ -89,7 +89,7 @@ def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_a
 def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tmp_path, capsys):
     counts_file = tmp_path / "counts.json"
     counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
-    args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
+    args = type("Args", (), {"rate": 2000.0, "counts": counts_file, "polls": 2})()
     model.capacity(args)
     printed = capsys.readouterr().out
     assert "Kinesis: 6 shards" in printed  # 2,000 records/s with 25% headroom; starters
@@ -104,6 +104,57 @@ def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tm
     # + 2,000 x 3.5 x 40 ms (starter and steps) + 6 x 10 (starter batches) = 490 of 1,000.
     assert any("API Gateway requests" in line and "60%" in line for line in lines)
     assert any("Lambda concurrent executions" in line and "49%" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["capacity", "--rate=fast"], "argument --rate: 'fast' is not a number above 0"),
+        (["capacity", "--rate=0/s"], "argument --rate: '0/s' is not a number above 0"),
+        (["capacity", "--rate=-5/s"], "argument --rate: '-5/s' is not a number above 0"),
+        (["capacity"], "the following arguments are required: --rate"),
+        (["cost", "--polls", "-1"], "argument --polls: '-1' is not a number from 0"),
+        (["cost", "--counts", "no-such-file.json"], "cannot read no-such-file.json"),
+        (["cost", "--counts", "openapi.json"], "openapi.json has no per_operation counts"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(capsys, monkeypatch, argv, says):
+    monkeypatch.chdir(model.ROOT)
+    try:
+        code = model.main(argv)
+    except SystemExit as argparse_exit:  # argparse's errors exit; the model's return
+        code = argparse_exit.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"error: {says}")
+
+
+def test_load_with_nothing_at_the_url_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from benchmarks import load
+    from tests.local_stack_process import free_port
+
+    monkeypatch.setattr(load, "RESULTS", tmp_path / "results")
+    url = f"http://127.0.0.1:{free_port()}"
+    assert load.main(["--url", url, "-n", "5"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: nothing answers at {url}: start the local stack (`make run`) or give URL=\n"
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_load_summary_reads_as_the_documentation_shows_it():
+    from benchmarks.load import lines
+
+    outcomes = [Outcome(0.0, 2.0, "SUCCEEDED", 100.0 + i) for i in range(9)]
+    outcomes.append(Outcome(0.0, 2.0, "FAILED:USER_REJECTED"))
+    assert lines(summarize(outcomes, 0.0)) == [
+        "10 operations, 9 SUCCEEDED, 1 FAILED:USER_REJECTED, 2.0 s, 5.0 operations/s",
+        "accepted → done: p50 104 ms, p90 108 ms, p99 108 ms, max 108 ms",
+    ]
 
 
 def test_the_chart_is_a_png(tmp_path):
@@ -126,7 +177,7 @@ def test_the_archive_costs_firehose_ingestion_in_5_kb_steps_and_s3_storage():
 def test_capacity_counts_both_readers_of_each_shard(tmp_path, capsys):
     counts_file = tmp_path / "counts.json"
     counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
-    args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
+    args = type("Args", (), {"rate": 2000.0, "counts": counts_file, "polls": 2})()
     model.capacity(args)
     lines = capsys.readouterr().out.splitlines()
     (reads,) = [line for line in lines if "Kinesis GetRecords per shard" in line]
