@@ -1,8 +1,11 @@
-# One entry point for every developer task. The virtual environment is built in two layers
-# from the pinned requirements (constraints.txt pins every package of both): `make run`,
-# `demo` and `executions` install only what the local stack needs (requirements-run.txt);
-# every other target adds the development tools (requirements-dev.txt). A fresh clone needs
-# nothing but Python 3.11+.
+# One entry point for every developer task. The virtual environment is built in layers from
+# the pinned requirements (constraints.txt pins every package of all of them), each installed
+# by the first target that needs it: `make run`, `demo` and `executions` install only what
+# the local stack needs (requirements-run.txt); `replay` and `redrive` what the operator
+# commands run (requirements-ops.txt); `load` its HTTP client and chart
+# (requirements-load.txt); `cost` and `capacity` need Python alone; every other target adds
+# the development tools (requirements-dev.txt, which includes the others). A fresh clone
+# needs nothing but Python 3.11+.
 PYTHON ?= python3
 # The bytecode of the project's own modules and tests is cached (in __pycache__, ignored by
 # git) even where the environment sets PYTHONDONTWRITEBYTECODE: otherwise every pytest
@@ -18,6 +21,8 @@ UV := $(VENV)/uv/bin/uv
 checksum = $(shell cat $(1) | cksum | cut -d' ' -f1)
 RUN_FILES := requirements.txt requirements-run.txt constraints.txt
 RUN_LAYER := $(VENV)/.run-$(call checksum,$(RUN_FILES))
+OPS_LAYER := $(VENV)/.ops-$(call checksum,requirements-ops.txt constraints.txt)
+LOAD_LAYER := $(VENV)/.load-$(call checksum,requirements-load.txt constraints.txt)
 DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
 .PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
@@ -60,7 +65,17 @@ $(RUN_LAYER): $(RUN_FILES) | $(BIN)/python
 	@$(call install,requirements-run.txt)
 	@rm -f $(VENV)/.run-*; touch $@
 
-$(DEV_LAYER): $(RUN_LAYER) requirements-dev.txt
+$(OPS_LAYER): requirements-ops.txt constraints.txt | $(BIN)/python
+	@echo "installing what the operator commands run (requirements-ops.txt)"
+	@$(call install,requirements-ops.txt)
+	@rm -f $(VENV)/.ops-*; touch $@
+
+$(LOAD_LAYER): requirements-load.txt constraints.txt | $(BIN)/python
+	@echo "installing what make load runs (requirements-load.txt)"
+	@$(call install,requirements-load.txt)
+	@rm -f $(VENV)/.load-*; touch $@
+
+$(DEV_LAYER): $(RUN_LAYER) $(OPS_LAYER) $(LOAD_LAYER) requirements-dev.txt
 	@echo "installing the development tools (requirements-dev.txt)"
 	@$(call install,requirements-dev.txt)
 	@rm -f $(VENV)/.dev-*; touch $@
@@ -146,10 +161,10 @@ chalice-deploy: venv
 # redrive").
 OPS_STAGE = $(if $(filter file,$(origin STAGE)),local,$(STAGE))
 
-replay: venv
+replay: $(OPS_LAYER)
 	$(BIN)/python -m ops.replay --stage $(OPS_STAGE) --from "$(FROM)" --to "$(TO)" $(ARGS)
 
-redrive: venv
+redrive: $(OPS_LAYER)
 	$(BIN)/python -m ops.redrive --stage $(OPS_STAGE) $(ARGS)
 
 N ?= 2000
@@ -158,14 +173,14 @@ URL ?= http://127.0.0.1:8000
 RATE ?= 2000/s
 
 # Against a running stack (`make run` in another terminal) or any deployed URL.
-load: venv
+load: $(LOAD_LAYER)
 	$(BIN)/python -m benchmarks.load --url $(URL) -n $(N) -c $(C)
 
 # The local stack in a subprocess under sustained load: its RSS over time and operations/s.
 # `make soak` (10,000 operations at concurrency 16), N=, C=, or DURATION=<seconds>.
 soak: N = 10000
 soak: C = 16
-soak: venv
+soak: $(RUN_LAYER) $(LOAD_LAYER)
 	$(BIN)/python -m benchmarks.soak -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION))
 
 # The schema-driven fuzz for longer than the tests run it; settings in schemathesis.toml.
@@ -179,10 +194,10 @@ audit: venv
 	$(BIN)/pip-audit --strict --no-deps --progress-spinner off -s $(or $(AUDIT_SERVICE),pypi) \
 		-r constraints.txt
 
-cost: venv
+cost: | $(BIN)/python
 	$(BIN)/python -m benchmarks.model cost
 
-capacity: venv
+capacity: | $(BIN)/python
 	$(BIN)/python -m benchmarks.model capacity --rate="$(RATE)"
 
 # Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.

@@ -109,6 +109,11 @@ def app_name() -> str:
     return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
 
 
+def stack_name(stage: str) -> str:
+    """The CloudFormation stack of a deployed stage (`make deploy STAGE=...`)."""
+    return f"{app_name()}-{stage}"
+
+
 def starter_failure_queue_name(stage: str) -> str:
     return f"{app_name()}-{stage}-starter-failures"
 

@@ -28,15 +28,11 @@ import botocore.exceptions
 
 from infra import aws_session, cli, definition
 from infra.cli import CommandError
-from infra.definition import ROOT, app_name
+from infra.definition import ROOT, app_name, stack_name
 from infra.package import package
 
 CAPABILITIES = ["CAPABILITY_IAM"]
 MAX_TEMPLATE_BODY = 51_200
-
-
-def stack_name(stage: str) -> str:
-    return f"{app_name()}-{stage}"
 
 
 def artifacts_bucket(session: boto3.Session, requested: str | None) -> str:

@@ -16,7 +16,6 @@ import botocore.exceptions
 from chalicelib.adapters.aws import error_code
 from infra import aws_session, definition
 from infra.cli import CommandError
-from infra.deploy import stack_name
 
 
 class OpsError(CommandError):
@@ -88,7 +87,7 @@ def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) ->
 
 def deployed(stage: str, session: boto3.Session) -> Target:
     """A stack made by `make deploy STAGE=...`: its outputs name what the commands need."""
-    name = stack_name(stage)
+    name = definition.stack_name(stage)
     try:
         (stack,) = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
     except botocore.exceptions.ClientError as error:
