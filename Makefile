@@ -25,7 +25,7 @@ OPS_LAYER := $(VENV)/.ops-$(call checksum,requirements-ops.txt constraints.txt)
 LOAD_LAYER := $(VENV)/.load-$(call checksum,requirements-load.txt constraints.txt)
 DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
-.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
+.PHONY: venv test unit lint typecheck format run demo executions chalice-local package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
 
 STAGE ?= dev
 
@@ -136,6 +136,12 @@ demo: runtime
 
 executions: runtime
 	$(BIN)/python -m local executions $(ID)
+
+# A second API on the running stack's tables and stream (`make run` in another terminal, on
+# its default AWS port): Chalice's own local server, `chalice local`, without the gateway's
+# edge (an unknown path answers Chalice's 403). ARGS="--port 8002" moves it.
+chalice-local: runtime
+	$(BIN)/chalice local --stage local --port 8001 $(ARGS)
 
 package: venv
 	$(BIN)/python -m infra.package --stage $(STAGE)
