@@ -163,8 +163,8 @@ chalice-deploy: venv
 	$(BIN)/python -m infra.aws_session $(BIN)/chalice deploy --stage $(STAGE)
 
 # The archive, replayed, and the on-failure queue, redriven: against the local stack (`make run`)
-# unless STAGE is given on the command line or in the environment (README, "Archive, replay,
-# redrive").
+# unless STAGE is given on the command line or in the environment (docs/operators.md,
+# "Archive, replay, redrive").
 OPS_STAGE = $(if $(filter file,$(origin STAGE)),local,$(STAGE))
 
 replay: $(OPS_LAYER)
@@ -211,7 +211,7 @@ bench: venv package
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.import_cost
 
-# The README's picture of the local console (docs/console.png), taken by the browser tests
+# The picture of the local console in docs/operators.md (docs/console.png), taken by the browser tests
 # (they need Debian's chromium and chromium-driver; see tests/browser/conftest.py).
 .PHONY: console-screenshot
 console-screenshot: venv

@@ -47,9 +47,9 @@ WRITE_UNITS = {"PutItem": 2, "UpdateItem": 2, "DeleteItem": 1, "TransactWriteIte
 READ_UNITS = {"GetItem": 1, "Query": 1}
 
 # The archive, measured on the local stack (`make run`; `benchmarks/load.py -n 400 -c 8`; the
-# archive's objects read back, README "Archive, replay, redrive"): an event is 183 bytes on
-# the stream; gzipped, 44 bytes in the emulator's 1-second buffers (~11 events an object) and
-# 31 bytes when one object holds all 400, as AWS's 60-300 s buffers do.
+# archive's objects read back, docs/operators.md, "Archive, replay, redrive"): an event is
+# 183 bytes on the stream; gzipped, 44 bytes in the emulator's 1-second buffers (~11 events an
+# object) and 31 bytes when one object holds all 400, as AWS's 60-300 s buffers do.
 ARCHIVE = {"event_bytes": 183, "stored_bytes_per_event": 31, "buffer_seconds": 300}
 GIB = 2**30
 FIREHOSE_MAX_OBJECT_BYTES = 5 * 2**20  # the delivery stream's SizeInMBs
@@ -60,7 +60,7 @@ STREAM_READERS = {"starter mapping": 1, "Firehose": 1}
 SHARD_READS_PER_SECOND = 5
 SHARD_READ_KB_PER_SECOND = 2048
 
-# What a human review adds to an operation (README, "Human review"), as
+# What a human review adds to an operation (docs/contributors.md, "Human review, inside"), as
 # tests/e2e/test_human_review.py counts it: two more states (AwaitReview, ConcludeReview),
 # two more step invocations (user_review_request, user-approve again) and the decision's API
 # request, which runs the API handler once more. While the execution waits for the person,

@@ -46,8 +46,8 @@ class Capacity:
     shards: int = 1
     parallelization: int = 1
     # STANDARD only: exactly-once per execution name, visible in the console, and able to wait
-    # days for a reviewer (.waitForTaskToken), which EXPRESS workflows cannot. See README,
-    # "Deploy to AWS".
+    # days for a reviewer (.waitForTaskToken), which EXPRESS workflows cannot. See
+    # docs/operators.md, "Deploy to AWS".
     workflow_type: str = "STANDARD"
     # The starter's reserved concurrency: at most this many batches call StartExecution at
     # once (its quota is per account and region). Below shards x parallelization, the
@@ -251,7 +251,7 @@ def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:
     return {"ShardCount": stage_capacity.shards}
 
 
-# The archive and the replay stream (README, "Archive, replay, redrive").
+# The archive and the replay stream (docs/operators.md, "Archive, replay, redrive").
 
 # Firehose appends the UTC hour, YYYY/MM/dd/HH/, to a prefix without expressions; so does
 # moto's Firehose, so keys have the same shape on AWS and on the emulator.

@@ -1,7 +1,7 @@
 """Request validation for the API, with the standard library only.
 
 pydantic would do this in a model, but it adds ~70 ms of import plus model building to the
-API's cold start for two string fields (see README, "Dependencies").
+API's cold start for two string fields (see docs/contributors.md, "Dependencies").
 """
 
 from __future__ import annotations

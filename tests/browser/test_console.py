@@ -1,6 +1,7 @@
 """The local console in a real browser: users created through the API, seen live in the
 list, an execution opened, its path found on the graph, a state selected with the keyboard
-and its log lines read; the system page; the page at a laptop's width; the README's picture.
+and its log lines read; the system page; the page at a laptop's width; the picture in
+docs/operators.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from local.kinesis_poller import RecordsArrived
 from local.options import Options
 from tests.local_stack_process import free_port
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONTRIBUTORS = Path(__file__).resolve().parents[2] / "docs" / "contributors.md"
 
 
 def test_every_patch_fits_the_installed_moto():
@@ -76,8 +76,8 @@ def test_the_stack_refuses_to_start_on_a_moto_that_does_not_fit(monkeypatch, cap
     assert Options().speed == 1.0  # the default stack runs on real time
 
 
-def test_the_readme_lists_the_registry():
-    section = README.read_text().split("### Changes to moto")[1].split("\n## ")[0]
+def test_the_contributors_page_lists_the_registry():
+    section = CONTRIBUTORS.read_text().split("### Changes to moto")[1].split("\n## ")[0]
     rows = re.findall(r"^\| `([\w-]+)` \| (.+?) \|", section, re.MULTILINE)
     listed = {name: set(re.findall(r"`([^`]+)`", targets)) for name, targets in rows}
     expected = {patch.name: set(patch.targets) for patch in patches.PATCHES}
