@@ -214,19 +214,23 @@ class _Run:
         if not readable:
             report.discarded += 1
             print(
-                f"message {number}  deleted from the queue, because none of its "
-                f"{len(found.records)} records ({where}) is an operation event (published "
-                "again, they would only fail again); nothing published",
+                f"message {number}  deleted from the queue, because no record of its batch "
+                f"({_records(len(found.records))}: {where}) is an operation event: published "
+                "again, it would only fail again; nothing published",
                 file=out,
             )
             return
         report.republished += 1
-        unreadable = f"; {skipped} not operation events, not published" if skipped else ""
+        unreadable = f"; {_records(skipped)} not operation events, not published" if skipped else ""
         print(
-            f"message {number}  published again to {target.replay_stream}: {len(readable)} "
-            f"records ({where}), then deleted from the queue{unreadable}",
+            f"message {number}  published again to {target.replay_stream}: "
+            f"{_records(len(readable))} ({where}), then deleted from the queue{unreadable}",
             file=out,
         )
+
+
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
 
 
 def fetch(target: Target, batch: FailedBatch, sleep: Callable[[float], None]) -> Found:
