@@ -8,14 +8,13 @@ https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 from moto import mock_aws
 
-from infra import aws_session
+from infra import aws_session, deploy
 from infra.cli import CommandError
 from ops import redrive
 from tests.local_stack_process import ROOT
@@ -95,45 +94,35 @@ def test_redrive_of_a_stage_reads_aws_region(bare, monkeypatch, capsys):
     )
 
 
-def _command(arguments: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *arguments],
+def test_make_deploy_without_credentials_says_so_in_one_line(bare, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setattr(sys, "argv", ["deploy", "--stage", "dev"])
+    assert deploy.main() == 2
+    assert capsys.readouterr() == ("", f"error: {aws_session.NO_CREDENTIALS}\n")
+
+
+def test_make_deploy_of_an_unknown_stage_names_it(bare, monkeypatch, capsys):
+    _with_keys(monkeypatch)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setattr(sys, "argv", ["deploy", "--stage", "qa"])
+    assert deploy.main() == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: no stage 'qa' in ")
+
+
+def test_tools_that_read_only_aws_default_region_are_given_it(bare, monkeypatch, capsys):
+    _with_keys(monkeypatch)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    printed = "import os; print(os.environ['AWS_DEFAULT_REGION'])"
+    finished = subprocess.run(
+        [sys.executable, "-m", "infra.aws_session", sys.executable, "-c", printed],
         cwd=ROOT,
-        env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-
-
-def test_make_deploy_without_credentials_says_so_in_one_line(bare):
-    env = {**os.environ, "AWS_REGION": "eu-west-1"}
-    finished = _command(["infra.deploy", "--stage", "dev"], env)
-    assert (finished.returncode, finished.stdout) == (2, "")
-    assert finished.stderr == f"error: {aws_session.NO_CREDENTIALS}\n"
-
-
-def test_make_deploy_of_an_unknown_stage_names_it(bare, monkeypatch):
-    _with_keys(monkeypatch)
-    env = {**os.environ, "AWS_REGION": "eu-west-1"}
-    finished = _command(["infra.deploy", "--stage", "qa"], env)
-    assert finished.returncode == 2
-    (line,) = finished.stderr.splitlines()
-    assert line.startswith("error: no stage 'qa' in ")
-
-
-def test_tools_that_read_only_aws_default_region_are_given_it(bare, monkeypatch):
-    _with_keys(monkeypatch)
-    env = {**os.environ, "AWS_REGION": "eu-west-1"}
-    command = [
-        "infra.aws_session",
-        sys.executable,
-        "-c",
-        "import os; print(os.environ['AWS_DEFAULT_REGION'])",
-    ]
-    finished = _command(command, env)
     assert (finished.returncode, finished.stdout) == (0, "eu-west-1\n")
-    env.pop("AWS_ACCESS_KEY_ID")
-    finished = _command(command, env)
-    assert (finished.returncode, finished.stderr) == (2, f"error: {aws_session.NO_CREDENTIALS}\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    assert aws_session.main([sys.executable, "-c", printed]) == 2  # refused before exec
+    assert capsys.readouterr().err == f"error: {aws_session.NO_CREDENTIALS}\n"
