@@ -131,11 +131,14 @@ unit: venv
 run: runtime
 	$(BIN)/python -m local run $(ARGS)
 
+# Against the stack at URL when given (`make demo URL=http://127.0.0.1:9000`), else API_URL's.
+API_OPTION = $(if $(filter command line,$(origin URL)),--api $(URL))
+
 demo: runtime
-	$(BIN)/python -m local demo
+	$(BIN)/python -m local demo $(API_OPTION)
 
 executions: runtime
-	$(BIN)/python -m local executions $(ID)
+	$(BIN)/python -m local executions $(ID) $(API_OPTION)
 
 # A second API on the running stack's tables and stream (`make run` in another terminal, on
 # its default AWS port): Chalice's own local server, `chalice local`, without the gateway's

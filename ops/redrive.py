@@ -86,7 +86,7 @@ class FailedBatch:
     def __str__(self) -> str:
         return (
             f"{self.condition} after {self.attempts} attempts · {self.stream} {self.shard_id} "
-            f"· sequence numbers {self.start}..{self.end} · {self.size} records · first "
+            f"· sequence numbers {self.start}..{self.end} · {_records(self.size)} · first "
             f"arrived {self.first_arrival.isoformat().replace('+00:00', 'Z')}"
         )
 
@@ -116,6 +116,8 @@ class RedriveReport:
     unreadable: int = 0  # records of deleted messages that are not operation events
 
     def lines(self, target: Target, dry_run: bool) -> list[str]:
+        if not self.messages:
+            return ["messages  none: the on-failure queue is empty, nothing to redrive"]
         if dry_run:
             return [f"messages  {self.messages} listed; the queue is as it was (dry run)"]
         return [
@@ -188,10 +190,10 @@ class _Run:
         )
         if self.dry_run:
             print(f"message {number}  {batch}", file=out)
-            print(f"  {len(found.records)} records, from {found.source}:", file=out)
+            print(f"  {_records(len(found.records))}, from {found.source}:", file=out)
             for _, data in found.records:
-                mark = "   " if parse_event(data) else " ! "  # ! not an operation event
-                print(f"  {mark}{describe(data, self.reveal)}", file=out)
+                poison = "" if parse_event(data) else "   (not an operation event)"
+                print(f"    {describe(data, self.reveal)}{poison}", file=out)
             then = (
                 f"  would be published again to {self.target.replay_stream} ({len(readable)} "
                 "records), then deleted"

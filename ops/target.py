@@ -76,7 +76,10 @@ def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) ->
             QueueName=definition.starter_failure_queue_name(stage)
         )
     except botocore.exceptions.EndpointConnectionError:
-        raise OpsError(f"no local stack answers {where}: start one with `make run`") from None
+        raise OpsError(
+            f"no local stack answers {where}: start one with `make run`, or name its AWS "
+            'endpoint (ARGS="--endpoint-url http://127.0.0.1:<aws port>")'
+        ) from None
     except botocore.exceptions.ClientError as error:
         raise OpsError(
             f"the stack {where} has no {definition.replay_stream_name(stage)} or no on-failure "
