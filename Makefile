@@ -162,6 +162,7 @@ destroy: venv
 # The quick loop: `chalice deploy` of the app onto a stage whose resources `make deploy` made
 # (given the region the AWS CLI would use: the chalice CLI reads only AWS_DEFAULT_REGION).
 chalice-deploy: venv
+	@$(BIN)/python -m infra.aws_session true
 	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
 	$(BIN)/python -m infra.aws_session $(BIN)/chalice deploy --stage $(STAGE)
 
