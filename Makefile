@@ -187,11 +187,13 @@ load: $(LOAD_LAYER)
 	$(BIN)/python -m benchmarks.load --url $(URL) -n $(N) -c $(C)
 
 # The local stack in a subprocess under sustained load: its RSS over time and operations/s.
-# `make soak` (10,000 operations at concurrency 16), N=, C=, or DURATION=<seconds>.
+# `make soak` (10,000 operations at concurrency 16), N=, C=, or DURATION=<seconds>; growth is
+# measured from operation MARK= (2,000).
 soak: N = 10000
 soak: C = 16
 soak: $(RUN_LAYER) $(LOAD_LAYER)
-	$(BIN)/python -m benchmarks.soak -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION))
+	$(BIN)/python -m benchmarks.soak -n $(N) -c $(C) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(MARK),--mark $(MARK))
 
 # The schema-driven fuzz for longer than the tests run it; settings in schemathesis.toml.
 fuzz: venv

@@ -132,6 +132,11 @@ def main() -> int:
         "--idle", type=cli.number(float, zero=True), default=10.0, help="seconds idle at the end"
     )
     args = parser.parse_args()
+    if args.duration is None and args.n <= args.mark:
+        parser.error(
+            f"-n {args.n} does not pass --mark {args.mark}, where the growth is measured "
+            f"from: give more operations, or a lower --mark (make soak N= MARK=)"
+        )
 
     stack = LocalStackProcess(free_port(), free_port())
     try:

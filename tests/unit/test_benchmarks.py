@@ -1,6 +1,7 @@
 """The load generator's statistics and the cost/capacity model's arithmetic."""
 
 import json
+import sys
 
 import pytest
 
@@ -144,6 +145,17 @@ def test_load_with_nothing_at_the_url_says_so_and_writes_nothing(tmp_path, monke
         f"error: nothing answers at {url}: start the local stack (`make run`) or give URL=\n"
     )
     assert not (tmp_path / "results").exists()
+
+
+def test_a_soak_too_short_to_reach_its_mark_is_refused_before_it_starts(monkeypatch, capsys):
+    from benchmarks import soak
+
+    monkeypatch.setattr(sys, "argv", ["soak", "-n", "100"])
+    with pytest.raises(SystemExit) as exit_:
+        soak.main()
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: -n 100 does not pass --mark 2000")
 
 
 def test_the_load_summary_reads_as_the_documentation_shows_it():
