@@ -81,9 +81,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 checkov-venv: $(CHECKOV_STAMP)
 
+# ruff, and the architecture's import contracts (pyproject.toml: [tool.importlinter]).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
 typecheck: venv

@@ -17,7 +17,7 @@ import time
 
 import requests
 
-# How often an open page asks (local/webconsole/static/app.js).
+# How often an open page asks (local/console/static/app.js).
 POLL_SECONDS = {"/_local/api/executions": 2, "/_local/api/system": 3}
 
 

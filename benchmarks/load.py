@@ -5,7 +5,7 @@
 Prints throughput (operations completed per second), latency from POST to done
 (p50/p90/p99/max), errors by kind; writes a PNG chart (completions per second and latency
 over time) and a JSON summary under benchmarks/results/. Against the local stack it also
-reads /_local/metrics before and after, and reports what one operation costs in API
+reads /_local/api/metrics before and after, and reports what one operation costs in API
 requests, Lambda invocations, AWS calls and state transitions.
 """
 
@@ -152,7 +152,7 @@ def summarize(outcomes: list[Outcome], began: float) -> dict[str, Any]:
 
 def _metrics(url: str) -> dict[str, Any] | None:
     try:
-        response = requests.get(f"{url}/_local/metrics", timeout=5)
+        response = requests.get(f"{url}/_local/api/metrics", timeout=5)
     except requests.RequestException:
         return None
     return response.json() if response.status_code == 200 else None
@@ -173,7 +173,7 @@ def per_operation(before: dict[str, Any], after: dict[str, Any], count: int) -> 
 
 def state_transitions(url: str, sample: int = 50) -> float | None:
     """Mean transitions per execution over recent ones: states entered, plus retries."""
-    listing = requests.get(f"{url}/_local/executions", timeout=10).json()["executions"]
+    listing = requests.get(f"{url}/_local/api/executions", timeout=10).json()["executions"]
     counts = []
     for execution in listing[:sample]:
         history = requests.get(f"{url}{execution['history']}", timeout=10).json()

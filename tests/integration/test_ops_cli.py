@@ -9,8 +9,9 @@ import sys
 import pytest
 from moto import mock_aws
 
+from infra.definition import ROOT
+from local.process.child import free_port
 from ops import redrive, replay
-from tests.local_stack_process import ROOT, free_port
 
 WINDOW = ["--from", "2026-01-01T10:00:00Z", "--to", "2026-01-01T11:00:00Z"]
 
