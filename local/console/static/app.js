@@ -9,6 +9,7 @@ import {
   formatDuration,
   formatTime,
   getJson,
+  outcomeBadge,
   statusBadge,
 } from './util.js';
 
@@ -92,7 +93,7 @@ function executionsView(container) {
         el(
           'thead',
           {},
-          el('tr', {}, ['Status', 'Operation', 'Email', 'Started', 'Duration'].map((h) => el('th', { scope: 'col' }, h))),
+          el('tr', {}, ['Outcome', 'Execution', 'Operation', 'Email', 'Started', 'Duration'].map((h) => el('th', { scope: 'col' }, h))),
         ),
         body,
       ),
@@ -136,14 +137,15 @@ function renderExecutions(body, counts, footer, listing) {
   const focused = document.activeElement?.closest?.('#executions tr')?.dataset.operation;
   if (!listing.executions.length) {
     body.replaceChildren(
-      el('tr', {}, el('td', { colspan: 5, class: 'empty' }, listing.total ? 'No execution matches.' : 'No executions yet: create a user (POST /users).')),
+      el('tr', {}, el('td', { colspan: 6, class: 'empty' }, listing.total ? 'No execution matches.' : 'No executions yet: create a user (POST /users).')),
     );
   } else {
     body.replaceChildren(
       ...listing.executions.map((e) =>
         el(
           'tr',
-          { 'data-operation': e.operationId, 'data-status': e.status },
+          { 'data-operation': e.operationId, 'data-status': e.status, 'data-outcome': e.outcome?.code || e.outcome?.status || '' },
+          el('td', {}, outcomeBadge(e.outcome)),
           el('td', {}, statusBadge(e.status)),
           el('td', {}, el('a', { href: `#/executions/${encodeURIComponent(e.operationId)}`, class: 'mono' }, e.operationId)),
           el('td', {}, e.email || '—'),

@@ -119,6 +119,28 @@ export const STATE_STATUS = {
   'not-reached': { glyph: '○', text: 'not reached' },
 };
 
+const OPERATION_STATUS = {
+  PENDING: { glyph: '○', text: 'pending', tone: 'running' },
+  RUNNING: { glyph: '●', text: 'running', tone: 'running' },
+  SUCCEEDED: { glyph: '✓', text: 'succeeded', tone: 'succeeded' },
+  FAILED: { glyph: '✗', text: 'failed', tone: 'failed' },
+};
+
+// The operation's own outcome (what the client sees at GET /operations/{id}): its status with
+// its error code, or the step it waits in; a refused user's execution succeeds all the same.
+export function outcomeBadge(outcome) {
+  if (!outcome) return el('span', { class: 'muted' }, '—');
+  const known = OPERATION_STATUS[outcome.status] || { glyph: '?', text: outcome.status, tone: 'running' };
+  const detail = outcome.code || (outcome.step ? outcome.step.toLowerCase().replaceAll('_', ' ') : '');
+  return el(
+    'span',
+    { class: `badge execution-${known.tone}` },
+    el('span', { 'aria-hidden': 'true' }, known.glyph),
+    ` ${known.text}`,
+    detail ? el('span', { class: 'mono' }, ` ${detail}`) : '',
+  );
+}
+
 export function statusBadge(status) {
   const known = EXECUTION_STATUS[status] || { glyph: '?', text: status };
   return el(
