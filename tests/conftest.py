@@ -32,6 +32,9 @@ SUBPROCESS_MODULES = {"tests.local_stack_process", "local.process.child"}
 PROCESS_FIXTURE = "local_stack"  # the fixture that runs the local stack in a subprocess
 PROCESS = "process"  # the marker of the tests that drive it
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
+# The environment pytest started in: the black-box suite (tests/deployed) reaches a deployed
+# stage with the caller's own AWS settings, which the lines below replace for the emulator.
+ORIGINAL_ENVIRONMENT = dict(os.environ)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
 os.environ.update(
     {
