@@ -96,9 +96,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 checkov-venv: $(CHECKOV_STAMP)
 
+# ruff, and the architecture's import contracts (pyproject.toml: [tool.importlinter]).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
 typecheck: venv
@@ -117,9 +119,9 @@ test: lint typecheck checkov-venv
 
 # The in-process tiers, while working: unit, contract, integration and e2e in process; not
 # the local stack in a subprocess (marker `process`: its tests, restarts, the fuzz), the
-# deploy tests (`infra`) or the browser. Markers: tests/conftest.py, from the directories.
+# deploy tests (`infra`), the browser or the black-box suite (`deployed`). Markers: tests/conftest.py, from the directories.
 test-fast: venv
-	$(PYTEST) -m "not (process or infra or browser)"
+	$(PYTEST) -m "not (process or infra or browser or deployed)"
 
 # Seconds the in-process tests wait in real time (retry backoff, polling), by site and test.
 sleeps: venv
@@ -127,6 +129,18 @@ sleeps: venv
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
+
+# The black-box suite (tests/deployed) against a running system, over HTTP only:
+# `make test-deployed URL=http://127.0.0.1:8000` (a `make run`; STAGE= names its stage when
+# it is not `local`), or `make test-deployed STAGE=dev` (the URL from the stage's stack).
+# `make test` runs it against a `make run` of its own.
+.PHONY: test-deployed
+DEPLOYED_URL = $(if $(filter command line,$(origin URL)),$(URL))
+DEPLOYED_STAGE = $(if $(filter command line environment,$(origin STAGE)),$(STAGE))
+test-deployed: venv
+	$(if $(DEPLOYED_URL)$(DEPLOYED_STAGE),,$(error give URL=<the API's root URL> or STAGE=<a deployed stage>))
+	DEPLOYED_URL="$(DEPLOYED_URL)" DEPLOYED_STAGE="$(DEPLOYED_STAGE)" \
+		$(BIN)/python -m pytest tests/deployed -p no:cacheprovider
 
 run: runtime
 	$(BIN)/python -m local run $(ARGS)
@@ -158,6 +172,13 @@ deploy: venv
 
 destroy: venv
 	$(BIN)/python -m infra.deploy --stage $(STAGE) --delete
+
+# The CI bootstrap stack of a stage (infra/bootstrap_ci.py; docs/pipeline.md): the role GitHub
+# Actions assumes to deploy it, for REPO=owner/name. Once per stage and account.
+.PHONY: bootstrap-ci
+bootstrap-ci: venv
+	$(BIN)/python -m infra.bootstrap_ci --stage $(STAGE) --repository "$(REPO)" \
+		$(if $(OIDC_PROVIDER_ARN),--oidc-provider-arn $(OIDC_PROVIDER_ARN)) $(ARGS)
 
 # The quick loop: `chalice deploy` of the app onto a stage whose resources `make deploy` made
 # (given the region the AWS CLI would use: the chalice CLI reads only AWS_DEFAULT_REGION).
@@ -212,13 +233,13 @@ cost: | $(BIN)/python
 capacity: | $(BIN)/python
 	$(BIN)/python -m benchmarks.model capacity --rate="$(RATE)"
 
-# Bare moto beside our pipeline, import times and the bundle: the Performance section's numbers.
+# Bare moto beside our pipeline, import times and the bundle: docs/performance.md's numbers.
 bench: venv package
 	$(BIN)/python -m benchmarks.engine
 	$(BIN)/python -m benchmarks.import_cost
 
-# The picture of the local console in docs/operators.md (docs/console.png), taken by the browser tests
-# (they need Debian's chromium and chromium-driver; see tests/browser/conftest.py).
+# The picture of the local console in docs/operators.md (docs/console.png), taken by the
+# browser tests (they need Debian's chromium and chromium-driver; see tests/browser/conftest.py).
 .PHONY: console-screenshot
 console-screenshot: venv
 	CONSOLE_SCREENSHOT=docs/console.png $(BIN)/python -m pytest tests/browser -q -k screenshot
@@ -226,6 +247,21 @@ console-screenshot: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# constraints.txt again, from the direct requirements: a fresh venv resolves them, and what it
+# installed (every package, and uv at its pinned version) is written down as pip lists it.
+.PHONY: constraints
+CONSTRAINTS_VENV := build/constraints-venv
+constraints:
+	rm -rf $(CONSTRAINTS_VENV)
+	$(PYTHON) -m venv $(CONSTRAINTS_VENV)
+	$(CONSTRAINTS_VENV)/bin/python -m pip install -q --disable-pip-version-check \
+		-r requirements-dev.txt "$$(grep '^uv==' constraints.txt)"
+	{ grep '^#' constraints.txt; $(CONSTRAINTS_VENV)/bin/python -m pip freeze --all; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(CONSTRAINTS_VENV)
+	@git diff --stat -- constraints.txt 2>/dev/null || true
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

@@ -21,7 +21,7 @@ import requests
 from benchmarks.load import check_answers
 from infra import cli
 
-# How often an open page asks (local/webconsole/static/app.js).
+# How often an open page asks (local/console/static/app.js).
 POLL_SECONDS = {"/_local/api/executions": 2, "/_local/api/system": 3}
 
 

@@ -36,9 +36,11 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
     from moto import mock_aws
 
     from infra.definition import LAMBDA_RUNTIME
-    from local import patches
-    from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
-    from local.system import EMULATOR_CONFIG
+    from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas
+    from local.aws.provision import function_zip
+    from local.emulator import EMULATOR_CONFIG
+    from local.patches import registry
+    from local.patches.hooks import Hooks
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1"
@@ -49,7 +51,7 @@ def bare_moto(total: int, concurrency: int) -> dict[str, float]:
     # Lambda, with none of local/'s speed-ups.
     with (
         mock_aws(config=EMULATOR_CONFIG),
-        patches.applied(patches.Engine(lambdas=runtime), ["in-process-lambdas"]),
+        registry.applied(Hooks(lambdas=runtime), ["in-process-lambdas"]),
     ):
         lambda_ = boto3.client("lambda")
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")

@@ -5,7 +5,7 @@
 Prints a summary: the operations by outcome, throughput (operations completed per second),
 latency from accepted to done (p50/p90/p99/max); with --json, the whole summary as JSON.
 Writes a JSON summary and a PNG chart (completions per second and latency over time) under
-benchmarks/results/ (ignored by git). Against the local stack it also reads /_local/metrics
+benchmarks/results/ (ignored by git). Against the local stack it also reads /_local/api/metrics
 before and after, and records what one operation costs in API requests, Lambda invocations,
 AWS calls and state transitions. With no API answering at the URL it says so in one line
 and writes nothing.
@@ -159,7 +159,7 @@ def summarize(outcomes: list[Outcome], began: float) -> dict[str, Any]:
 
 def _metrics(url: str) -> dict[str, Any] | None:
     try:
-        response = requests.get(f"{url}/_local/metrics", timeout=5)
+        response = requests.get(f"{url}/_local/api/metrics", timeout=5)
     except requests.RequestException:
         return None
     return response.json() if response.status_code == 200 else None
@@ -180,7 +180,7 @@ def per_operation(before: dict[str, Any], after: dict[str, Any], count: int) -> 
 
 def state_transitions(url: str, sample: int = 50) -> float | None:
     """Mean transitions per execution over recent ones: states entered, plus retries."""
-    listing = requests.get(f"{url}/_local/executions", timeout=10).json()["executions"]
+    listing = requests.get(f"{url}/_local/api/executions", timeout=10).json()["executions"]
     counts = []
     for execution in listing[:sample]:
         history = requests.get(urljoin(f"{url}/", execution["history"]), timeout=10).json()

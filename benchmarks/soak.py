@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import RESULTS, run, summarize  # noqa: E402
 from infra import cli  # noqa: E402
-from tests.local_stack_process import LocalStackProcess, free_port  # noqa: E402
+from local.process.child import ChildStack, free_port  # noqa: E402
 
 MAX_RSS_MB = 400.0
 MAX_GROWTH_MB = 50.0
@@ -90,7 +90,7 @@ def _print(sample: Sample, label: str = "") -> None:
     )
 
 
-def soak(stack: LocalStackProcess, args: argparse.Namespace) -> tuple[list[Sample], dict[str, int]]:
+def soak(stack: ChildStack, args: argparse.Namespace) -> tuple[list[Sample], dict[str, int]]:
     """Rounds of args.every operations for args.n operations or args.duration seconds."""
     pid = stack.process.pid
     rss, threads = process_status(pid)
@@ -138,7 +138,7 @@ def main() -> int:
             f"from: give more operations, or a lower --mark (make soak N= MARK=)"
         )
 
-    stack = LocalStackProcess(free_port(), free_port())
+    stack = ChildStack(free_port(), free_port())
     try:
         stack.wait_until_up()
         samples, outcomes = soak(stack, args)

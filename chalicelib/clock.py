@@ -1,7 +1,7 @@
 """The time the service reads, from one place.
 
 On AWS it is the system clock. The local stack and the tests point it at the emulator's clock
-(local/clock.py), so that the app's timestamps and the emulated services' agree, also when a
+(local/state/clock.py), so that the app's timestamps and the emulated services' agree, also when a
 test moves time forward or `make run --speed` runs it faster.
 """
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from local.options import Options, PortBusy
-    from local.patches import PatchMismatch
-    from local.persistence import StateInUse, StateMismatch
-    from local.run import Run
+    from local.patches.registry import PatchMismatch
+    from local.process.options import Options, PortBusy
+    from local.process.run import Run
+    from local.state.persistence import StateInUse, StateMismatch
 
     options = Options(
         host=args.host,
@@ -84,11 +84,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "run":
         return _run(args)
-    from local import console
+    from local.terminal import client
 
     if args.command == "demo":
-        return console.demo(args.api)
-    return console.executions(args.api, args.operation_id)
+        return client.demo(args.api)
+    return client.executions(args.api, args.operation_id)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared fixtures: the whole system over moto, in process."""
+"""Shared fixtures: the whole system over moto, in process (`stack`, `shared_stack`) and as
+`make run` runs it (`local_stack`); and each test's markers, derived from where it lives."""
 
 from __future__ import annotations
 
@@ -20,12 +21,20 @@ from hypothesis import settings
 from infra.definition import stage_environment
 
 if TYPE_CHECKING:
-    from local.system import System
+    from local.emulator import Emulator
+    from tests.local_stack_process import LocalStackProcess
 
 TESTS = Path(__file__).parent
 pytest_plugins = ("tests.scheduling",)  # the order xdist hands out files: the slow first
-SUBPROCESS_STACK = "tests.local_stack_process"
+# What a module imports, or the fixture its tests take, when it starts the local stack (or
+# another of the project's processes) in a subprocess: its tests are marked `process`.
+SUBPROCESS_MODULES = {"tests.local_stack_process", "local.process.child"}
+PROCESS_FIXTURE = "local_stack"  # the fixture that runs the local stack in a subprocess
+PROCESS = "process"  # the marker of the tests that drive it
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
+# The environment pytest started in: the black-box suite (tests/deployed) reaches a deployed
+# stage with the caller's own AWS settings, which the lines below replace for the emulator.
+ORIGINAL_ENVIRONMENT = dict(os.environ)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
 os.environ.update(
     {
@@ -62,51 +71,68 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
-def _running_stack() -> Iterator[System]:
+def _running_stack() -> Iterator[Emulator]:
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
     from moto import mock_aws
 
     from app import app
-    from local.clock import Clock
-    from local.system import EMULATOR_CONFIG, System
+    from local import emulator as emulation
+    from local.state.clock import Clock
 
-    with mock_aws(config=EMULATOR_CONFIG):
+    with mock_aws(config=emulation.EMULATOR_CONFIG):
         # boto3.client(...) in the tests and the app's adapters: the process's session too
         # (moto sets boto3's default session aside for the mock, and puts it back after).
         boto3.DEFAULT_SESSION = _session()
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
-        system = System(app, STAGE, _session(), Clock(skip_sleeps=True))
-        with system.running(), Client(app, stage_name=STAGE) as client:
-            system.client = client  # type: ignore[attr-defined]
-            yield system
+        emulator = emulation.Emulator(app, STAGE, _session(), clock=Clock(skip_sleeps=True))
+        with emulator.running(), Client(app, stage_name=STAGE) as client:
+            emulator.client = client  # type: ignore[attr-defined]
+            yield emulator
 
 
 @pytest.fixture
-def stack() -> Iterator[System]:
-    """A fresh system per test."""
-    with _running_stack() as system:
-        yield system
+def stack() -> Iterator[Emulator]:
+    """The whole system in process, fresh for each test: the emulator on test time, with
+    Chalice's test client of the app as `stack.client`."""
+    with _running_stack() as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="module")
-def shared_stack() -> Iterator[System]:
-    """One system for a module whose tests do not depend on each other's data."""
-    with _running_stack() as system:
-        yield system
+def shared_stack() -> Iterator[Emulator]:
+    """The same, one for a module whose tests do not depend on each other's data."""
+    with _running_stack() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[LocalStackProcess]:
+    """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
+    ports, one for a module; stopped with Ctrl-C after it, and required to stop cleanly. A
+    module whose tests take it is marked `process`."""
+    from tests.local_stack_process import running
+
+    with running() as process:
+        yield process
 
 
 @functools.cache
 def _markers(module: Path) -> frozenset[str]:
     """A test module's markers: its tier, the directory it lives in (tests/<tier>/...), and
-    `process` when it imports tests.local_stack_process (it drives the local stack in a
-    subprocess). Derived, not written, so a new file cannot forget them (and --strict-markers
-    refuses an unregistered tier); read from the path and the source, so they are known
-    before the module is imported."""
+    `process` when it drives the local stack in a subprocess (a test takes the `local_stack`
+    fixture, or the module imports one of SUBPROCESS_MODULES). Derived, not written, so a new
+    file cannot forget them (and --strict-markers refuses an unregistered tier); read from the
+    path and the source, so they are known before the module is imported."""
     parts = module.relative_to(TESTS).parts
-    if len(parts) < 2:
-        raise pytest.UsageError(f"{module}: tests live in a tier, tests/<tier>/")
+    tiers = {line.split(":")[0].strip() for line in _registered_markers()}
+    if len(parts) < 2 or parts[0] not in tiers:
+        raise pytest.UsageError(
+            f"{module.relative_to(TESTS.parent)}: a test module lives in a tier folder, "
+            f"tests/<tier>/, one of: {', '.join(sorted(tiers - {PROCESS}))} "
+            "(pyproject.toml registers the tiers as markers)"
+        )
     tree = ast.parse(module.read_bytes(), str(module))
     imports = {
         name
@@ -119,7 +145,22 @@ def _markers(module: Path) -> frozenset[str]:
             else []
         )
     }
-    return frozenset({parts[0], "process"} if SUBPROCESS_STACK in imports else {parts[0]})
+    parameters = {
+        argument.arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for argument in node.args.args
+    }
+    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in parameters
+    return frozenset({parts[0], PROCESS} if process else {parts[0]})
+
+
+@functools.cache
+def _registered_markers() -> tuple[str, ...]:
+    import tomllib
+
+    with open(TESTS.parent / "pyproject.toml", "rb") as file:
+        return tuple(tomllib.load(file)["tool"]["pytest"]["ini_options"]["markers"])
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -132,7 +173,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if not expression or not collection_path.match("test_*.py"):
         return None
     known = _markers(collection_path)
-    registered = {line.split(":")[0].strip() for line in config.getini("markers")}
+    registered = {line.split(":")[0].strip() for line in _registered_markers()}
     further = sorted(registered - known)
     compiled = Expression.compile(expression)
     combinations = itertools.chain.from_iterable(

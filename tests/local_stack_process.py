@@ -1,23 +1,19 @@
-"""The local stack (`python -m local run`) as a subprocess on free ports, for tests."""
+"""The local stack (`python -m local run`) in a subprocess on free ports, for tests: the
+`local_stack` fixture's (tests/conftest.py), and helpers to drive it and wait for it."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from local.process.child import ChildStack, free_port
+
 T = TypeVar("T")
 
 
@@ -40,72 +36,20 @@ def running(*options: str) -> Iterator[LocalStackProcess]:
     stack = LocalStackProcess(free_port(), free_port(), *options)
     stack.wait_until_up()
     yield stack
-    code, output = stack.stop()
+    assert_stops_cleanly(stack, signal.SIGINT)
+
+
+def assert_stops_cleanly(stack: LocalStackProcess, signum: signal.Signals) -> None:
+    """Stops the stack with the signal: it exits 0, says it stopped, and prints no traceback."""
+    before = len(stack.output)
+    code, output = stack.stop(signum)
+    on_stopping = "".join(stack.output[before:])
     assert code == 0, output
+    assert "stopped" in on_stopping and "Traceback" not in on_stopping, on_stopping
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class LocalStackProcess:
-    def __init__(self, api_port: int, aws_port: int, *options: str) -> None:
-        self.api = f"http://127.0.0.1:{api_port}"
-        self.endpoint = f"http://127.0.0.1:{aws_port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local",
-                "run",
-                "--api-port",
-                str(api_port),
-                "--aws-port",
-                str(aws_port),
-                *options,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.output: list[str] = []
-        self._up = threading.Event()
-        # Drained all the time: a full pipe would block the stack's next log line and so
-        # stall the request that logs it.
-        self._reader = threading.Thread(target=self._read_output, daemon=True)
-        self._reader.start()
-
-    def _read_output(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            if "Ctrl-C stops everything" in line:
-                self._up.set()
-
-    def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not self._up.wait(0.1):
-            if self.process.poll() is not None:
-                self._reader.join(5)
-                raise AssertionError("the stack exited:\n" + "".join(self.output))
-            if time.monotonic() > deadline:
-                self.process.kill()
-                raise AssertionError("the stack did not come up:\n" + "".join(self.output))
-
-    def wait(self, timeout: float = 60) -> tuple[int, str]:
-        """Waits for the stack to exit; its exit code and everything it printed."""
-        code = self.process.wait(timeout)
-        self._reader.join(timeout)
-        return code, "".join(self.output)
-
-    def stop(self, signum: int = signal.SIGINT, timeout: float = 20) -> tuple[int, str]:
-        self.process.send_signal(signum)
-        return self.wait(timeout)
+class LocalStackProcess(ChildStack):
+    """The child stack, with what the tests ask of it over HTTP and its AWS endpoint."""
 
     def create_user(self, email: str, key: str | None = None) -> requests.Response:
         headers = {"Idempotency-Key": key} if key else {}

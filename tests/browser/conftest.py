@@ -14,8 +14,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.local_stack_process import LocalStackProcess, running
-
 CHROMIUM = (
     os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 )
@@ -42,12 +40,6 @@ def require_browser() -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def browser_paths() -> tuple[str, str]:
     return require_browser()
-
-
-@pytest.fixture(scope="module")
-def local_stack(browser_paths) -> Iterator[LocalStackProcess]:
-    with running() as stack:
-        yield stack
 
 
 @pytest.fixture(scope="module")

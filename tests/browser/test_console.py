@@ -112,6 +112,13 @@ def test_executions_are_newest_first_filtered_by_status_and_searched(
     _wait(driver, lambda d: set(operations.values()) <= set(_listed(d)))
     listed = _listed(driver)
     assert listed.index(operations["rejected"]) < listed.index(operations["approved"])
+    # Each row leads with the operation's outcome, then its execution's status: the refused
+    # user's workflow ran to its end.
+    rejected = driver.find_element(
+        By.CSS_SELECTOR, f"tr[data-operation='{operations['rejected']}']"
+    )
+    outcome, execution = (cell.text for cell in rejected.find_elements(By.TAG_NAME, "td")[:2])
+    assert (outcome, execution) == ("✗ failed USER_REJECTED", "✓ succeeded")
 
     search = driver.find_element(By.ID, "search")
     search.send_keys("eve@example")

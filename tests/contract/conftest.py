@@ -23,7 +23,7 @@ from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.events import OperationRequested
 from chalicelib.services.ports import EventPublisher, OperationRepository, UserRepository, Workflows
-from local.provision import Provisioned
+from local.aws.provision import Provisioned
 from tests.conftest import STAGE
 from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
@@ -39,7 +39,7 @@ def emulator() -> Iterator[Provisioned]:
     from moto import mock_aws
 
     from app import app
-    from local.provision import provision
+    from local.aws.provision import provision
 
     with mock_aws():
         yield provision(app, STAGE, boto3.Session())

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,7 +39,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
-from tests.local_stack_process import ROOT, running
+from infra.definition import ROOT
 
 SPEC = json.loads((ROOT / "openapi.json").read_text())
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
@@ -56,9 +55,8 @@ def _only(method: str, path: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[str]:
-    with running() as stack:
-        yield stack.api
+def api(local_stack) -> str:
+    return local_stack.api
 
 
 def _examples(count: int) -> settings:

@@ -58,7 +58,7 @@ def _state(stack) -> tuple:
 
 
 def _replayed(stack) -> int:
-    return sum(shard.stats.records_delivered for shard in stack.archive.replay.shards)
+    return sum(shard.stats.records_delivered for shard in stack.replay.shards)
 
 
 def _fail_the_starter(stack, monkeypatch, count: int) -> list[str]:

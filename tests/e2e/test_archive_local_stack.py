@@ -6,20 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 
-from infra.definition import emulated_archive_bucket
-from tests.local_stack_process import ROOT, LocalStackProcess, running
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[LocalStackProcess]:
-    with running() as stack:
-        yield stack
+from infra.definition import ROOT, emulated_archive_bucket
+from tests.local_stack_process import LocalStackProcess
 
 
 def _ops(stack: LocalStackProcess, command: str, *arguments: str) -> subprocess.CompletedProcess:
@@ -72,10 +64,12 @@ def test_an_event_is_archived_and_replayed_through_the_cli(local_stack):
     while _starter_invocations(local_stack) == starts and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _starter_invocations(local_stack) == starts + 1
-    listing = requests.get(f"{local_stack.api}/_local/executions", timeout=5).json()["executions"]
+    listing = requests.get(f"{local_stack.api}/_local/api/executions", timeout=5).json()[
+        "executions"
+    ]
     assert [e["operationId"] for e in listing].count(accepted["id"]) == 1
 
 
 def _starter_invocations(stack: LocalStackProcess) -> int:
-    metrics = requests.get(f"{stack.api}/_local/metrics", timeout=5).json()
+    metrics = requests.get(f"{stack.api}/_local/api/metrics", timeout=5).json()
     return int(metrics["lambdaInvocations"].get("user-service-local-starter", 0))

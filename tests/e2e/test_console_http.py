@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.local_stack_process import LocalStackProcess, running
+from tests.local_stack_process import LocalStackProcess
 
 PROBLEM = "application/problem+json"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[LocalStackProcess]:
-    with running() as stack:
-        yield stack
 
 
 def _get(stack: LocalStackProcess, path: str, **kwargs) -> requests.Response:

@@ -21,7 +21,7 @@ from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
-from local.clock import ClockTime
+from local.patches.clock import ClockTime
 from tests.helpers import body, executions, fail_calls, post_user, table_items
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,6 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 from chalice import Chalice
 from chalice.local import LocalChalice
@@ -20,8 +19,10 @@ from chalicelib.adapters import logs
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks
 from chalicelib.config import settings
-from local.executions import ExecutionsView
+from local.console.data import Executions
+from local.console.logbook import LogBook
 from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
+from tests.executions import history, states_entered
 from tests.helpers import (
     JSON,
     body,
@@ -103,22 +104,6 @@ def pending(stack, query: str = "") -> dict:
     response = stack.client.http.get(f"/reviews{query}")
     assert response.status_code == 200, response.body
     return body(response)
-
-
-def history(stack, operation_id: str) -> list[dict]:
-    arn = stack.resources.state_machine_arn.replace(":stateMachine:", ":execution:")
-    sfn = boto3.client("stepfunctions")
-    return sfn.get_execution_history(executionArn=f"{arn}:{operation_id}", maxResults=1000)[
-        "events"
-    ]
-
-
-def states_entered(stack, operation_id: str) -> list[str]:
-    return [
-        e["stateEnteredEventDetails"]["name"]
-        for e in history(stack, operation_id)
-        if e["type"].endswith("StateEntered")
-    ]
 
 
 def review_items() -> list[dict]:
@@ -417,8 +402,8 @@ def test_the_task_token_never_leaves_the_server(stack, caplog):
     for waited in (approved, rejected, expired):
         call(stack.client.http.get(f"/operations/{waited['id']}"))
     call(stack.client.http.get("/reviews"))
-    view = ExecutionsView(boto3.client("stepfunctions"), stack.resources.state_machine_arn)
-    local_pages = [json.dumps(view.history(w["id"])) for w in (approved, rejected, expired)]
+    console = Executions(stack.session, stack.resources.state_machine_arn, LogBook())
+    local_pages = [json.dumps(console.detail(w["id"])) for w in (approved, rejected, expired)]
 
     texts = [r.body.decode() + json.dumps(dict(r.headers)) for r in answers] + local_pages
     formatter = logs.JsonFormatter()

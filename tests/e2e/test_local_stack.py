@@ -6,30 +6,16 @@ import contextlib
 import io
 import json
 import signal
-from collections.abc import Iterator
+import subprocess
+import sys
 from urllib.parse import urljoin
 
 import pytest
 import requests
 
-from tests.local_stack_process import LocalStackProcess, free_port, wait_until
-
-
-def assert_stops_cleanly(stack: LocalStackProcess, signum: signal.Signals) -> None:
-    before = len(stack.output)
-    code, output = stack.stop(signum)
-    on_stopping = "".join(stack.output[before:])
-    assert code == 0, output
-    assert "stopped" in on_stopping and "Traceback" not in on_stopping, on_stopping
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[LocalStackProcess]:
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    yield stack
-    # Ctrl-C (SIGINT) once the module's tests are done with it; SIGTERM has its own test.
-    assert_stops_cleanly(stack, signal.SIGINT)
+from infra.definition import ROOT
+from local.process.child import free_port
+from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 
 
 def test_the_banner_says_what_is_where(local_stack):
@@ -86,15 +72,41 @@ def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
     accepted = local_stack.create_user("alan@example.org").json()
     local_stack.wait_done(accepted["id"])
-    listing = requests.get(f"{api}/_local/executions", timeout=5).json()["executions"]
+    listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
     (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
     assert execution["status"] == "SUCCEEDED"
+    assert execution["outcome"]["status"] == "SUCCEEDED"
     assert execution["durationMs"] >= 0
-    assert execution["operation"] == f"/operations/{accepted['id']}"
-    history = requests.get(f"{api}{execution['history']}", timeout=5).json()
-    states = [step["state"] for step in history["steps"]]
+    detail = requests.get(f"{api}/_local/api/executions/{accepted['id']}", timeout=5).json()
+    assert detail["links"]["operation"] == f"/operations/{accepted['id']}"
+    states = [step["state"] for step in detail["steps"]]
     assert states == ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
-    assert requests.get(f"{api}/_local/executions/nope", timeout=5).status_code == 404
+    assert requests.get(f"{api}/_local/api/executions/nope", timeout=5).status_code == 404
+
+
+def test_make_executions_shows_each_operations_outcome_beside_its_execution(local_stack):
+    refused = local_stack.create_user("eve@example.test").json()
+    local_stack.wait_done(refused["id"])
+
+    def executions(*arguments: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-m", "local", "executions", *arguments, "--api", local_stack.api],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return run.stdout
+
+    header, *rows = executions().splitlines()
+    assert header.split()[:4] == ["operation", "id", "operation", "execution"]
+    (row,) = [line for line in rows if line.startswith(refused["id"])]
+    # The workflow ran to its end (SUCCEEDED) and recorded the refusal.
+    assert row.split()[1:4] == ["FAILED", "USER_REJECTED", "SUCCEEDED"]
+    one = executions(refused["id"])
+    assert f"operation {refused['id']}: FAILED USER_REJECTED" in one
+    assert "execution SUCCEEDED" in one and "CreateUser" in one
 
 
 def test_the_aws_endpoint_serves_the_aws_cli_and_boto3(local_stack):
@@ -156,8 +168,8 @@ def test_the_stack_stops_cleanly_on_sigterm():
         ("DELETE", "/users/00000000-0000-0000-0000-000000000000", 405, "GET"),
         ("TRACE", "/operations/x", 405, "GET"),
         ("GET", "/_local/nothing", 404, None),
-        ("PUT", "/_local/executions/x", 405, "GET"),
-        ("POST", "/_local/metrics", 405, "GET"),
+        ("PUT", "/_local/api/executions/x", 405, "GET, HEAD"),
+        ("POST", "/_local/api/metrics", 405, "GET, HEAD"),
     ],
 )
 def test_the_edges_answer_problem_json(local_stack, method, path, status, allow):

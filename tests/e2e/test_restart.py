@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.local_stack_process import LocalStackProcess, free_port, wait_until
+from local.process.child import free_port
+from tests.local_stack_process import LocalStackProcess, wait_until
 
 CLIENTS = 8
 

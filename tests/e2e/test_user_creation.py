@@ -1,7 +1,6 @@
 """POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
 
 import threading
-from typing import Any
 
 import boto3
 import pytest
@@ -12,7 +11,8 @@ from chalicelib.domain.errors import TransientError
 from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
-from local.kinesis_poller import lambda_event
+from local.aws.kinesis_poller import lambda_event
+from tests.executions import failed_tasks, states_entered
 from tests.helpers import body, executions, fail_calls, operation, post_user, put_again, table_items
 
 pytestmark = pytest.mark.e2e
@@ -20,29 +20,6 @@ pytestmark = pytest.mark.e2e
 # The states a successful or refused operation passes without a human review: each is a paid
 # transition on Standard (four at most: the review's Choice is the fourth).
 STATES_WITHOUT_REVIEW = ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
-
-
-def history(stack, operation_id: str) -> list[Any]:
-    arn = stack.resources.state_machine_arn.replace(":stateMachine:", ":execution:")
-    sfn = boto3.client("stepfunctions")
-    return sfn.get_execution_history(executionArn=f"{arn}:{operation_id}")["events"]
-
-
-def states_entered(stack, operation_id: str) -> list[str]:
-    return [
-        event["stateEnteredEventDetails"]["name"]
-        for event in history(stack, operation_id)
-        if event["type"].endswith("StateEntered")
-    ]
-
-
-def failed_tasks(stack, operation_id: str) -> list[dict]:
-    """Task failures in the history: what Lambda's error metrics would count."""
-    return [
-        e
-        for e in history(stack, operation_id)
-        if e["type"] in ("TaskFailed", "LambdaFunctionFailed")
-    ]
 
 
 def test_a_user_is_created_through_the_whole_pipeline(stack):

@@ -16,8 +16,8 @@ from moto import mock_aws
 
 from infra import aws_session, deploy
 from infra.cli import CommandError
+from infra.definition import ROOT
 from ops import redrive
-from tests.local_stack_process import ROOT
 
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
@@ -126,3 +126,12 @@ def test_tools_that_read_only_aws_default_region_are_given_it(bare, monkeypatch,
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     assert aws_session.main([sys.executable, "-c", printed]) == 2  # refused before exec
     assert capsys.readouterr().err == f"error: {aws_session.NO_CREDENTIALS}\n"
+
+
+def test_make_bootstrap_ci_reads_aws_region_and_says_what_is_missing(bare, monkeypatch, capsys):
+    from infra import bootstrap_ci
+
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setattr(sys, "argv", ["bootstrap-ci", "--stage", "dev", "--repository", "a/b"])
+    assert bootstrap_ci.main() == 2
+    assert capsys.readouterr() == ("", f"error: {aws_session.NO_CREDENTIALS}\n")

@@ -1,4 +1,4 @@
-"""The emulator's clock (local/clock.py): moto's retries, waits, timeouts and history obey it,
+"""The emulator's clock (local/state/clock.py): moto's retries, waits, timeouts and history obey it,
 so a workflow that waits a day runs in a test in well under a second of real time."""
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ import pytest
 from moto import mock_aws
 
 from infra.definition import LAMBDA_RUNTIME
-from local import patches
-from local.clock import Clock
-from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
-from local.system import EMULATOR_CONFIG
+from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas
+from local.aws.provision import function_zip
+from local.emulator import EMULATOR_CONFIG
+from local.patches import registry
+from local.patches.hooks import Hooks
+from local.state.clock import Clock
 
 DAY = 24 * 3600
 
@@ -88,7 +90,7 @@ def machine() -> Iterator[Machine]:
     runtime = InProcessLambdas()
     with (
         mock_aws(config=EMULATOR_CONFIG),
-        patches.applied(patches.Engine(clock=clock, lambdas=runtime)),
+        registry.applied(Hooks(clock=clock, lambdas=runtime)),
     ):
         yield Machine(clock, runtime)
 

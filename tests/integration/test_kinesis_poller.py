@@ -9,10 +9,12 @@ import pytest
 from moto import mock_aws
 
 from infra.definition import LAMBDA_RUNTIME
-from local import patches
-from local.clock import Clock
-from local.kinesis_poller import MappingConfig, StreamPoller
-from local.lambdas import FunctionSpec, InProcessLambdas, function_zip
+from local.aws.kinesis_poller import MappingConfig, StreamPoller
+from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas
+from local.aws.provision import function_zip
+from local.patches import registry
+from local.patches.hooks import Hooks
+from local.state.clock import Clock
 
 STREAM = "probe-stream"
 
@@ -80,7 +82,7 @@ class Harness:
 def harness_for():
     with mock_aws():
         runtime = InProcessLambdas()
-        with patches.applied(patches.Engine(lambdas=runtime), ["in-process-lambdas"]):
+        with registry.applied(Hooks(lambdas=runtime), ["in-process-lambdas"]):
 
             def build(handler: Callable, **overrides: object) -> Harness:
                 harness = Harness(handler, **overrides)

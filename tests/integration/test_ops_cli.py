@@ -9,8 +9,9 @@ import sys
 import pytest
 from moto import mock_aws
 
+from infra.definition import ROOT
+from local.process.child import free_port
 from ops import redrive, replay
-from tests.local_stack_process import ROOT, free_port
 
 START_ONE = (
     'start one with `make run`, or name its AWS endpoint (ARGS="--endpoint-url '

@@ -1,4 +1,4 @@
-"""local/packed_items.py: a hash-key table's items kept packed, with moto's behaviour intact.
+"""local/patches/packed_items.py: a hash-key table's items kept packed, moto's behaviour intact.
 
 What the stack keeps per operation is its tables' items (the soak, `make soak`); these tests
 pin that they are kept packed (no moto Item alive between requests), and that every
@@ -16,7 +16,8 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-from local import packed_items, patches
+from local.patches import packed_items, registry
+from local.patches.hooks import Hooks
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,7 @@ def dynamodb() -> Iterator[Any]:
         "transaction-backup",
         "weakly-tracked-models",  # else moto keeps every Item it ever made
     ]
-    with mock_aws(), patches.applied(patches.Engine(), names):
+    with mock_aws(), registry.applied(Hooks(), names):
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
             TableName=TABLE,

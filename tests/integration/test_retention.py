@@ -2,8 +2,8 @@
 
 moto keeps every model it creates (BaseModel's instances_tracked), every thread its Step
 Functions interpreter starts, every execution, Kinesis record and CloudWatch data point;
-local/retention.py bounds them. What must stay, the tables' items, is kept packed
-(local/packed_items.py): no moto Item between requests. Counted structurally (live objects),
+local/state/retention.py bounds them. What must stay, the tables' items, is kept packed
+(local/patches/packed_items.py): no moto Item between requests. Counted structurally (live objects),
 not in bytes or time.
 """
 
@@ -26,8 +26,8 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from infra import definition
-from local import allocator
-from local.retention import Bounds, Retention, trim
+from local.state import allocator
+from local.state.retention import Bounds, Retention, trim
 from tests.conftest import STAGE
 from tests.helpers import executions, post_user
 
@@ -82,7 +82,7 @@ def test_after_operations_and_a_janitor_pass_only_what_is_in_use_remains(stack):
     # stack's own tables are left.
     tables = definition.resources(STAGE)
     assert _live(Table) == sum(r["Type"] == "AWS::DynamoDB::Table" for r in tables.values())
-    # The tables' items are kept packed (local/packed_items.py): no moto Item stays alive,
+    # The tables' items are kept packed (local/patches/packed_items.py): no moto Item stays alive,
     # and the only DynamoType objects left are the tables' keys, one per item.
     assert _stored_items() == 3 * OPERATIONS  # an operation, a user, an email claim
     assert _live(Item) == 0

@@ -15,7 +15,7 @@ from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation, to_iso
-from local.kinesis_poller import lambda_event
+from local.aws.kinesis_poller import lambda_event
 from tests.helpers import body, fail_calls, operation, post_user
 
 pytestmark = pytest.mark.integration

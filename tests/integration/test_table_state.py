@@ -1,4 +1,4 @@
-"""local/persistence.py: the local stack's tables saved, journalled, killed and loaded."""
+"""local/state/persistence.py: the local stack's tables saved, journalled, killed and loaded."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import patches
-from local.persistence import StateInUse, StateMismatch, TableState
+from local.patches import registry
+from local.patches.hooks import Hooks
+from local.state.persistence import StateInUse, StateMismatch, TableState
 
 TABLES = ["things", "pairs"]  # one with a hash key only, one with a range key too
 
@@ -112,7 +113,7 @@ def _killed(state_dir: Path, into: Path) -> None:
 @contextlib.contextmanager
 def _journalling(state: TableState) -> Iterator[None]:
     """Table writes journalled, as the local stack's patch does it."""
-    with patches.applied(patches.Engine(journal=state), ["journal-table-writes"]):
+    with registry.applied(Hooks(journal=state), ["journal-table-writes"]):
         yield
     state.close_journal()
 
@@ -155,7 +156,7 @@ def test_a_kill_between_the_journal_switch_and_the_snapshot_loses_nothing(
             state.save()
             _write_a_history(session, state)
             with monkeypatch.context() as patched:
-                patched.setattr("local.persistence.os.replace", _die)
+                patched.setattr("local.state.persistence.os.replace", _die)
                 with pytest.raises(SystemExit):
                     state.save()  # the new journal is open; the old snapshot still in place
             dynamodb = session.client("dynamodb")

@@ -134,7 +134,7 @@ def test_bad_input_is_one_line_and_status_2(capsys, monkeypatch, argv, says):
 
 def test_load_with_nothing_at_the_url_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys):
     from benchmarks import load
-    from tests.local_stack_process import free_port
+    from local.process.child import free_port
 
     monkeypatch.setattr(load, "RESULTS", tmp_path / "results")
     url = f"http://127.0.0.1:{free_port()}"

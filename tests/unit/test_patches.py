@@ -1,4 +1,5 @@
-"""local/patches.py: one registry for every change to moto, checked against the installed moto."""
+"""local/patches/registry.py: one registry for every change to moto, checked against the
+installed moto."""
 
 from __future__ import annotations
 
@@ -10,62 +11,63 @@ import moto
 import pytest
 from moto.core.models import botocore_stubber
 
-from local import patches
-from local.kinesis_poller import RecordsArrived
-from local.options import Options
-from tests.local_stack_process import free_port
+from local.aws.kinesis_poller import RecordsArrived
+from local.patches import registry
+from local.patches.hooks import Hooks
+from local.process.child import free_port
+from local.process.options import Options
 
 CONTRIBUTORS = Path(__file__).resolve().parents[2] / "docs" / "contributors.md"
 
 
 def test_every_patch_fits_the_installed_moto():
-    patches.check()
+    registry.check()
 
 
 def test_a_patch_that_no_longer_fits_is_named_in_one_line():
-    moved = patches.Patch(
+    moved = registry.Patch(
         "example",
         {"moto.dynamodb.models:DynamoDBBackend.put_item": "(self, table_name, item)"},
         "why",
         lambda original, engine, name: original,
     )
-    gone = patches.Patch(
+    gone = registry.Patch(
         "gone", {"moto.dynamodb.models:DynamoDBBackend.no_such_thing": "(self)"}, "why", print
     )
-    with pytest.raises(patches.PatchMismatch) as moved_error:
-        patches.check([moved])
+    with pytest.raises(registry.PatchMismatch) as moved_error:
+        registry.check([moved])
     message = str(moved_error.value)
     assert "\n" not in message
     assert "'example'" in message and f"moto {moto.__version__}" in message
     assert "item_attrs" in message  # what moto has now
-    with pytest.raises(patches.PatchMismatch, match=r"'gone'.*missing"):
-        patches.check([gone])
+    with pytest.raises(registry.PatchMismatch, match=r"'gone'.*missing"):
+        registry.check([gone])
 
 
 def test_applied_restores_every_original():
-    targets = [target for patch in patches.PATCHES for target in patch.targets]
+    targets = [target for patch in registry.PATCHES for target in patch.targets]
     before = {target: _raw(target) for target in targets}
-    engine = patches.Engine(records_arrived=RecordsArrived(), journal=None)
-    with patches.applied(engine):
+    engine = Hooks(records_arrived=RecordsArrived(), journal=None)
+    with registry.applied(engine):
         changed = {target for target in targets if _raw(target) is not before[target]}
     assert {_raw(target) for target in targets} == set(before.values())
-    applying = [p for p in patches.PATCHES if not p.needs or getattr(engine, p.needs)]
-    assert len(applying) == len(patches.PATCHES) - 1  # all but the journal: no --state
+    applying = [p for p in registry.PATCHES if not p.needs or getattr(engine, p.needs)]
+    assert len(applying) == len(registry.PATCHES) - 1  # all but the journal: no --state
     assert changed == {target for patch in applying for target in patch.targets}
 
 
 def _raw(target: str) -> object:
-    owner, attribute = patches._resolve(target)
+    owner, attribute = registry._resolve(target)
     return vars(owner)[attribute]
 
 
 def test_the_stack_refuses_to_start_on_a_moto_that_does_not_fit(monkeypatch, capsys):
     from local import __main__ as cli
 
-    broken = patches.Patch(
+    broken = registry.Patch(
         "example", {"moto.dynamodb.models:DynamoDBBackend.put_item": "(self)"}, "why", print
     )
-    monkeypatch.setattr(patches, "PATCHES", (*patches.PATCHES, broken))
+    monkeypatch.setattr(registry, "PATCHES", (*registry.PATCHES, broken))
     monkeypatch.setattr(cli.os, "environ", dict(cli.os.environ))
     argv = ["local", "run", "--api-port", str(free_port()), "--aws-port", str(free_port())]
     monkeypatch.setattr(sys, "argv", argv)
@@ -80,5 +82,5 @@ def test_the_contributors_page_lists_the_registry():
     section = CONTRIBUTORS.read_text().split("### Changes to moto")[1].split("\n## ")[0]
     rows = re.findall(r"^\| `([\w-]+)` \| (.+?) \|", section, re.MULTILINE)
     listed = {name: set(re.findall(r"`([^`]+)`", targets)) for name, targets in rows}
-    expected = {patch.name: set(patch.targets) for patch in patches.PATCHES}
+    expected = {patch.name: set(patch.targets) for patch in registry.PATCHES}
     assert listed == expected

@@ -455,7 +455,7 @@ def test_arbitrary_page_tokens_are_a_position_or_a_problem(values):
 
 
 def test_make_run_takes_the_review_settings_from_the_environment(monkeypatch):
-    from local.options import Options
+    from local.process.options import Options
 
     monkeypatch.delenv("REVIEW_EMAIL_DOMAINS", raising=False)
     monkeypatch.delenv("REVIEW_TIMEOUT_SECONDS", raising=False)

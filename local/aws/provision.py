@@ -1,0 +1,276 @@
+"""CloudFormation's part: create the stack's resources in the emulator from infra/definition.py.
+
+The same CloudFormation resources that the AWS deployment merges into Chalice's template are
+translated here into the API calls CloudFormation would make, plus the Chalice functions
+(created with placeholder code: local/aws/lambda_runtime.py runs them in process) and the
+archive (the bucket, the delivery logs and the delivery stream of infra/archive.py; the
+bucket's lifecycle rule is not applied: moto neither moves nor expires objects).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+from chalice import Chalice
+
+from infra import definition, refs
+from infra.functions import logical_ids
+from local.aws.firehose import LocalArchive
+from local.aws.lambda_runtime import lambda_handlers
+
+# moto leaves these bucket settings unenforced; the definition's are applied all the same.
+_BUCKET_SETTINGS = {
+    "BucketEncryption": ("put_bucket_encryption", "ServerSideEncryptionConfiguration"),
+    "PublicAccessBlockConfiguration": (
+        "put_public_access_block",
+        "PublicAccessBlockConfiguration",
+    ),
+    "OwnershipControls": ("put_bucket_ownership_controls", "OwnershipControls"),
+    "VersioningConfiguration": ("put_bucket_versioning", "VersioningConfiguration"),
+}
+_NOT_EMULATED = {"LifecycleConfiguration"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Provisioned:
+    stage: str
+    stream_name: str
+    stream_arn: str
+    state_machine_arn: str
+    failure_queue_url: str
+    failure_queue_arn: str
+    functions: dict[str, str]  # Chalice name -> deployed function name
+    function_arns: dict[str, str]  # Chalice name -> function ARN
+    replay_stream_arn: str = ""
+    archive: LocalArchive | None = None
+
+
+def deployed_name(app: Chalice, stage: str, name: str) -> str:
+    """The function name Chalice deploys a handler under."""
+    return f"{app.app_name}-{stage}-{name}"
+
+
+def function_zip() -> bytes:
+    """Code for moto's create_function: never run, the handlers run in process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# dispatched in process by local/aws/lambda_runtime.py\n")
+    return buffer.getvalue()
+
+
+def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
+    resources = definition.resources(stage)
+    environment = definition.stage_environment(stage)
+    limits = definition.function_limits(stage)
+    iam = session.client("iam")
+    role_arn = iam.create_role(
+        RoleName=f"{app.app_name}-{stage}-local",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+
+    lambda_client = session.client("lambda")
+    functions: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for name in lambda_handlers(app):
+        function_name = deployed_name(app, stage, name)
+        created = lambda_client.create_function(
+            FunctionName=function_name,
+            Runtime=definition.LAMBDA_RUNTIME,
+            Role=role_arn,
+            Handler=f"app.{name}",
+            Code={"ZipFile": function_zip()},
+            Timeout=limits.timeout_seconds,
+            MemorySize=limits.memory_mb,
+            Environment={"Variables": environment},
+        )
+        functions[name] = function_name
+        arns[name] = created["FunctionArn"]
+
+    # What the template's references resolve to: tables and queues by Ref, functions by
+    # their Chalice logical id's Arn.
+    values: dict[str, str] = {
+        f"{logical_id}.Arn": arns[name]
+        for name, logical_id in logical_ids(app).items()
+        if name in arns
+    }
+    queue_url = queue_arn = state_machine_arn = ""
+    stream_arns: dict[str, str] = {}  # logical id -> ARN
+    # Dependencies first: the state machine refers to the tables and functions.
+    for logical_id, resource in sorted(
+        resources.items(), key=lambda item: item[1]["Type"] == "AWS::StepFunctions::StateMachine"
+    ):
+        kind, props = resource["Type"], resource["Properties"]
+        if kind == "AWS::DynamoDB::Table":
+            _create_table(session, props)
+            values[logical_id] = props["TableName"]
+        elif kind == "AWS::Kinesis::Stream":
+            kinesis = session.client("kinesis")
+            kinesis.create_stream(StreamName=props["Name"], ShardCount=props.get("ShardCount", 1))
+            kinesis.get_waiter("stream_exists").wait(
+                StreamName=props["Name"],
+                WaiterConfig={"Delay": 0.05},  # type: ignore[typeddict-item]  # botocore sleeps a float
+            )
+            stream_arns[logical_id] = kinesis.describe_stream_summary(StreamName=props["Name"])[
+                "StreamDescriptionSummary"
+            ]["StreamARN"]
+            values[logical_id] = props["Name"]
+        elif kind == "AWS::SQS::Queue":
+            sqs = session.client("sqs")
+            queue_url = sqs.create_queue(
+                QueueName=props["QueueName"],
+                Attributes={"MessageRetentionPeriod": str(props["MessageRetentionPeriod"])},
+            )["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            values[logical_id] = queue_url
+        elif kind == "AWS::StepFunctions::StateMachine":
+            substitutions = refs.resolve(props["DefinitionSubstitutions"], values)
+            body = json.dumps(props["Definition"])
+            for key, value in substitutions.items():
+                body = body.replace("${" + key + "}", value)
+            state_machine_arn = session.client("stepfunctions").create_state_machine(
+                name=props["StateMachineName"],
+                definition=body,
+                roleArn=role_arn,
+                type=props["StateMachineType"],
+            )["stateMachineArn"]
+        else:
+            raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+
+    return Provisioned(
+        stage=stage,
+        stream_name=environment["EVENT_STREAM"],
+        stream_arn=stream_arns["EventStream"],
+        state_machine_arn=state_machine_arn,
+        failure_queue_url=queue_url,
+        failure_queue_arn=queue_arn,
+        functions=functions,
+        function_arns=arns,
+        replay_stream_arn=stream_arns["ReplayStream"],
+        archive=_provision_archive(
+            session, stage, role_arn, {f"{id_}.Arn": arn for id_, arn in stream_arns.items()}
+        ),
+    )
+
+
+def _create_table(session: boto3.Session, props: dict[str, Any]) -> None:
+    dynamodb = session.client("dynamodb")
+    params = {
+        k: props[k]
+        for k in (
+            "TableName",
+            "BillingMode",
+            "AttributeDefinitions",
+            "KeySchema",
+            "GlobalSecondaryIndexes",
+        )
+        if k in props
+    }
+    dynamodb.create_table(**params)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=props["TableName"], TimeToLiveSpecification=ttl)
+    pitr = props.get("PointInTimeRecoverySpecification")
+    if pitr:
+        dynamodb.update_continuous_backups(
+            TableName=props["TableName"], PointInTimeRecoverySpecification=pitr
+        )
+
+
+def _provision_archive(
+    session: boto3.Session, stage: str, role_arn: str, values: dict[str, str]
+) -> LocalArchive:
+    """Creates the archive's resources; `values`: what the template's references resolve to
+    so far (infra/refs.py's keys), which this adds to."""
+    delivery: dict[str, Any] = {}
+    for logical_id, resource in definition.archive_resources(stage).items():
+        kind, props = resource["Type"], refs.resolve(resource["Properties"], values)
+        if kind == "AWS::S3::Bucket":
+            bucket = values[logical_id] = definition.emulated_archive_bucket(stage)
+            values[f"{logical_id}.Arn"] = f"arn:aws:s3:::{bucket}"
+            _create_bucket(session, bucket, props)
+        elif kind == "AWS::Logs::LogGroup":
+            logs = session.client("logs")
+            logs.create_log_group(logGroupName=props["LogGroupName"])
+            logs.put_retention_policy(
+                logGroupName=props["LogGroupName"], retentionInDays=props["RetentionInDays"]
+            )
+            values[logical_id] = props["LogGroupName"]
+        elif kind == "AWS::Logs::LogStream":
+            session.client("logs").create_log_stream(
+                logGroupName=props["LogGroupName"], logStreamName=props["LogStreamName"]
+            )
+            values[logical_id] = props["LogStreamName"]
+        elif kind == "AWS::KinesisFirehose::DeliveryStream":
+            # The stack gives the delivery stream its own role (infra/archive.py).
+            props["KinesisStreamSourceConfiguration"]["RoleARN"] = role_arn
+            props["ExtendedS3DestinationConfiguration"]["RoleARN"] = role_arn
+            session.client("firehose").create_delivery_stream(**props)
+            delivery = props
+        else:
+            raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+    destination = delivery["ExtendedS3DestinationConfiguration"]
+    return LocalArchive(
+        bucket=destination["BucketARN"].rpartition(":")[2],
+        delivery_stream_name=delivery["DeliveryStreamName"],
+        buffer_seconds=destination["BufferingHints"]["IntervalInSeconds"],
+        compression=_compression(destination["CompressionFormat"]),
+        delimiter=_delimiter(destination.get("ProcessingConfiguration", {})),
+    )
+
+
+def _create_bucket(session: boto3.Session, name: str, props: dict[str, Any]) -> None:
+    s3 = session.client("s3")
+    region = session.region_name
+    location = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
+    s3.create_bucket(Bucket=name, **location)
+    for setting, value in props.items():
+        if setting in _NOT_EMULATED:
+            continue
+        if setting not in _BUCKET_SETTINGS:
+            raise ValueError(f"the local stack cannot apply the bucket's {setting}")
+        method, argument = _BUCKET_SETTINGS[setting]
+        api_value = _encryption(value) if setting == "BucketEncryption" else value
+        getattr(s3, method)(Bucket=name, **{argument: api_value})
+
+
+def _encryption(cloudformation: dict[str, Any]) -> dict[str, Any]:
+    """PutBucketEncryption's shape of CloudFormation's BucketEncryption."""
+    return {
+        "Rules": [
+            {
+                "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                **(
+                    {"BucketKeyEnabled": rule["BucketKeyEnabled"]}
+                    if "BucketKeyEnabled" in rule
+                    else {}
+                ),
+            }
+            for rule in cloudformation["ServerSideEncryptionConfiguration"]
+        ]
+    }
+
+
+def _compression(name: str) -> str:
+    if name not in ("GZIP", "UNCOMPRESSED"):
+        raise ValueError(f"the local archive cannot compress with {name}")
+    return name
+
+
+def _delimiter(processing: dict[str, Any]) -> bytes:
+    processors = [p["Type"] for p in processing.get("Processors", [])] if processing else []
+    if not processing.get("Enabled", False) or not processors:
+        return b""
+    if processors != ["AppendDelimiterToRecord"]:
+        raise ValueError(f"the local archive cannot run the processors {processors}")
+    return b"\n"

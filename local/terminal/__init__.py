@@ -1,0 +1,1 @@
+"""The terminal client of the running stack (`make demo`, `make executions`): HTTP only."""
