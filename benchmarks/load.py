@@ -180,11 +180,12 @@ def per_operation(before: dict[str, Any], after: dict[str, Any], count: int) -> 
 
 def state_transitions(url: str, sample: int = 50) -> float | None:
     """Mean transitions per execution over recent ones: states entered, plus retries."""
-    listing = requests.get(f"{url}/_local/api/executions", timeout=10).json()["executions"]
+    executions = f"{url}/_local/api/executions"
+    listing = requests.get(executions, timeout=10).json()["executions"]
     counts = []
     for execution in listing[:sample]:
-        history = requests.get(urljoin(f"{url}/", execution["history"]), timeout=10).json()
-        counts.append(sum(1 + step["retries"] for step in history["steps"]))
+        detail = requests.get(f"{executions}/{execution['operationId']}", timeout=10).json()
+        counts.append(sum(1 + step["retries"] for step in detail["steps"]))
     return round(statistics.fmean(counts), 2) if counts else None
 
 

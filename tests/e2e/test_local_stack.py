@@ -65,6 +65,7 @@ def test_make_load_prints_its_summary_and_writes_its_results(local_stack, tmp_pa
     written = json.loads((tmp_path / "run.json").read_text())
     assert written["outcomes"] == {"SUCCEEDED": 3}
     assert written["per_operation"]["api_requests"]["POST"] == 1.0
+    assert written["per_operation"]["state_transitions"] >= 4  # read from the executions API
     assert (tmp_path / "run.png").read_bytes().startswith(b"\x89PNG")
 
 
