@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from infra.definition import ROOT
+from infra.definition import ROOT, stage_environment
 from local.process.child import free_port
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 
@@ -22,6 +22,9 @@ def test_the_banner_says_what_is_where(local_stack):
     banner = "".join(local_stack.output)
     assert local_stack.api in banner and local_stack.endpoint in banner
     assert "us-east-1" in banner and "AWS_ENDPOINT_URL" in banner
+    # The local stage's placeholder credentials, as .chalice/config.json gives them.
+    placeholder = stage_environment("local")["AWS_ACCESS_KEY_ID"]
+    assert f"AWS_ACCESS_KEY_ID={placeholder}" in banner
 
 
 def test_a_user_is_created(local_stack):
@@ -155,6 +158,22 @@ def test_the_stack_stops_cleanly_on_sigterm():
     stack = LocalStackProcess(free_port(), free_port())
     stack.wait_until_up()
     assert_stops_cleanly(stack, signal.SIGTERM)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("QUERY", "/users"), ("POST", "/nowhere"), ("PUT", "/_local/api/about")],
+)
+def test_a_refused_request_s_body_is_read_so_the_connection_serves_the_next(
+    local_stack, method, path
+):
+    """The edge (or the console) answers without the body; the next request on the same
+    kept-alive connection must not start inside it."""
+    with requests.Session() as session:
+        refused = session.request(method, f"{local_stack.api}{path}", data="{}" * 100, timeout=5)
+        assert refused.status_code in (404, 405)
+        after = session.get(f"{local_stack.api}/problems/not-found", timeout=5)
+        assert after.status_code == 200, after.text
 
 
 @pytest.mark.parametrize(
