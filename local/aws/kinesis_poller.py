@@ -115,7 +115,7 @@ class ShardPoller:
     def needed_from(self) -> int | None:
         """The lowest sequence number this poller may still need from the shard: its first
         record not checkpointed past, or the one after the last it read (None: none read).
-        Read from another thread (the janitor's) while this one polls."""
+        Read from another thread (the housekeeping's) while this one polls."""
         first = next(iter(self._buffer), None)
         if first is not None:
             return int(first["SequenceNumber"])
