@@ -120,10 +120,13 @@ class Mock:
     error: str | None = None
     cause: str | None = None
 
-    def response(self) -> MockedResponse:
+    def response(self, attempts: int = 1) -> MockedResponse:
+        """moto's mocked response, the same for the first `attempts` attempts (moto picks
+        a task's by $$.State.RetryCount)."""
+        last = attempts - 1
         if self.error is not None:
-            return MockedResponseThrow(0, 0, error=self.error, cause=self.cause or "")
-        return MockedResponseReturn(0, 0, payload=copy.deepcopy(self.result))
+            return MockedResponseThrow(0, last, error=self.error, cause=self.cause or "")
+        return MockedResponseReturn(0, last, payload=copy.deepcopy(self.result))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,6 +194,7 @@ class Evaluation:
         self.seen: dict[str, Any] = {}  # inspection data, as values
         self.error_details: dict[str, int] = {}
         self.caught: FailureEvent | None = None
+        self.assigned: dict[str, Any] = {}
 
     def outcome(self) -> Outcome:
         env = self._environment()
@@ -253,6 +257,7 @@ class Evaluation:
         for name, value in run.variables.items():
             variables.set(name, copy.deepcopy(value))
         variables.reset_tracing()
+        self._keep_assigned(variables)
         env = Environment(
             aws_execution_details=AWSExecutionDetails(
                 account=self.account, region=self.region, role_arn=run.role_arn or ""
@@ -267,10 +272,22 @@ class Evaluation:
         )
         env.states.reset(input_value=copy.deepcopy(run.input))
         if run.context is not None:
-            # What the state reads ($$, $states.context) is the context given, as is; moto
-            # keeps its bookkeeping (State.EnteredTime, RetryCount) where nothing reads it.
-            env.states._states_data["context"] = copy.deepcopy(run.context)  # type: ignore[typeddict-item]
+            given = _Given(copy.deepcopy(run.context), _FRAME_READS)  # what $$ reads
+            setattr(env.states.context_object, "context_object_data", given)  # noqa: B010
+            env.states._states_data["context"] = given  # type: ignore[typeddict-item]
         return env
+
+    def _keep_assigned(self, variables: VariableStore) -> None:
+        """Notes the variables the state assigns: moto forgets which they were when it logs
+        the state's exit."""
+        reset = variables.reset_tracing
+
+        def keeping_assigned() -> None:
+            for name, text in variables.get_assigned_variables().items():
+                self.assigned[name] = json.loads(text)
+            reset()
+
+        setattr(variables, "reset_tracing", keeping_assigned)  # noqa: B010
 
     def _mocked_task(self) -> MockTestCase | None:
         """moto's mocked-response mode for a task integration: moto's Lambda, service and
@@ -280,10 +297,10 @@ class Evaluation:
             return None
         if isinstance(state, StateTaskActivity):
             return None  # replaced instead (moto's activities do not consult it)
-        response = run.mock.response()
-        if isinstance(state, StateTaskLambda) and isinstance(response, MockedResponseReturn):
-            # A Lambda function ARN's result is the invocation's payload.
-            response = MockedResponseReturn(0, 0, payload={"Payload": run.mock.result})
+        mock = run.mock
+        if isinstance(state, StateTaskLambda) and mock.error is None:
+            mock = Mock(result={"Payload": mock.result})  # a function ARN's result: the payload
+        response = mock.response(attempts=run.retries + 1)
         mocked = StateMockedResponses(state.name, "mock", [response])
         return MockTestCase("TestState", "TestState", [mocked])
 
@@ -317,7 +334,8 @@ class Evaluation:
         if mock is not None and isinstance(state, StateParallel):
             setattr(state, "branches", _MockedBranches(mock))  # noqa: B010
         if mock is not None and isinstance(state, StateMap):
-            setattr(state, "iteration_component", _MockedIterations(self, state, mock))  # noqa: B010
+            iterations = _MockedIterations(self, state, mock)
+            setattr(state.iteration_component, "eval", iterations.eval)  # noqa: B010
             state.result_writer = None  # the mock is what the ResultWriter would answer
         if isinstance(state, ExecutionState) and state.retry is not None:
             setattr(state, "_handle_retry", self._retry_once(state))  # noqa: B010
@@ -364,8 +382,9 @@ class Evaluation:
             _pass_through(seen, self.run.state, self.run.definition)
         seen["input"] = self.run.input_text  # as given
         variables = dict(self.run.variables)
+        variables.update(self.assigned)
         for name, text in env.variable_store.get_assigned_variables().items():
-            variables[name] = json.loads(text)
+            variables[name] = json.loads(text)  # assigned, the state not exited (it failed)
         if variables:
             seen["variables"] = variables
         if self.error_details:
@@ -403,6 +422,41 @@ def _pass_through(
         seen.setdefault("afterResultSelector", seen[selected])
     if isinstance(state, StateMap | StateParallel):
         seen.pop("result", None)
+
+
+class _Given(dict[str, Any]):
+    """A context object given with the request, read as given: moto's own bookkeeping (the
+    State it sets on entry, its RetryCount, a task token) is kept only where the given object
+    has no value of its own, and what moto reads to open a task's frame (Execution.Input,
+    StateMachine) answers a default without appearing in the object."""
+
+    def __init__(self, given: dict[str, Any], missing: dict[str, Any] | None = None) -> None:
+        self.missing = missing or {}
+        super().__init__({key: self._nested(key, value) for key, value in given.items()})
+        self.given = frozenset(given)
+
+    def _nested(self, key: str, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        inner = self.missing.get(key)
+        return _Given(value, inner if isinstance(inner, dict) else None)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self.given:
+            super().__setitem__(key, value)
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self.missing:
+            raise KeyError(key)
+        default = self.missing[key]
+        return _Given({}, default) if isinstance(default, dict) else default
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Given:
+        return _Given(copy.deepcopy(dict(self), memo), self.missing)
+
+
+# What moto reads of a context object to open a task's frame.
+_FRAME_READS: Final = {"Execution": {"Input": None}, "StateMachine": {}}
 
 
 def _error_cause(failure_event: FailureEvent) -> tuple[str, str]:
@@ -484,9 +538,14 @@ class _MockedIterations(EvalComponent):
     def _eval_body(self, env: Environment) -> None:
         eval_input = env.stack.pop()
         seen, run = self.evaluation.seen, self.evaluation.run
-        read = eval_input.input_items is None  # an ItemReader's map: the items were read
-        items = run.reader_data if read else eval_input.input_items
-        if self.evaluation.jsonpath and not read:
+        items = eval_input.input_items
+        if items is None and run.reader_data is not None:  # what the ItemReader read
+            items = run.reader_data
+        elif items is None and self.state.items_path is not None:
+            # The guide: for an ItemReader's Map, the data is in the input, as if read.
+            self.state.items_path.eval(env)
+            items = env.stack.pop()
+        if self.evaluation.jsonpath and run.reader_data is None:
             seen["afterItemsPath"] = copy.deepcopy(items)
         seen["maxConcurrency"] = eval_input.max_concurrency
         count, percentage = self._tolerance(eval_input, seen)
