@@ -31,8 +31,14 @@ from moto.stepfunctions.parser.api import (
     ExecutionFailedEventDetails,
     HistoryEventType,
     StateMachineType,
+    TaskFailedEventDetails,
 )
 from moto.stepfunctions.parser.asl.component.common.catch.catch_outcome import CatchOutcome
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    ILLEGAL_CUSTOM_ERROR_PREFIX,
+    CustomErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -54,9 +60,6 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
     StateParallel,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.mock_eval_utils import (
-    eval_mocked_response,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
@@ -82,9 +85,7 @@ from moto.stepfunctions.parser.asl.eval.states import (
 from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.mocking.mock_config import (
-    MockedResponse,
     MockedResponseReturn,
-    MockedResponseThrow,
     MockTestCase,
     StateMockedResponses,
 )
@@ -120,13 +121,37 @@ class Mock:
     error: str | None = None
     cause: str | None = None
 
-    def response(self, attempts: int = 1) -> MockedResponse:
-        """moto's mocked response, the same for the first `attempts` attempts (moto picks
-        a task's by $$.State.RetryCount)."""
-        last = attempts - 1
-        if self.error is not None:
-            return MockedResponseThrow(0, last, error=self.error, cause=self.cause or "")
-        return MockedResponseReturn(0, last, payload=copy.deepcopy(self.result))
+    def answer(self, env: Environment) -> None:
+        """What the mocked part answers: its result on the stack, or its error raised (as a
+        task's failure, with the error's name as moto names it, States.* ones included)."""
+        if self.error is None:
+            env.stack.append(copy.deepcopy(self.result))
+            return
+        details = TaskFailedEventDetails(error=self.error)
+        if self.cause is not None:
+            details["cause"] = self.cause
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=_error_name(self.error),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=details),  # type: ignore[typeddict-item]
+            )
+        )
+
+    def returned(self, attempts: int) -> MockedResponseReturn:
+        """The result as moto's mocked response, the same for the first `attempts` attempts
+        (moto picks a task's by $$.State.RetryCount)."""
+        return MockedResponseReturn(0, attempts - 1, payload=copy.deepcopy(self.result))
+
+
+def _error_name(error: str) -> ErrorName:
+    if not error.startswith(ILLEGAL_CUSTOM_ERROR_PREFIX):
+        return CustomErrorName(error)
+    try:
+        return StatesErrorName.from_name(error)
+    except ValueError:  # a States.* name moto does not know: matched by its name
+        return ErrorName(error)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,18 +315,16 @@ class Evaluation:
         setattr(variables, "reset_tracing", keeping_assigned)  # noqa: B010
 
     def _mocked_task(self) -> MockTestCase | None:
-        """moto's mocked-response mode for a task integration: moto's Lambda, service and
-        callback tasks consult it instead of calling out (or waiting for a callback)."""
-        run, state = self.run, self.run.state
-        if run.mock is None or not isinstance(state, StateTask):
+        """moto's mocked-response mode for a task's mocked result: moto's Lambda, service
+        and callback tasks consult it instead of calling out (or waiting for a callback)."""
+        run, state, mock = self.run, self.run.state, self.run.mock
+        if mock is None or mock.error is not None or not isinstance(state, StateTask):
             return None
         if isinstance(state, StateTaskActivity):
             return None  # replaced instead (moto's activities do not consult it)
-        mock = run.mock
-        if isinstance(state, StateTaskLambda) and mock.error is None:
+        if isinstance(state, StateTaskLambda):
             mock = Mock(result={"Payload": mock.result})  # a function ARN's result: the payload
-        response = mock.response(attempts=run.retries + 1)
-        mocked = StateMockedResponses(state.name, "mock", [response])
+        mocked = StateMockedResponses(state.name, "mock", [mock.returned(run.retries + 1)])
         return MockTestCase("TestState", "TestState", [mocked])
 
     # What AWS reports, taken where moto computes it.
@@ -329,8 +352,9 @@ class Evaluation:
         mock = self.run.mock
         if isinstance(state, StateWait):
             setattr(state.wait_function, "_wait_interval", _no_wait)  # noqa: B010
-        if mock is not None and isinstance(state, StateTaskActivity):
-            setattr(state, "_eval_execution", _mocked_activity(state, mock))  # noqa: B010
+        replaces_task = isinstance(state, StateTaskActivity) or getattr(mock, "error", None)
+        if mock is not None and isinstance(state, StateTask) and replaces_task:
+            setattr(state, "_eval_execution", _mocked_execution(state, mock))  # noqa: B010
         if mock is not None and isinstance(state, StateParallel):
             setattr(state, "branches", _MockedBranches(mock))  # noqa: B010
         if mock is not None and isinstance(state, StateMap):
@@ -507,10 +531,12 @@ def _no_wait(env: Environment, wait_seconds: int) -> None:
     """A Wait state's wait, in TestState: none (its duration is still evaluated)."""
 
 
-def _mocked_activity(state: StateTaskActivity, mock: Mock) -> Callable[[Environment], None]:
+def _mocked_execution(state: StateTask, mock: Mock) -> Callable[[Environment], None]:
+    """A task's execution answered by the mock: an activity's, or any task's mocked error."""
+
     def execute(env: Environment) -> None:
         state._eval_parameters(env=env)  # its Parameters or Arguments, evaluated all the same
-        eval_mocked_response(env=env, mocked_response=mock.response())
+        mock.answer(env)
 
     return execute
 
@@ -523,7 +549,7 @@ class _MockedBranches(EvalComponent):
 
     def _eval_body(self, env: Environment) -> None:
         env.stack.pop()  # the branches' input
-        eval_mocked_response(env=env, mocked_response=self.mock.response())
+        self.mock.answer(env)
 
 
 class _MockedIterations(EvalComponent):
@@ -567,7 +593,7 @@ class _MockedIterations(EvalComponent):
                     ),
                 )
             )
-        eval_mocked_response(env=env, mocked_response=self.mock.response())
+        self.mock.answer(env)
 
     def _tolerance(self, eval_input: Any, seen: dict[str, Any]) -> tuple[int | None, float | None]:
         """The failure tolerance the Map declares, as moto evaluated it (a distributed Map's

@@ -1,0 +1,55 @@
+"""TestState calls for the conformance tests: the answer with its JSON texts parsed (a test
+compares values, not spacing), or the refusal's code and message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+DEVELOPER_GUIDE = "https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html"
+API_REFERENCE = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html"
+ERROR_HANDLING = "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"
+# AWS's own answers to these requests, recorded against AWS by LocalStack's parity tests
+# (github.com/localstack/localstack, tests/aws/services/stepfunctions/v2/test_state/).
+RECORDED = "localstack/localstack tests/aws/services/stepfunctions/v2/test_state"
+ROLE = "arn:aws:iam::123456789012:role/myRole"
+# inspectionData's fields that are JSON text ("input" is the request's input, as given).
+JSON_FIELDS = {
+    "afterInputPath",
+    "afterParameters",
+    "afterArguments",
+    "afterItemsPath",
+    "afterItemSelector",
+    "result",
+    "afterResultSelector",
+    "afterResultPath",
+    "variables",
+}
+
+
+def answer(sfn: Any, **request: Any) -> dict[str, Any]:
+    """TestState's answer, its JSON texts parsed."""
+    response = sfn.test_state(**request)
+    assert response.pop("ResponseMetadata")["HTTPStatusCode"] == 200
+    if "output" in response:
+        response["output"] = json.loads(response["output"])
+    inspection = response.get("inspectionData", {})
+    for field in JSON_FIELDS & inspection.keys():
+        inspection[field] = json.loads(inspection[field])
+    return response
+
+
+def refusal(sfn: Any, **request: Any) -> tuple[str, str]:
+    """The error code and message of a request AWS refuses (always a 400)."""
+    with pytest.raises(ClientError) as refused:
+        sfn.test_state(**request)
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    error = refused.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def definition(**state: Any) -> str:
+    return json.dumps(state)
