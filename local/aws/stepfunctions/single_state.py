@@ -297,7 +297,7 @@ class Evaluation:
         )
         env.states.reset(input_value=copy.deepcopy(run.input))
         if run.context is not None:
-            given = _Given(copy.deepcopy(run.context), _FRAME_READS)  # what $$ reads
+            given = _Given(copy.deepcopy(run.context), _MOTO_READS)
             setattr(env.states.context_object, "context_object_data", given)  # noqa: B010
             env.states._states_data["context"] = given  # type: ignore[typeddict-item]
         return env
@@ -449,38 +449,47 @@ def _pass_through(
 
 
 class _Given(dict[str, Any]):
-    """A context object given with the request, read as given: moto's own bookkeeping (the
-    State it sets on entry, its RetryCount, a task token) is kept only where the given object
-    has no value of its own, and what moto reads to open a task's frame (Execution.Input,
-    StateMachine) answers a default without appearing in the object."""
+    """A context object given with the request, read as given ($$ is what was given).
 
-    def __init__(self, given: dict[str, Any], missing: dict[str, Any] | None = None) -> None:
-        self.missing = missing or {}
+    moto keeps its bookkeeping in the context object (the State it sets on entry, its
+    RetryCount, a task token, what it copies into a task's frame). Its writes of what was
+    given, or of what moto reads back (`reads`: answered with a default, never shown), go
+    nowhere; its other writes (a task token the context has none of) are kept."""
+
+    def __init__(self, given: dict[str, Any], reads: dict[str, Any]) -> None:
+        self.reads = reads
         super().__init__({key: self._nested(key, value) for key, value in given.items()})
-        self.given = frozenset(given)
 
     def _nested(self, key: str, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
-        inner = self.missing.get(key)
-        return _Given(value, inner if isinstance(inner, dict) else None)
+        inner = self.reads.get(key)
+        return _Given(value, inner if isinstance(inner, dict) else {})
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if key not in self.given:
+        if not dict.__contains__(self, key) and key not in self.reads:
             super().__setitem__(key, value)
 
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.reads
+
     def __missing__(self, key: str) -> Any:
-        if key not in self.missing:
+        if key not in self.reads:
             raise KeyError(key)
-        default = self.missing[key]
+        default = self.reads[key]
         return _Given({}, default) if isinstance(default, dict) else default
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Given:
-        return _Given(copy.deepcopy(dict(self), memo), self.missing)
+        return _Given(copy.deepcopy(dict(self), memo), self.reads)
 
 
-# What moto reads of a context object to open a task's frame.
-_FRAME_READS: Final = {"Execution": {"Input": None}, "StateMachine": {}}
+# What moto reads back from a context object (to open a task's frame, to pick a mocked
+# response, to name a Map Run), with the value it reads when the given object has none.
+_MOTO_READS: Final = {
+    "Execution": {"Id": "", "Input": None},
+    "StateMachine": {"Id": ""},
+    "State": {"RetryCount": 0},
+}
 
 
 def _error_cause(failure_event: FailureEvent) -> tuple[str, str]:
