@@ -44,14 +44,7 @@ logger = logging.getLogger(__name__)
 UNKNOWN_OPERATION = "UnknownOperationException"
 # What moto's stubber answers, in process, a request no backend's URLs match.
 NOT_YET_IMPLEMENTED: TYPE_RESPONSE = (404, {}, "Not yet implemented")
-
-# AWS answers UnknownOperationException whatever the service; moto warns, on every answer,
-# that the service's model does not list it.
-warnings.filterwarnings(
-    "ignore",
-    message=rf".*code {UNKNOWN_OPERATION} does not match an error shape",
-    category=UserWarning,
-)
+_MOTO_WARNS = rf".*code {UNKNOWN_OPERATION} does not match an error shape"
 
 
 class AwsError(ServiceException):
@@ -64,6 +57,10 @@ class UnknownOperation(AwsError):
 
 
 def _unknown(service: str, operation: str | None) -> UnknownOperation:
+    # AWS answers UnknownOperationException whatever the service; moto warns on each answer
+    # that the service's model does not list it (set here, not at import: a test runner
+    # restores the filters it found around each test).
+    warnings.filterwarnings("ignore", message=_MOTO_WARNS, category=UserWarning)
     name = f"{service} {operation}" if operation else f"this {service} operation"
     message = f"The local engine does not implement {name} (moto does not)"
     if service == "stepfunctions":
