@@ -404,6 +404,8 @@ class Evaluation:
         seen = dict(self.seen)
         if self.jsonpath:
             _pass_through(seen, self.run.state, self.run.definition)
+        for field in _unreported(self.run.state, self.run.definition):
+            seen.pop(field, None)
         seen["input"] = self.run.input_text  # as given
         variables = dict(self.run.variables)
         variables.update(self.assigned)
@@ -427,13 +429,8 @@ def _pass_through(
 ) -> None:
     """The JSONPath fields AWS reports for a step a state does not declare: the value passes
     through (AWS reports `afterParameters` equal to `afterInputPath` for a state without
-    Parameters, `afterResultSelector` equal to the result without a ResultSelector). AWS
-    reports no input steps for a Pass with a Result or a mocked Parallel, and no `result`
-    for a Map or Parallel."""
+    Parameters, `afterResultSelector` equal to the result without a ResultSelector)."""
     with_result = isinstance(state, StatePass) and "Result" in definition
-    if with_result or isinstance(state, StateParallel):
-        seen.pop("afterInputPath", None)
-        seen.pop("afterParameters", None)
     parameters = (
         state.parargs if isinstance(state, StateTask) else getattr(state, "parameters", None)
     )
@@ -444,8 +441,19 @@ def _pass_through(
     selector = state.result_selector if isinstance(state, ExecutionState) else None
     if selector is None and selected in seen and "afterResultPath" in seen:
         seen.setdefault("afterResultSelector", seen[selected])
-    if isinstance(state, StateMap | StateParallel):
-        seen.pop("result", None)
+
+
+def _unreported(state: CommonStateField, definition: dict[str, Any]) -> frozenset[str]:
+    """What AWS does not report, though the state computes it: the input steps of a Pass
+    with a Result (the Result replaces them) and of a mocked Parallel, the result of a Map
+    or Parallel (the mock)."""
+    if isinstance(state, StatePass) and "Result" in definition:
+        return frozenset({"afterInputPath", "afterParameters"})
+    if isinstance(state, StateParallel):
+        return frozenset({"afterInputPath", "afterParameters", "afterArguments", "result"})
+    if isinstance(state, StateMap):
+        return frozenset({"result"})
+    return frozenset()
 
 
 class _Given(dict[str, Any]):
