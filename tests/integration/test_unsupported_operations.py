@@ -89,10 +89,9 @@ def _client(service: str, endpoint: str | None) -> Any:
 
 
 @pytest.mark.parametrize("door", ["in process", "over HTTP"])
-@pytest.mark.parametrize(("service", "call", "arguments", "operation"), UNSUPPORTED)
-def test_an_unimplemented_call_gets_awss_answer_to_an_unknown_operation(
-    endpoint, door, service, call, arguments, operation
-):
+@pytest.mark.parametrize("case", UNSUPPORTED, ids=[case[3] for case in UNSUPPORTED])
+def test_an_unimplemented_call_gets_awss_answer_to_an_unknown_operation(endpoint, door, case):
+    service, call, arguments, operation = case
     client = _client(service, endpoint if door == "over HTTP" else None)
     with pytest.raises(ClientError) as refused:
         getattr(client, call)(**arguments)
@@ -110,8 +109,8 @@ def test_the_answer_is_not_an_html_page(endpoint):
         headers={
             "X-Amz-Target": "AWSStepFunctions.RedriveExecution",
             "Content-Type": "application/x-amz-json-1.0",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/states/aws4_request, "
-            "SignedHeaders=host, Signature=x",
+            "Authorization": "AWS4-HMAC-SHA256 "
+            "Credential=x/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=x",
         },
         timeout=5,
     )

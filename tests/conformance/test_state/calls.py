@@ -9,12 +9,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-DEVELOPER_GUIDE = "https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html"
-API_REFERENCE = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_TestState.html"
-ERROR_HANDLING = "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"
-# AWS's own answers to these requests, recorded against AWS by LocalStack's parity tests
-# (github.com/localstack/localstack, tests/aws/services/stepfunctions/v2/test_state/).
-RECORDED = "localstack/localstack tests/aws/services/stepfunctions/v2/test_state"
 ROLE = "arn:aws:iam::123456789012:role/myRole"
 # inspectionData's fields that are JSON text ("input" is the request's input, as given).
 JSON_FIELDS = {

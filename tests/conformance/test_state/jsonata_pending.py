@@ -21,14 +21,9 @@ import re
 import pytest
 
 from tests.conformance.test_state.calls import (
-    API_REFERENCE,
-    DEVELOPER_GUIDE,
-    RECORDED,
     answer,
     definition,
 )
-
-assert API_REFERENCE and DEVELOPER_GUIDE and RECORDED  # what the tests below follow
 
 HELLO = '{"Value": "HelloWorld"}'
 VALUES = '{"Values": ["first", "second", "third"]}'
@@ -50,7 +45,11 @@ def _task(**fields):
 CATCH = _task(
     Catch=[
         {"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "HandleMockError"},
-        {"ErrorEquals": ["States.TaskFailed"], "Output": "{% $states %}", "Next": "HandleThreshold"},
+        {
+            "ErrorEquals": ["States.TaskFailed"],
+            "Output": "{% $states %}",
+            "Next": "HandleThreshold",
+        },
     ]
 )
 
@@ -58,11 +57,15 @@ CATCH = _task(
 def _assert_default_context(context, state_input):
     """The context object TestState makes when none is given (recorded: an Express
     execution's ARN, the role, State.Name 'StateName')."""
-    assert re.fullmatch(r"arn:aws:states:us-east-1:\d{12}:express:[^:]+:[^:]+", context["Execution"]["Id"])
+    assert re.fullmatch(
+        r"arn:aws:states:us-east-1:\d{12}:express:[^:]+:[^:]+", context["Execution"]["Id"]
+    )
     assert context["Execution"]["Input"] == state_input
     assert context["Execution"]["RoleArn"] == ROLE
     assert context["Execution"]["Name"] == context["Execution"]["Id"].rsplit(":", 1)[1]
-    assert context["StateMachine"]["Id"].endswith(f":stateMachine:{context['StateMachine']['Name']}")
+    assert context["StateMachine"]["Id"].endswith(
+        f":stateMachine:{context['StateMachine']['Name']}"
+    )
     assert context["State"]["Name"] == "StateName"
     assert context["State"]["RetryCount"] == 0
 
@@ -116,7 +119,14 @@ def test_a_jsonata_retry(sfn, retries, recorded):
     """test_state_configuration.snapshot.json, test_state_configuration_retrier_retry_count
     [DEBUG]: IntervalSeconds 1, BackoffRate 2, MaxAttempts 5."""
     retry = _task(
-        Retry=[{"ErrorEquals": ["MockException"], "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 2.0}]
+        Retry=[
+            {
+                "ErrorEquals": ["MockException"],
+                "IntervalSeconds": 1,
+                "MaxAttempts": 5,
+                "BackoffRate": 2.0,
+            }
+        ]
     )
     result = answer(
         sfn,
@@ -181,7 +191,11 @@ def test_a_jsonata_map(sfn):
         (
             {
                 "Catch": [
-                    {"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "HandleMockError"},
+                    {
+                        "ErrorEquals": ["MockException"],
+                        "Output": "{% $states %}",
+                        "Next": "HandleMockError",
+                    },
                     {
                         "ErrorEquals": ["States.ExceedToleratedFailureThreshold"],
                         "Output": "{% $states %}",
@@ -189,7 +203,11 @@ def test_a_jsonata_map(sfn):
                     },
                 ]
             },
-            {"status": "CAUGHT_ERROR", "nextState": "HandleThreshold", "errorDetails": {"catchIndex": 1}},
+            {
+                "status": "CAUGHT_ERROR",
+                "nextState": "HandleThreshold",
+                "errorDetails": {"catchIndex": 1},
+            },
         ),
         (
             {
@@ -198,7 +216,10 @@ def test_a_jsonata_map(sfn):
                     {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "MaxAttempts": 2},
                 ]
             },
-            {"status": "RETRIABLE", "errorDetails": {"retryBackoffIntervalSeconds": 1, "retryIndex": 1}},
+            {
+                "status": "RETRIABLE",
+                "errorDetails": {"retryBackoffIntervalSeconds": 1, "retryIndex": 1},
+            },
         ),
     ],
 )
@@ -279,7 +300,10 @@ def test_a_jsonata_map_with_an_item_reader(sfn):
                 "ItemReader": {
                     "ReaderConfig": {"InputType": "JSON"},
                     "Resource": "arn:aws:states:::s3:getObject",
-                    "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"},
+                    "Arguments": {
+                        "Bucket": "{% $states.input.Bucket %}",
+                        "Key": "{% $states.input.Key %}",
+                    },
                 },
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -347,7 +371,9 @@ BLOGPOST = definition(
     States={
         "Approval Required": {
             "Type": "Choice",
-            "Choices": [{"Condition": "{% $states.input.cost < 10 %}", "Next": "Purchase Approved"}],
+            "Choices": [
+                {"Condition": "{% $states.input.cost < 10 %}", "Next": "Purchase Approved"}
+            ],
             "Default": "Ask for Approval",
         },
         "Purchase Approved": {"Type": "Succeed"},
@@ -361,7 +387,14 @@ BLOGPOST = definition(
                 "RequestBody": {"cost": "{% $states.input.cost %}", "dept_id": "12345678"},
                 "AuthType": "NO_AUTH",
             },
-            "Retry": [{"ErrorEquals": ["States.ALL"], "BackoffRate": 2, "IntervalSeconds": 1, "MaxAttempts": 3}],
+            "Retry": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "BackoffRate": 2,
+                    "IntervalSeconds": 1,
+                    "MaxAttempts": 3,
+                }
+            ],
             "Next": "Check Approval",
             "Output": {
                 "approval": "{% $states.result.approval %}",
@@ -382,8 +415,18 @@ BLOGPOST = definition(
 @pytest.mark.parametrize(
     ("state", "state_input", "mock", "recorded"),
     [
-        ("Approval Required", {"cost": 9}, None, {"nextState": "Purchase Approved", "output": {"cost": 9}}),
-        ("Approval Required", {"cost": 10}, None, {"nextState": "Ask for Approval", "output": {"cost": 10}}),
+        (
+            "Approval Required",
+            {"cost": 9},
+            None,
+            {"nextState": "Purchase Approved", "output": {"cost": 9}},
+        ),
+        (
+            "Approval Required",
+            {"cost": 10},
+            None,
+            {"nextState": "Ask for Approval", "output": {"cost": 10}},
+        ),
         (
             "Ask for Approval",
             {"cost": 10},
@@ -412,7 +455,12 @@ BLOGPOST = definition(
                 "output": {"approval": True, "approval_code": "2387462", "approved_by": "Mary"},
             },
         ),
-        ("Check Approval", {"approval": False}, None, {"nextState": "Not Approved", "output": {"approval": False}}),
+        (
+            "Check Approval",
+            {"approval": False},
+            None,
+            {"nextState": "Not Approved", "output": {"approval": False}},
+        ),
     ],
 )
 def test_the_blogpost_scenario(sfn, state, state_input, mock, recorded):
@@ -434,6 +482,9 @@ def test_the_blogpost_scenario(sfn, state, state_input, mock, recorded):
     }
 
 
+TARGET = "arn:aws:states:us-east-1:111111111111:stateMachine:"
+
+
 def test_a_jsonata_states_output_reads_the_mocked_result(sfn):
     """test_field_validation_mode_none.snapshot.json, test_none_mode_sfn_task: NONE lets any
     result through to Output."""
@@ -451,7 +502,7 @@ def test_a_jsonata_states_output_reads_the_mocked_result(sfn):
     )
     state_input = json.dumps(
         {
-            "stateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:TargetStateMachine",
+            "stateMachineArn": f"{TARGET}TargetStateMachine",
             "targetInput": None,
             "name": "TestStartTarget",
         }
@@ -497,8 +548,16 @@ def test_jsonata_data_flow_reports_the_arguments(sfn):
     """API reference, inspectionData.afterArguments: 'The input after Step Functions applies
     an Arguments filter ... only present when QueryLanguage ... is JSONata'; the JSONPath
     fields are not populated."""
-    state = _task(Output={"doubled": "{% $states.result.n * 2 %}"}, Arguments={"n": "{% $states.input.n %}"})
-    result = answer(sfn, definition=state, input='{"n": 4}', mock={"result": '{"n": 4}'}, inspectionLevel="DEBUG")
+    state = _task(
+        Output={"doubled": "{% $states.result.n * 2 %}"}, Arguments={"n": "{% $states.input.n %}"}
+    )
+    result = answer(
+        sfn,
+        definition=state,
+        input='{"n": 4}',
+        mock={"result": '{"n": 4}'},
+        inspectionLevel="DEBUG",
+    )
     assert result == {
         "inspectionData": {"input": '{"n": 4}', "afterArguments": {"n": 4}, "result": {"n": 4}},
         "output": {"doubled": 8},

@@ -14,14 +14,10 @@ import pytest
 from botocore.config import Config
 
 from tests.conformance.test_state.calls import (
-    API_REFERENCE,
-    ERROR_HANDLING,
     answer,
     definition,
     refusal,
 )
-
-assert API_REFERENCE and ERROR_HANDLING  # the pages the tests below follow
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 ERROR = {"errorOutput": {"error": "Throttled", "cause": "slow down"}}

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conformance.test_state.calls import DEVELOPER_GUIDE, ROLE, answer, definition, refusal
-
-assert DEVELOPER_GUIDE  # every test below follows this page
+from tests.conformance.test_state.calls import ROLE, answer, definition, refusal
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
@@ -240,7 +238,7 @@ def test_strict_accepts_an_empty_mock_for_an_api_with_no_required_fields(sfn):
 
 
 def test_present_checks_only_the_fields_present_and_ignores_unknown_ones(sfn):
-    """'PRESENT – Validates only the fields that are present in the mock. Unknown fields
+    """'PRESENT - Validates only the fields that are present in the mock. Unknown fields
     are ignored.'"""
     present = {"fieldValidationMode": "PRESENT"}
     unknown = {"NotInTheModel": True}
@@ -250,14 +248,14 @@ def test_present_checks_only_the_fields_present_and_ignores_unknown_ones(sfn):
         ]
         == unknown
     )
-    code, message = refusal(
+    _, message = refusal(
         sfn, definition=START_EXECUTION, mock=present | {"result": '{"ExecutionArn": 5}'}
     )
     assert message == "Mock result schema validation error: Field 'ExecutionArn' must be a string"
 
 
 def test_none_skips_validation(sfn):
-    """'NONE – Skips validation entirely.'"""
+    """'NONE - Skips validation entirely.'"""
     wrong = {"ExecutionArn": 5, "StartDate": True}
     result = answer(
         sfn,
@@ -541,7 +539,7 @@ def test_callback_sync_and_activity_states_need_a_mock(sfn):
 def test_a_sync_mock_is_checked_against_the_polled_api(sfn):
     """'the mocked response is validated against the polling API's schema ... when testing
     startExecution.sync:2, your mock must match the DescribeExecution response schema'."""
-    code, message = refusal(sfn, definition=SYNC, mock={"result": '{"Output": "{}"}'})
+    _, message = refusal(sfn, definition=SYNC, mock={"result": '{"Output": "{}"}'})
     assert (
         message == "Mock result schema validation error: Required field 'ExecutionArn' is missing"
     )

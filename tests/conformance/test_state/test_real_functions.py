@@ -13,10 +13,6 @@ import uuid
 
 import pytest
 
-from tests.conformance.test_state.calls import DEVELOPER_GUIDE
-
-assert DEVELOPER_GUIDE  # the page these tests follow
-
 ROLE = "arn:aws:iam::123456789012:role/user-service-test-workflow"
 
 

@@ -15,9 +15,7 @@ import json
 
 import pytest
 
-from tests.conformance.test_state.calls import RECORDED, answer, definition, refusal
-
-assert RECORDED  # where the answers below were recorded
+from tests.conformance.test_state.calls import answer, definition, refusal
 
 HELLO = '{"Value": "HelloWorld"}'
 NESTED = json.dumps(
@@ -459,13 +457,12 @@ REJECTED = [
 ]
 
 
-@pytest.mark.parametrize(("state", "state_input", "result", "detail"), REJECTED)
+@pytest.mark.parametrize("case", REJECTED)
 @pytest.mark.parametrize("mode", ["STRICT", "PRESENT"])
-def test_a_mock_that_breaks_the_apis_model_is_refused(
-    sfn, state, state_input, result, detail, mode
-):
+def test_a_mock_that_breaks_the_apis_model_is_refused(sfn, case, mode):
     """test_field_validation_mode.snapshot.json and test_field_validation_mode_present.
     snapshot.json (test_strict_mode_* and test_present_mode_*)."""
+    state, state_input, result, detail = case
     code, message = refusal(
         sfn,
         definition=state,
@@ -518,7 +515,7 @@ def test_a_timestamp_must_be_a_string(sfn, start_date):
     """test_field_validation_mode.snapshot.json, test_strict_mode_sfn_task
     [wrong_timestamp_type_bool] and [wrong_timestamp_type_number]."""
     result = {"ExecutionArn": "stringValueExecutionArn", "StartDate": start_date}
-    code, message = refusal(sfn, definition=START_EXECUTION, mock={"result": json.dumps(result)})
+    _, message = refusal(sfn, definition=START_EXECUTION, mock={"result": json.dumps(result)})
     assert message == SCHEMA + "Field 'StartDate' must be a string"
 
 
@@ -716,7 +713,8 @@ MAP = {
             MAP,
             {"result": "[1, 1, 1]"},
             {"mapIterationFailureCount": 4},
-            "Map iteration failure count must be less than or equal to the number of Map iterations",
+            "Map iteration failure count must be less than or equal to the number of Map "
+            "iterations",
         ),
         (
             MAP,
