@@ -8,20 +8,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.session import get_session
 
 ROLE = "arn:aws:iam::123456789012:role/myRole"
-# inspectionData's fields that are JSON text ("input" is the request's input, as given).
+# inspectionData's fields that are JSON text, as botocore's model has them: its strings, but
+# "input" (the request's input, as given).
+_INSPECTION = get_session().get_service_model("stepfunctions").shape_for("InspectionData")
 JSON_FIELDS = {
-    "afterInputPath",
-    "afterParameters",
-    "afterArguments",
-    "afterItemsPath",
-    "afterItemSelector",
-    "result",
-    "afterResultSelector",
-    "afterResultPath",
-    "variables",
-}
+    name for name, shape in _INSPECTION.members.items() if shape.type_name == "string"
+} - {"input"}
 
 
 def answer(sfn: Any, **request: Any) -> dict[str, Any]:
@@ -47,3 +42,9 @@ def refusal(sfn: Any, **request: Any) -> tuple[str, str]:
 
 def definition(**state: Any) -> str:
     return json.dumps(state)
+
+
+def task(resource: str, **fields: Any) -> str:
+    """A Task state calling `resource` (its End, unless it names its Next)."""
+    ending = {} if {"Next", "End"} & fields.keys() else {"End": True}
+    return definition(Type="Task", Resource=resource, **fields, **ending)

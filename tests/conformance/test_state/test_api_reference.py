@@ -17,6 +17,7 @@ from tests.conformance.test_state.calls import (
     answer,
     definition,
     refusal,
+    task,
 )
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
@@ -238,15 +239,10 @@ def test_the_backoff_is_the_interval_times_the_rate_to_the_retries_made(
     """errorDetails.retryBackoffIntervalSeconds: 'The duration in seconds of the backoff for
     a retry'; the error-handling page: IntervalSeconds, multiplied by BackoffRate on each
     retry, at most MaxDelaySeconds."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
-        Retry=[{"ErrorEquals": ["Throttled"], "MaxAttempts": 9, **retry}],
-        End=True,
-    )
+    state = task(LAMBDA, Retry=[{"ErrorEquals": ["Throttled"], "MaxAttempts": 9, **retry}])
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         mock=ERROR,
         stateConfiguration={"retrierRetryCount": retries},
         inspectionLevel="DEBUG",
@@ -261,9 +257,8 @@ def test_the_backoff_is_the_interval_times_the_rate_to_the_retries_made(
 def test_full_jitter_waits_between_zero_and_the_backoff(sfn):
     """The error-handling page, JitterStrategy FULL: a random delay up to the computed
     backoff (here 2 x 2^4 = 32 s), so runs differ."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
+    state = task(
+        LAMBDA,
         Retry=[
             {
                 "ErrorEquals": ["Throttled"],
@@ -272,12 +267,11 @@ def test_full_jitter_waits_between_zero_and_the_backoff(sfn):
                 "JitterStrategy": "FULL",
             }
         ],
-        End=True,
     )
     waits = {
         answer(
             sfn,
-            definition=task,
+            definition=state,
             mock=ERROR,
             stateConfiguration={"retrierRetryCount": 4},
             inspectionLevel="DEBUG",
@@ -291,9 +285,8 @@ def test_full_jitter_waits_between_zero_and_the_backoff(sfn):
 def test_the_retry_and_catch_that_apply_are_the_first_that_match(sfn):
     """errorDetails: 'retryIndex: The array index of the Retry which handled the exception';
     'catchIndex: The array index of the Catch which handled the exception'."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
+    state = task(
+        LAMBDA,
         Retry=[
             {"ErrorEquals": ["Other"], "MaxAttempts": 2},
             {"ErrorEquals": ["Throttled"], "MaxAttempts": 0},
@@ -303,9 +296,8 @@ def test_the_retry_and_catch_that_apply_are_the_first_that_match(sfn):
             {"ErrorEquals": ["States.TaskFailed"], "Next": "B"},
             {"ErrorEquals": ["States.ALL"], "Next": "C"},
         ],
-        End=True,
     )
-    result = answer(sfn, definition=task, mock=ERROR, inspectionLevel="DEBUG")
+    result = answer(sfn, definition=state, mock=ERROR, inspectionLevel="DEBUG")
     assert result["status"] == "CAUGHT_ERROR"
     assert result["nextState"] == "B"
     assert result["inspectionData"]["errorDetails"] == {"retryIndex": 1, "catchIndex": 1}
@@ -314,14 +306,10 @@ def test_the_retry_and_catch_that_apply_are_the_first_that_match(sfn):
 def test_an_error_no_retry_or_catch_handles_fails_the_state(sfn):
     """status: FAILED; error and cause: 'The error returned when the execution of a state
     fails'."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
-        Retry=[{"ErrorEquals": ["Other"]}],
-        Catch=[{"ErrorEquals": ["Other"], "Next": "A"}],
-        End=True,
+    state = task(
+        LAMBDA, Retry=[{"ErrorEquals": ["Other"]}], Catch=[{"ErrorEquals": ["Other"], "Next": "A"}]
     )
-    result = answer(sfn, definition=task, mock=ERROR, inspectionLevel="DEBUG")
+    result = answer(sfn, definition=state, mock=ERROR, inspectionLevel="DEBUG")
     assert result == {
         "error": "Throttled",
         "cause": "slow down",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conformance.test_state.calls import ROLE, answer, definition, refusal
+from tests.conformance.test_state.calls import ROLE, answer, definition, refusal, task
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
@@ -76,17 +76,15 @@ def test_info_is_the_default_level_and_shows_no_inspection_data(sfn):
 def test_debug_shows_the_data_processing_up_to_the_point_of_failure(sfn):
     """'DEBUG inspectionLevel': if the test fails, the error output and the intermediate
     results up to the failure (input, afterInputPath, afterParameters)."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
+    state = task(
+        LAMBDA,
         InputPath="$.order",
         Parameters={"FunctionName": "ProcessOrder", "Payload.$": "$"},
         ResultSelector={"body.$": "$.Payload"},
-        End=True,
     )
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         input='{"order": {"id": 7}}',
         mock={"errorOutput": {"error": "Lambda.ServiceException", "cause": "Service error"}},
         inspectionLevel="DEBUG",
@@ -118,7 +116,7 @@ def test_reveal_secrets_cannot_be_used_with_a_mock(sfn):
     Functions returns a validation exception'."""
     code, message = refusal(
         sfn,
-        definition=definition(Type="Task", Resource=LAMBDA, End=True),
+        definition=task(LAMBDA, End=True),
         inspectionLevel="TRACE",
         revealSecrets=True,
         mock={"result": "{}"},
@@ -130,16 +128,11 @@ def test_reveal_secrets_cannot_be_used_with_a_mock(sfn):
 def test_basic_mocking_returns_the_mock_as_the_tasks_result(sfn):
     """'Mocking service integrations', 'Basic mocking syntax': the result is mocked, the
     role is optional."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
-        Parameters={"FunctionName": "MyFunction", "Payload.$": "$"},
-        End=True,
-    )
+    state = task(LAMBDA, Parameters={"FunctionName": "MyFunction", "Payload.$": "$"})
     mocked = {"Payload": {"statusCode": 200, "body": "Success"}}
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         input='{"key": "value"}',
         mock={"result": json.dumps(mocked)},
         inspectionLevel="DEBUG",
@@ -160,10 +153,10 @@ def test_basic_mocking_returns_the_mock_as_the_tasks_result(sfn):
 
 def test_mocking_an_error_fails_the_state_with_it(sfn):
     """'Basic mocking syntax', 'To mock an error'."""
-    task = definition(Type="Task", Resource=LAMBDA, Parameters={"FunctionName": "F"}, End=True)
+    state = task(LAMBDA, Parameters={"FunctionName": "F"})
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         input='{"key": "value"}',
         mock={"errorOutput": {"error": "Lambda.ServiceException", "cause": "Service unavailable"}},
     )
@@ -179,7 +172,7 @@ def test_a_mock_has_a_result_or_an_error_not_both(sfn):
     results in a validation exception.'"""
     code, message = refusal(
         sfn,
-        definition=definition(Type="Task", Resource=LAMBDA, End=True),
+        definition=task(LAMBDA, End=True),
         mock={"result": "{}", "errorOutput": {"error": "E", "cause": "C"}},
     )
     assert code == "ValidationException"
@@ -189,17 +182,13 @@ def test_a_mock_has_a_result_or_an_error_not_both(sfn):
     )
 
 
-PUT_ITEM = definition(
-    Type="Task",
-    Resource="arn:aws:states:::dynamodb:putItem",
+PUT_ITEM = task(
+    "arn:aws:states:::dynamodb:putItem",
     Parameters={"TableName": "T", "Item": {"id": {"S.$": "$.key"}}},
-    End=True,
 )
-START_EXECUTION = definition(
-    Type="Task",
-    Resource="arn:aws:states:::states:startExecution",
+START_EXECUTION = task(
+    "arn:aws:states:::states:startExecution",
     Parameters={"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Target"},
-    End=True,
 )
 
 
@@ -268,11 +257,9 @@ def test_none_skips_validation(sfn):
 def test_api_gateway_mocks_are_not_validated(sfn):
     """'Mock validation is not supported for HTTP Task, API Gateway, EKS Call, and EKS
     RunJob integrations.'"""
-    api = definition(
-        Type="Task",
-        Resource="arn:aws:states:::apigateway:invoke",
+    api = task(
+        "arn:aws:states:::apigateway:invoke",
         Parameters={"ApiEndpoint": "example.execute-api.us-east-1.amazonaws.com", "Method": "GET"},
-        End=True,
     )
     result = answer(sfn, definition=api, mock={"result": '{"approval": true}'})
     assert result == {"output": {"approval": True}, "status": "SUCCEEDED"}
@@ -491,9 +478,8 @@ def test_testing_a_parallel_state(sfn):
     )
 
 
-CALLBACK = definition(
-    Type="Task",
-    Resource="arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+CALLBACK = task(
+    "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
     Parameters={
         "QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
         "MessageBody": {"token.$": "$$.Task.Token"},
@@ -501,18 +487,11 @@ CALLBACK = definition(
     ResultPath="$.reply",
     Next="Decide",
 )
-SYNC = definition(
-    Type="Task",
-    Resource="arn:aws:states:::states:startExecution.sync:2",
+SYNC = task(
+    "arn:aws:states:::states:startExecution.sync:2",
     Parameters={"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child"},
-    End=True,
 )
-ACTIVITY = definition(
-    Type="Task",
-    Resource="arn:aws:states:us-east-1:123456789012:activity:Approve",
-    TimeoutSeconds=60,
-    End=True,
-)
+ACTIVITY = task("arn:aws:states:us-east-1:123456789012:activity:Approve", TimeoutSeconds=60)
 
 
 def test_callback_sync_and_activity_states_run_with_a_mock(sfn):
@@ -584,9 +563,8 @@ def test_iterating_through_a_state_machine_definition(sfn):
 def test_the_context_field_sets_the_context_object(sfn):
     """'Using context field in the TestState API' (the guide's example): the state reads the
     given Execution and State values."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
+    state = task(
+        LAMBDA,
         Parameters={
             "FunctionName": "MyFunction",
             "Payload": {
@@ -595,7 +573,6 @@ def test_the_context_field_sets_the_context_object(sfn):
                 "enteredTime.$": "$$.State.EnteredTime",
             },
         },
-        End=True,
     )
     context = {
         "Execution": {
@@ -607,7 +584,7 @@ def test_the_context_field_sets_the_context_object(sfn):
     }
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         input='{"data": "value"}',
         context=json.dumps(context),
         mock={"result": '{"status": "success"}'},
@@ -622,9 +599,8 @@ def test_the_context_field_sets_the_context_object(sfn):
     }
 
 
-RETRIED = definition(
-    Type="Task",
-    Resource=LAMBDA,
+RETRIED = task(
+    LAMBDA,
     Parameters={"FunctionName": "F", "Payload.$": "$"},
     Retry=[
         {
@@ -635,7 +611,6 @@ RETRIED = definition(
         }
     ],
     Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "GiveUp"}],
-    End=True,
 )
 SERVICE_ERROR = {"errorOutput": {"error": "Lambda.ServiceException", "cause": "Service error"}}
 
@@ -696,9 +671,8 @@ def test_exhausted_retries_through_the_context_objects_retry_count(sfn):
 
 def test_testing_catch_handlers(sfn):
     """'Testing catch handlers' (its answer, whole)."""
-    task = definition(
-        Type="Task",
-        Resource=LAMBDA,
+    state = task(
+        LAMBDA,
         Parameters={"FunctionName": "F", "Payload.$": "$"},
         Catch=[
             {
@@ -711,7 +685,7 @@ def test_testing_catch_handlers(sfn):
     )
     result = answer(
         sfn,
-        definition=task,
+        definition=state,
         input='{"data": "value"}',
         mock={
             "errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "Rate exceeded"}
@@ -735,8 +709,8 @@ def test_testing_catch_handlers(sfn):
 def test_without_a_mock_a_task_needs_an_execution_role(sfn):
     """'IAM permissions for using TestState API': without mocks, an execution role must be
     provided (AWS's words, recorded by LocalStack's parity tests)."""
-    task = definition(Type="Task", Resource=LAMBDA, Parameters={"FunctionName": "F"}, End=True)
-    assert refusal(sfn, definition=task) == (
+    state = task(LAMBDA, Parameters={"FunctionName": "F"})
+    assert refusal(sfn, definition=state) == (
         "ValidationException",
         "RoleArn must be specified when testing a Task state",
     )

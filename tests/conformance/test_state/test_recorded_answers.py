@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from tests.conformance.test_state.calls import answer, definition, refusal
+from tests.conformance.test_state.calls import answer, definition, refusal, task
 
 HELLO = '{"Value": "HelloWorld"}'
 NESTED = json.dumps(
@@ -295,18 +295,11 @@ def test_an_error_inside_a_map_of_a_machine(sfn):
         }
 
 
-LAMBDA_SERVICE = definition(
-    Type="Task",
-    Resource="arn:aws:states:::lambda:invoke",
+LAMBDA_SERVICE = task(
+    "arn:aws:states:::lambda:invoke",
     Parameters={"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"},
-    End=True,
 )
-PUT_EVENTS = definition(
-    Type="Task",
-    Resource="arn:aws:states:::events:putEvents",
-    Parameters={"Entries.$": "$.Entries"},
-    End=True,
-)
+PUT_EVENTS = task("arn:aws:states:::events:putEvents", Parameters={"Entries.$": "$.Entries"})
 ENTRIES = json.dumps(
     {"Entries": [{"Detail": "detail", "DetailType": "detail_type", "Source": "source"}]}
 )
@@ -321,9 +314,8 @@ ENTRIES = json.dumps(
             {"Payload": "function output", "SdkHttpMetadata": {"HttpStatusCode": 200}},
         ),
         (
-            definition(
-                Type="Task",
-                Resource="arn:aws:states:::dynamodb:putItem",
+            task(
+                "arn:aws:states:::dynamodb:putItem",
                 Parameters={"TableName.$": "$.TableName", "Item.$": "$.Item"},
                 End=True,
             ),
@@ -367,23 +359,15 @@ def test_a_mocked_result_must_be_json_even_unvalidated(sfn):
     assert (code, message) == ("ValidationException", "Mocked result must be valid JSON")
 
 
-S3_GET_OBJECT = definition(
-    Type="Task",
-    Resource="arn:aws:states:::aws-sdk:s3:getObject",
-    Parameters={"Bucket.$": "$.Bucket", "Key.$": "$.Key"},
-    End=True,
+S3_GET_OBJECT = task(
+    "arn:aws:states:::aws-sdk:s3:getObject", Parameters={"Bucket.$": "$.Bucket", "Key.$": "$.Key"}
 )
-KMS_ENCRYPT = definition(
-    Type="Task",
-    Resource="arn:aws:states:::aws-sdk:kms:encrypt",
+KMS_ENCRYPT = task(
+    "arn:aws:states:::aws-sdk:kms:encrypt",
     Parameters={"KeyId.$": "$.KeyId", "Plaintext.$": "$.Plaintext"},
-    End=True,
 )
-LAMBDA_GET_FUNCTION = definition(
-    Type="Task",
-    Resource="arn:aws:states:::aws-sdk:lambda:getFunction",
-    Parameters={"FunctionName.$": "$.FunctionName"},
-    End=True,
+LAMBDA_GET_FUNCTION = task(
+    "arn:aws:states:::aws-sdk:lambda:getFunction", Parameters={"FunctionName.$": "$.FunctionName"}
 )
 SCHEMA = "Mock result schema validation error: "
 REJECTED = [
@@ -407,9 +391,8 @@ REJECTED = [
         "Field 'StatusCode' must be a number",
     ),
     (
-        definition(
-            Type="Task",
-            Resource="arn:aws:states:::dynamodb:putItem",
+        task(
+            "arn:aws:states:::dynamodb:putItem",
             Parameters={"TableName": "t", "Item": {}},
             End=True,
         ),
@@ -485,11 +468,9 @@ def test_fields_outside_the_model_pass(sfn, result, mode):
     ) == {"output": result, "status": "SUCCEEDED"}
 
 
-START_EXECUTION = definition(
-    Type="Task",
-    Resource="arn:aws:states:::states:startExecution",
+START_EXECUTION = task(
+    "arn:aws:states:::states:startExecution",
     Parameters={"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:Target"},
-    End=True,
 )
 
 
@@ -542,12 +523,10 @@ LAMBDA_INPUT = '{"FunctionName": "lambda_function_name", "Payload": {"input-valu
 
 
 def _context_task(path: str) -> str:
-    return definition(
-        Type="Task",
-        Resource="arn:aws:states:::lambda:invoke",
+    return task(
+        "arn:aws:states:::lambda:invoke",
         Parameters={"FunctionName.$": "$.FunctionName", "Payload": {"Input.$": "$"}},
         ResultSelector={"LambdaOutput.$": "$", "ContextObjectValue.$": path},
-        End=True,
     )
 
 
@@ -608,9 +587,8 @@ def test_a_given_context_with_empty_sections_is_read_as_given(sfn):
 def test_a_callback_tasks_token_is_the_given_contexts(sfn):
     """test_state_context_object.snapshot.json, test_state_wait_task_context_object (TRACE):
     $$.Task.Token is the given context's token."""
-    state = definition(
-        Type="Task",
-        Resource="arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    state = task(
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         Parameters={
             "QueueUrl": "https://sqs.us-east-1.amazonaws.com/111111111111/test-queue",
             "MessageBody": {
