@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult
 
 from botocore.awsrequest import AWSPreparedRequest
-from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import ServiceException
@@ -186,21 +185,20 @@ def _answering_unroutable(original: Callable[..., Iterable[bytes]]) -> Any:
 
 def unknown_operation_answer(request: Request) -> TYPE_RESPONSE:
     """AWS's answer to a call it does not know, in the protocol of the service the request
-    is signed for."""
+    is signed for (or in JSON, when botocore does not know the service or moto cannot read
+    the request)."""
     service = _signed_for(request.headers.get("Authorization", ""))
-    responder = BaseResponse(service_name=service)
-    responder.setup_class(request)
     try:
+        responder = BaseResponse(service_name=service)
+        responder.setup_class(request)
         operation = responder._get_action()
         return responder.serialized(ActionResult(_unknown(service, operation)))
-    except (UnknownServiceError, DataNotFoundError):  # botocore does not know the service either
-        message = _unknown(service or "unknown service", None).message
-        body = json.dumps({"__type": UNKNOWN_OPERATION, "message": message})
-        headers = {
-            "Content-Type": "application/x-amz-json-1.1",
-            "x-amzn-ErrorType": UNKNOWN_OPERATION,
-        }
-        return 400, headers, body
+    except Exception as error:  # the answer is the same, without the service's protocol
+        logger.info("answering an unknown %s call in JSON: %r", service or "service", error)
+    message = _unknown(service or "unknown service", None).message
+    body = json.dumps({"__type": UNKNOWN_OPERATION, "message": message})
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": UNKNOWN_OPERATION}
+    return 400, headers, body
 
 
 def _signed_for(authorization: str) -> str:

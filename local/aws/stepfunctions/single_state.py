@@ -324,7 +324,10 @@ class Evaluation:
             return None  # replaced instead (moto's activities do not consult it)
         if isinstance(state, StateTaskLambda):
             mock = Mock(result={"Payload": mock.result})  # a function ARN's result: the payload
-        mocked = StateMockedResponses(state.name, "mock", [mock.returned(run.retries + 1)])
+        # moto picks the response by $$.State.RetryCount: a given context's, or the retries made.
+        given = (run.context or {}).get("State", {}).get("RetryCount", 0)
+        attempts = 1 + max(run.retries, given if isinstance(given, int) else 0)
+        mocked = StateMockedResponses(state.name, "mock", [mock.returned(attempts)])
         return MockTestCase("TestState", "TestState", [mocked])
 
     # What AWS reports, taken where moto computes it.
