@@ -23,6 +23,7 @@ import pytest
 from tests.conformance.test_state.calls import (
     answer,
     definition,
+    distributed,
 )
 
 HELLO = '{"Value": "HelloWorld"}'
@@ -305,11 +306,7 @@ def test_a_jsonata_map_with_an_item_reader(sfn):
                         "Key": "{% $states.input.Key %}",
                     },
                 },
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "HandleItem",
-                    "States": {"HandleItem": {"Type": "Pass", "End": True}},
-                },
+                "ItemProcessor": distributed("HandleItem"),
                 "End": True,
             }
         },

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conformance.test_state.calls import ROLE, answer, definition, refusal, task
+from tests.conformance.test_state.calls import ROLE, answer, definition, distributed, refusal, task
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 
@@ -319,11 +319,7 @@ def _distributed(tolerated: int) -> str:
             "Parameters": {"Bucket": "my-bucket", "Key": "orders.json"},
         },
         ItemsPath="$.orders",
-        ItemProcessor={
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "ProcessItem",
-            "States": {"ProcessItem": {"Type": "Pass", "End": True}},
-        },
+        ItemProcessor=distributed("ProcessItem"),
         ToleratedFailureCount=tolerated,
         End=True,
     )

@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from tests.conformance.test_state.calls import answer, definition, refusal, task
+from tests.conformance.test_state.calls import answer, definition, distributed, refusal, task
 
 HELLO = '{"Value": "HelloWorld"}'
 NESTED = json.dumps(
@@ -256,11 +256,7 @@ def test_an_error_inside_a_map_of_a_machine(sfn):
             "State0": {
                 "Type": "Map",
                 "ItemsPath": "$.Values",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                    "StartAt": "HandleItem",
-                    "States": {"HandleItem": {"Type": "Pass", "End": True}},
-                },
+                "ItemProcessor": distributed("HandleItem"),
                 "ToleratedFailureCount": 2,
                 "End": True,
             }
@@ -651,11 +647,7 @@ def test_an_invalid_context_object_is_refused(sfn, context, message):
 MAP = {
     "Type": "Map",
     "ItemsPath": "$.Values",
-    "ItemProcessor": {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "TestState",
-        "States": {"TestState": {"Type": "Pass", "End": True}},
-    },
+    "ItemProcessor": distributed("TestState"),
     "End": True,
 }
 
