@@ -8,6 +8,7 @@ lacks too, is answered on both doors alike.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -80,6 +81,7 @@ def endpoint() -> Iterator[str]:
             server.stop()
 
 
+@functools.cache  # building a client loads botocore's model again
 def _client(service: str, endpoint: str | None) -> Any:
     if endpoint is None:
         return boto3.client(service, config=Config(**NO_RETRIES))  # type: ignore[call-overload]
