@@ -250,7 +250,10 @@ class Run:
                 "  AWS CLI / boto3 against the emulator:",
                 f"    export AWS_ENDPOINT_URL={o.endpoint} AWS_DEFAULT_REGION={o.region}"
                 f" AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
-                f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}",
+                f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}"
+                # TestState and StartSyncExecution's host prefix ("sync-") would leave the
+                # emulator's address.
+                " AWS_DISABLE_HOST_PREFIX_INJECTION=true",
                 f"    aws stepfunctions list-executions --state-machine-arn {r.state_machine_arn}",
                 "",
                 "  Ctrl-C stops everything.",
