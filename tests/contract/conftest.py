@@ -1,4 +1,4 @@
-"""One contract per port, run against the in-memory fake (tests/unit/fakes.py) and against the
+"""One contract per port, run against the in-memory fake (tests/contract/fakes.py) and against the
 real adapter over moto in process: what the unit tests assume of a fake, the adapter does.
 
 The fake runs in the unit tier, the adapter in the integration tier (pytest markers). The
@@ -25,7 +25,7 @@ from chalicelib.domain.events import OperationRequested
 from chalicelib.services.ports import EventPublisher, OperationRepository, UserRepository, Workflows
 from local.aws.provision import Provisioned
 from tests.conftest import STAGE
-from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
+from tests.contract.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
 IMPLEMENTATIONS = [
     pytest.param("fake", marks=pytest.mark.unit),

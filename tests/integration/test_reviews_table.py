@@ -24,7 +24,7 @@ from chalicelib.domain.reviews import (
     TaskToken,
     new_review,
 )
-from tests.unit.review_fakes import FakeReviews
+from tests.contract.fakes import FakeReviews
 
 pytestmark = pytest.mark.integration
 

@@ -41,8 +41,7 @@ from chalicelib.http.resources import operation_resource
 from chalicelib.http.validation import parse_limit, parse_review_decision
 from chalicelib.services import reviews as review_service
 from chalicelib.services import steps
-from tests.unit.fakes import FakeOperations, FakeUsers
-from tests.unit.review_fakes import FakeCallbacks, FakeReviews
+from tests.contract.fakes import FakeCallbacks, FakeOperations, FakeReviews, FakeUsers
 
 pytestmark = pytest.mark.unit
 
@@ -401,7 +400,7 @@ def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_it
     """After a restart (a local stack on saved tables), a review pending for days still has
     its operation run again: the run asks for the review again, or concludes it."""
     from chalicelib.services.workflow import SweepPolicy, sweep
-    from tests.unit.fakes import FakeEvents, FakeWorkflows
+    from tests.contract.fakes import FakeEvents, FakeWorkflows
 
     operations, events = FakeOperations(), FakeEvents()
     operation = new_operation(UserRequest(REVIEWED_EMAIL, "Ada"), now=to_iso(NOW))

@@ -20,7 +20,7 @@ from chalicelib.domain.users import UserStatus
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
 from chalicelib.services.workflow import SweepPolicy, process_batch, start_workflow, sweep
-from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
+from tests.contract.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
 pytestmark = pytest.mark.unit
 
