@@ -19,13 +19,26 @@ import pytest
 
 from chalicelib.adapters.event_stream import EventStream, decode
 from chalicelib.adapters.operations_table import OperationsTable
+from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.events import OperationRequested
-from chalicelib.services.ports import EventPublisher, OperationRepository, UserRepository, Workflows
+from chalicelib.services.ports import (
+    EventPublisher,
+    OperationRepository,
+    ReviewRepository,
+    UserRepository,
+    Workflows,
+)
 from local.aws.provision import Provisioned
 from tests.conftest import STAGE
-from tests.contract.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
+from tests.contract.fakes import (
+    FakeEvents,
+    FakeOperations,
+    FakeReviews,
+    FakeUsers,
+    FakeWorkflows,
+)
 
 IMPLEMENTATIONS = [
     pytest.param("fake", marks=pytest.mark.unit),
@@ -63,6 +76,14 @@ def users(request: pytest.FixtureRequest) -> UserRepository:
         return FakeUsers()
     request.getfixturevalue("emulator")
     return UsersTable(os.environ["USERS_TABLE"])
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def reviews(request: pytest.FixtureRequest) -> ReviewRepository:
+    if request.param == "fake":
+        return FakeReviews()
+    request.getfixturevalue("emulator")
+    return ReviewsTable(os.environ["REVIEWS_TABLE"])
 
 
 @dataclasses.dataclass
