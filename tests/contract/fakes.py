@@ -209,17 +209,27 @@ class FakeReviews:
 
 
 class FakeCallbacks:
-    """Records what it resumed; `over` marks tokens whose wait ended, `fail` breaks it."""
+    """Workflows waiting in a callback task, by token. `resume` wakes one once, with the
+    decision (recorded in `resumed`); a token nobody waits with, or whose wait `end`ed (timed
+    out, execution stopped), is not resumed; `fail` makes the service throttle."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, *waiting: str, fail: bool = False) -> None:
+        self.waiting = set(waiting)
         self.resumed: list[tuple[TaskToken, ReviewDecision]] = []
-        self.over: set[str] = set()
         self.fail = fail
+
+    def wait(self, token: str) -> TaskToken:
+        self.waiting.add(token)
+        return TaskToken(token)
+
+    def end(self, token: TaskToken) -> None:
+        self.waiting.discard(token.value)
 
     def resume(self, token: TaskToken, decision: ReviewDecision) -> bool:
         if self.fail:
             raise TransientError("ThrottlingException")
-        if token.value in self.over:
+        if token.value not in self.waiting:
             return False
+        self.waiting.remove(token.value)
         self.resumed.append((token, decision))
         return True

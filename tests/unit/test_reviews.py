@@ -227,7 +227,7 @@ def _decide(flow: Workflow, callbacks: FakeCallbacks, decision=APPROVE):
 
 
 def test_a_decision_is_recorded_once_and_resumes_the_workflow_with_its_token():
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(86400, "token-1")
     decided = _decide(flow, callbacks)
     assert decided.status is ReviewStatus.DECIDED and decided.decided_at == to_iso(NOW)
@@ -241,22 +241,23 @@ def test_a_decision_is_recorded_once_and_resumes_the_workflow_with_its_token():
 
 
 def test_a_decision_whose_wait_ended_is_still_recorded():
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(86400, "token-1")
-    callbacks.over.add("token-1")
+    callbacks.end(TaskToken("token-1"))  # it timed out just now
     assert _decide(flow, callbacks).status is ReviewStatus.DECIDED  # the workflow reads it
+    assert callbacks.resumed == []
 
 
 def test_a_decision_that_cannot_wake_the_workflow_says_so():
     flow = Workflow()
     flow.request(86400)
     with pytest.raises(WorkflowNotResumed):
-        _decide(flow, FakeCallbacks(fail=True))
+        _decide(flow, FakeCallbacks("token-1", fail=True))
     assert flow.reviews.get(flow.operation_id).status is ReviewStatus.DECIDED
 
 
 def test_no_decision_for_an_unknown_review_or_an_operation_that_is_over(fixed_time):
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     with pytest.raises(ReviewNotFound):
         _decide(flow, callbacks)  # not requested yet
     flow.request(60)
@@ -267,7 +268,7 @@ def test_no_decision_for_an_unknown_review_or_an_operation_that_is_over(fixed_ti
 
 
 def test_an_expired_review_is_neither_listed_nor_decided(fixed_time):
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(60)
     fixed_time[0] = NOW + timedelta(seconds=60)
     assert review_service.pending_reviews(10, None, flow.reviews).reviews == []
