@@ -1,6 +1,7 @@
 """The load generator's statistics and the cost/capacity model's arithmetic."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_a_successful_operation_passes_four_states_of_the_definition():
 
 
 def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Next": "Review?"},
