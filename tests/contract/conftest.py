@@ -76,28 +76,30 @@ def unique_email() -> str:
     return f"u-{uuid.uuid4().hex[:12]}@example.org"
 
 
+def _table_name(request: pytest.FixtureRequest, variable: str) -> str | None:
+    """For the adapter, the emulator's table named by that variable; None for the fake."""
+    if request.param == "fake":
+        return None
+    request.getfixturevalue("emulator")
+    return os.environ[variable]
+
+
 @pytest.fixture(params=IMPLEMENTATIONS)
 def operations(request: pytest.FixtureRequest) -> OperationRepository:
-    if request.param == "fake":
-        return FakeOperations()
-    request.getfixturevalue("emulator")
-    return OperationsTable(os.environ["OPERATIONS_TABLE"])
+    table = _table_name(request, "OPERATIONS_TABLE")
+    return FakeOperations() if table is None else OperationsTable(table)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def users(request: pytest.FixtureRequest) -> UserRepository:
-    if request.param == "fake":
-        return FakeUsers()
-    request.getfixturevalue("emulator")
-    return UsersTable(os.environ["USERS_TABLE"])
+    table = _table_name(request, "USERS_TABLE")
+    return FakeUsers() if table is None else UsersTable(table)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def reviews(request: pytest.FixtureRequest) -> ReviewRepository:
-    if request.param == "fake":
-        return FakeReviews()
-    request.getfixturevalue("emulator")
-    return ReviewsTable(os.environ["REVIEWS_TABLE"])
+    table = _table_name(request, "REVIEWS_TABLE")
+    return FakeReviews() if table is None else ReviewsTable(table)
 
 
 @dataclasses.dataclass
