@@ -2,9 +2,12 @@
 StepFunctionsCallbacks keep the same promises. The adapter's side resumes real executions on
 the emulator, waiting in a .waitForTaskToken task, on the emulator's clock.
 
-SendTaskSuccess: https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
-(TaskTimedOut, TaskDoesNotExist, InvalidToken: the task no longer waits; ThrottlingException
-is retried by the SDK, then the caller's to retry)."""
+SendTaskSuccess's errors,
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html:
+TaskTimedOut (the token expired, or its task already closed), TaskDoesNotExist and
+InvalidToken: no task waits with the token. ThrottlingException is among the common errors,
+https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html.
+"""
 
 from __future__ import annotations
 
