@@ -104,7 +104,7 @@ lint: venv
 
 # mypy: strict on app.py and chalicelib/, checked on the rest (settings in pyproject.toml).
 typecheck: venv
-	$(BIN)/mypy app.py chalicelib local infra ops benchmarks
+	$(BIN)/mypy app.py chalicelib local infra ops benchmarks tests
 
 # pytest in parallel workers, one per CPU (pytest-xdist); a file's tests stay on one worker,
 # so a module's shared stack (in process or a subprocess) starts once. Files are handed out in

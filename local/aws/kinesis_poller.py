@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -241,7 +241,9 @@ class ShardPoller:
         )
 
 
-def lambda_event(records: list[dict[str, Any]], stream_arn: str, shard_id: str) -> dict[str, Any]:
+def lambda_event(
+    records: Sequence[Mapping[str, Any]], stream_arn: str, shard_id: str
+) -> dict[str, Any]:
     """The event Lambda gives a function for a batch of GetRecords records (the one builder,
     for the poller and for tests that hand a batch to a handler)."""
     region = stream_arn.split(":")[3]

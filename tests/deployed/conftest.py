@@ -74,6 +74,7 @@ def _sigv4(session: boto3.Session) -> Authorise:
     from botocore.awsrequest import AWSRequest
 
     credentials = session.get_credentials()
+    assert credentials is not None, "SigV4 signs with the session's credentials"
     region = session.region_name
 
     def sign(prepared: Any) -> Any:

@@ -31,8 +31,10 @@ KEY = re.compile(
 )
 
 
-def _target():
-    return targets.emulated(STAGE, boto3.DEFAULT_SESSION)
+def _target() -> targets.Target:
+    session = boto3.DEFAULT_SESSION
+    assert session is not None, "the stack fixture made its session boto3's default"
+    return targets.emulated(STAGE, session)
 
 
 def _accept(stack, count: int, prefix: str = "user") -> list[str]:
@@ -108,7 +110,10 @@ def test_every_event_is_archived_gzipped_one_per_line_under_its_hour(stack):
             datetime.fromisoformat(event_stream.decode(line).published_at or "")
             for line in gzip.decompress(data).splitlines()
         ]
-        hour = datetime(*map(int, KEY.fullmatch(key).groups()[:4]), tzinfo=UTC)  # type: ignore[union-attr]
+        named = KEY.fullmatch(key)
+        assert named is not None, key  # every key matched above
+        year, month, day, hour_of_day = (int(part) for part in named.groups()[:4])
+        hour = datetime(year, month, day, hour_of_day, tzinfo=UTC)
         assert all(hour <= moment < hour + timedelta(hours=1) for moment in published)
 
 

@@ -50,7 +50,7 @@ class Gateway:
             event["requestContext"]["path"] = prefix + event["requestContext"]["path"]
             return event
 
-        converter.create_lambda_event = as_api_gateway  # type: ignore[method-assign]
+        converter.create_lambda_event = as_api_gateway  # type: ignore[method-assign,assignment]
 
     def request(
         self, method: str, url: str, body: bytes = b"", **headers: str

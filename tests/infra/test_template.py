@@ -10,6 +10,7 @@ import boto3
 import botocore.session
 import cfnlint.api
 import pytest
+from botocore.model import StringShape
 from moto import mock_aws
 
 from chalicelib.http.problems import PROBLEM_TYPES
@@ -325,7 +326,9 @@ def test_every_gateway_response_is_problem_json_with_its_own_status(packaged):
     _, template = packaged
     responses = _gateway_responses(template)
     model = botocore.session.get_session().get_service_model("apigateway")
-    assert set(responses) == set(model.shape_for("GatewayResponseType").enum)
+    response_types = model.shape_for("GatewayResponseType")
+    assert isinstance(response_types, StringShape)  # an enum of strings
+    assert set(responses) == set(response_types.enum)
     for response_type, response in responses.items():
         headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"

@@ -64,7 +64,9 @@ def test_credentials_from_the_profile(bare, monkeypatch, tmp_path):
     bare.write_text("[profile team]\nregion = eu-central-1\n")
     monkeypatch.setenv("AWS_PROFILE", "team")
     found = aws_session.session()
-    assert (found.region_name, found.get_credentials().access_key) == ("eu-central-1", "a")
+    credentials_found = found.get_credentials()
+    assert credentials_found is not None
+    assert (found.region_name, credentials_found.access_key) == ("eu-central-1", "a")
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ UNSUPPORTED = [
     ),
     ("mediaconvert", "list_queues", {}, "ListQueues"),
 ]
-NO_RETRIES = {"retries": {"max_attempts": 1}}
+NO_RETRIES = Config(retries={"max_attempts": 1})
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +85,9 @@ def endpoint() -> Iterator[str]:
 @functools.cache  # building a client loads botocore's model again
 def _client(service: str, endpoint: str | None) -> Any:
     if endpoint is None:
-        return boto3.client(service, config=Config(**NO_RETRIES))  # type: ignore[call-overload]
+        return boto3.client(service, config=NO_RETRIES)  # type: ignore[call-overload]
     # Over HTTP, as against `make run`: TestState's host prefix cannot reach an IP address.
-    config = Config(inject_host_prefix=False, **NO_RETRIES)
+    config = NO_RETRIES.merge(Config(inject_host_prefix=False))
     return boto3.client(service, endpoint_url=endpoint, config=config)  # type: ignore[call-overload]
 
 

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_a_successful_operation_passes_four_states_of_the_definition():
 
 
 def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Next": "Review?"},
@@ -122,7 +123,7 @@ def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tm
 def test_bad_input_is_one_line_and_status_2(capsys, monkeypatch, argv, says):
     monkeypatch.chdir(model.ROOT)
     try:
-        code = model.main(argv)
+        code: int | str | None = model.main(argv)
     except SystemExit as argparse_exit:  # argparse's errors exit; the model's return
         code = argparse_exit.code
     assert code == 2

@@ -4,16 +4,20 @@ compares values, not spacing), or the refusal's code and message."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.model import StructureShape
 from botocore.session import get_session
 
 ROLE = "arn:aws:iam::123456789012:role/myRole"
 # inspectionData's fields that are JSON text, as botocore's model has them: its strings, but
 # "input" (the request's input, as given).
-_INSPECTION = get_session().get_service_model("stepfunctions").shape_for("InspectionData")
+_INSPECTION = cast(
+    StructureShape,
+    get_session().get_service_model("stepfunctions").shape_for("InspectionData"),
+)
 JSON_FIELDS = {
     name for name, shape in _INSPECTION.members.items() if shape.type_name == "string"
 } - {"input"}

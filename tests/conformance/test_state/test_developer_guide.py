@@ -11,6 +11,7 @@ which is what they mean.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.conformance.test_state.calls import ROLE, answer, definition, distributed, refusal, task
 
@@ -546,7 +547,9 @@ def test_iterating_through_a_state_machine_definition(sfn):
             "Done": {"Type": "Succeed"},
         },
     )
-    state, data, path = "Classify", {"amount": 250}, []
+    state: str | None = "Classify"
+    data: Any = {"amount": 250}
+    path: list[str] = []
     while state is not None:
         result = answer(sfn, definition=machine, stateName=state, input=json.dumps(data))
         assert result["status"] == "SUCCEEDED"

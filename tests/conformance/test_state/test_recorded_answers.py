@@ -12,6 +12,7 @@ state; the recorded JSONata requests are in jsonata_pending.py.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -496,7 +497,7 @@ def test_a_timestamp_must_be_a_string(sfn, start_date):
     assert message == SCHEMA + "Field 'StartDate' must be a string"
 
 
-CONTEXT = {
+CONTEXT: dict[str, Any] = {
     "Execution": {
         "Id": "arn:aws:states:::execution:MyStateMachine:execution-name-12345",
         "Input": {
@@ -566,7 +567,7 @@ def test_a_given_context_object_is_read_as_given(sfn, path, value):
 def test_a_given_context_with_empty_sections_is_read_as_given(sfn):
     """test_state_context_object.snapshot.json, test_state_context_object_edge_cases
     [EMPTY_OBJECTS]."""
-    empty = {"Execution": {}, "State": {}, "StateMachine": {}}
+    empty: dict[str, dict[str, Any]] = {"Execution": {}, "State": {}, "StateMachine": {}}
     result = answer(
         sfn,
         definition=_context_task("$$"),
