@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -119,6 +120,7 @@ def test_tools_that_read_only_aws_default_region_are_given_it(bare, monkeypatch,
     finished = subprocess.run(
         [sys.executable, "-m", "infra.aws_session", sys.executable, "-c", printed],
         cwd=ROOT,
+        env=dict(os.environ),  # as set here (another test may have left the process's own)
         capture_output=True,
         text=True,
         check=False,
