@@ -22,7 +22,16 @@ import types
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from local import atomicity, clock, fast_engine, lambdas, metrics, packed_items, retention
+from local import (
+    atomicity,
+    clock,
+    fast_engine,
+    jsonata_patches,
+    lambdas,
+    metrics,
+    packed_items,
+    retention,
+)
 
 if TYPE_CHECKING:
     from local.kinesis_poller import RecordsArrived
@@ -267,6 +276,95 @@ PATCHES: tuple[Patch, ...] = (
         "executions' start and stop dates, history events, the context object's times and "
         "Wait-until-timestamp states read the emulator's clock",
         clock.patch_datetime,
+    ),
+    # jsonata
+    Patch(
+        "jsonata-expressions",
+        {
+            f"{_SFN}.asl.component.common.string.string_expression:StringJSONata._eval_body": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.common.string.string_expression"
+            ":StringVariableSample._eval_body": "(self, env)",
+        },
+        "moto's JSONata evaluator is a stub (moto issue 10105: every {% %} field and every read "
+        "of a variable fails with 'NoneType' object is not callable): they are evaluated in AWS's "
+        "dialect, and a failure is AWS's States.QueryEvaluationError naming the field "
+        "(local/aws/stepfunctions/jsonata.py)",
+        jsonata_patches.expressions,
+    ),
+    Patch(
+        "jsonata-field-locations",
+        {f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)"},
+        "AWS's failures name where a failing expression sits in its state (Output/result, "
+        "Choices[0]/Condition); moto's components do not know: each parsed program's JSONata "
+        "fields are told once",
+        jsonata_patches.annotated_parse,
+    ),
+    Patch(
+        "definition-validation",
+        {f"{_SFN}.models:StepFunctionsParserBackend._validate_definition": "(definition)"},
+        "AWS refuses at CreateStateMachine a JSONata expression that does not parse or reads "
+        "the top-level context, a JSONPath field or state in JSONata, a reserved variable name; "
+        "moto accepted them and failed the execution later (local/aws/stepfunctions/"
+        "definitions.py)",
+        jsonata_patches.validated_definition,
+    ),
+    Patch(
+        "unnamed-executions",
+        {
+            f"{_SFN}.models:StepFunctionsParserBackend.start_execution": "(self, "
+            "state_machine_arn, name, execution_input, trace_header)"
+        },
+        "StartExecution without a name: AWS names the execution with a UUID; moto named it "
+        "None, so a second unnamed start failed with ExecutionAlreadyExists",
+        jsonata_patches.named_executions,
+    ),
+    Patch(
+        "context-object-dates",
+        {f"{_SFN}.backend.execution_worker:ExecutionWorker._get_evaluation_environment": "(self)"},
+        "the context object's Execution.StartTime is AWS's ISO 8601 text; moto's datetime made "
+        "any output holding $$ unserialisable (DescribeExecution answered an HTML 500)",
+        jsonata_patches.context_dates,
+    ),
+    Patch(
+        "assigned-variables",
+        {f"{_SFN}.asl.eval.variable_store:VariableStore.get_assigned_variables": "(self)"},
+        "a state-exit event's assignedVariables holds each value as JSON text; moto wrote a "
+        "string between quotes without escaping it (a quote or a newline in it broke the JSON)",
+        jsonata_patches.assigned_variables,
+    ),
+    Patch(
+        "definition-strings",
+        {f"{_SFN}.asl.parse.preprocessor:Preprocessor._inner_string_of": "(parser_rule_context)"},
+        "moto reads a definition's string literals without decoding their JSON escapes: a "
+        "state name, or a literal in Result, Parameters or Assign, sent as \\u00ed (as "
+        'json.dumps sends it) or with \\" kept its backslashes',
+        jsonata_patches.decoded_strings,
+    ),
+    Patch(
+        "execution-output",
+        {"moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)"},
+        "DescribeExecution's output is the JSON text of the execution's output; moto answered a "
+        "string output unquoted (not JSON) and json.dumps'd the rest (a datetime in it: an HTML "
+        "500)",
+        jsonata_patches.described_output,
+    ),
+    Patch(
+        "branch-error-names",
+        {
+            f"{_SFN}.asl.component.state.exec.state_parallel.branches_decl:CustomErrorName": (
+                "class moto.stepfunctions.parser.asl.component.common.error_name"
+                ".custom_error_name.CustomErrorName"
+            ),
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iteration_worker"
+            ":CustomErrorName": "class moto.stepfunctions.parser.asl.component.common"
+            ".error_name.custom_error_name.CustomErrorName",
+        },
+        "a States.* error in a Parallel branch or a Map iteration (States.QueryEvaluationError, "
+        "States.Runtime ...) failed the whole execution with 'Custom Error Names MUST NOT begin "
+        "with the prefix States.' instead of reaching the state's Retry and Catch",
+        jsonata_patches.branch_error_names,
     ),
 )
 

@@ -1,0 +1,82 @@
+"""A bare state machine on the emulator (moto in process, every patch of local/patches.py, the
+emulator's clock): create it, run it, read what AWS would answer."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local import patches
+from local.clock import Clock
+from local.lambdas import InProcessLambdas
+from local.system import EMULATOR_CONFIG
+
+
+class Machines:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.sfn = boto3.client("stepfunctions")
+        self.role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")[
+            "Role"
+        ]["Arn"]
+        self.created = 0
+
+    def create(self, definition: dict[str, Any]) -> str:
+        self.created += 1
+        return str(
+            self.sfn.create_state_machine(
+                name=f"m{self.created}", definition=json.dumps(definition), roleArn=self.role
+            )["stateMachineArn"]
+        )
+
+    def run(self, definition: dict[str, Any], data: Any = None) -> dict[str, Any]:
+        """Runs the definition on this input; DescribeExecution's answer once it is over."""
+        return self.finished(self.start(definition, data))
+
+    def start(self, definition: dict[str, Any], data: Any = None) -> str:
+        machine = self.create(definition)
+        return str(
+            self.sfn.start_execution(stateMachineArn=machine, input=json.dumps(data or {}))[
+                "executionArn"
+            ]
+        )
+
+    def until_waiting(self) -> None:
+        """Until a wait has begun on the emulator's clock (a Wait state, a timeout)."""
+        pause = threading.Event()
+        for _ in range(500):
+            if self.clock.waiting():
+                return
+            pause.wait(0.01)
+        raise AssertionError("nothing waits on the clock")
+
+    def finished(self, arn: str) -> dict[str, Any]:
+        pause = threading.Event()
+        for _ in range(500):  # 10 ms at a time, 5 s at most
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return dict(described)
+            pause.wait(0.01)
+        raise AssertionError(f"{arn} still RUNNING")
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        return list(self.sfn.get_execution_history(executionArn=arn)["events"])
+
+
+@pytest.fixture
+def machines() -> Iterator[Machines]:
+    clock = Clock(skip_sleeps=True)
+    engine = patches.Engine(clock=clock, lambdas=InProcessLambdas())
+    with mock_aws(config=EMULATOR_CONFIG), patches.applied(engine):
+        yield Machines(clock)
+
+
+def output(described: dict[str, Any]) -> Any:
+    assert described["status"] == "SUCCEEDED", described
+    return json.loads(described["output"])
