@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -96,26 +97,13 @@ def _failure(env: Environment, expression: str, location: str | None, outcome: s
             event_details=EventDetails(evaluationFailedEventDetails=details),
         )
     )
-    # AWS records the EvaluationFailed event after the event that preceded the state's entry
-    # (its previousEventId is the StateEntered event's own previousEventId).
-    context = env.event_history_context
-    entered = next(
-        (
-            event
-            for event in reversed(env.event_manager._history_event_list)
-            if event["id"] == context.source_event_id
-        ),
-        None,
-    )
-    previous = entered["previousEventId"] if entered is not None else context.source_event_id
-    event_id = env.event_manager.add_event(
-        context=EventHistoryContext(previous_event_id=previous),
+    env.event_manager.add_event(
+        context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
         event_details=EventDetails(
             evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
         ),
     )
-    context.source_event_id = context.last_published_event_id = event_id
     return failure
 
 
@@ -271,9 +259,53 @@ def context_dates(original: Any, engine: Engine, name: str) -> Any:
         execution = env.states.context_object.context_object_data["Execution"]
         if isinstance(execution.get("StartTime"), datetime):
             execution["StartTime"] = _aws_timestamp(execution["StartTime"])
+        execution.setdefault("RedriveCount", 0)  # AWS's context object has it (no redrive here)
+        details = self._evaluation_details.execution_details
+        raw = getattr(details, "aws_input_text", None)
+        if raw is not None:
+            env.aws_input_text = raw
+            _INPUT_TEXTS.current = (details.inpt, raw)
         return env
 
     return environment
+
+
+_INPUT_TEXTS = threading.local()  # the execution's input on its own thread: (value, text)
+
+
+def input_text(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces Execution.get_start_execution_details, execution_worker's to_json_str and
+    CommonStateField._get_state_entered_event_details: the history shows the execution's input
+    as it was sent (ExecutionStarted, and the first state's StateEntered), as AWS's does;
+    moto wrote it anew (`[[1, 2], [3]]` sent came out `[[1,2],[3]]`)."""
+    if name == "get_start_execution_details":
+
+        @functools.wraps(original)
+        def execution_details(self: Any) -> Any:
+            details = original(self)
+            details.aws_input_text = self.execution_input
+            return details
+
+        return execution_details
+    if name == "to_json_str":
+
+        def to_json_str(obj: Any, separators: Any = None) -> str:
+            current = getattr(_INPUT_TEXTS, "current", None)
+            if current is not None and obj is current[0]:
+                return str(current[1])
+            return original(obj, separators)  # type: ignore[no-any-return]
+
+        return to_json_str
+
+    @functools.wraps(original)
+    def entered_details(self: Any, env: Environment) -> Any:
+        details = original(self, env)
+        raw = getattr(env, "aws_input_text", None)
+        if raw is not None and len(env.event_manager._history_event_list) == 1:
+            details["input"] = raw  # the first state, entered with the execution's input
+        return details
+
+    return entered_details
 
 
 def assigned_variables(original: Any, engine: Engine, name: str) -> Any:
@@ -342,3 +374,66 @@ def branch_error_names(original: Any, engine: Engine, name: str) -> Any:
 
 
 _STATES_ERRORS = frozenset(error.to_name() for error in StatesErrorNameType)
+
+
+def parallel_events(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces StateParallel._eval_execution: a Parallel state whose branches all succeed
+    records ParallelStateStarted, the branches' events, then ParallelStateExited, as AWS's
+    histories do; moto added a ParallelStateSucceeded event AWS does not record."""
+
+    def eval_execution(self: Any, env: Environment) -> None:
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.ParallelStateStarted,
+        )
+        self.branches.eval(env)
+
+    return eval_execution
+
+
+def evaluation_failed_events(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces EventManager.add_event: an EvaluationFailed event is recorded once (moto's Map
+    state recorded again the one its fields had recorded) and, as in AWS's histories, follows
+    the event that preceded the failing state's entry (its previousEventId is the
+    StateEntered event's own)."""
+
+    @functools.wraps(original)
+    def add_event(
+        self: Any,
+        context: EventHistoryContext,
+        event_type: HistoryEventType,
+        *,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
+        if event_type != HistoryEventType.EvaluationFailed:
+            return original(  # type: ignore[no-any-return]
+                self, context, event_type, event_details, timestamp, update_source_event_id
+            )  # moto passes all but context and event_type by name
+        events = self._history_event_list
+        details = (event_details or {}).get("evaluationFailedEventDetails")
+        if (
+            events
+            and events[-1]["type"] == event_type
+            and events[-1].get("evaluationFailedEventDetails") == details
+        ):
+            return events[-1]["id"]  # type: ignore[no-any-return]
+        entered = next((e for e in reversed(events) if e["id"] == context.source_event_id), None)
+        previous = context.source_event_id
+        if entered is not None and str(entered["type"]).endswith("StateEntered"):
+            previous = entered["previousEventId"]
+        event_id: int = original(
+            self,
+            EventHistoryContext(previous_event_id=previous),
+            event_type,
+            event_details,
+            timestamp,
+            update_source_event_id,
+        )
+        context.last_published_event_id = event_id
+        if update_source_event_id:
+            context.source_event_id = event_id
+        return event_id
+
+    return add_event

@@ -366,6 +366,40 @@ PATCHES: tuple[Patch, ...] = (
         "with the prefix States.' instead of reaching the state's Retry and Catch",
         jsonata_patches.branch_error_names,
     ),
+    Patch(
+        "execution-input-text",
+        {
+            f"{_SFN}.backend.execution:Execution.get_start_execution_details": "(self)",
+            f"{_SFN}.backend.execution_worker:to_json_str": "(obj, separators)",
+            f"{_SFN}.asl.component.state.state:CommonStateField._get_state_entered_event_details": (
+                "(self, env)"
+            ),
+        },
+        "the history shows the execution's input as it was sent (ExecutionStarted and the first "
+        "state's StateEntered), as AWS's does; moto wrote it anew",
+        jsonata_patches.input_text,
+    ),
+    Patch(
+        "parallel-events",
+        {
+            f"{_SFN}.asl.component.state.exec.state_parallel.state_parallel"
+            ":StateParallel._eval_execution": "(self, env)"
+        },
+        "AWS records no ParallelStateSucceeded event (its histories go from the branches' "
+        "events to ParallelStateExited); moto added one",
+        jsonata_patches.parallel_events,
+    ),
+    Patch(
+        "evaluation-failed-events",
+        {
+            f"{_SFN}.asl.eval.event.event_manager:EventManager.add_event": "(self, context, "
+            "event_type, event_details, timestamp, update_source_event_id)"
+        },
+        "an EvaluationFailed event is recorded once (moto's Map state recorded again the one "
+        "its fields had) and follows the event before the failing state's entry, as in AWS's "
+        "histories",
+        jsonata_patches.evaluation_failed_events,
+    ),
 )
 
 
