@@ -376,21 +376,6 @@ def branch_error_names(original: Any, engine: Engine, name: str) -> Any:
 _STATES_ERRORS = frozenset(error.to_name() for error in StatesErrorNameType)
 
 
-def parallel_events(original: Any, engine: Engine, name: str) -> Any:
-    """Replaces StateParallel._eval_execution: a Parallel state whose branches all succeed
-    records ParallelStateStarted, the branches' events, then ParallelStateExited, as AWS's
-    histories do; moto added a ParallelStateSucceeded event AWS does not record."""
-
-    def eval_execution(self: Any, env: Environment) -> None:
-        env.event_manager.add_event(
-            context=env.event_history_context,
-            event_type=HistoryEventType.ParallelStateStarted,
-        )
-        self.branches.eval(env)
-
-    return eval_execution
-
-
 def evaluation_failed_events(original: Any, engine: Engine, name: str) -> Any:
     """Replaces EventManager.add_event: an EvaluationFailed event is recorded once (moto's Map
     state recorded again the one its fields had recorded) and, as in AWS's histories, follows
@@ -437,3 +422,22 @@ def evaluation_failed_events(original: Any, engine: Engine, name: str) -> Any:
         return event_id
 
     return add_event
+
+
+def error_codes(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces AWSError.__init__: the errors of moto's Step Functions interpreter API
+    (InvalidDefinition, InvalidExecutionInput ...) name their code in a `code` class attribute,
+    which AWSError reads as the HTTP status: they reached clients with an empty code. They
+    are answered with their code, as AWS does."""
+
+    @functools.wraps(original)
+    def init(
+        self: Any, message: str, exception_type: str | None = None, status: int | None = None
+    ) -> None:
+        declared = vars(type(self)).get("code")
+        if exception_type is None and self.TYPE is None and isinstance(declared, str):
+            exception_type = declared
+            status = status or vars(type(self)).get("status_code")
+        original(self, message, exception_type, status)
+
+    return init

@@ -380,16 +380,6 @@ PATCHES: tuple[Patch, ...] = (
         jsonata_patches.input_text,
     ),
     Patch(
-        "parallel-events",
-        {
-            f"{_SFN}.asl.component.state.exec.state_parallel.state_parallel"
-            ":StateParallel._eval_execution": "(self, env)"
-        },
-        "AWS records no ParallelStateSucceeded event (its histories go from the branches' "
-        "events to ParallelStateExited); moto added one",
-        jsonata_patches.parallel_events,
-    ),
-    Patch(
         "evaluation-failed-events",
         {
             f"{_SFN}.asl.eval.event.event_manager:EventManager.add_event": "(self, context, "
@@ -399,6 +389,13 @@ PATCHES: tuple[Patch, ...] = (
         "its fields had) and follows the event before the failing state's entry, as in AWS's "
         "histories",
         jsonata_patches.evaluation_failed_events,
+    ),
+    Patch(
+        "interpreter-error-codes",
+        {"moto.core.exceptions:AWSError.__init__": "(self, message, exception_type, status)"},
+        "the errors of moto's Step Functions interpreter API (InvalidDefinition, "
+        "InvalidExecutionInput ...) reached clients with an empty error code",
+        jsonata_patches.error_codes,
     ),
 )
 

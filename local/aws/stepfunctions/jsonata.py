@@ -433,10 +433,12 @@ class _Evaluator:
         self._compiled: OrderedDict[str, Any] = OrderedDict()  # touched on the worker only
         self._now = datetime.datetime.now(datetime.UTC)
 
-    def evaluate(self, text: str, bindings: dict[str, Any], now: datetime.datetime) -> str | None:
+    def evaluate(
+        self, text: str, bindings: dict[str, Any], now: datetime.datetime, timeout_ms: int
+    ) -> str | None:
         if threading.current_thread().name.startswith("jsonata"):
-            return self._run(text, bindings, now)  # an AWS function evaluating in turn
-        return self._executor.submit(self._run, text, bindings, now).result()
+            return self._run(text, bindings, now, timeout_ms)  # $now(picture) evaluating in turn
+        return self._executor.submit(self._run, text, bindings, now, timeout_ms).result()
 
     def _compiled_expression(self, text: str) -> Any:
         compiled = self._compiled.get(text)
@@ -455,13 +457,15 @@ class _Evaluator:
             self._compiled.move_to_end(text)
         return compiled
 
-    def _run(self, text: str, bindings: dict[str, Any], now: datetime.datetime) -> str | None:
+    def _run(
+        self, text: str, bindings: dict[str, Any], now: datetime.datetime, timeout_ms: int
+    ) -> str | None:
         before = self._now
         self._now = now  # $now() and $millis() answer the evaluation's start, as in JSONata
         try:
             compiled = self._compiled_expression(text)
-            result = compiled.evaluate_json_or_none(None, bindings, timeout=TIMEOUT_MS)
-            if result == '""' and compiled.evaluate(None, bindings, timeout=TIMEOUT_MS) is None:
+            result = compiled.evaluate_json_or_none(None, bindings, timeout=timeout_ms)
+            if result == '""' and compiled.evaluate(None, bindings, timeout=timeout_ms) is None:
                 raise Unsupported(text)  # jsonatapy writes a function as ""
             return result  # type: ignore[no-any-return]
         finally:
@@ -476,7 +480,9 @@ class _Evaluator:
                 self._now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self._now.microsecond // 1000:03d}Z"
             )
         arguments = ", ".join(json.dumps(a) for a in (picture, timezone) if a is not None)
-        formatted = self._run(f"$fromMillis({self._millis()}, {arguments})", {}, self._now)
+        formatted = self._run(
+            f"$fromMillis({self._millis()}, {arguments})", {}, self._now, TIMEOUT_MS
+        )
         return json.loads(formatted) if formatted is not None else None
 
 
@@ -488,6 +494,7 @@ def evaluate(
     states: Mapping[str, Any] | None,
     variables: Mapping[str, Any],
     now: datetime.datetime | None = None,
+    timeout_ms: int = TIMEOUT_MS,
 ) -> Any:
     """The expression's value (UNDEFINED if it returned nothing) for these `$states` and
     variables. Raises Failed (JSONata's code and message) or Unsupported."""
@@ -499,7 +506,7 @@ def evaluate(
             bindings["states"] = {k: states[k] for k in expression.states if k in states}
     try:
         result = _EVALUATOR.evaluate(
-            expression.text, bindings, now or datetime.datetime.now(datetime.UTC)
+            expression.text, bindings, now or datetime.datetime.now(datetime.UTC), timeout_ms
         )
     except ValueError as error:
         raise Failed(*_split(str(error))) from error
