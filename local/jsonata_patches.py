@@ -34,6 +34,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
 from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
     StringJSONata,
 )
@@ -376,11 +377,28 @@ def branch_error_names(original: Any, engine: Engine, name: str) -> Any:
 _STATES_ERRORS = frozenset(error.to_name() for error in StatesErrorNameType)
 
 
-def evaluation_failed_events(original: Any, engine: Engine, name: str) -> Any:
-    """Replaces EventManager.add_event: an EvaluationFailed event is recorded once (moto's Map
-    state recorded again the one its fields had recorded) and, as in AWS's histories, follows
-    the event that preceded the failing state's entry (its previousEventId is the
-    StateEntered event's own)."""
+def _map_run_started(events: list[Any]) -> int | None:
+    """The MapRunStarted event of the Map state being exited (None for an inline Map)."""
+    depth = 0
+    for event in reversed(events):
+        kind = event["type"]
+        if kind == HistoryEventType.MapStateExited:
+            depth += 1
+        elif kind == HistoryEventType.MapStateEntered:
+            if depth == 0:
+                return None
+            depth -= 1
+        elif kind == HistoryEventType.MapRunStarted and depth == 0:
+            return int(event["id"])
+    return None
+
+
+def history_events(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces EventManager.add_event, where moto's history differs from AWS's: an
+    EvaluationFailed event is recorded once (moto's Map state recorded again the one its
+    fields had recorded) and follows the event that preceded the failing state's entry (its
+    previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
+    follows its MapRunStarted event."""
 
     @functools.wraps(original)
     def add_event(
@@ -392,6 +410,10 @@ def evaluation_failed_events(original: Any, engine: Engine, name: str) -> Any:
         timestamp: Any = None,
         update_source_event_id: bool = True,
     ) -> int:
+        if event_type == HistoryEventType.MapStateExited:
+            run = _map_run_started(self._history_event_list)
+            if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event
+                context = EventHistoryContext(previous_event_id=run)
         if event_type != HistoryEventType.EvaluationFailed:
             return original(  # type: ignore[no-any-return]
                 self, context, event_type, event_details, timestamp, update_source_event_id
@@ -441,3 +463,48 @@ def error_codes(original: Any, engine: Engine, name: str) -> Any:
         original(self, message, exception_type, status)
 
     return init
+
+
+def map_input(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces StateMap._eval_execution: a JSONata Map state without Items whose input is not
+    an array fails with AWS's cause, which shows the input as JSON (`... but was: true`);
+    moto's showed the Python type (`<class 'bool'>`)."""
+
+    @functools.wraps(original)
+    def eval_execution(self: Any, env: Environment) -> None:
+        jsonata_mode = self.query_language.query_language_mode == QueryLanguageMode.JSONata
+        if jsonata_mode and self.items is None and self.item_reader is None and env.stack:
+            items = env.stack[-1]
+            if not isinstance(items, list):
+                error = StatesErrorName(typ=_QUERY_EVALUATION_ERROR)
+                shown = to_json_str(items, separators=(",", ":"))
+                raise FailureEventException(
+                    FailureEvent(
+                        env=env,
+                        error_name=error,
+                        event_type=HistoryEventType.EvaluationFailed,
+                        event_details=EventDetails(
+                            evaluationFailedEventDetails=EvaluationFailedEventDetails(
+                                error=error.error_name,
+                                cause=f"Map state input must be an array but was: {shown}",
+                            )
+                        ),
+                    )
+                )
+        original(self, env)
+
+    return eval_execution
+
+
+def history_order(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces StepFunctionResponse.get_execution_history: reverseOrder lists the events
+    newest first, as AWS does (moto ignored it)."""
+
+    @functools.wraps(original)
+    def get_execution_history(self: Any) -> Any:
+        answer = original(self)
+        if self._get_param("reverseOrder") and isinstance(answer.result, dict):
+            answer.result["events"] = list(reversed(answer.result["events"]))
+        return answer
+
+    return get_execution_history

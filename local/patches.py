@@ -380,15 +380,16 @@ PATCHES: tuple[Patch, ...] = (
         jsonata_patches.input_text,
     ),
     Patch(
-        "evaluation-failed-events",
+        "history-events",
         {
             f"{_SFN}.asl.eval.event.event_manager:EventManager.add_event": "(self, context, "
             "event_type, event_details, timestamp, update_source_event_id)"
         },
-        "an EvaluationFailed event is recorded once (moto's Map state recorded again the one "
-        "its fields had) and follows the event before the failing state's entry, as in AWS's "
-        "histories",
-        jsonata_patches.evaluation_failed_events,
+        "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
+        "(moto's Map state recorded again the one its fields had) and follows the event before "
+        "the failing state's entry; a distributed Map's MapStateExited follows its "
+        "MapRunStarted",
+        jsonata_patches.history_events,
     ),
     Patch(
         "interpreter-error-codes",
@@ -396,6 +397,23 @@ PATCHES: tuple[Patch, ...] = (
         "the errors of moto's Step Functions interpreter API (InvalidDefinition, "
         "InvalidExecutionInput ...) reached clients with an empty error code",
         jsonata_patches.error_codes,
+    ),
+    Patch(
+        "map-input",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.state_map:StateMap._eval_execution": (
+                "(self, env)"
+            )
+        },
+        "a JSONata Map state whose input is not an array fails with AWS's cause, showing the "
+        "input as JSON; moto's showed a Python type (<class 'bool'>)",
+        jsonata_patches.map_input,
+    ),
+    Patch(
+        "history-order",
+        {"moto.stepfunctions.responses:StepFunctionResponse.get_execution_history": "(self)"},
+        "GetExecutionHistory's reverseOrder lists the newest event first; moto ignored it",
+        jsonata_patches.history_order,
     ),
 )
 

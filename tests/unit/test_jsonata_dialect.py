@@ -118,7 +118,7 @@ def test_errors_carry_the_jsonata_code():
     with pytest.raises(jsonata.Failed) as failed:
         value("$notAFunction(1)")
     assert str(failed.value) == "T1006: Attempted to invoke a non-function"
-    with pytest.raises(jsonata.Failed, match='^T2002: The right side of the "\\+" operator'):
+    with pytest.raises(jsonata.Failed, match=r'^T2002: The right side of the "\+" operator'):
         value("1 + 'a'")
 
 

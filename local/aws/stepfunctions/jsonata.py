@@ -355,7 +355,7 @@ def _partition(array: Any, size: Any) -> list[Any]:
     return [array[start : start + step] for start in range(0, len(array), step)]
 
 
-def _range(first: Any, last: Any, step: Any = 1) -> list[Any]:
+def _range(first: Any, last: Any, step: Any = 1) -> Any:
     for argument in (first, last, step):
         if not isinstance(argument, int | float) or isinstance(argument, bool):
             _fail("T0410", 'Arguments of function "range" must be numbers')
@@ -366,7 +366,8 @@ def _range(first: Any, last: Any, step: Any = 1) -> list[Any]:
     while (step > 0 and value <= last) or (step < 0 and value >= last):
         values.append(value)
         value += step
-    return values
+    # AWS builds it as a JSONata sequence: one value is that value, not an array of one.
+    return values[0] if len(values) == 1 else values
 
 
 def _hash(value: Any, algorithm: Any) -> str:
