@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import math
 import statistics
@@ -73,7 +74,9 @@ def _adapter(name: str) -> Compiler:
     """compile(text) -> evaluate(input, bindings), for the named candidate; results use
     UNDEFINED for JSONata's undefined and None for null, errors are Failed."""
     if name == "jsonata-python":
-        from jsonata import Jsonata, utils
+        # jsonata-python and jsonata-rs both install a module named jsonata.
+        python_port = importlib.import_module("jsonata")
+        Jsonata, utils = python_port.Jsonata, python_port.utils
 
         def compile_python(text: str, limits: Limits) -> Compiled:
             try:
@@ -93,7 +96,7 @@ def _adapter(name: str) -> Compiler:
 
         return compile_python
     if name == "jsonatapy":
-        import jsonatapy
+        jsonatapy = importlib.import_module("jsonatapy")
 
         def compile_rust(text: str, limits: Limits) -> Compiled:
             try:
@@ -115,7 +118,7 @@ def _adapter(name: str) -> Compiler:
 
         return compile_rust
     if name == "jsonata-rs":
-        import jsonata
+        jsonata = importlib.import_module("jsonata")
 
         def compile_rs(text: str, limits: Limits) -> Compiled:
             try:

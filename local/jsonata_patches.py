@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
@@ -80,6 +80,11 @@ class _Variables(Mapping[str, Any]):
         return len({**self._store._outer_scope, **self._store._inner_scope})
 
 
+def _evaluation_failed(details: EvaluationFailedEventDetails | None) -> EventDetails:
+    """EventDetails holding one kind of details, as moto builds them (its TypedDict is total)."""
+    return cast(EventDetails, {"evaluationFailedEventDetails": details})
+
+
 def _failure(env: Environment, expression: str, location: str | None, outcome: str) -> Exception:
     """AWS's States.QueryEvaluationError for an expression, recorded as an EvaluationFailed
     event; moto adds the 'An error occurred while executing the state ...' sentence."""
@@ -95,15 +100,13 @@ def _failure(env: Environment, expression: str, location: str | None, outcome: s
             env=env,
             error_name=StatesErrorName(typ=_QUERY_EVALUATION_ERROR),
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),
+            event_details=_evaluation_failed(details),
         )
     )
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(
-            evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
-        ),
+        event_details=_evaluation_failed(failure.get_evaluation_failed_event_details()),
     )
     return failure
 
@@ -294,7 +297,7 @@ def input_text(original: Any, engine: Engine, name: str) -> Any:
             current = getattr(_INPUT_TEXTS, "current", None)
             if current is not None and obj is current[0]:
                 return str(current[1])
-            return original(obj, separators)  # type: ignore[no-any-return]
+            return original(obj, separators)
 
         return to_json_str
 
@@ -332,11 +335,11 @@ def decoded_strings(original: Any, engine: Engine, name: str) -> Any:
         text = original(parser_rule_context)
         literal = parser_rule_context.getText()
         if text is None or "\\" not in literal or not literal.startswith('"'):
-            return text  # type: ignore[no-any-return]
+            return text
         try:
             return str(json.loads(literal))
         except ValueError:
-            return text  # type: ignore[no-any-return]
+            return text
 
     return inner_string_of
 
@@ -415,7 +418,7 @@ def history_events(original: Any, engine: Engine, name: str) -> Any:
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event
                 context = EventHistoryContext(previous_event_id=run)
         if event_type != HistoryEventType.EvaluationFailed:
-            return original(  # type: ignore[no-any-return]
+            return original(
                 self, context, event_type, event_details, timestamp, update_source_event_id
             )  # moto passes all but context and event_type by name
         events = self._history_event_list
@@ -425,7 +428,7 @@ def history_events(original: Any, engine: Engine, name: str) -> Any:
             and events[-1]["type"] == event_type
             and events[-1].get("evaluationFailedEventDetails") == details
         ):
-            return events[-1]["id"]  # type: ignore[no-any-return]
+            return events[-1]["id"]
         entered = next((e for e in reversed(events) if e["id"] == context.source_event_id), None)
         previous = context.source_event_id
         if entered is not None and str(entered["type"]).endswith("StateEntered"):
@@ -483,8 +486,8 @@ def map_input(original: Any, engine: Engine, name: str) -> Any:
                         env=env,
                         error_name=error,
                         event_type=HistoryEventType.EvaluationFailed,
-                        event_details=EventDetails(
-                            evaluationFailedEventDetails=EvaluationFailedEventDetails(
+                        event_details=_evaluation_failed(
+                            EvaluationFailedEventDetails(
                                 error=error.error_name,
                                 cause=f"Map state input must be an array but was: {shown}",
                             )

@@ -468,7 +468,7 @@ class _Evaluator:
             result = compiled.evaluate_json_or_none(None, bindings, timeout=timeout_ms)
             if result == '""' and compiled.evaluate(None, bindings, timeout=timeout_ms) is None:
                 raise Unsupported(text)  # jsonatapy writes a function as ""
-            return result  # type: ignore[no-any-return]
+            return result
         finally:
             self._now = before
 
