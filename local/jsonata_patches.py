@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
+    ExecutionFailedEventDetails,
     HistoryEventType,
     InvalidDefinition,
 )
@@ -46,7 +47,7 @@ from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable, Va
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
 
-from local.aws.stepfunctions import definitions
+from local.aws.stepfunctions import definitions, variables
 from local.aws.stepfunctions import jsonata as dialect
 
 if TYPE_CHECKING:
@@ -511,3 +512,37 @@ def history_order(original: Any, engine: Engine, name: str) -> Any:
         return answer
 
     return get_execution_history
+
+
+def limited_assign(original: Any, engine: Engine, name: str) -> Any:
+    """Replaces AssignDecl._eval_body: one state's assignments are evaluated together (against
+    the values from before the state, as moto does) and then checked against AWS's size
+    limits (local/aws/stepfunctions/variables.py) before any is made."""
+
+    def eval_body(self: Any, env: Environment) -> None:
+        declarations: dict[str, Any] = {}
+        for binding in self.declaration_bindings:
+            binding.eval(env=env)
+            declarations.update(env.stack.pop())
+        problem = variables.over_limit(declarations, _Variables(env.variable_store))
+        if problem is not None:
+            error = StatesErrorNameType.StatesStatesDataLimitExceeded
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=error),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=cast(
+                        EventDetails,
+                        {
+                            "executionFailedEventDetails": ExecutionFailedEventDetails(
+                                error=error.to_name(), cause=problem
+                            )
+                        },
+                    ),
+                )
+            )
+        for identifier, value in declarations.items():
+            env.variable_store.set(variable_identifier=identifier, variable_value=value)
+
+    return eval_body

@@ -415,6 +415,13 @@ PATCHES: tuple[Patch, ...] = (
         "GetExecutionHistory's reverseOrder lists the newest event first; moto ignored it",
         jsonata_patches.history_order,
     ),
+    Patch(
+        "variable-limits",
+        {f"{_SFN}.asl.component.common.assign.assign_decl:AssignDecl._eval_body": "(self, env)"},
+        "AWS limits a variable and one state's Assign to 256 KiB and an execution's variables "
+        "to 10 MiB; moto had no limit (local/aws/stepfunctions/variables.py)",
+        jsonata_patches.limited_assign,
+    ),
 )
 
 

@@ -135,3 +135,26 @@ def test_state_exit_events_record_the_assigned_variables(machines: Machines):
         "object": '{"a":[1,null]}',
     }
     assert details["assignedVariablesDetails"] == {"truncated": False}
+
+
+def test_a_variable_over_256_kib_fails_the_state(machines: Machines):
+    # VARIABLES, size limits: a variable's value takes at most 256 KiB, and so does one
+    # state's Assign in all (the error name is the engine's: see docs/jsonata.md).
+    big = "x" * (200 * 1024)
+    one = {
+        "Type": "Pass",
+        "Assign": {"big": "{% $states.input.big & $states.input.big %}"},
+        "End": True,
+    }
+    two = {
+        "Type": "Pass",
+        "Assign": {"a": "{% $states.input.big %}", "b": "{% $states.input.big %}"},
+        "End": True,
+    }
+    fits = {"Type": "Pass", "Assign": {"a": "{% $states.input.big %}"}, "End": True}
+    for state, status in ((one, "FAILED"), (two, "FAILED"), (fits, "SUCCEEDED")):
+        definition = {"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": state}}
+        described = machines.run(definition, {"big": big})
+        assert described["status"] == status
+        if status == "FAILED":
+            assert described["error"] == "States.DataLimitExceeded"
