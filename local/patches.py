@@ -323,8 +323,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "context-object-dates",
         {f"{_SFN}.backend.execution_worker:ExecutionWorker._get_evaluation_environment": "(self)"},
-        "the context object's Execution.StartTime is AWS's ISO 8601 text; moto's datetime made "
-        "any output holding $$ unserialisable (DescribeExecution answered an HTML 500)",
+        "the context object as AWS's: Execution.StartTime is ISO 8601 text (moto's datetime "
+        "made any output holding $$ unserialisable: DescribeExecution answered an HTML 500) "
+        "and Execution.RedriveCount is there",
         jsonata_patches.context_dates,
     ),
     Patch(
