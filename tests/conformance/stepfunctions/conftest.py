@@ -69,8 +69,9 @@ class Machines:
         return list(self.sfn.get_execution_history(executionArn=arn)["events"])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def machines() -> Iterator[Machines]:
+    """One emulator for a module: its tests create state machines of their own."""
     clock = Clock(skip_sleeps=True)
     engine = patches.Engine(clock=clock, lambdas=InProcessLambdas())
     with mock_aws(config=EMULATOR_CONFIG), patches.applied(engine):
