@@ -20,6 +20,7 @@ whether the candidate accepts what AWS refuses (`$eval`, 2.1's `?:` and `??`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -28,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,26 +71,34 @@ class Limits:
 NO_LIMITS = Limits()
 
 
+@contextlib.contextmanager
+def _as_failed(code_of: Callable[[Exception], str | None]) -> Iterator[None]:
+    """A candidate's exception, as Failed with the JSONata code it carries."""
+    try:
+        yield
+    except Exception as error:
+        raise Failed(code_of(error), str(error)) from error
+
+
 def _adapter(name: str) -> Compiler:
-    """compile(text) -> evaluate(input, bindings), for the named candidate; results use
-    UNDEFINED for JSONata's undefined and None for null, errors are Failed."""
+    """compile(text, limits) -> evaluate(input, bindings), for the named candidate; results
+    use UNDEFINED for JSONata's undefined and None for null, errors are Failed."""
     if name == "jsonata-python":
         # jsonata-python and jsonata-rs both install a module named jsonata.
         python_port = importlib.import_module("jsonata")
-        Jsonata, utils = python_port.Jsonata, python_port.utils
+        utils = python_port.utils
+        python_code = _code_attribute("error")
 
         def compile_python(text: str, limits: Limits) -> Compiled:
-            try:
-                expression = Jsonata(text, timeout=limits.timeout_ms, stack=limits.depth)
-            except Exception as error:
-                raise Failed(getattr(error, "error", None), str(error)) from error
+            with _as_failed(python_code):
+                expression = python_port.Jsonata(
+                    text, timeout=limits.timeout_ms, stack=limits.depth
+                )
             expression.set_output_convert_nulls(False)
 
             def evaluate(data: Any, bindings: dict[str, Any] | None) -> Any:
-                try:
+                with _as_failed(python_code):
                     result = expression.evaluate(None if data is UNDEFINED else data, bindings)
-                except Exception as error:
-                    raise Failed(getattr(error, "error", None), str(error)) from error
                 return UNDEFINED if result is None else utils.Utils.convert_nulls(result)
 
             return evaluate
@@ -97,21 +106,20 @@ def _adapter(name: str) -> Compiler:
         return compile_python
     if name == "jsonatapy":
         jsonatapy = importlib.import_module("jsonatapy")
+        rust_code = _leading_code
 
         def compile_rust(text: str, limits: Limits) -> Compiled:
-            try:
+            with _as_failed(rust_code):
                 expression = jsonatapy.compile(text)
-            except Exception as error:
-                raise Failed(_leading_code(str(error)), str(error)) from error
 
             def evaluate(data: Any, bindings: dict[str, Any] | None) -> Any:
-                try:
-                    text = None if data is UNDEFINED else json.dumps(data)
+                with _as_failed(rust_code):
                     result = expression.evaluate_json_or_none(
-                        text, bindings, timeout=limits.timeout_ms, max_stack_depth=limits.depth
+                        None if data is UNDEFINED else json.dumps(data),
+                        bindings,
+                        timeout=limits.timeout_ms,
+                        max_stack_depth=limits.depth,
                     )
-                except Exception as error:
-                    raise Failed(_leading_code(str(error)), str(error)) from error
                 return UNDEFINED if result is None else json.loads(result)
 
             return evaluate
@@ -119,23 +127,17 @@ def _adapter(name: str) -> Compiler:
         return compile_rust
     if name == "jsonata-rs":
         jsonata = importlib.import_module("jsonata")
+        rs_code = _code_attribute("code")
 
         def compile_rs(text: str, limits: Limits) -> Compiled:
-            try:
+            with _as_failed(rs_code):
                 expression = jsonata.Jsonata(text)
-            except Exception as error:
-                raise Failed(getattr(error, "code", None), str(error)) from error
             expression.set_runtime_bounds(limits.timeout_ms, limits.depth or 1000)
             expression.set_output_convert_nulls(False)
 
             def evaluate(data: Any, bindings: dict[str, Any] | None) -> Any:
-                try:
-                    if data is UNDEFINED:
-                        result = expression.evaluate(None, bindings)
-                    else:
-                        result = expression.evaluate(data, bindings)
-                except Exception as error:
-                    raise Failed(getattr(error, "code", None), str(error)) from error
+                with _as_failed(rs_code):
+                    result = expression.evaluate(None if data is UNDEFINED else data, bindings)
                 return UNDEFINED if result is jsonata.UNDEFINED else result
 
             return evaluate
@@ -144,9 +146,13 @@ def _adapter(name: str) -> Compiler:
     raise SystemExit(f"unknown candidate {name!r}: one of {', '.join(CANDIDATES)}")
 
 
-def _leading_code(message: str) -> str | None:
+def _code_attribute(attribute: str) -> Callable[[Exception], str | None]:
+    return lambda error: getattr(error, attribute, None)
+
+
+def _leading_code(error: Exception) -> str | None:
     """jsonatapy's messages carry the code as text: 'T1006: ...' or 'Parse error: S0207: ...'."""
-    for part in message.replace("Parse error: ", "").split(":")[:1]:
+    for part in str(error).replace("Parse error: ", "").split(":")[:1]:
         if len(part) == 5 and part[0].isalpha() and part[1:].isdigit():
             return part
     return None

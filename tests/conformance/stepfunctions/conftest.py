@@ -81,3 +81,12 @@ def machines() -> Iterator[Machines]:
 def output(described: dict[str, Any]) -> Any:
     assert described["status"] == "SUCCEEDED", described
     return json.loads(described["output"])
+
+
+def query_evaluation_cause(described: dict[str, Any]) -> str:
+    """The cause of an execution that failed with States.QueryEvaluationError."""
+    assert (described["status"], described["error"]) == (
+        "FAILED",
+        "States.QueryEvaluationError",
+    ), described
+    return str(described["cause"])
