@@ -28,6 +28,7 @@ from local.patches import (
     clock,
     counting,
     journal,
+    jsonata,
     lambdas,
     packed_items,
     poller_wakeup,
@@ -279,6 +280,152 @@ PATCHES: tuple[Patch, ...] = (
         "interpreter (local/aws/stepfunctions/test_state.py); in process, TestState's host "
         "prefix (sync-states.) reaches moto's Step Functions",
         teststate.test_state_api,
+    ),
+    # jsonata
+    Patch(
+        "jsonata-expressions",
+        {
+            f"{_SFN}.asl.component.common.string.string_expression:StringJSONata._eval_body": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.common.string.string_expression"
+            ":StringVariableSample._eval_body": "(self, env)",
+        },
+        "moto's JSONata evaluator is a stub (moto issue 10105: every {% %} field and every read "
+        "of a variable fails with 'NoneType' object is not callable): they are evaluated in AWS's "
+        "dialect, and a failure is AWS's States.QueryEvaluationError naming the field "
+        "(local/aws/stepfunctions/jsonata.py)",
+        jsonata.expressions,
+    ),
+    Patch(
+        "jsonata-field-locations",
+        {f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)"},
+        "AWS's failures name where a failing expression sits in its state (Output/result, "
+        "Choices[0]/Condition); moto's components do not know: each parsed program's JSONata "
+        "fields are told once",
+        jsonata.annotated_parse,
+    ),
+    Patch(
+        "definition-validation",
+        {f"{_SFN}.models:StepFunctionsParserBackend._validate_definition": "(definition)"},
+        "AWS refuses at CreateStateMachine a JSONata expression that does not parse or reads "
+        "the top-level context, a JSONPath field or state in JSONata, a reserved variable name; "
+        "moto accepted them and failed the execution later (local/aws/stepfunctions/"
+        "definitions.py)",
+        jsonata.validated_definition,
+    ),
+    Patch(
+        "unnamed-executions",
+        {
+            f"{_SFN}.models:StepFunctionsParserBackend.start_execution": "(self, "
+            "state_machine_arn, name, execution_input, trace_header)"
+        },
+        "StartExecution without a name: AWS names the execution with a UUID; moto named it "
+        "None, so a second unnamed start failed with ExecutionAlreadyExists",
+        jsonata.named_executions,
+    ),
+    Patch(
+        "context-object-dates",
+        {f"{_SFN}.backend.execution_worker:ExecutionWorker._get_evaluation_environment": "(self)"},
+        "the context object as AWS's: Execution.StartTime is ISO 8601 text (moto's datetime "
+        "made any output holding $$ unserialisable: DescribeExecution answered an HTML 500) "
+        "and Execution.RedriveCount is there",
+        jsonata.context_dates,
+    ),
+    Patch(
+        "assigned-variables",
+        {f"{_SFN}.asl.eval.variable_store:VariableStore.get_assigned_variables": "(self)"},
+        "a state-exit event's assignedVariables holds each value as JSON text; moto wrote a "
+        "string between quotes without escaping it (a quote or a newline in it broke the JSON)",
+        jsonata.assigned_variables,
+    ),
+    Patch(
+        "definition-strings",
+        {f"{_SFN}.asl.parse.preprocessor:Preprocessor._inner_string_of": "(parser_rule_context)"},
+        "moto reads a definition's string literals without decoding their JSON escapes: a "
+        "state name, or a literal in Result, Parameters or Assign, sent as \\u00ed (as "
+        'json.dumps sends it) or with \\" kept its backslashes',
+        jsonata.decoded_strings,
+    ),
+    Patch(
+        "execution-output",
+        {"moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)"},
+        "DescribeExecution's output is the JSON text of the execution's output; moto answered a "
+        "string output unquoted (not JSON) and json.dumps'd the rest (a datetime in it: an HTML "
+        "500)",
+        jsonata.described_output,
+    ),
+    Patch(
+        "branch-error-names",
+        {
+            f"{_SFN}.asl.component.state.exec.state_parallel.branches_decl:CustomErrorName": (
+                "class moto.stepfunctions.parser.asl.component.common.error_name"
+                ".custom_error_name.CustomErrorName"
+            ),
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iteration_worker"
+            ":CustomErrorName": "class moto.stepfunctions.parser.asl.component.common"
+            ".error_name.custom_error_name.CustomErrorName",
+        },
+        "a States.* error in a Parallel branch or a Map iteration (States.QueryEvaluationError, "
+        "States.Runtime ...) failed the whole execution with 'Custom Error Names MUST NOT begin "
+        "with the prefix States.' instead of reaching the state's Retry and Catch",
+        jsonata.branch_error_names,
+    ),
+    Patch(
+        "execution-input-text",
+        {
+            f"{_SFN}.backend.execution:Execution.get_start_execution_details": "(self)",
+            f"{_SFN}.backend.execution_worker:to_json_str": "(obj, separators)",
+            f"{_SFN}.asl.component.state.state:CommonStateField._get_state_entered_event_details": (
+                "(self, env)"
+            ),
+        },
+        "the history shows the execution's input as it was sent (ExecutionStarted and the first "
+        "state's StateEntered), as AWS's does; moto wrote it anew",
+        jsonata.input_text,
+    ),
+    Patch(
+        "history-events",
+        {
+            f"{_SFN}.asl.eval.event.event_manager:EventManager.add_event": "(self, context, "
+            "event_type, event_details, timestamp, update_source_event_id)"
+        },
+        "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
+        "(moto's Map state recorded again the one its fields had) and follows the event before "
+        "the failing state's entry; a distributed Map's MapStateExited follows its "
+        "MapRunStarted",
+        jsonata.history_events,
+    ),
+    Patch(
+        "interpreter-error-codes",
+        {"moto.core.exceptions:AWSError.__init__": "(self, message, exception_type, status)"},
+        "the errors of moto's Step Functions interpreter API (InvalidDefinition, "
+        "InvalidExecutionInput ...) reached clients with an empty error code",
+        jsonata.error_codes,
+    ),
+    Patch(
+        "map-input",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.state_map:StateMap._eval_execution": (
+                "(self, env)"
+            )
+        },
+        "a JSONata Map state whose input is not an array fails with AWS's cause, showing the "
+        "input as JSON; moto's showed a Python type (<class 'bool'>)",
+        jsonata.map_input,
+    ),
+    Patch(
+        "history-order",
+        {"moto.stepfunctions.responses:StepFunctionResponse.get_execution_history": "(self)"},
+        "GetExecutionHistory's reverseOrder lists the newest event first; moto ignored it",
+        jsonata.history_order,
+    ),
+    Patch(
+        "variable-limits",
+        {f"{_SFN}.asl.component.common.assign.assign_decl:AssignDecl._eval_body": "(self, env)"},
+        "AWS limits a variable and one state's Assign to 256 KiB and an execution's variables "
+        "to 10 MiB; moto had no limit (local/aws/stepfunctions/variables.py)",
+        jsonata.limited_assign,
     ),
 )
 

@@ -2,7 +2,7 @@
 with the execution role given ('When you are not using mocks, you must provide an execution
 role that contains the required permissions for the resources your state accesses',
 https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html). Locally the
-function is the app's own handler, run in process (local/lambdas.py); the state is the
+function is the app's own handler, run in process (local/aws/lambda_runtime.py); the state is the
 workflow's own, from the definition the stack deployed.
 """
 

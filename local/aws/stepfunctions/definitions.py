@@ -1,0 +1,139 @@
+"""What AWS checks in a state machine definition's query languages before storing it, and
+where each JSONata expression sits in its state (pure Python over the definition's JSON).
+
+Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/jsonata.md):
+- a state that asks for JSONPath in a state machine that is JSONata at the top:
+  `SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for
+  whole state machine at /States/Pass`;
+- a JSONPath-only field in a JSONata state: `SCHEMA_VALIDATION_FAILED: The QueryLanguage is
+  set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath'
+  QueryLanguage at /States/Pass`;
+- an expression that does not parse, or reads the context item at the top level:
+  `INVALID_JSONATA_EXPRESSION: ...`, `UNSUPPORTED_JSONATA_EXPRESSION: ...` at its field;
+- a variable whose name is not a variable name, or is the reserved `states`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+from local.aws.stepfunctions import jsonata
+
+JSONATA: Final = "JSONata"
+JSONPATH_ONLY: Final = (
+    "InputPath",
+    "OutputPath",
+    "ResultPath",
+    "ResultSelector",
+    "Parameters",
+    "Result",
+    "ItemsPath",
+    "MaxConcurrencyPath",
+)
+# Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
+_VARIABLE_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
+_NESTED: Final = ("Branches", "ItemProcessor", "Iterator")
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
+def _states(
+    container: dict[str, Any], path: str, language: str
+) -> Iterator[tuple[str, dict[str, Any], str, str]]:
+    """(name, state, its path, its query language) for every state, nested ones included.
+    A state's language is its own or its state machine's (AWS's inheritance)."""
+    for name, state in (container.get("States") or {}).items():
+        if not isinstance(state, dict):
+            continue
+        state_path = f"{path}/States/{name}"
+        yield name, state, state_path, state.get("QueryLanguage", language)
+        for branch_index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                yield from _states(branch, f"{state_path}/Branches[{branch_index}]", language)
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                yield from _states(state[key], f"{state_path}/{key}", language)
+
+
+def _fields(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path relative to the state, value) for every leaf of a state's own fields: `/` per
+    object key, `[i]` per array index, as AWS names a field in a failure."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if path == "" and key in _NESTED:
+                continue  # the nested states are states of their own
+            yield from _fields(item, f"{path}/{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _fields(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def _inner(expression: str) -> str:
+    return expression[2:-2].strip()
+
+
+def expression_locations(definition: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(state name, expression text) -> where it sits in that state, in definition order."""
+    locations: dict[tuple[str, str], list[str]] = {}
+    top = definition.get("QueryLanguage", "JSONPath")
+    for name, state, _, _ in _states(definition, "", top):
+        for path, value in _fields(state, ""):
+            if is_expression(value):
+                locations.setdefault((name, _inner(value)), []).append(path)
+    return locations
+
+
+def problems(definition: dict[str, Any]) -> list[str]:
+    """What AWS refuses in this definition's query languages, each `CODE: message at path`."""
+    found: list[str] = []
+    top = definition.get("QueryLanguage", "JSONPath")
+    for _, state, state_path, language in _states(definition, "", top):
+        if top == JSONATA and state.get("QueryLanguage") == "JSONPath":
+            found.append(
+                "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
+                f"'JSONata' for whole state machine at {state_path}"
+            )
+        if language == JSONATA:
+            found.extend(
+                f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
+                f"'{field}' is only supported for the 'JSONPath' QueryLanguage at {state_path}"
+                for field in JSONPATH_ONLY
+                if field in state
+            )
+            for path, value in _fields(state, ""):
+                if is_expression(value):
+                    try:
+                        jsonata.analyse(_inner(value))
+                    except jsonata.Refused as refused:
+                        found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
+        found.extend(_variable_problems(state, state_path))
+    return found
+
+
+def _variable_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    assigns = [("Assign", state.get("Assign"))]
+    for key in ("Catch", "Choices"):
+        for index, clause in enumerate(state.get(key) or []):
+            if isinstance(clause, dict):
+                assigns.append((f"{key}[{index}]/Assign", clause.get("Assign")))
+    for path, assign in assigns:
+        if not isinstance(assign, dict):
+            continue
+        for name in assign:
+            variable = name[:-2] if name.endswith(".$") else name
+            if variable == "states":
+                yield (
+                    "SCHEMA_VALIDATION_FAILED: The variable name 'states' is reserved at "
+                    f"{state_path}/{path}"
+                )
+            elif not _VARIABLE_NAME.match(variable):
+                yield (
+                    f"SCHEMA_VALIDATION_FAILED: The variable name '{variable}' is not valid at "
+                    f"{state_path}/{path}"
+                )

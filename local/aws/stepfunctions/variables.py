@@ -1,0 +1,47 @@
+"""The size limits of workflow variables, as AWS documents them (pure Python).
+
+https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html: a variable's
+value may take at most 256 KiB, one state's `Assign` at most 256 KiB in all, and the
+variables an execution holds at most 10 MiB, each measured as UTF-8 JSON text. AWS's page
+names no error for going over them; the engine fails the state with States.DataLimitExceeded,
+the error AWS gives a state whose data exceeds its size quota (docs/jsonata.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+VARIABLE_BYTES: Final = 256 * 1024
+ASSIGN_BYTES: Final = 256 * 1024
+EXECUTION_BYTES: Final = 10 * 1024 * 1024
+
+
+def size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def over_limit(assigned: Mapping[str, Any], held: Mapping[str, Any]) -> str | None:
+    """Why these assignments may not be made, given the variables already held; None if
+    they may."""
+    sizes = {name: size(value) for name, value in assigned.items()}
+    for name, bytes_ in sizes.items():
+        if bytes_ > VARIABLE_BYTES:
+            return (
+                f"The variable '{name}' has a size of {bytes_} bytes, exceeding the maximum of "
+                f"{VARIABLE_BYTES} bytes for a variable."
+            )
+    if sum(sizes.values()) > ASSIGN_BYTES:
+        return (
+            f"The variables assigned by the state have a size of {sum(sizes.values())} bytes, "
+            f"exceeding the maximum of {ASSIGN_BYTES} bytes for one Assign field."
+        )
+    kept = {name: value for name, value in held.items() if name not in assigned}
+    total = sum(sizes.values()) + sum(size(value) for value in kept.values())
+    if total > EXECUTION_BYTES:
+        return (
+            f"The variables of the execution have a size of {total} bytes, exceeding the "
+            f"maximum of {EXECUTION_BYTES} bytes."
+        )
+    return None

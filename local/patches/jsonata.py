@@ -1,0 +1,548 @@
+"""moto's Step Functions interpreter, made to run JSONata and variables as AWS does.
+
+moto 5.2.5 ported LocalStack's interpreter whole, JSONata states and `Assign` included, but
+the one function that evaluates an expression is a stub (moto issue 10105): every JSONata
+expression and every read of a variable fails with `TypeError: 'NoneType' object is not
+callable`. These replacements evaluate through AWS's dialect (local/aws/stepfunctions/
+jsonata.py), name the field of a failing expression as AWS does, refuse at
+CreateStateMachine what AWS refuses there, and fix what users met in JSONPath executions.
+The patches are registered in local/patches/registry.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from moto.stepfunctions.parser.api import (
+    EvaluationFailedEventDetails,
+    ExecutionFailedEventDetails,
+    HistoryEventType,
+    InvalidDefinition,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+    StringJSONata,
+)
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
+from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable, VariableStore
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import Execution
+
+from local.aws.stepfunctions import definitions, variables
+from local.aws.stepfunctions import jsonata as dialect
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    from local.patches.hooks import Hooks
+
+_QUERY_EVALUATION_ERROR = StatesErrorNameType.StatesQueryEvaluationError
+
+
+class _Variables(Mapping[str, Any]):
+    """The variables a state sees (its scope's and the outer scopes'), read-only."""
+
+    def __init__(self, store: VariableStore) -> None:
+        self._store = store
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._store.get(name)
+        except NoSuchVariable:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        scopes = (self._store._inner_scope, self._store._outer_scope)
+        return any(name in scope for scope in scopes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._store._outer_scope, **self._store._inner_scope})
+
+    def __len__(self) -> int:
+        return len({**self._store._outer_scope, **self._store._inner_scope})
+
+
+def _evaluation_failed(details: EvaluationFailedEventDetails | None) -> EventDetails:
+    """EventDetails holding one kind of details, as moto builds them (its TypedDict is total)."""
+    return cast(EventDetails, {"evaluationFailedEventDetails": details})
+
+
+def _failure(env: Environment, expression: str, location: str | None, outcome: str) -> Exception:
+    """AWS's States.QueryEvaluationError for an expression, recorded as an EvaluationFailed
+    event; moto adds the 'An error occurred while executing the state ...' sentence."""
+    field = f" specified for the field '{location}'" if location else ""
+    details = EvaluationFailedEventDetails(
+        error=_QUERY_EVALUATION_ERROR.to_name(),
+        cause=f"The JSONata expression '{expression}'{field} {outcome}",
+    )
+    if location:
+        details["location"] = location
+    failure = FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=_QUERY_EVALUATION_ERROR),
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=_evaluation_failed(details),
+        )
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=_evaluation_failed(failure.get_evaluation_failed_event_details()),
+    )
+    return failure
+
+
+def _outcome(error: Exception) -> str:
+    if isinstance(error, dialect.Unsupported):
+        return "returned an unsupported result type."
+    if isinstance(error, dialect.Failed) and error.code:
+        return f"threw an error during evaluation. {error.code}: {error.message}"
+    return f"threw an error during evaluation: {error}"
+
+
+def evaluate_in(
+    env: Environment, text: str, location: str | None, with_states: bool, now: datetime
+) -> Any:
+    """An expression's value in a state's environment, or AWS's failure for it."""
+    expression = text.strip()
+    try:
+        analysed = dialect.analyse(expression)
+        value = dialect.evaluate(
+            analysed,
+            env.states._states_data if with_states else None,
+            _Variables(env.variable_store),
+            now,
+        )
+    except (dialect.Refused, dialect.Failed, dialect.Unsupported) as error:
+        raise _failure(env, expression, location, _outcome(error)) from error
+    if value is dialect.UNDEFINED:
+        raise _failure(env, expression, location, "returned nothing (undefined).")
+    return value
+
+
+def expressions(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StringJSONata._eval_body (a `{% %}` field) and StringVariableSample._eval_body
+    (a variable read in a JSONPath field, `"x.$": "$name.field"`)."""
+    now = hooks.clock.now  # $now() and $millis() read the emulator's clock
+    if original is StringJSONata._eval_body:
+
+        def jsonata_field(self: StringJSONata, env: Environment) -> None:
+            location = getattr(self, "aws_location", None)
+            value = evaluate_in(env, self.expression, location, with_states=True, now=now())
+            env.stack.append(value)
+
+        return jsonata_field
+
+    def variable_read(self: Any, env: Environment) -> None:
+        value = evaluate_in(env, self.expression, None, with_states=False, now=now())
+        env.stack.append(value)
+
+    return variable_read
+
+
+def _annotate(program: Any, definition: str) -> None:
+    """Tells each `{% %}` field of the program where it sits in its state (`Output/result`,
+    `Choices[0]/Condition`): AWS's failures name it."""
+    locations = definitions.expression_locations(json.loads(definition))
+    seen: set[int] = set()
+
+    def visit(value: Any, state: str | None) -> None:
+        if isinstance(value, list | tuple):
+            for item in value:
+                visit(item, state)
+            return
+        if isinstance(value, dict):
+            for item in value.values():
+                visit(item, state)
+            return
+        if not isinstance(value, Component) or id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, CommonStateField):
+            state = value.name
+        if isinstance(value, StringJSONata) and state is not None:
+            found = locations.get((state, value.expression.strip()))
+            if found:
+                value.aws_location = found.pop(0) if len(found) > 1 else found[0]  # type: ignore[attr-defined]
+        for attribute in vars(value).values():
+            visit(attribute, state)
+
+    visit(program, None)
+
+
+def annotated_parse(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces AmazonStateLanguageParser.parse: the parsed program, its JSONata fields told
+    their location (once per program: parses are cached, local/patches/speed.py)."""
+
+    @functools.wraps(original)
+    def parse(definition: str) -> Any:
+        program, tree = original(definition)
+        if not getattr(program, "aws_annotated", False):
+            _annotate(program, definition)
+            program.aws_annotated = True
+        return program, tree
+
+    return parse
+
+
+def validated_definition(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionsParserBackend._validate_definition: what AWS refuses at
+    CreateStateMachine and UpdateStateMachine (query languages, JSONata expressions, variable
+    names) is refused with AWS's message before moto parses the definition."""
+
+    def validate_definition(definition: str) -> None:
+        try:
+            parsed = json.loads(definition)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            problems = definitions.problems(parsed)
+            if problems:
+                raise InvalidDefinition(
+                    f"Invalid State Machine Definition: '{', '.join(problems)}'"
+                )
+        original(definition)
+
+    return validate_definition
+
+
+def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionsParserBackend.start_execution: an execution started without a
+    name gets a UUID, as on AWS (moto named it None, so a second unnamed start failed with
+    ExecutionAlreadyExists)."""
+
+    @functools.wraps(original)
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        return original(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    return start_execution
+
+
+def _aws_timestamp(value: datetime) -> str:
+    """AWS's form of a time in the context object: UTC, milliseconds, `Z`."""
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def context_dates(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces ExecutionWorker._get_evaluation_environment: the context object's
+    Execution.StartTime is the ISO 8601 text AWS gives, not a datetime (moto's made any
+    output holding `$$` unserialisable: DescribeExecution answered an HTML 500)."""
+
+    @functools.wraps(original)
+    def environment(self: Any) -> Any:
+        env = original(self)
+        execution = env.states.context_object.context_object_data["Execution"]
+        if isinstance(execution.get("StartTime"), datetime):
+            execution["StartTime"] = _aws_timestamp(execution["StartTime"])
+        execution.setdefault("RedriveCount", 0)  # AWS's context object has it (no redrive here)
+        details = self._evaluation_details.execution_details
+        raw = getattr(details, "aws_input_text", None)
+        if raw is not None:
+            env.aws_input_text = raw
+            _INPUT_TEXTS.current = (details.inpt, raw)
+        return env
+
+    return environment
+
+
+_INPUT_TEXTS = threading.local()  # the execution's input on its own thread: (value, text)
+
+
+def input_text(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces Execution.get_start_execution_details, execution_worker's to_json_str and
+    CommonStateField._get_state_entered_event_details: the history shows the execution's input
+    as it was sent (ExecutionStarted, and the first state's StateEntered), as AWS's does;
+    moto wrote it anew (`[[1, 2], [3]]` sent came out `[[1,2],[3]]`)."""
+    if name == "get_start_execution_details":
+
+        @functools.wraps(original)
+        def execution_details(self: Any) -> Any:
+            details = original(self)
+            details.aws_input_text = self.execution_input
+            return details
+
+        return execution_details
+    if name == "to_json_str":
+
+        def to_json_str(obj: Any, separators: Any = None) -> str:
+            current = getattr(_INPUT_TEXTS, "current", None)
+            if current is not None and obj is current[0]:
+                return str(current[1])
+            return original(obj, separators)
+
+        return to_json_str
+
+    @functools.wraps(original)
+    def entered_details(self: Any, env: Environment) -> Any:
+        details = original(self, env)
+        raw = getattr(env, "aws_input_text", None)
+        if raw is not None and len(env.event_manager._history_event_list) == 1:
+            details["input"] = raw  # the first state, entered with the execution's input
+        return details
+
+    return entered_details
+
+
+def assigned_variables(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces VariableStore.get_assigned_variables: a state-exit event's assignedVariables
+    holds each value as JSON text (moto wrote a string in quotes without escaping it)."""
+
+    @functools.wraps(original)
+    def get_assigned_variables(self: VariableStore) -> dict[str, str]:
+        return {
+            identifier: json.dumps(self.get(identifier), separators=(",", ":"), ensure_ascii=False)
+            for identifier in self._declaration_tracing
+        }
+
+    return get_assigned_variables
+
+
+def decoded_strings(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces Preprocessor._inner_string_of: a definition's string literal is JSON text,
+    decoded as such (moto dropped the quotes and kept the escapes: "María" sent as
+    "Mar\\u00eda", as json.dumps sends it, came out with a backslash)."""
+
+    def inner_string_of(parser_rule_context: Any) -> str | None:
+        text = original(parser_rule_context)
+        literal = parser_rule_context.getText()
+        if text is None or "\\" not in literal or not literal.startswith('"'):
+            return text
+        try:
+            return str(json.loads(literal))
+        except ValueError:
+            return text
+
+    return inner_string_of
+
+
+def described_output(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionResponse.describe_execution: a succeeded execution's output is its
+    value as JSON text, as in the history (moto answered a string output unquoted: "adult"
+    came back as adult, which no client can parse)."""
+
+    @functools.wraps(original)
+    def describe_execution(self: Any) -> Any:
+        answer = original(self)
+        response = answer.result
+        if "output" in response:
+            execution = self.stepfunction_backend.describe_execution(response["executionArn"])
+            if isinstance(execution, Execution):
+                response["output"] = to_json_str(execution.output, separators=(",", ":"))
+        return answer
+
+    return describe_execution
+
+
+def branch_error_names(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces CustomErrorName where a Parallel branch's or a Map iteration's error is raised
+    again in the state that holds it: a States.* error (States.QueryEvaluationError,
+    States.Runtime, States.Timeout ...) stays that error, which the state's Retry and Catch
+    can match (moto refused to name it: the execution failed with States.Runtime
+    'Custom Error Names MUST NOT begin with the prefix States.')."""
+
+    def error_name(error_name: str | None) -> Any:
+        if error_name is not None and error_name in _STATES_ERRORS:
+            return StatesErrorName(typ=StatesErrorNameType.from_name(error_name))
+        return original(error_name=error_name)
+
+    return error_name
+
+
+_STATES_ERRORS = frozenset(error.to_name() for error in StatesErrorNameType)
+
+
+def _map_run_started(events: list[Any]) -> int | None:
+    """The MapRunStarted event of the Map state being exited (None for an inline Map)."""
+    depth = 0
+    for event in reversed(events):
+        kind = event["type"]
+        if kind == HistoryEventType.MapStateExited:
+            depth += 1
+        elif kind == HistoryEventType.MapStateEntered:
+            if depth == 0:
+                return None
+            depth -= 1
+        elif kind == HistoryEventType.MapRunStarted and depth == 0:
+            return int(event["id"])
+    return None
+
+
+def history_events(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces EventManager.add_event, where moto's history differs from AWS's: an
+    EvaluationFailed event is recorded once (moto's Map state recorded again the one its
+    fields had recorded) and follows the event that preceded the failing state's entry (its
+    previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
+    follows its MapRunStarted event."""
+
+    @functools.wraps(original)
+    def add_event(
+        self: Any,
+        context: EventHistoryContext,
+        event_type: HistoryEventType,
+        *,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
+        if event_type == HistoryEventType.MapStateExited:
+            run = _map_run_started(self._history_event_list)
+            if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event
+                context = EventHistoryContext(previous_event_id=run)
+        if event_type != HistoryEventType.EvaluationFailed:
+            return original(
+                self, context, event_type, event_details, timestamp, update_source_event_id
+            )  # moto passes all but context and event_type by name
+        events = self._history_event_list
+        details = (event_details or {}).get("evaluationFailedEventDetails")
+        if (
+            events
+            and events[-1]["type"] == event_type
+            and events[-1].get("evaluationFailedEventDetails") == details
+        ):
+            return events[-1]["id"]
+        entered = next((e for e in reversed(events) if e["id"] == context.source_event_id), None)
+        previous = context.source_event_id
+        if entered is not None and str(entered["type"]).endswith("StateEntered"):
+            previous = entered["previousEventId"]
+        event_id: int = original(
+            self,
+            EventHistoryContext(previous_event_id=previous),
+            event_type,
+            event_details,
+            timestamp,
+            update_source_event_id,
+        )
+        context.last_published_event_id = event_id
+        if update_source_event_id:
+            context.source_event_id = event_id
+        return event_id
+
+    return add_event
+
+
+def error_codes(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces AWSError.__init__: the errors of moto's Step Functions interpreter API
+    (InvalidDefinition, InvalidExecutionInput ...) name their code in a `code` class attribute,
+    which AWSError reads as the HTTP status: they reached clients with an empty code. They
+    are answered with their code, as AWS does."""
+
+    @functools.wraps(original)
+    def init(
+        self: Any, message: str, exception_type: str | None = None, status: int | None = None
+    ) -> None:
+        declared = vars(type(self)).get("code")
+        if exception_type is None and self.TYPE is None and isinstance(declared, str):
+            exception_type = declared
+            status = status or vars(type(self)).get("status_code")
+        original(self, message, exception_type, status)
+
+    return init
+
+
+def map_input(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StateMap._eval_execution: a JSONata Map state without Items whose input is not
+    an array fails with AWS's cause, which shows the input as JSON (`... but was: true`);
+    moto's showed the Python type (`<class 'bool'>`)."""
+
+    @functools.wraps(original)
+    def eval_execution(self: Any, env: Environment) -> None:
+        jsonata_mode = self.query_language.query_language_mode == QueryLanguageMode.JSONata
+        if jsonata_mode and self.items is None and self.item_reader is None and env.stack:
+            items = env.stack[-1]
+            if not isinstance(items, list):
+                error = StatesErrorName(typ=_QUERY_EVALUATION_ERROR)
+                shown = to_json_str(items, separators=(",", ":"))
+                raise FailureEventException(
+                    FailureEvent(
+                        env=env,
+                        error_name=error,
+                        event_type=HistoryEventType.EvaluationFailed,
+                        event_details=_evaluation_failed(
+                            EvaluationFailedEventDetails(
+                                error=error.error_name,
+                                cause=f"Map state input must be an array but was: {shown}",
+                            )
+                        ),
+                    )
+                )
+        original(self, env)
+
+    return eval_execution
+
+
+def history_order(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionResponse.get_execution_history: reverseOrder lists the events
+    newest first, as AWS does (moto ignored it)."""
+
+    @functools.wraps(original)
+    def get_execution_history(self: Any) -> Any:
+        answer = original(self)
+        if self._get_param("reverseOrder") and isinstance(answer.result, dict):
+            answer.result["events"] = list(reversed(answer.result["events"]))
+        return answer
+
+    return get_execution_history
+
+
+def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces AssignDecl._eval_body: one state's assignments are evaluated together (against
+    the values from before the state, as moto does) and then checked against AWS's size
+    limits (local/aws/stepfunctions/variables.py) before any is made."""
+
+    def eval_body(self: Any, env: Environment) -> None:
+        declarations: dict[str, Any] = {}
+        for binding in self.declaration_bindings:
+            binding.eval(env=env)
+            declarations.update(env.stack.pop())
+        problem = variables.over_limit(declarations, _Variables(env.variable_store))
+        if problem is not None:
+            error = StatesErrorNameType.StatesStatesDataLimitExceeded
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=error),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=cast(
+                        EventDetails,
+                        {
+                            "executionFailedEventDetails": ExecutionFailedEventDetails(
+                                error=error.to_name(), cause=problem
+                            )
+                        },
+                    ),
+                )
+            )
+        for identifier, value in declarations.items():
+            env.variable_store.set(variable_identifier=identifier, variable_value=value)
+
+    return eval_body

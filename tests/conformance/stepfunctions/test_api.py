@@ -1,0 +1,91 @@
+"""What the Step Functions API answers around the interpreter: definitions refused at
+creation, unnamed executions, outputs that hold the context object."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
+
+START = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html"
+CONTEXT = "https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html"
+TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
+PASS = {"Type": "Pass", "End": True}
+
+
+def test_an_execution_started_without_a_name_is_named_with_a_uuid(machines: Machines):
+    # START: "If you don't provide a name for the execution, Step Functions automatically
+    # generates a universally unique identifier (UUID) as the execution name."
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    first = machines.sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    second = machines.sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    names = [machines.finished(arn)["name"] for arn in (first, second)]
+    assert names[0] != names[1]
+    assert all(uuid.UUID(name) for name in names)
+
+
+def test_an_output_holding_the_context_object_is_described(machines: Machines):
+    # CONTEXT: the context object's Execution.StartTime is an ISO 8601 time; an output that
+    # holds it is JSON like any other (moto answered DescribeExecution with an HTML 500).
+    states = {"P": {"Type": "Pass", "Parameters": {"context.$": "$$"}, "End": True}}
+    found = output(machines.run({"StartAt": "P", "States": states}))
+    execution = found["context"]["Execution"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", execution["StartTime"])
+    assert found["context"]["State"]["Name"] == "P"
+
+
+def test_a_string_output_is_json_text(machines: Machines):
+    states = {"P": {"Type": "Pass", "Result": "done", "End": True}}
+    described = machines.run({"StartAt": "P", "States": states})
+    assert described["output"] == '"done"'
+
+
+@pytest.mark.parametrize(
+    ("states", "message"),
+    [
+        (
+            {"P": {"Type": "Pass", "Output": "{% 1 + %}", "End": True}},
+            "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/P/Output",
+        ),
+        (
+            {"P": {"Type": "Pass", "Output": {"v": "{% phone %}"}, "End": True}},
+            "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not "
+            "supported. at /States/P/Output/v",
+        ),
+        (
+            {"P": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+            "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
+            "'JSONata' for whole state machine at /States/P",
+        ),
+        (
+            {"P": {"Type": "Pass", "Parameters": {"a": 1}, "End": True}},
+            "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
+            "'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/P",
+        ),
+    ],
+)
+def test_a_definition_aws_refuses_is_refused_at_creation(machines: Machines, states, message):
+    # TRANSFORMING: JSONata states have no JSONPath fields, a JSONata state machine no
+    # JSONPath state, and expressions are parsed when the definition is created.
+    before = machines.sfn.list_state_machines()["stateMachines"]
+    with pytest.raises(ClientError) as refused:
+        machines.create({"QueryLanguage": "JSONata", "StartAt": "P", "States": states})
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidDefinition"
+    assert error["Message"] == f"Invalid State Machine Definition: '{message}'"
+    assert machines.sfn.list_state_machines()["stateMachines"] == before
+
+
+def test_a_function_that_does_not_exist_fails_when_it_runs(machines: Machines):
+    # AWS parses expressions at creation but resolves functions when they run: calling one
+    # that does not exist is T1006, like $eval (recorded AWS executions; see docs/jsonata.md).
+    states = {"P": {"Type": "Pass", "Output": "{% $noSuchFunction(1) %}", "End": True}}
+    described = machines.run({"QueryLanguage": "JSONata", "StartAt": "P", "States": states})
+    assert query_evaluation_cause(described).endswith(
+        "threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    )
+    assert "Traceback" not in described["cause"]

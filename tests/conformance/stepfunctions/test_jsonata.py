@@ -1,0 +1,307 @@
+"""JSONata states as the Step Functions developer guide documents them, run on the engine.
+
+Each test cites the page whose example or rule it runs; where the guide gives no text for an
+answer (a failure's cause), the text is the one AWS recorded in real executions, as the
+guide's error-handling page names the error (States.QueryEvaluationError)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
+
+TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
+VARIABLES = "https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html"
+ERRORS = "https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"
+MAP = "https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html"
+
+
+def jsonata(states: dict, start: str) -> dict:
+    return {"QueryLanguage": "JSONata", "StartAt": start, "States": states}
+
+
+def test_the_guides_conversion_from_jsonpath_gives_the_same_result(machines: Machines):
+    # TRANSFORMING: "Given input {"title": "Doctor"} and variable customerName assigned to
+    # "María", both state machines will produce the following JSON result".
+    documented = {
+        "static": "Hello",
+        "title": "Doctor",
+        "name": "María",
+        "not-evaluated": "$customerName",
+    }
+    name = {"Type": "Pass", "Assign": {"customerName": "María"}, "Next": "Shape"}
+    jsonpath = {
+        "StartAt": "Name",
+        "States": {
+            "Name": name,
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {
+                    "static": "Hello",
+                    "title.$": "$.title",
+                    "name.$": "$customerName",
+                    "not-evaluated": "$customerName",
+                },
+                "End": True,
+            },
+        },
+    }
+    converted = jsonata(
+        {
+            "Name": name,
+            "Shape": {
+                "Type": "Pass",
+                "Output": {
+                    "static": "Hello",
+                    "title": "{% $states.input.title %}",
+                    "name": "{% $customerName %}",
+                    "not-evaluated": "$customerName",
+                },
+                "End": True,
+            },
+        },
+        "Name",
+    )
+    assert output(machines.run(jsonpath, {"title": "Doctor"})) == documented
+    assert output(machines.run(converted, {"title": "Doctor"})) == documented
+
+
+def test_the_step_functions_functions(machines: Machines):
+    # TRANSFORMING, "JSONata functions provided by Step Functions": the examples' results.
+    functions = {
+        "partition": "{% $partition([1,2,3,4,5,6,7,8,9], 3) %}",
+        "range": "{% $range(0, 10, 2) %}",
+        "hash": "{% $hash($states.input.content, 'SHA-256') %}",
+        "seeded": "{% $random($states.input.seed) %}",
+        "again": "{% $random($states.input.seed) %}",
+        "unseeded": "{% $random() %}",
+        "uuid": "{% $uuid() %}",
+        "parsed": "{% $parse($states.input.json) %}",
+    }
+    data = {"content": "input data", "seed": 42, "json": '{"customer": {"name": "María"}}'}
+    found = output(
+        machines.run(jsonata({"F": {"Type": "Pass", "Output": functions, "End": True}}, "F"), data)
+    )
+    assert found["partition"] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert found["range"] == [0, 2, 4, 6, 8, 10]
+    assert found["hash"] == hashlib.sha256(b"input data").hexdigest()  # hex, lower case
+    assert found["seeded"] == found["again"]  # a seed gives the same number every time
+    assert 0 <= found["seeded"] < 1 and 0 <= found["unseeded"] < 1
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", found["uuid"]
+    )
+    assert found["parsed"] == {"customer": {"name": "María"}}
+
+
+def test_eval_is_not_there(machines: Machines):
+    # TRANSFORMING: Step Functions runs JSONata without $eval ("use $parse() instead").
+    failing = jsonata(
+        {"E": {"Type": "Pass", "Output": {"r": "{% $eval('1+1') %}"}, "End": True}}, "E"
+    )
+    assert query_evaluation_cause(machines.run(failing)) == (
+        "An error occurred while executing the state 'E' (entered at the event id #2). The "
+        "JSONata expression '$eval('1+1')' specified for the field 'Output/r' threw an error "
+        "during evaluation. T1006: Attempted to invoke a non-function"
+    )
+
+
+def test_states_holds_input_context_and_result(machines: Machines):
+    # VARIABLES, "Reserved variable: $states": input, result, errorOutput, context.
+    states = {
+        "Shape": {
+            "Type": "Pass",
+            "Output": {
+                "input": "{% $states.input %}",
+                "execution": "{% $states.context.Execution.Name %}",
+                "state": "{% $states.context.State.Name %}",
+                "started": "{% $states.context.Execution.StartTime %}",
+            },
+            "End": True,
+        }
+    }
+    machine = machines.create(jsonata(states, "Shape"))
+    arn = machines.sfn.start_execution(stateMachineArn=machine, name="run-1", input='{"a": 1}')[
+        "executionArn"
+    ]
+    found = output(machines.finished(arn))
+    assert found["input"] == {"a": 1}
+    assert found["execution"] == "run-1" and found["state"] == "Shape"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", found["started"])
+
+
+def test_a_catcher_reads_the_error_output(machines: Machines):
+    # ERRORS and TRANSFORMING: in a Catch, $states.errorOutput holds Error and Cause; the
+    # catcher's Output (or the state input, without one) goes to the Next state.
+    states = {
+        "Fails": {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Boom",
+                    "States": {"Boom": {"Type": "Fail", "Error": "Oops", "Cause": "why"}},
+                }
+            ],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "Output": {"caught": "{% $states.errorOutput %}"},
+                    "Assign": {"error": "{% $states.errorOutput.Error %}"},
+                    "Next": "After",
+                }
+            ],
+            "End": True,
+        },
+        "After": {
+            "Type": "Pass",
+            "Output": {"seen": "{% $states.input %}", "error": "{% $error %}"},
+            "End": True,
+        },
+    }
+    found = output(machines.run(jsonata(states, "Fails")))
+    assert found == {"seen": {"caught": {"Error": "Oops", "Cause": "why"}}, "error": "Oops"}
+
+
+def test_fail_takes_error_and_cause_from_expressions(machines: Machines):
+    # TRANSFORMING: a Fail state's Error and Cause accept JSONata.
+    states = {
+        "F": {
+            "Type": "Fail",
+            "Error": "{% $states.input.code %}",
+            "Cause": "{% 'user ' & $states.input.user & ' refused' %}",
+        }
+    }
+    described = machines.run(jsonata(states, "F"), {"code": "REFUSED", "user": "ann"})
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "REFUSED",
+        "user ann refused",
+    )
+
+
+def test_map_items_and_item_selector(machines: Machines):
+    # MAP (JSONata): Items gives the array, ItemSelector shapes each item from
+    # $states.context.Map.Item.Index and .Value; the Map's result is the array of outputs.
+    states = {
+        "Each": {
+            "Type": "Map",
+            "Items": "{% $states.input.numbers %}",
+            "ItemSelector": {
+                "index": "{% $states.context.Map.Item.Index %}",
+                "value": "{% $states.context.Map.Item.Value %}",
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Double",
+                "States": {
+                    "Double": {
+                        "Type": "Pass",
+                        "Output": "{% $states.input.index & ':' & $states.input.value * 2 %}",
+                        "End": True,
+                    }
+                },
+            },
+            "Output": {"doubled": "{% $states.result %}"},
+            "End": True,
+        }
+    }
+    assert output(machines.run(jsonata(states, "Each"), {"numbers": [1, 2, 3]})) == {
+        "doubled": ["0:2", "1:4", "2:6"]
+    }
+
+
+def test_items_that_are_not_an_array_fail_the_state(machines: Machines):
+    # MAP: Items must evaluate to an array; AWS's recorded cause names the type and value.
+    states = {
+        "Each": {
+            "Type": "Map",
+            "Items": "{% $states.input.numbers %}",
+            "ItemProcessor": {
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+            "End": True,
+        }
+    }
+    described = machines.run(jsonata(states, "Each"), {"numbers": 1})
+    assert query_evaluation_cause(described) == (
+        "An error occurred while executing the state 'Each' (entered at the event id #2). The "
+        "JSONata expression '$states.input.numbers' specified for the field 'Items' returned an "
+        "unexpected result type. Expected 'array', but was 'number' for value: 1"
+    )
+
+
+def test_an_expression_that_returns_nothing_fails_the_state_and_can_be_caught(machines: Machines):
+    # ERRORS: States.QueryEvaluationError is caught like any error (here by the Parallel
+    # whose branch failed); the history records an EvaluationFailed event naming the state
+    # and the field.
+    read = {"Type": "Pass", "Output": {"result": "{% $states.input.missing %}"}, "End": True}
+    states = {
+        "Guard": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "Read", "States": {"Read": read}}],
+            "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "Output": "{% $states.input.Cause %}", "End": True},
+    }
+    machine = machines.create(jsonata(states, "Guard"))
+    arn = machines.sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    cause = (
+        "An error occurred while executing the state 'Read' (entered at the event id #4). The "
+        "JSONata expression '$states.input.missing' specified for the field 'Output/result' "
+        "returned nothing (undefined)."
+    )
+    assert output(machines.finished(arn)) == cause
+    (failed,) = [e for e in machines.history(arn) if e["type"] == "EvaluationFailed"]
+    assert failed["evaluationFailedEventDetails"] == {
+        "error": "States.QueryEvaluationError",
+        "cause": cause,
+        "location": "Output/result",
+        "state": "Read",
+    }
+
+
+def test_choice_conditions_and_the_default(machines: Machines):
+    # TRANSFORMING: a Choice rule's Condition is a JSONata expression.
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [
+                {"Condition": "{% $states.input.age >= 18 %}", "Next": "Adult"},
+            ],
+            "Default": "Minor",
+        },
+        "Adult": {"Type": "Pass", "Output": "adult", "End": True},
+        "Minor": {"Type": "Pass", "Output": "minor", "End": True},
+    }
+    assert output(machines.run(jsonata(states, "Route"), {"age": 30})) == "adult"
+    assert output(machines.run(jsonata(states, "Route"), {"age": 3})) == "minor"
+
+
+def test_wait_seconds_from_an_expression(machines: Machines):
+    # TRANSFORMING: Seconds accepts JSONata (the engine's clock: no real wait).
+    states = {"W": {"Type": "Wait", "Seconds": "{% $states.input.delay %}", "End": True}}
+    arn = machines.start(jsonata(states, "W"), {"delay": 3600})
+    machines.until_waiting()
+    machines.clock.advance(3600)
+    described = machines.finished(arn)
+    assert described["status"] == "SUCCEEDED"
+    assert (described["stopDate"] - described["startDate"]).total_seconds() >= 3600
+
+
+def test_a_jsonpath_machine_may_hold_jsonata_states(machines: Machines):
+    # TRANSFORMING: QueryLanguage set on a state overrides the state machine's.
+    definition = {
+        "StartAt": "Old",
+        "States": {
+            "Old": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "Next": "New"},
+            "New": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Output": "{% $states.input.n + 1 %}",
+                "End": True,
+            },
+        },
+    }
+    assert output(machines.run(definition, {"n": 1})) == 2

@@ -1,0 +1,233 @@
+"""AWS's dialect of JSONata (local/aws/stepfunctions/jsonata.py), without moto: what a
+definition may hold, the Step Functions functions, and how an evaluation ends."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+
+from local.aws.stepfunctions import jsonata
+from local.aws.stepfunctions.definitions import expression_locations, problems
+
+TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
+
+
+def value(text: str, states: dict | None = None, variables: dict | None = None, **kw):
+    return jsonata.evaluate(jsonata.analyse(text), states or {}, variables or {}, **kw)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "message"),
+    [
+        ("a[1,2)", "INVALID_JSONATA_EXPRESSION", 'Expected "]", got ","'),
+        ("1 +", "INVALID_JSONATA_EXPRESSION", "Unexpected end of expression"),
+        (
+            '{"a":}',
+            "INVALID_JSONATA_EXPRESSION",
+            'The symbol "}" cannot be used as a unary operator',
+        ),
+        # JSONata 2.1's operators: 2.0.6, which AWS runs, reads `?` then a `:` or `?` operand.
+        (
+            "0 ?: 2",
+            "INVALID_JSONATA_EXPRESSION",
+            'The symbol ":" cannot be used as a unary operator',
+        ),
+        (
+            "$x ?? 3",
+            "INVALID_JSONATA_EXPRESSION",
+            'The symbol "?" cannot be used as a unary operator',
+        ),
+        (
+            "phone",
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to 'phone' at the top level is not supported.",
+        ),
+        (
+            '{"v": a.b}',
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to 'a' at the top level is not supported.",
+        ),
+        (
+            "$$",
+            "UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to '$$' at the top level is not supported.",
+        ),
+    ],
+)
+def test_what_a_definition_may_not_hold(text, kind, message):
+    with pytest.raises(jsonata.Refused) as refused:
+        jsonata.analyse(text)
+    assert (refused.value.kind, refused.value.message) == (kind, message)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$states.input.items[price > 1].name",  # a predicate: fields of the item
+        '$states.input.items.{"n": name}',  # a path step
+        "$states.input.items{name: price}",  # a group-by
+        "$states.input.items^(price)",  # an order-by
+        "$map($states.input.items, function($v){ $v.price })",
+        '$states.input ~> |items|{"seen": true}|',  # a transform
+        "true and $x in [1, 2]",
+        "$x = null ? 'none' : $x",
+    ],
+)
+def test_names_inside_a_context_are_fields(text):
+    assert jsonata.analyse(text).text == text
+
+
+def test_what_an_expression_reads():
+    expression = jsonata.analyse("$states.input.a + $count($states.context.x) + $n")
+    assert expression.variables == {"states", "count", "n"}
+    assert expression.states == {"input", "context"}
+    assert jsonata.analyse("$keys($states)").states is None  # $states whole
+
+
+def test_the_step_functions_functions():
+    # TRANSFORMING, "JSONata functions provided by Step Functions".
+    assert value("$partition([1,2,3,4,5,6,7,8,9], 3)") == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert value("$partition([1,2,3,4,5], 2)") == [[1, 2], [3, 4], [5]]
+    assert value("$range(0, 10, 2)") == [0, 2, 4, 6, 8, 10]
+    assert value("$range(10, 0, -5)") == [10, 5, 0]
+    assert value("$hash('input', 'SHA-1')") == "140f86aae51ab9e1cda9b4254fe98a74eb54c1a1"
+    assert value("$hash('input', 'MD5')") == "a43c1b0aa53a0c908810c06ab1ff3967"
+    assert value("$parse($states.input.s)", {"input": {"s": '{"a": [1, 2]}'}}) == {"a": [1, 2]}
+    assert len(value("$uuid()")) == 36 and value("$uuid()") != value("$uuid()")
+
+
+def test_random_with_a_seed_is_javas():
+    # AWS's $random(seed) is java.util.Random's nextDouble(): new Random(42).nextDouble().
+    assert value("$random(42)") == 0.7275636800328681
+    assert value("$random(42)") == value("$random(42)")
+    assert 0 <= value("$random()") < 1
+
+
+def test_eval_is_not_a_function():
+    with pytest.raises(jsonata.Failed) as failed:
+        value("$eval('1 + 1')")
+    assert (failed.value.code, failed.value.message) == (
+        "T1006",
+        "Attempted to invoke a non-function",
+    )
+
+
+def test_errors_carry_the_jsonata_code():
+    with pytest.raises(jsonata.Failed) as failed:
+        value("$notAFunction(1)")
+    assert str(failed.value) == "T1006: Attempted to invoke a non-function"
+    with pytest.raises(jsonata.Failed, match=r'^T2002: The right side of the "\+" operator'):
+        value("1 + 'a'")
+
+
+def test_nothing_and_functions_are_told_apart_from_values():
+    assert value("$states.input.missing", {"input": {}}) is jsonata.UNDEFINED
+    assert value("$states.input.there", {"input": {"there": None}}) is None
+    assert value("''") == ""
+    with pytest.raises(jsonata.Unsupported):
+        value("function($x){ $x }")
+
+
+def test_variables_and_now_come_from_the_caller():
+    moment = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.UTC)
+    assert value("$now()", now=moment) == "2026-01-02T03:04:05.678Z"
+    assert value("$millis()", now=moment) == int(moment.timestamp() * 1000)
+    assert value("$now('[Y0001]')", now=moment) == "2026"
+    assert (
+        value(
+            "$greeting & ' ' & $states.input.name", {"input": {"name": "Ann"}}, {"greeting": "Hi"}
+        )
+        == "Hi Ann"
+    )
+
+
+def test_a_runaway_expression_ends():
+    with pytest.raises(jsonata.Failed) as failed:
+        value("($f := function($n){ $f($n) }; $f(1))", timeout_ms=200)
+    assert failed.value.code in {"U1001", "D1012"}  # recursion too deep, or out of time
+
+
+def test_expressions_evaluate_from_any_thread():
+    # moto runs each execution, and each Map iteration, on a thread of its own.
+    results: list = []
+    expression = jsonata.analyse("$sum($states.input.numbers)")
+
+    def run(offset: int) -> None:
+        for index in range(50):
+            results.append(
+                jsonata.evaluate(expression, {"input": {"numbers": [offset, index]}}, {})
+            )
+
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == sorted(offset + index for offset in range(4) for index in range(50))
+
+
+def test_a_definitions_problems_are_named_where_they_sit():
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "E",
+        "States": {
+            "E": {"Type": "Pass", "Output": {"v": "{% phone %}"}, "Next": "P"},
+            "P": {"Type": "Pass", "QueryLanguage": "JSONPath", "Parameters": {}, "End": True},
+        },
+    }
+    assert problems(definition) == [
+        "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at the top level is not "
+        "supported. at /States/E/Output/v",
+        "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+        "for whole state machine at /States/P",
+    ]
+
+
+def test_jsonpath_fields_and_reserved_names_in_a_jsonata_state():
+    definition = {
+        "StartAt": "S",
+        "States": {
+            "S": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Parameters": {},
+                "Assign": {"states": 1, "1st": 2, "ok": 3},
+                "End": True,
+            }
+        },
+    }
+    assert problems(definition) == [
+        "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'Parameters' "
+        "is only supported for the 'JSONPath' QueryLanguage at /States/S",
+        "SCHEMA_VALIDATION_FAILED: The variable name 'states' is reserved at /States/S/Assign",
+        "SCHEMA_VALIDATION_FAILED: The variable name '1st' is not valid at /States/S/Assign",
+    ]
+
+
+def test_expressions_are_located_relative_to_their_state():
+    definition = {
+        "StartAt": "C",
+        "States": {
+            "C": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $x %}", "Output": {"v": ["{% $y %}"]}, "Next": "M"}],
+            },
+            "M": {
+                "Type": "Map",
+                "Items": "{% $x %}",
+                "ItemProcessor": {
+                    "StartAt": "I",
+                    "States": {"I": {"Type": "Pass", "Output": "{% $x %}", "End": True}},
+                },
+                "End": True,
+            },
+        },
+    }
+    assert expression_locations(definition) == {
+        ("C", "$x"): ["Choices[0]/Condition"],
+        ("C", "$y"): ["Choices[0]/Output/v[0]"],
+        ("M", "$x"): ["Items"],
+        ("I", "$x"): ["Output"],
+    }
