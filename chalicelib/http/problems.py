@@ -60,6 +60,14 @@ def not_found(kind: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"no {kind} with this id")
 
 
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", "Unauthorized", detail)
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Forbidden", detail)
+
+
 def unavailable(detail: str, retry_after_seconds: int) -> Problem:
     return Problem(
         503,

@@ -58,10 +58,10 @@ def test_a_review_is_requested_once_and_asked_again_with_a_new_token(reviews):
     later = _review(1, START + timedelta(hours=2))
     assert reviews.request(later, TaskToken("t2")) == first  # its request and deadline stand
     assert reviews.get(first.operation_id) == first
-    decided, token = reviews.decide(first.operation_id, APPROVE, _at(60))
+    decided, token = reviews.decide(first.operation_id, APPROVE, _at(60), "grace")
     assert token == TaskToken("t2")
     assert decided.status is ReviewStatus.DECIDED and decided.decision == APPROVE
-    assert decided.decided_at == _at(60)
+    assert (decided.decided_at, decided.decided_by) == (_at(60), "grace")
     assert reviews.get(first.operation_id) == decided
     with pytest.raises(ReviewClosed):
         reviews.request(first, TaskToken("t3"))
@@ -71,23 +71,23 @@ def test_a_review_is_decided_once(reviews):
     review = _review(1)
     reviews.request(review, TaskToken("t1"))
     rejected = ReviewDecision(Decision.REJECT, "a reason")
-    assert reviews.decide(review.operation_id, rejected, _at(1))[0].decision == rejected
+    assert reviews.decide(review.operation_id, rejected, _at(1), None)[0].decision == rejected
     with pytest.raises(ReviewAlreadyDecided):
-        reviews.decide(review.operation_id, APPROVE, _at(2))
+        reviews.decide(review.operation_id, APPROVE, _at(2), None)
     assert reviews.get(review.operation_id).decision == rejected
 
 
 def test_no_decision_for_an_unknown_or_expired_review(reviews):
     with pytest.raises(ReviewNotFound):
-        reviews.decide(_review(9).operation_id, APPROVE, _at(0))
+        reviews.decide(_review(9).operation_id, APPROVE, _at(0), None)
     review = _review(1, timeout=60)
     reviews.request(review, TaskToken("t1"))
     with pytest.raises(ReviewNotFound):
-        reviews.decide(review.operation_id, APPROVE, _at(60))  # its time is up
+        reviews.decide(review.operation_id, APPROVE, _at(60), None)  # its time is up
     assert reviews.get(review.operation_id).status is ReviewStatus.PENDING  # until expired
     assert reviews.expire(review.operation_id).status is ReviewStatus.EXPIRED
     with pytest.raises(ReviewNotFound):
-        reviews.decide(review.operation_id, APPROVE, _at(1))
+        reviews.decide(review.operation_id, APPROVE, _at(1), None)
     with pytest.raises(ReviewClosed):
         reviews.request(review, TaskToken("t2"))
 
@@ -95,7 +95,7 @@ def test_no_decision_for_an_unknown_or_expired_review(reviews):
 def test_expiring_finds_a_decision_that_came_first(reviews):
     review = _review(1)
     reviews.request(review, TaskToken("t1"))
-    reviews.decide(review.operation_id, APPROVE, _at(1))
+    reviews.decide(review.operation_id, APPROVE, _at(1), None)
     assert reviews.expire(review.operation_id).status is ReviewStatus.DECIDED
     assert reviews.expire(review.operation_id).decision == APPROVE  # again: the same
     with pytest.raises(ReviewInconsistent):
@@ -106,7 +106,7 @@ def test_pending_reviews_page_oldest_first_without_the_closed_or_expired(reviews
     for k in range(7):  # requested a second apart, stored out of order
         n = (k * 3) % 7
         reviews.request(_review(n, START + timedelta(seconds=n)), TaskToken(f"t{n}"))
-    reviews.decide(_review(2).operation_id, APPROVE, _at(10))
+    reviews.decide(_review(2).operation_id, APPROVE, _at(10), None)
     reviews.request(_review(7, START - timedelta(days=2)), TaskToken("old"))  # long expired
     seen, after, pages = [], None, 0
     while True:
@@ -130,7 +130,7 @@ def test_the_table_keeps_the_token_out_of_the_index_and_drops_it_when_used(stack
     indexed = client.scan(TableName=os.environ["REVIEWS_TABLE"], IndexName="pending-reviews")
     assert indexed["Count"] == 2
     assert all("taskToken" not in item and "status" not in item for item in indexed["Items"])
-    reviews.decide(_review(1).operation_id, APPROVE, _at(1))
+    reviews.decide(_review(1).operation_id, APPROVE, _at(1), None)
     reviews.expire(_review(2).operation_id)
     items = client.scan(TableName=os.environ["REVIEWS_TABLE"])["Items"]
     assert all("taskToken" not in item and "pending" not in item for item in items)
@@ -149,7 +149,9 @@ def test_concurrent_decisions_on_the_table_one_wins(stack):
     def decide(n: int) -> None:
         start.wait()
         try:
-            reviews.decide(review.operation_id, ReviewDecision(Decision.REJECT, f"r{n}"), _at(1))
+            reviews.decide(
+                review.operation_id, ReviewDecision(Decision.REJECT, f"r{n}"), _at(1), None
+            )
             results.append("won")
         except ReviewAlreadyDecided:
             results.append("409")
