@@ -66,6 +66,30 @@ class LocalStackProcess(ChildStack):
 
         return wait_until(done, timeout, f"operation {operation_id} done")
 
+    def reviewer_token(self, username: str = "reviewer", password: str | None = None) -> str:
+        """Signs in as the local stack's scripts do: the pool and its page's client found with
+        ListUserPools / ListUserPoolClients, then InitiateAuth (USER_PASSWORD_AUTH) on the
+        AWS endpoint; the IdToken, what the reviewers' routes take as Authorization."""
+        cognito = self.aws("cognito-idp")
+        (pool,) = [
+            p
+            for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
+            if p["Name"] == "user-service-local-reviewers"
+        ]
+        (client,) = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)[
+            "UserPoolClients"
+        ]
+        signed_in = cognito.initiate_auth(
+            ClientId=client["ClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password or self.reviewer_password},
+        )
+        return str(signed_in["AuthenticationResult"]["IdToken"])
+
+    def reviewer(self) -> dict[str, str]:
+        """The local reviewer's Authorization header."""
+        return {"Authorization": self.reviewer_token()}
+
     def aws(self, service: str) -> Any:
         """A client of the stack's AWS endpoint for any service."""
         return boto3.client(  # type: ignore[call-overload]

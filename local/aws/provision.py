@@ -155,7 +155,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             )["TopicArn"]
             values[logical_id] = topic_arn
         elif kind.startswith("AWS::Cognito::"):
-            _create_sign_in(session, logical_id, kind, refs.resolve(props, values), values)
+            continue  # the reviewers' sign-in, below
         elif kind == "AWS::StepFunctions::StateMachine":
             substitutions = refs.resolve(props["DefinitionSubstitutions"], values)
             body = json.dumps(props["Definition"])
@@ -186,46 +186,45 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         review_topic_arn=topic_arn,
         notifications_queue_url=_notifications_inbox(session, stage, topic_arn),
         reviewers=(
-            ReviewerPool(
-                pool_id=values[definition.POOL],
-                pool_arn=values[f"{definition.POOL}.Arn"],
-                client_id=values[definition.PAGE_CLIENT],
-                region=session.region_name,
-            )
-            if definition.POOL in values
+            provision_reviewers(session, stage)
+            if any(r["Type"].startswith("AWS::Cognito::") for r in resources.values())
             else None
         ),
     )
 
 
-def _create_sign_in(
-    session: boto3.Session,
-    logical_id: str,
-    kind: str,
-    props: dict[str, Any],
-    values: dict[str, str],
-) -> None:
-    """The reviewers' user pool, its page's client and group, as CloudFormation makes them."""
+def provision_reviewers(session: boto3.Session, stage: str) -> ReviewerPool:
+    """The reviewers' user pool, its page's client and group (infra/definition.py:
+    reviewer_resources), as CloudFormation makes them; a stage with REVIEW_AUTH=cognito has
+    them, and a test may give them to another."""
     cognito = session.client("cognito-idp")
-    if kind == "AWS::Cognito::UserPool":
-        pool = dict(props)
-        name = pool.pop("UserPoolName")
-        enabled = pool.pop("EnabledMfas")
-        created = cognito.create_user_pool(PoolName=name, **pool)["UserPool"]
-        cognito.set_user_pool_mfa_config(
-            UserPoolId=created["Id"],
-            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled},
-            MfaConfiguration=pool["MfaConfiguration"],
-        )
-        values[logical_id], values[f"{logical_id}.Arn"] = created["Id"], created["Arn"]
-    elif kind == "AWS::Cognito::UserPoolClient":
-        client = cognito.create_user_pool_client(**props)["UserPoolClient"]
-        values[logical_id] = client["ClientId"]
-    elif kind == "AWS::Cognito::UserPoolGroup":
-        cognito.create_group(**props)
-        values[logical_id] = props["GroupName"]
-    else:
-        raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+    values: dict[str, str] = {}
+    for logical_id, resource in definition.reviewer_resources(stage).items():
+        kind, props = resource["Type"], refs.resolve(resource["Properties"], values)
+        if kind == "AWS::Cognito::UserPool":
+            name, enabled = props.pop("UserPoolName"), props.pop("EnabledMfas")
+            created = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
+            cognito.set_user_pool_mfa_config(
+                UserPoolId=created["Id"],
+                SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled},
+                MfaConfiguration=props["MfaConfiguration"],
+            )
+            values[logical_id], values[f"{logical_id}.Arn"] = created["Id"], created["Arn"]
+        elif kind == "AWS::Cognito::UserPoolClient":
+            values[logical_id] = cognito.create_user_pool_client(**props)["UserPoolClient"][
+                "ClientId"
+            ]
+        elif kind == "AWS::Cognito::UserPoolGroup":
+            cognito.create_group(**props)
+            values[logical_id] = props["GroupName"]
+        else:
+            raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+    return ReviewerPool(
+        pool_id=values[definition.POOL],
+        pool_arn=values[f"{definition.POOL}.Arn"],
+        client_id=values[definition.PAGE_CLIENT],
+        region=session.region_name,
+    )
 
 
 def notifications_queue_name(stage: str) -> str:

@@ -21,7 +21,8 @@ from local.aws.provision import ReviewerPool
 USERNAME = "reviewer"
 # Its email attribute (the pool requires one): a reserved domain, no one's mailbox.
 EMAIL = "reviewer@example.org"
-_SYMBOLS = "!#%+-.:=?@^_~"
+# Symbols a shell passes through unquoted (no glob, history or comment character).
+_SYMBOLS = "%+-.:@_"
 
 
 class WeakPassword(Exception):

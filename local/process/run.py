@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from infra.definition import ROOT
+from local.aws.reviewers import USERNAME as LOCAL_REVIEWER
 from local.aws.reviewers import generated_password
 from local.process.options import Options, check_free
 from local.state import allocator
@@ -250,6 +251,29 @@ class Run:
             close()
         self._closers.clear()
 
+    def _reviewer_lines(self) -> list[str]:
+        """How a person, or a script, signs in as the local reviewer."""
+        o = self.options
+        pool = self.emulator.resources.reviewers if self.emulator.resources else None
+        if pool is None:
+            return []
+        password = (
+            f"{self.reviewer_password}   (generated: set LOCAL_REVIEWER_PASSWORD to choose it)"
+            if self.reviewer_password_generated
+            else "$LOCAL_REVIEWER_PASSWORD"
+        )
+        return [
+            f"  reviewer page     {o.api_url}/review/",
+            f"  reviewer          user {LOCAL_REVIEWER}, password {password}",
+            f"  reviewers' pool   {pool.pool_id}, page client {pool.client_id}",
+            "  sign in from a script (the IdToken is what GET /reviews takes as Authorization):",
+            f"    aws cognito-idp initiate-auth --endpoint-url {o.endpoint} --region {o.region} \\",
+            f"        --client-id {pool.client_id} --auth-flow USER_PASSWORD_AUTH \\",
+            f"        --auth-parameters USERNAME={LOCAL_REVIEWER},PASSWORD=<password>"
+            " --query AuthenticationResult.IdToken",
+            "",
+        ]
+
     def banner(self) -> str:
         o = self.options
         r = self.emulator.resources
@@ -271,6 +295,7 @@ class Run:
                 f"  state             {self.persistence or 'in memory: gone when the stack stops'}",
                 f"  clock             {speed}",
                 "",
+                *self._reviewer_lines(),
                 "  Try:",
                 f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",
                 '         -d \'{"email":"ada@example.org","name":"Ada"}\'',

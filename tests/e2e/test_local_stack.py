@@ -8,6 +8,8 @@ import sys
 
 import pytest
 import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from infra.definition import ROOT
 from local.process.child import free_port
@@ -157,3 +159,86 @@ def test_the_edges_answer_problem_json(local_stack, method, path, status, allow)
     if method != "HEAD":
         problem = response.json()
         assert problem["status"] == status and problem["type"] and problem["title"]
+
+
+# The reviewers over `make run`: the sign-in a script does (DESIGN.md, "Local tools contract").
+
+
+def test_the_banner_says_how_the_local_reviewer_signs_in(local_stack):
+    banner = "".join(local_stack.output)
+    assert f"reviewer page     {local_stack.api}/review/" in banner
+    # Given in the environment, the password is not printed; only a generated one is.
+    assert "user reviewer, password $LOCAL_REVIEWER_PASSWORD" in banner
+    assert local_stack.reviewer_password not in banner
+    assert f"initiate-auth --endpoint-url {local_stack.endpoint}" in banner
+    assert "--auth-flow USER_PASSWORD_AUTH" in banner
+
+
+def test_a_script_signs_in_on_the_aws_endpoint_and_lists_the_reviews(local_stack):
+    token = local_stack.reviewer_token()  # ListUserPools, ListUserPoolClients, InitiateAuth
+    listed = requests.get(f"{local_stack.api}/reviews", headers={"Authorization": token}, timeout=5)
+    assert listed.status_code == 200 and "reviews" in listed.json()
+    for headers in ({}, {"Authorization": token[:-4] + "AAAA"}, {"Authorization": "x.y.z"}):
+        refused = requests.get(f"{local_stack.api}/reviews", headers=headers, timeout=5)
+        assert refused.status_code == 401
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json()["title"] == "Unauthorized"
+
+
+def test_the_pool_serves_its_own_keys_which_verify_its_tokens(local_stack):
+    token = local_stack.reviewer_token()
+    cognito = local_stack.aws("cognito-idp")
+    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    keys = requests.get(f"{local_stack.endpoint}/{pool['Id']}/.well-known/jwks.json", timeout=5)
+    assert keys.status_code == 200
+    verified = jwt.decode(token, KeySet.import_key_set(keys.json()), algorithms=["RS256"])
+    assert verified.claims["cognito:username"] == "reviewer"
+    missing = requests.get(
+        f"{local_stack.endpoint}/us-east-1_nopool/.well-known/jwks.json", timeout=5
+    )
+    assert missing.status_code == 404
+    assert missing.json()["__type"] == "ResourceNotFoundException"
+
+
+def test_a_user_outside_the_reviewers_group_gets_403(local_stack):
+    cognito = local_stack.aws("cognito-idp")
+    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username="visitor", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool["Id"],
+        Username="visitor",
+        Password=local_stack.reviewer_password,
+        Permanent=True,
+    )
+    token = local_stack.reviewer_token("visitor")
+    refused = requests.get(
+        f"{local_stack.api}/reviews", headers={"Authorization": token}, timeout=5
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "the user is not in the reviewers group"
+
+
+def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(local_stack):
+    accepted = local_stack.create_user("olivia@review.example.org").json()
+    reviewer = local_stack.reviewer()
+
+    def announced() -> list[dict] | None:
+        notes = requests.get(f"{local_stack.api}/_local/api/notifications", timeout=5).json()
+        return [m for m in notes["messages"] if accepted["id"] in m["message"]] or None
+
+    (note,) = wait_until(announced, 15, "the review announced on the topic")
+    assert f"{local_stack.api}/review/" in note["message"]
+    assert "olivia" not in note["message"]  # not the reviewed user's email
+    decided = requests.post(
+        f"{local_stack.api}/reviews/{accepted['id']}",
+        json={"decision": "approve"},
+        headers=reviewer,
+        timeout=5,
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decidedBy"] == "reviewer"
+    assert local_stack.wait_done(accepted["id"])["status"] == "SUCCEEDED"
+    execution = requests.get(
+        f"{local_stack.api}/_local/api/executions/{accepted['id']}", timeout=5
+    ).json()
+    assert execution["review"]["decidedBy"] == "reviewer"
