@@ -20,7 +20,7 @@ RUN_FILES := requirements.txt requirements-run.txt constraints.txt
 RUN_LAYER := $(VENV)/.run-$(call checksum,$(RUN_FILES))
 DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
-.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
+.PHONY: venv test unit lint typecheck format run demo executions package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive reviewer
 
 STAGE ?= dev
 
@@ -152,6 +152,11 @@ replay: venv
 
 redrive: venv
 	$(BIN)/python -m ops.redrive --stage $(OPS_STAGE) $(ARGS)
+
+# A reviewer for the stage's reviewer page (docs/reviewers.md): Cognito emails EMAIL a
+# temporary password; against the local stack unless STAGE is given, as above.
+reviewer: venv
+	$(BIN)/python -m ops.reviewer --stage $(OPS_STAGE) --email "$(EMAIL)" $(ARGS)
 
 N ?= 2000
 C ?= 32

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import secrets
+import string
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +237,22 @@ PASSWORD_POLICY = {
     "RequireSymbols": True,
     "TemporaryPasswordValidityDays": TEMPORARY_PASSWORD_DAYS,
 }
+
+
+# Symbols a shell passes through unquoted (no glob, history or comment character).
+_PASSWORD_SYMBOLS = "%+-.:@_"
+
+
+def generated_password(length: int = 20) -> str:
+    """A password PASSWORD_POLICY takes: each kind of character, the rest at random."""
+    if length < PASSWORD_POLICY["MinimumLength"]:
+        raise ValueError(f"a password has at least {PASSWORD_POLICY['MinimumLength']} characters")
+    kinds = [string.ascii_lowercase, string.ascii_uppercase, string.digits, _PASSWORD_SYMBOLS]
+    chosen = [secrets.choice(kind) for kind in kinds]
+    everything = "".join(kinds)
+    chosen += [secrets.choice(everything) for _ in range(length - len(chosen))]
+    secrets.SystemRandom().shuffle(chosen)
+    return "".join(chosen)
 
 
 def review_topic(name: str) -> dict[str, Any]:

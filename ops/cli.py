@@ -27,8 +27,14 @@ def parser(description: str | None) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, command: Callable[[Target], int]) -> int:
     """Resolves the stage and runs the command; what goes wrong is one line on stderr."""
+    return one_line(lambda: command(for_stage(args.stage, args.endpoint_url)))
+
+
+def one_line(call: Callable[[], int]) -> int:
+    """Runs a command; what goes wrong (an OpsError, credentials, the endpoint, AWS's refusal)
+    is one line on stderr, and exit status 2."""
     try:
-        return command(for_stage(args.stage, args.endpoint_url))
+        return call()
     except OpsError as error:
         return fail(error)
     except botocore.exceptions.NoCredentialsError:

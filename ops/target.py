@@ -40,6 +40,15 @@ class Target:
 def for_stage(stage: str, endpoint: str | None = None) -> Target:
     """The local stack for a stage whose config names an endpoint (or with --endpoint-url);
     otherwise the stage's deployed stack, with the usual AWS credentials and region."""
+    session, endpoint = stage_session(stage, endpoint)
+    if endpoint is None:
+        return deployed(stage, session)
+    return emulated(stage, session, endpoint)
+
+
+def stage_session(stage: str, endpoint: str | None = None) -> tuple[boto3.Session, str | None]:
+    """The session and endpoint of a stage: the local stack's (its config names an endpoint,
+    or --endpoint-url gives one), else AWS with boto3's own credentials and region."""
     try:
         env = definition.stage_environment(stage)
     except ValueError as error:
@@ -49,13 +58,13 @@ def for_stage(stage: str, endpoint: str | None = None) -> Target:
         session = boto3.Session()
         if not session.region_name:
             raise OpsError("no region: set AWS_REGION or AWS_DEFAULT_REGION")
-        return deployed(stage, session)
+        return session, None
     session = boto3.Session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
     )
-    return emulated(stage, session, endpoint)
+    return session, endpoint
 
 
 def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) -> Target:

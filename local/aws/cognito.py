@@ -89,4 +89,3 @@ class TokenVerifier:
         except JoseError as error:
             raise InvalidToken(f"the claims are not the pool's page's: {error}") from None
         return claims
-

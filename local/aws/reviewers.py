@@ -8,9 +8,6 @@ printed) when that is not set; it is permanent (no change at first sign-in, unli
 
 from __future__ import annotations
 
-import secrets
-import string
-
 import boto3
 import botocore.exceptions
 
@@ -21,24 +18,10 @@ from local.aws.provision import ReviewerPool
 USERNAME = "reviewer"
 # Its email attribute (the pool requires one): a reserved domain, no one's mailbox.
 EMAIL = "reviewer@example.org"
-# Symbols a shell passes through unquoted (no glob, history or comment character).
-_SYMBOLS = "%+-.:@_"
 
 
 class WeakPassword(Exception):
     """LOCAL_REVIEWER_PASSWORD does not meet the pool's password policy."""
-
-
-def generated_password(length: int = 20) -> str:
-    """A password the pool's policy takes: each kind of character, the rest at random."""
-    if length < PASSWORD_POLICY["MinimumLength"]:
-        raise ValueError(f"a password has at least {PASSWORD_POLICY['MinimumLength']} characters")
-    kinds = [string.ascii_lowercase, string.ascii_uppercase, string.digits, _SYMBOLS]
-    chosen = [secrets.choice(kind) for kind in kinds]
-    everything = "".join(kinds)
-    chosen += [secrets.choice(everything) for _ in range(length - len(chosen))]
-    secrets.SystemRandom().shuffle(chosen)
-    return "".join(chosen)
 
 
 def add_local_reviewer(session: boto3.Session, pool: ReviewerPool, password: str) -> None:

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from local.aws.reviewers import generated_password
+from infra.definition import generated_password
 
 ROOT = Path(__file__).resolve().parents[2]
 UP = "Ctrl-C stops everything"  # the banner's last line: the stack is up

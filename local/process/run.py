@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from infra.definition import ROOT
+from infra.definition import ROOT, generated_password
 from local.aws.reviewers import USERNAME as LOCAL_REVIEWER
-from local.aws.reviewers import generated_password
 from local.process.options import Options, check_free
 from local.state import allocator
 from local.state.clock import Clock

@@ -26,10 +26,10 @@ from joserfc.jwk import OctKey, RSAKey
 from moto.utilities.utils import load_resource
 
 from chalicelib.http.auth import REVIEWERS_AUTHORIZER, REVIEWERS_GROUP
-from infra.definition import ROOT
+from infra.definition import ROOT, generated_password
 from local.aws.cognito import KEY_ID, TokenVerifier, public_key_set
 from local.aws.provision import ReviewerPool, provision_reviewers
-from local.aws.reviewers import WeakPassword, add_local_reviewer, generated_password
+from local.aws.reviewers import WeakPassword, add_local_reviewer
 from local.emulator import Emulator
 from local.http.authorizer import CognitoAuthorizers, install
 from tests.conftest import running_stack
