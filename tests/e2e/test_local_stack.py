@@ -13,6 +13,7 @@ from joserfc.jwk import KeySet
 
 from infra.definition import ROOT
 from local.process.child import free_port
+from local.terminal import client
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 
 
@@ -242,3 +243,15 @@ def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(l
         f"{local_stack.api}/_local/api/executions/{accepted['id']}", timeout=5
     ).json()
     assert execution["review"]["decidedBy"] == "reviewer"
+
+
+def test_make_demo_signs_in_as_the_page_does_with_the_password_it_is_given(
+    local_stack, monkeypatch
+):
+    monkeypatch.setenv("LOCAL_REVIEWER_PASSWORD", local_stack.reviewer_password)
+    credentials = client.reviewer_credentials(local_stack.api)
+    assert credentials is not None
+    listed = requests.get(f"{local_stack.api}/reviews", headers=credentials, timeout=5)
+    assert listed.status_code == 200
+    monkeypatch.delenv("LOCAL_REVIEWER_PASSWORD")
+    assert client.reviewer_credentials(local_stack.api) is None  # it says how, and decides not
