@@ -146,33 +146,56 @@ function messageBox(message, kind = 'problem') {
   return message ? el('p', { class: kind, role: kind === 'problem' ? 'alert' : 'status' }, message) : null;
 }
 
-function signInView(message = null) {
-  const username = el('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
-  const password = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = el('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const status = el('p', { id: 'sign-in-status', role: 'alert', class: 'problem', hidden: true });
+// A form that asks Cognito: labelled fields, a submit button, a status line for what went
+// wrong. `send(fail)` asks and hands the answer on (fail(message, field) refuses first);
+// what Cognito refuses is shown, and `retry` (the field to type again) is emptied and focused.
+function cognitoForm({ id, fields, submitLabel, intro = null, send, retry }) {
+  const submit = el('button', { type: 'submit', class: 'primary' }, submitLabel);
+  const status = el('p', { id: `${id}-status`, role: 'alert', class: 'problem', hidden: true });
+  const fail = (message, field) => {
+    status.textContent = message;
+    status.hidden = false;
+    field.focus();
+  };
   const form = el(
     'form',
-    { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
-    el('label', { for: 'username' }, 'User name', username),
-    el('label', { for: 'password' }, 'Password', password),
+    { class: 'sign-in', 'aria-labelledby': `${id}-title` },
+    intro,
+    fields.map(([label, input]) => el('label', { for: input.id }, label, input)),
     submit,
     status,
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    submit.disabled = true;
     status.hidden = true;
+    submit.disabled = true;
     try {
-      afterCognito(await signIn(username.value.trim(), password.value), username.value.trim());
+      await send(fail);
     } catch (error) {
-      status.textContent = error.message;
-      status.hidden = false;
-      password.value = '';
-      password.focus();
+      retry.value = '';
+      fail(error.message, retry);
     } finally {
       submit.disabled = false;
     }
+  });
+  return form;
+}
+
+function signInView(message = null) {
+  const username = el('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
+  const password = el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const form = cognitoForm({
+    id: 'sign-in',
+    fields: [
+      ['User name', username],
+      ['Password', password],
+    ],
+    submitLabel: 'Sign in',
+    retry: password,
+    send: async () => {
+      const name = username.value.trim();
+      afterCognito(await signIn(name, password.value), name);
+    },
   });
   show(el('h1', { id: 'sign-in-title' }, 'Sign in to review'), messageBox(message, message === 'Signed out.' ? 'notice' : 'problem'), form);
   username.focus();
@@ -181,36 +204,22 @@ function signInView(message = null) {
 function newPasswordView(username, session) {
   const password = el('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', required: true });
   const again = el('input', { id: 'new-password-again', type: 'password', autocomplete: 'new-password', required: true });
-  const submit = el('button', { type: 'submit', class: 'primary' }, 'Set password and sign in');
-  const status = el('p', { id: 'new-password-status', role: 'alert', class: 'problem', hidden: true });
-  const form = el(
-    'form',
-    { class: 'sign-in', 'aria-labelledby': 'new-password-title' },
-    el('p', { class: 'muted' }, 'This is your first sign-in: choose your own password (at least 14 characters, with upper and lower case letters, a digit and a symbol).'),
-    el('label', { for: 'new-password' }, 'New password', password),
-    el('label', { for: 'new-password-again' }, 'New password again', again),
-    submit,
-    status,
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    status.hidden = true;
-    if (password.value !== again.value) {
-      status.textContent = 'The two passwords differ.';
-      status.hidden = false;
-      again.focus();
-      return;
-    }
-    submit.disabled = true;
-    try {
+  const form = cognitoForm({
+    id: 'new-password',
+    fields: [
+      ['New password', password],
+      ['New password again', again],
+    ],
+    submitLabel: 'Set password and sign in',
+    intro: el('p', { class: 'muted' }, 'This is your first sign-in: choose your own password (at least 14 characters, with upper and lower case letters, a digit and a symbol).'),
+    retry: again,
+    send: async (fail) => {
+      if (password.value !== again.value) {
+        fail('The two passwords differ.', again);
+        return;
+      }
       afterCognito(await setNewPassword(username, password.value, session), username);
-    } catch (error) {
-      status.textContent = error.message;
-      status.hidden = false;
-      password.focus();
-    } finally {
-      submit.disabled = false;
-    }
+    },
   });
   show(el('h1', { id: 'new-password-title' }, 'Choose a password'), form);
   password.focus();

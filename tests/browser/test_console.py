@@ -65,11 +65,8 @@ def operations(local_stack) -> dict[str, str]:
         assert accepted.status_code == 202
         created[name] = accepted.json()["id"]
     _awaiting_review(local_stack, created["reviewed"])
-    decided = requests.post(
-        f"{local_stack.api}/reviews/{created['reviewed']}",
-        json={"decision": "reject", "reason": "an impersonation"},
-        headers=local_stack.reviewer(),
-        timeout=5,
+    decided = local_stack.decide(
+        created["reviewed"], {"decision": "reject", "reason": "an impersonation"}
     )
     assert decided.status_code == 200, decided.text
     for operation_id in created.values():
@@ -356,21 +353,9 @@ def test_a_decision_another_reviewer_took_first_shows_the_409_in_the_page(driver
     _signed_in(driver)
     _wait(driver, lambda d: _page_row(d, accepted))
     # Meanwhile a second reviewer, signed in elsewhere, approves it.
-    cognito = local_stack.aws("cognito-idp")
-    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    cognito.admin_create_user(UserPoolId=pool["Id"], Username="second", MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(
-        UserPoolId=pool["Id"],
-        Username="second",
-        Password=local_stack.reviewer_password,
-        Permanent=True,
-    )
-    cognito.admin_add_user_to_group(UserPoolId=pool["Id"], Username="second", GroupName="reviewers")
-    first = requests.post(
-        f"{local_stack.api}/reviews/{accepted}",
-        json={"decision": "approve"},
-        headers={"Authorization": local_stack.reviewer_token("second")},
-        timeout=5,
+    local_stack.add_user("second", reviewer=True)
+    first = local_stack.decide(
+        accepted, {"decision": "approve"}, local_stack.reviewer_token("second")
     )
     assert first.status_code == 200 and first.json()["decidedBy"] == "second"
 

@@ -188,9 +188,8 @@ def test_a_script_signs_in_on_the_aws_endpoint_and_lists_the_reviews(local_stack
 
 def test_the_pool_serves_its_own_keys_which_verify_its_tokens(local_stack):
     token = local_stack.reviewer_token()
-    cognito = local_stack.aws("cognito-idp")
-    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    keys = requests.get(f"{local_stack.endpoint}/{pool['Id']}/.well-known/jwks.json", timeout=5)
+    pool = local_stack.reviewers_pool()
+    keys = requests.get(f"{local_stack.endpoint}/{pool}/.well-known/jwks.json", timeout=5)
     assert keys.status_code == 200
     verified = jwt.decode(token, KeySet.import_key_set(keys.json()), algorithms=["RS256"])
     assert verified.claims["cognito:username"] == "reviewer"
@@ -202,15 +201,7 @@ def test_the_pool_serves_its_own_keys_which_verify_its_tokens(local_stack):
 
 
 def test_a_user_outside_the_reviewers_group_gets_403(local_stack):
-    cognito = local_stack.aws("cognito-idp")
-    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    cognito.admin_create_user(UserPoolId=pool["Id"], Username="visitor", MessageAction="SUPPRESS")
-    cognito.admin_set_user_password(
-        UserPoolId=pool["Id"],
-        Username="visitor",
-        Password=local_stack.reviewer_password,
-        Permanent=True,
-    )
+    local_stack.add_user("visitor", reviewer=False)
     token = local_stack.reviewer_token("visitor")
     refused = requests.get(
         f"{local_stack.api}/reviews", headers={"Authorization": token}, timeout=5
@@ -221,7 +212,6 @@ def test_a_user_outside_the_reviewers_group_gets_403(local_stack):
 
 def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(local_stack):
     accepted = local_stack.create_user("olivia@review.example.org").json()
-    reviewer = local_stack.reviewer()
 
     def announced() -> list[dict] | None:
         notes = requests.get(f"{local_stack.api}/_local/api/notifications", timeout=5).json()
@@ -230,12 +220,7 @@ def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(l
     (note,) = wait_until(announced, 15, "the review announced on the topic")
     assert f"{local_stack.api}/review/" in note["message"]
     assert "olivia" not in note["message"]  # not the reviewed user's email
-    decided = requests.post(
-        f"{local_stack.api}/reviews/{accepted['id']}",
-        json={"decision": "approve"},
-        headers=reviewer,
-        timeout=5,
-    )
+    decided = local_stack.decide(accepted["id"], {"decision": "approve"})
     assert decided.status_code == 200, decided.text
     assert decided.json()["decidedBy"] == "reviewer"
     assert local_stack.wait_done(accepted["id"])["status"] == "SUCCEEDED"
