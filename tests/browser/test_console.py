@@ -461,3 +461,35 @@ def test_a_screenshot_of_an_execution(driver, local_stack, operations, tmp_path)
     finally:
         driver.set_window_size(*WINDOW)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_reviewer_page_pages_through_the_pending_reviews_oldest_first(driver, local_stack):
+    waiting = [
+        local_stack.create_user(f"page-{n}@review.example.org").json()["id"] for n in range(12)
+    ]
+    for operation_id in waiting:
+        _awaiting_review(local_stack, operation_id)
+    oldest_first = [
+        review["operationId"]
+        for review in requests.get(
+            f"{local_stack.api}/reviews?limit=100", headers=local_stack.reviewer(), timeout=5
+        ).json()["reviews"]
+    ]
+    assert set(waiting) <= set(oldest_first)
+    _sign_in(driver, local_stack)
+    _signed_in(driver)
+
+    def shown() -> list[str]:
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#reviews tr[data-operation]')]"
+            ".map(row => row.dataset.operation)"
+        )
+
+    _wait(driver, lambda d: shown() == oldest_first[:10])  # ten to a page, the oldest first
+    assert "more on the next page" in driver.find_element(By.ID, "summary").text
+    assert driver.find_element(By.ID, "previous-page").get_attribute("disabled")
+    driver.find_element(By.ID, "next-page").send_keys(Keys.ENTER)  # the keyboard is enough
+    _wait(driver, lambda d: shown() == oldest_first[10:20])
+    assert driver.find_element(By.ID, "summary").text.startswith("Page 2")
+    driver.find_element(By.ID, "previous-page").click()
+    _wait(driver, lambda d: shown() == oldest_first[:10])
