@@ -15,7 +15,8 @@ from chalicelib.config import settings
 from chalicelib.domain.operations import is_valid_id
 from chalicelib.http import edges, pagination, review_page
 from chalicelib.http.auth import reviewer, reviewers_authorizer, stage_authorizer
-from chalicelib.http.problems import not_found
+from chalicelib.http.links import api_root
+from chalicelib.http.problems import PROBLEM_TYPES, not_found, page
 from chalicelib.http.resources import (
     decision_resource,
     operation_resource,
@@ -24,6 +25,7 @@ from chalicelib.http.resources import (
 )
 from chalicelib.http.responses import (
     RETRY_AFTER_SECONDS,
+    html_response,
     json_response,
     problem_json,
     retry_after,
@@ -49,6 +51,22 @@ REVIEW_AUTHORIZER = reviewers_authorizer()
 ANY_CONTENT_TYPE = ["*/*"]
 
 
+def _current_request() -> Request:
+    request = app.current_request
+    if request is None:  # Chalice sets it before any route runs
+        raise RuntimeError("no current request outside a route")
+    return request
+
+
+def _root() -> str:
+    """The API's root as this request found it: links in answers start there."""
+    return api_root(_current_request().context)
+
+
+# Every failure of a route is answered as problem+json, its type a link from that root.
+problems_as_json = problem_json(_root)
+
+
 @app.middleware("all")
 def structured_logs(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Every function's log lines are JSON (configured once per process)."""
@@ -64,7 +82,7 @@ def step_correlation(event: LambdaFunctionEvent, get_response: Callable[[Any], A
 
 
 @app.route("/users", methods=["POST"], content_types=ANY_CONTENT_TYPE, authorizer=AUTHORIZER)
-@problem_json
+@problems_as_json
 def create_user() -> Response:
     request = _current_request()
     headers = request.headers
@@ -76,7 +94,10 @@ def create_user() -> Response:
     return json_response(
         202,
         operation_resource(operation),
-        {"Location": f"/operations/{operation.id}", "Retry-After": str(RETRY_AFTER_SECONDS)},
+        {
+            "Location": f"{_root()}/operations/{operation.id}",
+            "Retry-After": str(RETRY_AFTER_SECONDS),
+        },
     )
 
 
@@ -86,7 +107,7 @@ def create_user() -> Response:
     content_types=ANY_CONTENT_TYPE,
     authorizer=AUTHORIZER,
 )
-@problem_json
+@problems_as_json
 def get_operation(operation_id: str) -> Response:
     if not is_valid_id(operation_id):
         raise not_found("operation")
@@ -97,7 +118,7 @@ def get_operation(operation_id: str) -> Response:
 @app.route(
     "/users/{user_id}", methods=["GET"], content_types=ANY_CONTENT_TYPE, authorizer=AUTHORIZER
 )
-@problem_json
+@problems_as_json
 def get_user(user_id: str) -> Response:
     if not is_valid_id(user_id):
         raise not_found("user")
@@ -107,7 +128,7 @@ def get_user(user_id: str) -> Response:
 @app.route(
     "/reviews", methods=["GET"], content_types=ANY_CONTENT_TYPE, authorizer=REVIEW_AUTHORIZER
 )
-@problem_json
+@problems_as_json
 def list_reviews() -> Response:
     request = _current_request()
     reviewer(request.context, REVIEW_AUTHORIZER)
@@ -127,7 +148,7 @@ def list_reviews() -> Response:
     content_types=ANY_CONTENT_TYPE,
     authorizer=REVIEW_AUTHORIZER,
 )
-@problem_json
+@problems_as_json
 def decide_review(operation_id: str) -> Response:
     request = _current_request()
     decided_by = reviewer(request.context, REVIEW_AUTHORIZER)
@@ -149,27 +170,31 @@ def decide_review(operation_id: str) -> Response:
 # The reviewer page: open on every stage (it holds no data; the reviews need a reviewer's
 # token), so that a browser can load it under any API_AUTH.
 @app.route("/review", methods=["GET"], content_types=ANY_CONTENT_TYPE)
-@problem_json
+@problems_as_json
 def reviewer_page() -> Response:
     return review_page.index(_current_request().context)
 
 
 @app.route("/review/{name}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
-@problem_json
+@problems_as_json
 def reviewer_page_file(name: str) -> Response:
     return review_page.asset(name)
+
+
+# The page each problem type's URI resolves to. Public on every stage: documentation, with
+# nothing of a user in it and no AWS call behind it.
+@app.route("/problems/{problem_type}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@problems_as_json
+def describe_problem(problem_type: str) -> Response:
+    kind = PROBLEM_TYPES.get(problem_type)
+    if kind is None:
+        raise not_found("problem type")
+    return html_response(200, page(kind))
 
 
 def _query(request: Request) -> dict[str, list[str]]:
     params = request.query_params
     return {} if params is None else {name: params.getlist(name) for name in params}
-
-
-def _current_request() -> Request:
-    request = app.current_request
-    if request is None:  # Chalice sets it before any route runs
-        raise RuntimeError("no current request outside a route")
-    return request
 
 
 def _body(request: Request) -> bytes:

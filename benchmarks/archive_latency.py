@@ -1,6 +1,6 @@
 """How soon an accepted operation's event is in the archive, on a running local stack.
 
-    .venv/bin/python benchmarks/archive_latency.py [--url http://127.0.0.1:8000]
+    .venv/bin/python -m benchmarks.archive_latency [--url http://127.0.0.1:8000]
         [--endpoint http://127.0.0.1:4566] [-n 20]
 
 For each of n users, one at a time: POST /users, then list the archive bucket (as
@@ -12,23 +12,30 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import uuid
 
 import boto3
 import requests
 
+from benchmarks.load import check_answers
+from infra import aws_session, cli
+
 BUCKET = "user-service-local-archive"  # infra/definition.py: emulated_archive_bucket("local")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def main() -> int:
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--endpoint", default="http://127.0.0.1:4566")
-    parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("-n", type=cli.number(int), default=20)
     args = parser.parse_args()
+    return aws_session.run(lambda: measure(args))
+
+
+def measure(args: argparse.Namespace) -> int:
+    check_answers(args.url)
     s3 = boto3.client(
         "s3",
         endpoint_url=args.endpoint,
@@ -55,7 +62,8 @@ def main() -> None:
         f"archived after: n={len(samples)} min {min(samples):.2f} s, "
         f"median {statistics.median(samples):.2f} s, max {max(samples):.2f} s"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

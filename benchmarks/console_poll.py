@@ -1,7 +1,7 @@
 """What the local console's live updates cost the stack: one open page polls its list every
 2 s (the system page its data every 3 s); each poll is a conditional GET.
 
-    .venv/bin/python benchmarks/console_poll.py [--url http://127.0.0.1:8000] [--polls 40]
+    .venv/bin/python -m benchmarks.console_poll [--url http://127.0.0.1:8000] [--polls 40]
 
 Against a running stack (fill it first, e.g. `make load N=1000 C=8`). Prints, per endpoint,
 the server's answer time (median and p95 over --polls requests, one at a time) and the bytes
@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
 import requests
+
+from benchmarks.load import check_answers
+from infra import cli
 
 # How often an open page asks (local/console/static/app.js).
 POLL_SECONDS = {"/_local/api/executions": 2, "/_local/api/system": 3}
@@ -44,11 +48,16 @@ def _measure(session: requests.Session, url: str, polls: int) -> dict[str, float
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = cli.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--polls", type=int, default=40)
+    parser.add_argument("--polls", type=cli.number(int), default=40)
     args = parser.parse_args()
+    return cli.run(lambda: measure(args))
+
+
+def measure(args: argparse.Namespace) -> int:
+    check_answers(args.url)
     session = requests.Session()
     listing = session.get(f"{args.url}/_local/api/executions", timeout=30).json()
     print(f"executions in the state machine: {listing['total']}")
@@ -64,7 +73,8 @@ def main() -> None:
             f"{figures['full_p95']:>7.1f}ms {figures['poll_p50']:>7.1f}ms "
             f"{figures['poll_p95']:>7.1f}ms {per_minute:>12.0f}ms"
         )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

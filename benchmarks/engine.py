@@ -1,6 +1,6 @@
 """Our whole pipeline beside bare moto, measured in one run on this machine.
 
-    .venv/bin/python benchmarks/engine.py [-n 200] [-c 8]
+    .venv/bin/python -m benchmarks.engine [-n 200] [-c 8]
 
 bare moto: stock moto (none of local/'s speed-ups), a state machine of four sequential
   Lambda tasks whose handlers return at once (run in process: moto's own runner needs
@@ -14,7 +14,6 @@ pipeline: the local stack (`make run`) in a subprocess, driven over HTTP by the 
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -154,9 +153,11 @@ def pipeline(total: int, concurrency: int) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=200)
-    parser.add_argument("-c", type=int, default=8)
+    from infra import cli
+
+    parser = cli.Parser(description=__doc__)
+    parser.add_argument("-n", type=cli.number(int), default=200)
+    parser.add_argument("-c", type=cli.number(int), default=8)
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, n={args.n}, c={args.c}")
     for concurrency in (1, args.c):

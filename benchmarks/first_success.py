@@ -15,7 +15,6 @@ with the system's Python, before any venv exists.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -31,6 +30,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from infra import cli  # the standard library only: this runs on the system's Python
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = ("clone", "install", "stack up", "first success", "total")
@@ -145,8 +146,10 @@ def measure(repo: Path, keep: bool) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1, help="fresh clones one after another")
+    parser = cli.Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--runs", type=cli.number(int), default=1, help="fresh clones one after another"
+    )
     parser.add_argument("--repo", type=Path, default=ROOT, help="the repository to clone")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()

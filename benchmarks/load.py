@@ -1,12 +1,14 @@
 """Load generator: N user creations at concurrency C, each polled until done.
 
-    .venv/bin/python benchmarks/load.py -n 2000 -c 32 [--url http://127.0.0.1:8000]
+    .venv/bin/python -m benchmarks.load -n 2000 -c 32 [--url http://127.0.0.1:8000] [--json]
 
-Prints throughput (operations completed per second), latency from POST to done
-(p50/p90/p99/max), errors by kind; writes a PNG chart (completions per second and latency
-over time) and a JSON summary under benchmarks/results/. Against the local stack it also
-reads /_local/api/metrics before and after, and reports what one operation costs in API
-requests, Lambda invocations, AWS calls and state transitions.
+Prints a summary: the operations by outcome, throughput (operations completed per second),
+latency from accepted to done (p50/p90/p99/max); with --json, the whole summary as JSON.
+Writes a JSON summary and a PNG chart (completions per second and latency over time) under
+benchmarks/results/ (ignored by git). Against the local stack it also reads /_local/api/metrics
+before and after, and records what one operation costs in API requests, Lambda invocations,
+AWS calls and state transitions. With no API answering at the URL it says so in one line
+and writes nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
+
+from infra import cli
+from infra.cli import CommandError
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -55,7 +61,8 @@ def _create_and_wait(
         accepted = session.post(f"{url}/users", json={"email": email, "name": "Load"}, timeout=10)
         if accepted.status_code != 202:
             return Outcome(started, time.monotonic(), f"HTTP {accepted.status_code}")
-        location = f"{url}{accepted.headers['Location']}"
+        # As a client must (RFC 9110 section 10.2.2): resolved against the request's URL.
+        location = urljoin(accepted.url, accepted.headers["Location"])
         wait = float(accepted.headers.get("Retry-After", 1)) if poll is None else poll
         while time.monotonic() - started < timeout:
             time.sleep(wait)
@@ -173,11 +180,12 @@ def per_operation(before: dict[str, Any], after: dict[str, Any], count: int) -> 
 
 def state_transitions(url: str, sample: int = 50) -> float | None:
     """Mean transitions per execution over recent ones: states entered, plus retries."""
-    listing = requests.get(f"{url}/_local/api/executions", timeout=10).json()["executions"]
+    executions = f"{url}/_local/api/executions"
+    listing = requests.get(executions, timeout=10).json()["executions"]
     counts = []
     for execution in listing[:sample]:
-        history = requests.get(f"{url}{execution['history']}", timeout=10).json()
-        counts.append(sum(1 + step["retries"] for step in history["steps"]))
+        detail = requests.get(f"{executions}/{execution['operationId']}", timeout=10).json()
+        counts.append(sum(1 + step["retries"] for step in detail["steps"]))
     return round(statistics.fmean(counts), 2) if counts else None
 
 
@@ -210,18 +218,61 @@ def chart(outcomes: list[Outcome], began: float, path: Path, title: str) -> None
     plt.close(figure)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def lines(summary: dict[str, Any]) -> list[str]:
+    """The summary, as the documentation shows it."""
+    outcomes = ", ".join(f"{count} {kind}" for kind, count in summary["outcomes"].items())
+    found = [
+        f"{summary['operations']} operations, {outcomes}, {summary['seconds']:.1f} s, "
+        f"{summary['throughput_ops_per_s']} operations/s"
+    ]
+    latency = summary["latency_ms"]
+    if latency:
+        found.append(
+            "accepted → done: "
+            + ", ".join(f"{key} {latency[key]:.0f} ms" for key in ("p50", "p90", "p99", "max"))
+        )
+    return found
+
+
+def check_answers(url: str) -> None:
+    """Something must answer HTTP at the URL before any load is sent."""
+    try:
+        requests.get(f"{url}/problems/not-found", timeout=5)
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+    ):
+        raise CommandError(f"{url} is not an http(s) URL") from None
+    except requests.RequestException:
+        raise CommandError(
+            f"nothing answers at {url}: start the local stack (`make run`) or give URL="
+        ) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("-n", type=int, default=500, help="operations")
-    parser.add_argument("-c", type=int, default=16, help="concurrent operations")
-    parser.add_argument("--timeout", type=float, default=60.0, help="per operation, seconds")
+    parser.add_argument("-n", type=cli.number(int), default=500, help="operations")
+    parser.add_argument("-c", type=cli.number(int), default=16, help="concurrent operations")
     parser.add_argument(
-        "--poll", type=float, default=None, help="seconds between GETs (default: Retry-After)"
+        "--timeout", type=cli.number(float), default=60.0, help="per operation, seconds"
+    )
+    parser.add_argument(
+        "--poll",
+        type=cli.number(float),
+        default=None,
+        help="seconds between GETs (default: Retry-After)",
     )
     parser.add_argument("--name", default=None, help="file name stem for the results")
-    args = parser.parse_args()
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    return cli.run(lambda: _load(args))
+
+
+def _load(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/")
+    check_answers(url)
     before = _metrics(url)
     outcomes, began = run(url, args.n, args.c, args.timeout, args.poll)
     summary = summarize(outcomes, began)
@@ -234,12 +285,15 @@ def main() -> int:
     if before is not None and after is not None and summary["completed"]:
         summary["per_operation"] = per_operation(before, after, summary["completed"])
         summary["per_operation"]["state_transitions"] = state_transitions(url)
+    print(json.dumps(summary, indent=2) if args.json else "\n".join(lines(summary)))
+    if not summary["completed"]:
+        print("no operation completed: nothing written", file=sys.stderr)
+        return 1
     stem = args.name or f"load-n{args.n}-c{args.c}"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=2) + "\n")
     chart(outcomes, began, RESULTS / f"{stem}.png", f"{args.n} operations, concurrency {args.c}")
-    print(json.dumps(summary, indent=2))
-    print(f"wrote {RESULTS / stem}.json and .png", file=sys.stderr)
+    print(f"wrote {os.path.relpath(RESULTS / stem)}.json and .png", file=sys.stderr)
     return 0 if summary["outcomes"].get("SUCCEEDED") == summary["operations"] else 1
 
 

@@ -22,10 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.definition import STATE_MACHINE_FILE
+from infra import cli
+from infra.cli import CommandError
+from infra.definition import ROOT, STATE_MACHINE_FILE
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_COUNTS = HERE / "results" / "load-n2000-c32.json"
+# The load run docs/performance.md reports (`make load N=2000 C=32` on the local stack).
+DEFAULT_COUNTS = ROOT / "docs" / "measured" / "load-n2000-c32.json"
 SECONDS_PER_MONTH = 30 * 24 * 3600
 
 # Assumptions (not measurable locally), printed with every result.
@@ -44,9 +47,9 @@ WRITE_UNITS = {"PutItem": 2, "UpdateItem": 2, "DeleteItem": 1, "TransactWriteIte
 READ_UNITS = {"GetItem": 1, "Query": 1}
 
 # The archive, measured on the local stack (`make run`; `benchmarks/load.py -n 400 -c 8`; the
-# archive's objects read back, README "Archive, replay, redrive"): an event is 183 bytes on
-# the stream; gzipped, 44 bytes in the emulator's 1-second buffers (~11 events an object) and
-# 31 bytes when one object holds all 400, as AWS's 60-300 s buffers do.
+# archive's objects read back, docs/operators.md, "Archive, replay, redrive"): an event is
+# 183 bytes on the stream; gzipped, 44 bytes in the emulator's 1-second buffers (~11 events an
+# object) and 31 bytes when one object holds all 400, as AWS's 60-300 s buffers do.
 ARCHIVE = {"event_bytes": 183, "stored_bytes_per_event": 31, "buffer_seconds": 300}
 GIB = 2**30
 FIREHOSE_MAX_OBJECT_BYTES = 5 * 2**20  # the delivery stream's SizeInMBs
@@ -57,7 +60,7 @@ STREAM_READERS = {"starter mapping": 1, "Firehose": 1}
 SHARD_READS_PER_SECOND = 5
 SHARD_READ_KB_PER_SECOND = 2048
 
-# What a human review adds to an operation (README, "Human review"), as
+# What a human review adds to an operation (docs/contributors.md, "Human review, inside"), as
 # tests/e2e/test_human_review.py counts it: two more states (AwaitReview, ConcludeReview),
 # two more step invocations (user_review_request, user-approve again) and the decision's API
 # request, which runs the API handler once more. While the execution waits for the person,
@@ -79,9 +82,16 @@ QUOTAS = {
 
 def load_counts(path: Path) -> dict[str, Any]:
     """The load run's counts per operation, with the current definition's state transitions."""
-    result = json.loads(path.read_text())
-    if "per_operation" not in result:
-        sys.exit(f"{path} has no per_operation counts: run benchmarks/load.py on the local stack")
+    try:
+        result = json.loads(path.read_text())
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        raise CommandError(f"{path} is not the JSON of a load run (benchmarks/load.py)") from None
+    if not isinstance(result, dict) or "per_operation" not in result:
+        raise CommandError(
+            f"{path} has no per_operation counts: run benchmarks/load.py on the local stack"
+        )
     path_taken = success_path(json.loads(STATE_MACHINE_FILE.read_text()))
     return {**result["per_operation"], "state_transitions": float(len(path_taken))}
 
@@ -214,7 +224,7 @@ def cost(args: argparse.Namespace) -> None:
 
 
 def capacity(args: argparse.Namespace) -> None:
-    rate = float(str(args.rate).removesuffix("/s"))
+    rate = args.rate
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
     # The starter works through a batch one record at a time: per shard, concurrency comes
@@ -296,20 +306,33 @@ def definition_replay_shards() -> int:
     return REPLAY_SHARDS
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli.Parser)
     for name in ("cost", "capacity"):
         command = sub.add_parser(name)
         command.add_argument("--counts", type=Path, default=DEFAULT_COUNTS)
-        command.add_argument("--polls", type=float, default=2, help="client GETs per operation")
+        command.add_argument(
+            "--polls",
+            type=cli.number(float, zero=True),
+            default=2.0,
+            help="client GETs per operation",
+        )
         if name == "capacity":
-            command.add_argument("--rate", required=True, help="operations per second, e.g. 2000/s")
-    args = parser.parse_args()
-    (cost if args.command == "cost" else capacity)(args)
+            command.add_argument(
+                "--rate",
+                type=cli.number(float, suffix="/s", example="2000/s"),
+                required=True,
+                help="operations per second, e.g. 2000/s",
+            )
+    args = parser.parse_args(argv)
+
+    def chosen() -> int:
+        (cost if args.command == "cost" else capacity)(args)
+        return 0
+
+    return cli.run(chosen)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

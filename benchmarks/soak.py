@@ -7,7 +7,7 @@ with the load generator (benchmarks/load.py) in rounds of --every operations, fo
 operations or --duration seconds. After each round it prints the stack's resident memory
 (VmRSS in /proc/<pid>/status, so Linux only), its thread count and the round's operations
 per second; then the same once the stack has been idle for --idle seconds. The summary gives
-the RSS at operation --mark (2,000) and at the end, and checks the issue's target: RSS under
+the RSS at operation --mark (2,000) and at the end, and checks the target: RSS under
 400 MB throughout, and less than 50 MB of growth from operation 2,000 to the end. Exits 1 if
 an operation did not succeed or the target is missed. Writes the series as JSON under
 benchmarks/results/.
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import RESULTS, run, summarize  # noqa: E402
+from infra import cli  # noqa: E402
 from local.process.child import ChildStack, free_port  # noqa: E402
 
 MAX_RSS_MB = 400.0
@@ -115,17 +116,27 @@ def soak(stack: ChildStack, args: argparse.Namespace) -> tuple[list[Sample], dic
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=10_000, help="operations")
-    parser.add_argument("-c", type=int, default=16, help="concurrent operations")
-    parser.add_argument("--duration", type=float, help="seconds of load, instead of -n")
-    parser.add_argument("--every", type=int, default=500, help="operations per round")
-    parser.add_argument("--mark", type=int, default=2_000, help="growth is measured from here")
+    parser = cli.Parser(description=__doc__)
+    count, seconds = cli.number(int), cli.number(float)
+    parser.add_argument("-n", type=count, default=10_000, help="operations")
+    parser.add_argument("-c", type=count, default=16, help="concurrent operations")
+    parser.add_argument("--duration", type=seconds, help="seconds of load, instead of -n")
+    parser.add_argument("--every", type=count, default=500, help="operations per round")
     parser.add_argument(
-        "--poll", type=float, default=None, help="seconds between GETs (default: Retry-After)"
+        "--mark", type=cli.number(int, zero=True), default=2_000, help="growth from here"
     )
-    parser.add_argument("--idle", type=float, default=10.0, help="seconds idle at the end")
+    parser.add_argument(
+        "--poll", type=seconds, default=None, help="seconds between GETs (default: Retry-After)"
+    )
+    parser.add_argument(
+        "--idle", type=cli.number(float, zero=True), default=10.0, help="seconds idle at the end"
+    )
     args = parser.parse_args()
+    if args.duration is None and args.n <= args.mark:
+        parser.error(
+            f"-n {args.n} does not pass --mark {args.mark}, where the growth is measured "
+            f"from: give more operations, or a lower --mark (make soak N= MARK=)"
+        )
 
     stack = ChildStack(free_port(), free_port())
     try:

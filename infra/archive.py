@@ -1,4 +1,4 @@
-"""The archive's part of the packaged stack (README, "Archive, replay, redrive").
+"""The archive's part of the packaged stack (docs/operators.md, "Archive, replay, redrive").
 
 infra/definition.py holds what the emulator makes too: the bucket, the delivery logs, the
 delivery stream and the replay stream. Here is what only AWS needs: the archive's own key,
@@ -60,7 +60,7 @@ def add_archive(template: dict[str, Any], stage: str) -> dict[str, Any]:
             "ArchiveBucketName": {"Value": {"Ref": "ArchiveBucket"}},
             "ReplayStreamName": {"Value": {"Ref": "ReplayStream"}},
             "ArchiveDeliveryStreamName": {"Value": {"Ref": "ArchiveDeliveryStream"}},
-            # Who replays or redrives from the archive needs kms:Decrypt on it (README).
+            # Who replays or redrives from the archive needs kms:Decrypt on it (docs/operators.md).
             "ArchiveKeyArn": {"Value": {"Fn::GetAtt": ["ArchiveKey", "Arn"]}},
             "ArchiveAccessLogBucketName": {"Value": {"Ref": "ArchiveAccessLogBucket"}},
         }

@@ -15,7 +15,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from chalicelib.http.auth import REVIEWERS_GROUP
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
@@ -50,8 +50,8 @@ class Capacity:
     shards: int = 1
     parallelization: int = 1
     # STANDARD only: exactly-once per execution name, visible in the console, and able to wait
-    # days for a reviewer (.waitForTaskToken), which EXPRESS workflows cannot. See README,
-    # "Deploy to AWS".
+    # days for a reviewer (.waitForTaskToken), which EXPRESS workflows cannot. See
+    # docs/operators.md, "Deploy to AWS".
     workflow_type: str = "STANDARD"
     # The starter's reserved concurrency: at most this many batches call StartExecution at
     # once (its quota is per account and region). Below shards x parallelization, the
@@ -117,6 +117,11 @@ def api_stage(stage: str) -> str:
     """The API Gateway stage Chalice deploys the stage's API to (the URL's first segment)."""
     config = json.loads(CHALICE_CONFIG.read_text())
     return str(config["stages"].get(stage, {}).get("api_gateway_stage", "api"))
+
+
+def stack_name(stage: str) -> str:
+    """The CloudFormation stack of a deployed stage (`make deploy STAGE=...`)."""
+    return f"{app_name()}-{stage}"
 
 
 def starter_failure_queue_name(stage: str) -> str:
@@ -381,7 +386,7 @@ def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:
     return {"ShardCount": stage_capacity.shards}
 
 
-# The archive and the replay stream (README, "Archive, replay, redrive").
+# The archive and the replay stream (docs/operators.md, "Archive, replay, redrive").
 
 # Firehose appends the UTC hour, YYYY/MM/dd/HH/, to a prefix without expressions; so does
 # moto's Firehose, so keys have the same shape on AWS and on the emulator.

@@ -7,8 +7,10 @@
 4. Create or update the stack through a change set (atomic; CloudFormation rolls back a
    failed one) and print the API URL and the state machine.
 
-Credentials, region and endpoint come from the usual AWS environment (AWS_PROFILE,
-AWS_REGION, AWS_ENDPOINT_URL...), so the same script runs against the emulator in tests.
+Credentials and region are found as the AWS CLI finds them (infra/aws_session.py: AWS_REGION,
+AWS_DEFAULT_REGION, AWS_PROFILE...), and the endpoint too (AWS_ENDPOINT_URL), so the same
+script runs against the emulator in tests. What is missing, or what AWS refuses, ends it with
+one line.
 
 REVIEW_NOTIFICATION_EMAIL subscribes an address to the stage's review topic (the stack's
 parameter ReviewNotificationEmail; empty removes it); without it, an update keeps the address
@@ -29,16 +31,14 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from infra.definition import ROOT, app_name
+from infra import aws_session, cli, definition
+from infra.cli import CommandError
+from infra.definition import ROOT, app_name, stack_name
 from infra.package import package
 from infra.template import NOTIFICATION_EMAIL
 
 CAPABILITIES = ["CAPABILITY_IAM"]
 MAX_TEMPLATE_BODY = 51_200
-
-
-def stack_name(stage: str) -> str:
-    return f"{app_name()}-{stage}"
 
 
 def artifacts_bucket(session: boto3.Session, requested: str | None) -> str:
@@ -220,7 +220,7 @@ def _wait_change_set(cfn: Any, name: str, change_set: str) -> str:
             reason = described.get("StatusReason", "")
             if "didn't contain changes" in reason or "No updates" in reason:
                 return "NO_CHANGES"
-            raise RuntimeError(f"change set failed: {reason}")
+            raise CommandError(f"change set failed: {reason}")
         time.sleep(2)
 
 
@@ -236,7 +236,7 @@ def _wait_stack(cfn: Any, name: str) -> None:
                 for e in events
                 if e["ResourceStatus"].endswith("_FAILED")
             ]
-            raise RuntimeError(f"{name} is {status}:\n  " + "\n  ".join(failures[:10]))
+            raise CommandError(f"{name} is {status}: " + "; ".join(failures[:10]))
         time.sleep(5)
 
 
@@ -252,15 +252,20 @@ def destroy(stage: str, session: boto3.Session) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     parser.add_argument("--bucket", help="artifacts bucket (default: one per account/region)")
     parser.add_argument("--delete", action="store_true", help="remove the stage's stack")
     args = parser.parse_args()
-    session = boto3.Session()
-    if not session.region_name:
-        print("error: no region: set AWS_REGION or AWS_DEFAULT_REGION", file=sys.stderr)
-        return 2
+    return aws_session.run(lambda: _deploy_or_destroy(args))
+
+
+def _deploy_or_destroy(args: argparse.Namespace) -> int:
+    try:
+        definition.stage_environment(args.stage)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    session = aws_session.session()
     if args.delete:
         destroy(args.stage, session)
         return 0

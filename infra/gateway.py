@@ -5,9 +5,17 @@ credentials, throttling, a body over its limit, its own failures and the integra
 of its response types gets a gateway response here, written into the API definition
 (`x-amazon-apigateway-gateway-responses`), so it is deployed with the API: a separate
 AWS::ApiGateway::GatewayResponse would take effect only at the next deployment of the stage.
-The body has the app's `type` and `title` for the status, and API Gateway's message as
-`detail`. (Gateway response templates are not run through VTL: only $context values are
-substituted, so each response type has one fixed status.)
+The body has the app's `type` and `title` for the status (chalicelib/http/problems.py's
+catalogue), and API Gateway's message as `detail`. (Gateway response templates are not run
+through VTL: only $context values are substituted, so each response type has one fixed
+status.)
+
+The `type` is the problem's page below the API's root. No template logic can tell a custom
+domain's base path, so API Gateway's own answers take the root of the stage's default URL,
+`/$context.stage` (`https://{id}.execute-api.{region}.amazonaws.com/api/problems/...`): right
+on that URL, which is the one this stack serves; behind a custom domain they would need the
+mapping's base path instead. The app's own answers read the root from each request
+(chalicelib/http/links.py) and are right behind any base path.
 """
 
 from __future__ import annotations
@@ -16,37 +24,50 @@ import dataclasses
 import json
 from typing import Any
 
+from chalicelib.http import problems
+from chalicelib.http.problems import PROBLEM_CONTENT_TYPE, ProblemType
 from infra import definition
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+# The root of the API in a gateway response: the stage, first on the default URL.
+GATEWAY_ROOT = "/$context.stage"
 
 
 @dataclasses.dataclass(frozen=True)
 class EdgeProblem:
-    status: int
-    slug: str
-    title: str
+    kind: ProblemType
     retry_after_seconds: int | None = None
 
-    def body(self, detail: str) -> dict[str, Any]:
+    @property
+    def status(self) -> int:
+        return self.kind.status
+
+    @property
+    def slug(self) -> str:
+        return self.kind.slug
+
+    @property
+    def title(self) -> str:
+        return self.kind.title
+
+    def body(self, detail: str, root: str = "") -> dict[str, Any]:
         return {
-            "type": f"/problems/{self.slug}",
+            "type": f"{root}{self.kind.path}",
             "title": self.title,
             "status": self.status,
             "detail": detail,
         }
 
 
-NOT_FOUND = EdgeProblem(404, "not-found", "Not found")
-UNAUTHORIZED = EdgeProblem(401, "unauthorized", "Unauthorized")
-FORBIDDEN = EdgeProblem(403, "forbidden", "Forbidden")
-INVALID = EdgeProblem(400, "invalid-request", "Invalid request")
-TOO_LARGE = EdgeProblem(413, "payload-too-large", "Payload too large")
-UNSUPPORTED = EdgeProblem(415, "unsupported-media-type", "Unsupported media type")
-TOO_MANY = EdgeProblem(429, "too-many-requests", "Too many requests", retry_after_seconds=1)
-INTERNAL = EdgeProblem(500, "internal-error", "Internal error")
-BAD_GATEWAY = EdgeProblem(502, "bad-gateway", "Bad gateway")
-GATEWAY_TIMEOUT = EdgeProblem(504, "gateway-timeout", "Gateway timeout")
+NOT_FOUND = EdgeProblem(problems.NOT_FOUND)
+UNAUTHORIZED = EdgeProblem(problems.UNAUTHORIZED)
+FORBIDDEN = EdgeProblem(problems.FORBIDDEN)
+INVALID = EdgeProblem(problems.INVALID_REQUEST)
+TOO_LARGE = EdgeProblem(problems.PAYLOAD_TOO_LARGE)
+UNSUPPORTED = EdgeProblem(problems.UNSUPPORTED_MEDIA_TYPE)
+TOO_MANY = EdgeProblem(problems.TOO_MANY_REQUESTS, retry_after_seconds=1)
+INTERNAL = EdgeProblem(problems.INTERNAL_ERROR)
+BAD_GATEWAY = EdgeProblem(problems.BAD_GATEWAY)
+GATEWAY_TIMEOUT = EdgeProblem(problems.GATEWAY_TIMEOUT)
 
 # Every response type of API Gateway (REST). DEFAULT_4XX/5XX state their status, so a type
 # AWS adds later answers 400/500 with a body that says so, never a status the body denies.
@@ -99,7 +120,7 @@ def gateway_responses(stage: str) -> dict[str, dict[str, Any]]:
     for response_type in response_types():
         problem = answer(response_type, stage)
         # $context.error.messageString is API Gateway's message, quoted as a JSON string.
-        template = json.dumps(problem.body("DETAIL")).replace(
+        template = json.dumps(problem.body("DETAIL", GATEWAY_ROOT)).replace(
             '"DETAIL"', "$context.error.messageString"
         )
         headers = {"gatewayresponse.header.Content-Type": f"'{PROBLEM_CONTENT_TYPE}'"}

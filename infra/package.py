@@ -7,7 +7,6 @@ dependencies are vendored without boto3/botocore (the Lambda runtime has them).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -16,16 +15,18 @@ import sys
 import zipfile
 from pathlib import Path
 
+from infra import cli
 from infra.archive import add_archive, add_replay_mapping
 from infra.chalice_policy import policy
-from infra.definition import LAMBDA_RUNTIME, ROOT
+from infra.cli import CommandError
+from infra.definition import LAMBDA_RUNTIME, ROOT, stage_environment
 from infra.template import merge_template
 
 APP_FILES = ("app.py", "chalicelib", ".chalice/config.json")
 LAMBDA_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp")
 
 
-class BuildError(Exception):
+class BuildError(CommandError):
     """The stage cannot be built as stated (said in one line)."""
 
 
@@ -74,6 +75,10 @@ def _stage_app(source: Path, stage: str) -> None:
 
 
 def package(stage: str, out: Path) -> Path:
+    try:
+        stage_environment(stage)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out / "merge-template.json"
     merged = add_archive(merge_template(stage), stage)
@@ -107,7 +112,7 @@ def _drop_chalice_roles(template: dict, merged: dict) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

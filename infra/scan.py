@@ -10,7 +10,6 @@ requirements-checkov.txt): it pins a boto3 older than the project's.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -19,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra import aws_session, cli
+from infra.cli import CommandError
 from infra.definition import ROOT
 from infra.deploy import expand_with
 from infra.package import BuildError, package
@@ -72,7 +73,7 @@ def with_expansion(sam_file: Path) -> list[Path]:
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = SCAN_CODE_URI
     # The transform reads its region from the environment.
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or SCAN_REGION
+    region = aws_session.region() or SCAN_REGION
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region
     try:
@@ -151,12 +152,12 @@ def scan(stage: str, out: Path) -> list[Report]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument("--stage", required=True)
     args = parser.parse_args()
     try:
         reports = scan(args.stage, ROOT / "build" / args.stage)
-    except BuildError as error:
+    except CommandError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for report in reports:

@@ -1,4 +1,5 @@
-"""Hardening of the stack, checked by checkov in `make test` (see README, "Security").
+"""Hardening of the stack, checked by checkov in `make test` (see docs/operators.md,
+"Security: checkov").
 
 What a production team fixes: encryption at rest for every queue, topic and log group, API
 access logs, a dead-letter queue for the asynchronously invoked sweeper, reserved concurrency

@@ -7,14 +7,12 @@ import argparse
 import sys
 from collections.abc import Callable
 
-import botocore.exceptions
-
-from chalicelib.adapters.aws import error_code
+from infra import aws_session, cli
 from ops.target import OpsError, Target, for_stage
 
 
 def parser(description: str | None) -> argparse.ArgumentParser:
-    found = argparse.ArgumentParser(description=description)
+    found = cli.Parser(description=description)
     found.add_argument(
         "--stage",
         default="local",
@@ -27,24 +25,7 @@ def parser(description: str | None) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, command: Callable[[Target], int]) -> int:
     """Resolves the stage and runs the command; what goes wrong is one line on stderr."""
-    return one_line(lambda: command(for_stage(args.stage, args.endpoint_url)))
-
-
-def one_line(call: Callable[[], int]) -> int:
-    """Runs a command; what goes wrong (an OpsError, credentials, the endpoint, AWS's refusal)
-    is one line on stderr, and exit status 2."""
-    try:
-        return call()
-    except OpsError as error:
-        return fail(error)
-    except botocore.exceptions.NoCredentialsError:
-        print("error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID", file=sys.stderr)
-    except botocore.exceptions.EndpointConnectionError as error:
-        print(f"error: cannot reach {error.kwargs.get('endpoint_url')}", file=sys.stderr)
-    except botocore.exceptions.ClientError as error:
-        message = error.response.get("Error", {}).get("Message", "")
-        print(f"error: {error_code(error)}: {message}", file=sys.stderr)
-    return 2
+    return aws_session.run(lambda: command(for_stage(args.stage, args.endpoint_url)))
 
 
 def fail(error: OpsError) -> int:

@@ -81,12 +81,12 @@ class FailedBatch:
                 attempts=int(context.get("approximateInvokeCount", 0)),
             )
         except (ValueError, KeyError, TypeError) as error:
-            raise NotFound(f"not a Kinesis on-failure record ({error!r})") from None
+            raise NotFound(f"it is not a Kinesis on-failure record ({error!r})") from None
 
     def __str__(self) -> str:
         return (
             f"{self.condition} after {self.attempts} attempts · {self.stream} {self.shard_id} "
-            f"· sequence numbers {self.start}..{self.end} · {self.size} records · first "
+            f"· sequence numbers {self.start}..{self.end} · {_records(self.size)} · first "
             f"arrived {self.first_arrival.isoformat().replace('+00:00', 'Z')}"
         )
 
@@ -104,22 +104,28 @@ class Found:
 
 @dataclasses.dataclass
 class RedriveReport:
+    """What happened to each message, counted: messages = republished + discarded + kept."""
+
     messages: int = 0
-    redriven: int = 0
-    kept: int = 0
-    published: int = 0
+    republished: int = 0  # its operation events put on the replay stream again; deleted
+    discarded: int = 0  # nothing in it could run (no operation event): deleted
+    kept: int = 0  # its batch found nowhere: left on the queue
+    published: int = 0  # records put on the replay stream
     from_stream: int = 0
     from_archive: int = 0
-    unreadable: int = 0
+    unreadable: int = 0  # records of deleted messages that are not operation events
 
     def lines(self, target: Target, dry_run: bool) -> list[str]:
+        if not self.messages:
+            return ["messages  none: the on-failure queue is empty, nothing to redrive"]
         if dry_run:
-            return [f"messages  {self.messages} (dry run: the queue is as it was)"]
+            return [f"messages  {self.messages} listed; the queue is as it was (dry run)"]
         return [
-            f"messages  {self.messages}: {self.redriven} redriven, {self.kept} kept",
-            f"records   {self.published} published to {target.replay_stream} "
-            f"({self.from_stream} from the stream, {self.from_archive} from the archive); "
-            f"{self.unreadable} not operation events, skipped",
+            f"messages  {self.messages}: {self.republished} published again and deleted, "
+            f"{self.discarded} deleted with nothing to publish, {self.kept} kept on the queue",
+            f"records   {self.published} published again to {target.replay_stream} "
+            f"({self.from_stream} read from the stream, {self.from_archive} from the archive); "
+            f"{self.unreadable} not operation events, not published",
         ]
 
 
@@ -175,35 +181,58 @@ class _Run:
             found = fetch(self.target, batch, self.sleep)
         except NotFound as reason:
             report.kept += 1
-            print(f"message {number}  kept on the queue: {reason}", file=out)
+            print(f"message {number}  kept on the queue, because {reason}", file=out)
             return
         readable = [(key, data) for key, data in found.records if parse_event(data)]
         skipped = len(found.records) - len(readable)
+        where = (
+            f"{batch.stream} {batch.shard_id} {batch.start}..{batch.end}, read from {found.source}"
+        )
         if self.dry_run:
             print(f"message {number}  {batch}", file=out)
-            print(f"  {len(found.records)} records, from {found.source}:", file=out)
+            print(f"  {_records(len(found.records))}, from {found.source}:", file=out)
             for _, data in found.records:
-                mark = "   " if parse_event(data) else " ! "  # ! not an operation event
-                print(f"  {mark}{describe(data, self.reveal)}", file=out)
+                poison = "" if parse_event(data) else "   (not an operation event)"
+                print(f"    {describe(data, self.reveal)}{poison}", file=out)
+            then = (
+                f"  would be published again to {self.target.replay_stream} ({len(readable)} "
+                "records), then deleted"
+                if readable
+                else "  would be deleted: no operation event in it to publish"
+            )
+            print(then, file=out)
             return
         target = self.target
         publish(target.client("kinesis"), target.replay_stream, readable)
         target.client("sqs").delete_message(
             QueueUrl=target.failure_queue_url, ReceiptHandle=message["ReceiptHandle"]
         )
-        report.redriven += 1
         report.published += len(readable)
         report.unreadable += skipped
         if found.source == "the stream":
             report.from_stream += len(readable)
         else:
             report.from_archive += len(readable)
-        unreadable = f"; {skipped} not operation events, skipped" if skipped else ""
+        if not readable:
+            report.discarded += 1
+            print(
+                f"message {number}  deleted from the queue, because no record of its batch "
+                f"({_records(len(found.records))}: {where}) is an operation event: published "
+                "again, it would only fail again; nothing published",
+                file=out,
+            )
+            return
+        report.republished += 1
+        unreadable = f"; {_records(skipped)} not operation events, not published" if skipped else ""
         print(
-            f"message {number}  redriven: {len(readable)} records from {found.source} "
-            f"({batch.stream} {batch.shard_id} {batch.start}..{batch.end}){unreadable}",
+            f"message {number}  published again to {target.replay_stream}: "
+            f"{_records(len(readable))} ({where}), then deleted from the queue{unreadable}",
             file=out,
         )
+
+
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
 
 
 def fetch(target: Target, batch: FailedBatch, sleep: Callable[[float], None]) -> Found:
@@ -254,7 +283,7 @@ def from_archive(target: Target, batch: FailedBatch) -> list[tuple[str, bytes]]:
     the batch on the shard: harmless, a replayed event for a done operation starts nothing."""
     if batch.stream != target.event_stream:
         raise NotFound(
-            f"{batch.stream} no longer holds {batch.start}..{batch.end}, and only "
+            f"{batch.stream} no longer holds its records {batch.start}..{batch.end}, and only "
             f"{target.event_stream} is archived"
         )
     start, end = batch.first_arrival - ARRIVAL_MARGIN, batch.last_arrival + ARRIVAL_MARGIN
@@ -262,7 +291,7 @@ def from_archive(target: Target, batch: FailedBatch) -> list[tuple[str, bytes]]:
     try:
         keys = archived_keys(target, start, end + timedelta(microseconds=1))
     except OpsError as error:
-        raise NotFound(f"not on {batch.stream} any more, and {error}") from None
+        raise NotFound(f"its records are not on {batch.stream} any more, and {error}") from None
     found = []
     for key in keys:
         for data in split_records(read_object(target, key)):
@@ -276,8 +305,8 @@ def from_archive(target: Target, batch: FailedBatch) -> list[tuple[str, bytes]]:
             found.append((archived.event.operation_id, archived.data))
     if len(found) < batch.size:
         raise NotFound(
-            f"not on {batch.stream} any more, and the archive holds {len(found)} operation "
-            f"events of the batch's {batch.size} records"
+            f"its records are not on {batch.stream} any more, and the archive holds "
+            f"{len(found)} operation events of the batch's {batch.size} records"
         )
     return found
 

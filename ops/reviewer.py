@@ -9,8 +9,8 @@ The temporary password is never printed unless asked: --print-password makes it 
 prints it (Cognito still emails it). The local stack (`make run`) sends no email: there,
 --print-password is the way to learn it.
 
-AWS credentials and region: boto3's own (AWS_PROFILE, AWS_REGION, ...); a local stage: the
-running `make run`. What goes wrong is one line, exit status 2.
+AWS credentials and region: as the AWS CLI finds them (infra/aws_session.py); a local stage:
+the running `make run`. What goes wrong is one line, exit status 2.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ import re
 import sys
 from typing import Any
 
-from chalicelib.http.auth import REVIEWERS_GROUP
-from infra import definition
-from ops import cli
+from chalicelib.domain.reviews import REVIEWERS_GROUP
+from infra import aws_session, definition
 from ops.target import OpsError, stage_session
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  temporary password: {password}")
         return 0
 
-    return cli.one_line(command)
+    return aws_session.run(command)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ import botocore.config
 import botocore.exceptions
 
 from chalicelib.adapters.aws import error_code
-from infra import definition
-from infra.deploy import stack_name
+from infra import aws_session, definition
+from infra.cli import CommandError
 
 
-class OpsError(Exception):
+class OpsError(CommandError):
     """A one-line reason why a command cannot go on."""
 
 
@@ -39,7 +39,8 @@ class Target:
 
 def for_stage(stage: str, endpoint: str | None = None) -> Target:
     """The local stack for a stage whose config names an endpoint (or with --endpoint-url);
-    otherwise the stage's deployed stack, with the usual AWS credentials and region."""
+    otherwise the stage's deployed stack, with the region and credentials the AWS CLI would
+    use (infra/aws_session.py)."""
     session, endpoint = stage_session(stage, endpoint)
     if endpoint is None:
         return deployed(stage, session)
@@ -48,17 +49,14 @@ def for_stage(stage: str, endpoint: str | None = None) -> Target:
 
 def stage_session(stage: str, endpoint: str | None = None) -> tuple[boto3.Session, str | None]:
     """The session and endpoint of a stage: the local stack's (its config names an endpoint,
-    or --endpoint-url gives one), else AWS with boto3's own credentials and region."""
+    or --endpoint-url gives one), else AWS's, as the AWS CLI would find it."""
     try:
         env = definition.stage_environment(stage)
     except ValueError as error:
         raise OpsError(str(error)) from None
     endpoint = endpoint or env.get("AWS_ENDPOINT_URL")
     if endpoint is None:
-        session = boto3.Session()
-        if not session.region_name:
-            raise OpsError("no region: set AWS_REGION or AWS_DEFAULT_REGION")
-        return session, None
+        return aws_session.session(), None
     session = boto3.Session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
@@ -87,7 +85,10 @@ def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) ->
             QueueName=definition.starter_failure_queue_name(stage)
         )
     except botocore.exceptions.EndpointConnectionError:
-        raise OpsError(f"no local stack answers {where}: start one with `make run`") from None
+        raise OpsError(
+            f"no local stack answers {where}: start one with `make run`, or name its AWS "
+            'endpoint (ARGS="--endpoint-url http://127.0.0.1:<aws port>")'
+        ) from None
     except botocore.exceptions.ClientError as error:
         raise OpsError(
             f"the stack {where} has no {definition.replay_stream_name(stage)} or no on-failure "
@@ -98,7 +99,7 @@ def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) ->
 
 def deployed(stage: str, session: boto3.Session) -> Target:
     """A stack made by `make deploy STAGE=...`: its outputs name what the commands need."""
-    name = stack_name(stage)
+    name = definition.stack_name(stage)
     try:
         (stack,) = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
     except botocore.exceptions.ClientError as error:

@@ -34,6 +34,9 @@ SUBPROCESS_MODULES = {"tests.local_stack_process", "local.process.child"}
 PROCESS_FIXTURE = "local_stack"  # the fixture that runs the local stack in a subprocess
 PROCESS = "process"  # the marker of the tests that drive it
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
+# The environment pytest started in: the black-box suite (tests/deployed) reaches a deployed
+# stage with the caller's own AWS settings, which the lines below replace for the emulator.
+ORIGINAL_ENVIRONMENT = dict(os.environ)
 # app.py reads the stream name at import, as Chalice does at package time; set it first.
 os.environ.update(
     {
@@ -81,8 +84,9 @@ def running_stack(app: Chalice | None = None) -> Iterator[Emulator]:
     from local.state.clock import Clock
 
     if app is None:
-        from app import app
+        from app import app as app_py
 
+        app = app_py
     with mock_aws(config=emulation.EMULATOR_CONFIG):
         # boto3.client(...) in the tests and the app's adapters: the process's session too
         # (moto sets boto3's default session aside for the mock, and puts it back after).

@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis.type_defs import RecordTypeDef
+    from mypy_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
 
 JSON = {"Content-Type": "application/json"}
 
@@ -65,12 +69,12 @@ def table_items(table_variable: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def executions(stack: Any) -> list[dict[str, Any]]:
+def executions(stack: Any) -> list[ExecutionListItemTypeDef]:
     sfn = boto3.client("stepfunctions")
     return sfn.list_executions(stateMachineArn=stack.resources.state_machine_arn)["executions"]
 
 
-def put_again(stack: Any, partition_key: str) -> tuple[str, dict[str, Any]]:
+def put_again(stack: Any, partition_key: str) -> tuple[str, RecordTypeDef]:
     """Puts the stream's only record on it again, as a producer's retry would; its shard and
     the record (as GetRecords gives it)."""
     kinesis = boto3.client("kinesis")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-SLOW_FIRST = (("process", "browser", "infra"), ("e2e",))
+SLOW_FIRST = (("process", "browser", "infra", "deployed"), ("e2e",))
 
 
 def _rank(item: pytest.Item) -> int:

@@ -1,7 +1,7 @@
 """Structured JSON logs with the operation id as correlation id.
 
 Hand-written rather than Powertools' Logger: it is ~40 lines and saves the ~80 ms that
-importing Powertools adds to every cold start (see README, "Dependencies").
+importing Powertools adds to every cold start (see docs/contributors.md, "Dependencies").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import enum
 class ErrorCode(enum.StrEnum):
     """Every code a FAILED operation can carry: part of the public contract.
 
-    openapi.json (the operation's error enum), the README's HTTP contract and the state machine
+    openapi.json (the operation's error enum), docs/clients.md's HTTP contract and the state machine
     (statemachine/*.asl.json) state them too; tests/unit/test_error_codes.py holds them equal.
     """
 

@@ -14,6 +14,10 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.operations import UserRequest, to_iso
 
+# The group a reviewer is in, where reviewers sign in (REVIEW_AUTH=cognito): the stack's user
+# pool has it, `make reviewer` adds to it, and the API refuses a signed-in user outside it.
+REVIEWERS_GROUP = "reviewers"
+
 
 class ReviewStatus(enum.StrEnum):
     PENDING = "PENDING"

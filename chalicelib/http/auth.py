@@ -18,10 +18,9 @@ from typing import Any
 from chalice import CognitoUserPoolAuthorizer, IAMAuthorizer
 from chalice.app import Authorizer
 
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 from chalicelib.http.problems import forbidden, unauthorized
 
-# The group a reviewer is in (the stack's user pool has it; `make reviewer` adds to it).
-REVIEWERS_GROUP = "reviewers"
 # The name of the reviewers' authorizer in the API definition (infra/template.py fills in its
 # user pool there).
 REVIEWERS_AUTHORIZER = "reviewers"

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from chalice.app import Chalice, Response
 
-from chalicelib.http.problems import Problem
+from chalicelib.http.links import api_root
+from chalicelib.http.problems import METHOD_NOT_ALLOWED, Problem
 
 # Every method API Gateway (REST) and Chalice route.
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -23,12 +24,8 @@ METHOD_NOT_ALLOWED_VIEW = "method_not_allowed"
 
 def method_not_allowed(allowed: list[str]) -> Problem:
     allow = ", ".join(allowed)
-    return Problem(
-        405,
-        "method-not-allowed",
-        "Method not allowed",
-        f"this resource allows {allow} only",
-        headers={"Allow": allow},
+    return Problem.of(
+        METHOD_NOT_ALLOWED, f"this resource allows {allow} only", headers={"Allow": allow}
     )
 
 
@@ -49,11 +46,13 @@ def answer_other_methods(app: Chalice) -> None:
             name=METHOD_NOT_ALLOWED_VIEW,
             authorizer=next(iter(authorizers.values())),
             content_types=["*/*"],
-        )(_answer_405(sorted(entries)))
+        )(_answer_405(app, sorted(entries)))
 
 
-def _answer_405(allowed: list[str]) -> Callable[..., Response]:
+def _answer_405(app: Chalice, allowed: list[str]) -> Callable[..., Response]:
     def method_not_allowed_view(**_path_parameters: str) -> Response:
-        return method_not_allowed(allowed).to_response()
+        request = app.current_request
+        root = api_root(request.context) if request is not None else ""
+        return method_not_allowed(allowed).to_response(root=root)
 
     return method_not_allowed_view

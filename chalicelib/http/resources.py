@@ -1,4 +1,4 @@
-"""The HTTP contract's resources (README, "HTTP contract"; openapi.json): domain objects as the
+"""The HTTP contract's resources (docs/clients.md; openapi.json): domain objects as the
 API shows them."""
 
 from __future__ import annotations

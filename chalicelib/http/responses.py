@@ -21,7 +21,16 @@ from chalicelib.domain.errors import (
     WorkflowNotResumed,
 )
 from chalicelib.domain.operations import Operation, OperationStep
-from chalicelib.http.problems import Problem, internal_error, not_found, unavailable
+from chalicelib.http.problems import (
+    IDEMPOTENCY_KEY_REUSED,
+    NOT_FOUND,
+    REVIEW_ALREADY_DECIDED,
+    WORKFLOW_NOT_RESUMED,
+    Problem,
+    internal_error,
+    not_found,
+    unavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +61,15 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     )
 
 
+def html_response(status: int, body: str) -> Response:
+    """A page of documentation: the same for every client, cacheable for an hour."""
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "max-age=3600"},
+    )
+
+
 def _problem_for(error: Exception) -> Problem:
     match error:
         case Problem():
@@ -61,27 +79,21 @@ def _problem_for(error: Exception) -> Problem:
         case UserNotFound():
             return not_found("user")
         case IdempotencyKeyReused():
-            return Problem(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
+            return Problem.of(
+                IDEMPOTENCY_KEY_REUSED,
                 "this Idempotency-Key was already used with a different request body",
             )
         case ReviewNotFound():
-            return Problem(404, "not-found", "Not found", "no pending review for this operation")
+            return Problem.of(NOT_FOUND, "no pending review for this operation")
         case ReviewAlreadyDecided():
-            return Problem(
-                409,
-                "review-already-decided",
-                "Review already decided",
+            return Problem.of(
+                REVIEW_ALREADY_DECIDED,
                 "a reviewer decided this review already; a review is decided once",
             )
         case WorkflowNotResumed():
             # No Retry-After: the decision stands (a repeat gets 409); only its effect waits.
-            return Problem(
-                503,
-                "workflow-not-resumed",
-                "Workflow not resumed",
+            return Problem.of(
+                WORKFLOW_NOT_RESUMED,
                 "the decision is recorded, but its workflow could not be resumed now; it "
                 "applies the decision when the review's wait ends",
             )
@@ -95,14 +107,21 @@ def _problem_for(error: Exception) -> Problem:
     return internal_error()
 
 
-def problem_json(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Answer every failure of a view as problem+json, never as a stack trace."""
+View = Callable[..., Response]
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except Exception as error:
-            return _problem_for(error).to_response()
 
-    return wrapper
+def problem_json(root: Callable[[], str]) -> Callable[[View], View]:
+    """A view's decorator: every failure answered as problem+json, never as a stack trace.
+    `root` gives the API's root as the current request found it (the type's link)."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except Exception as error:
+                return _problem_for(error).to_response(root=root())
+
+        return wrapper
+
+    return decorate

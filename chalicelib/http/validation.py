@@ -1,7 +1,7 @@
 """Request validation for the API, with the standard library only.
 
 pydantic would do this in a model, but it adds ~70 ms of import plus model building to the
-API's cold start for two string fields (see README, "Dependencies").
+API's cold start for two string fields (see docs/contributors.md, "Dependencies").
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from typing import Any
 
 from chalicelib.domain.operations import UserRequest
 from chalicelib.domain.reviews import Decision, ReviewDecision
-from chalicelib.http.problems import Problem, bad_request
+from chalicelib.http.problems import (
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    Problem,
+    bad_request,
+)
 
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 100
@@ -133,12 +138,7 @@ def _json_object(headers: Mapping[str, str], body: bytes, max_bytes: int) -> dic
     """The body as a JSON object: JSON content type (415), size (413), syntax (400)."""
     _check_content_type(headers.get("content-type"))
     if len(body) > max_bytes:
-        raise Problem(
-            413,
-            "payload-too-large",
-            "Payload too large",
-            f"the body must be at most {max_bytes} bytes",
-        )
+        raise Problem.of(PAYLOAD_TOO_LARGE, f"the body must be at most {max_bytes} bytes")
     document = _parse_json(body)
     if not isinstance(document, dict):
         raise bad_request("the body must be a JSON object")
@@ -147,15 +147,17 @@ def _json_object(headers: Mapping[str, str], body: bytes, max_bytes: int) -> dic
 
 def _check_content_type(content_type: str | None) -> None:
     media_type, _, parameters = (content_type or "").partition(";")
-    charset = re.search(r"charset\s*=\s*\"?([^\s;\"]+)", parameters, re.IGNORECASE)
-    if not _JSON_TYPES.fullmatch(media_type.strip().lower()) or (
-        charset and charset.group(1).lower() not in ("utf-8", "utf8")
-    ):
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
+    if not _JSON_TYPES.fullmatch(media_type.strip().lower()):
+        raise Problem.of(
+            UNSUPPORTED_MEDIA_TYPE,
             "the body must be JSON, sent as Content-Type: application/json",
+        )
+    charset = re.search(r"charset\s*=\s*\"?([^\s;\"]+)", parameters, re.IGNORECASE)
+    if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+        raise Problem.of(
+            UNSUPPORTED_MEDIA_TYPE,
+            f"the charset {charset.group(1)[:40]!r} is not accepted: the body must be UTF-8 "
+            "(Content-Type: application/json, or application/json; charset=utf-8)",
         )
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,7 +115,7 @@ class ShardPoller:
     def needed_from(self) -> int | None:
         """The lowest sequence number this poller may still need from the shard: its first
         record not checkpointed past, or the one after the last it read (None: none read).
-        Read from another thread (the janitor's) while this one polls."""
+        Read from another thread (the housekeeping's) while this one polls."""
         first = next(iter(self._buffer), None)
         if first is not None:
             return int(first["SequenceNumber"])
@@ -241,7 +241,9 @@ class ShardPoller:
         )
 
 
-def lambda_event(records: list[dict[str, Any]], stream_arn: str, shard_id: str) -> dict[str, Any]:
+def lambda_event(
+    records: Sequence[Mapping[str, Any]], stream_arn: str, shard_id: str
+) -> dict[str, Any]:
     """The event Lambda gives a function for a batch of GetRecords records (the one builder,
     for the poller and for tests that hand a batch to a handler)."""
     region = stream_arn.split(":")[3]

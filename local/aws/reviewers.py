@@ -11,7 +11,7 @@ from __future__ import annotations
 import boto3
 import botocore.exceptions
 
-from chalicelib.http.auth import REVIEWERS_GROUP
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 from infra.definition import PASSWORD_POLICY
 from local.aws.provision import ReviewerPool
 

@@ -135,14 +135,8 @@ class Console:
 
     def handle(self, request: Any) -> None:
         """Answer one request of an http.server.BaseHTTPRequestHandler."""
-        declared = request.headers.get("Content-Length") or "0"
-        if declared.isdigit():
-            if int(declared):  # read, so that a kept-alive connection stays in step
-                request.rfile.read(int(declared))
-            reply = self.answer(request.command, request.path, request.headers)
-        else:  # the body's end is unknown: answer, and close the connection
-            request.close_connection = True
-            reply = replies.problem(bad_request("Content-Length is not a number"), request.path)
+        unreadable = replies.read_body(request)
+        reply = unreadable or self.answer(request.command, request.path, request.headers)
         replies.send(request, reply, _HEADERS)
 
     def answer(self, method: str, target: str, headers: Mapping[str, str]) -> Reply:

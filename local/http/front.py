@@ -103,7 +103,7 @@ def api_server(
             api_requests.add(self.command)
             refused = edge.refuse(self.command, self.path)
             if refused is not None:
-                replies.send(self, refused)
+                replies.send(self, replies.read_body(self) or refused)
                 return
             if authorizers is not None:
                 install(self.local_gateway, authorizers)

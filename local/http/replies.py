@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Any
 
-from chalicelib.http.problems import PROBLEM_CONTENT_TYPE, Problem
+from chalicelib.http.problems import PROBLEM_CONTENT_TYPE, Problem, bad_request
 from infra import gateway
 
 
@@ -42,6 +42,20 @@ def content(body: bytes, content_type: str) -> Reply:
 
 def json_content(document: Any) -> Reply:
     return content(json.dumps(document, default=str).encode(), "application/json")
+
+
+def read_body(request: Any) -> Reply | None:
+    """Reads (and drops) a request's body before it is answered without it, so that the next
+    request on a kept-alive connection starts where this one ends. A Content-Length that is
+    not a number leaves the body's end unknown: the answer is a 400, and the connection
+    closes after it."""
+    declared = request.headers.get("Content-Length") or "0"
+    if not declared.isdigit():
+        request.close_connection = True
+        return problem(bad_request("Content-Length is not a number"), request.path)
+    if int(declared):
+        request.rfile.read(int(declared))
+    return None
 
 
 def send(request: Any, reply: Reply, extra_headers: dict[str, str] | None = None) -> None:

@@ -33,6 +33,7 @@ from local.patches import (
     packed_items,
     poller_wakeup,
     speed,
+    teststate,
     weak_tracking,
 )
 from local.patches.hooks import Hooks
@@ -253,6 +254,32 @@ PATCHES: tuple[Patch, ...] = (
         "executions' start and stop dates, history events, the context object's times and "
         "Wait-until-timestamp states read the emulator's clock",
         clock.patch_datetime,
+    ),
+    # test-state
+    Patch(
+        "unsupported-operations",
+        {
+            "moto.core.responses:BaseResponse.call_action": "(self)",
+            "moto.core.botocore_stubber:BotocoreStubber.process_request": "(self, request)",
+            "moto.moto_server.werkzeug_app:DomainDispatcherApplication.__call__": "(self, environ, "
+            "start_response)",
+        },
+        "a call moto does not implement raised NotImplementedError (an HTML 500 over HTTP) or "
+        "got a 404 'Not yet implemented': it gets AWS's answer to a call it does not know, 400 "
+        "UnknownOperationException in the service's protocol, naming the operation "
+        "(local/patches/teststate.py)",
+        teststate.unsupported_operations,
+    ),
+    Patch(
+        "test-state",
+        {
+            "moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)",
+            "moto.core.botocore_stubber:get_equivalent_url_in_aws_domain": "(url)",
+        },
+        "moto does not implement Step Functions' TestState: it is answered on moto's own ASL "
+        "interpreter (local/aws/stepfunctions/test_state.py); in process, TestState's host "
+        "prefix (sync-states.) reaches moto's Step Functions",
+        teststate.test_state_api,
     ),
     # cognito
     Patch(

@@ -278,6 +278,7 @@ class Run:
         r = self.emulator.resources
         assert r is not None
         speed = "real time" if o.speed == 1 else f"{o.speed:g}x real time"
+        credentials = o.environment()  # the stage's placeholders, as .chalice/config.json has them
         return "\n".join(
             [
                 "",
@@ -303,8 +304,11 @@ class Run:
                 "",
                 "  AWS CLI / boto3 against the emulator:",
                 f"    export AWS_ENDPOINT_URL={o.endpoint} AWS_DEFAULT_REGION={o.region}"
-                f" AWS_ACCESS_KEY_ID={os.environ['AWS_ACCESS_KEY_ID']}"
-                f" AWS_SECRET_ACCESS_KEY={os.environ['AWS_SECRET_ACCESS_KEY']}",
+                f" AWS_ACCESS_KEY_ID={credentials['AWS_ACCESS_KEY_ID']}"
+                f" AWS_SECRET_ACCESS_KEY={credentials['AWS_SECRET_ACCESS_KEY']}"
+                # TestState and StartSyncExecution's host prefix ("sync-") would leave the
+                # emulator's address.
+                " AWS_DISABLE_HOST_PREFIX_INJECTION=true",
                 f"    aws stepfunctions list-executions --state-machine-arn {r.state_machine_arn}",
                 "",
                 "  Ctrl-C stops everything.",

@@ -6,7 +6,7 @@ gives threads up to eight arenas per core, and gives memory back to the system o
 top of a heap: what was freed around a kept object stays resident. Measured with the soak
 (`make soak`), that was most of the growth once the tables' items were packed
 (local/patches/packed_items.py). So the stack's process uses at most two arenas, set before its
-threads start, and the janitor hands free pages back after each full garbage collection.
+threads start, and the housekeeping hands free pages back after each full garbage collection.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 moto applies their operations without locks; the patches that make them atomic
 (local/patches/atomicity.py) run each under this lock, and whatever else reads or rewrites
-those backends whole (the --state snapshot, the janitor's trim of the stream) holds it too.
+those backends whole (the --state snapshot, the housekeeping's trim of the stream) holds it too.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The local console and the reviewer page in a real browser: users created through the API,
 seen live in the list, an execution opened, its path found on the graph, a state selected with
 the keyboard and its log lines read; the system page; the page at a laptop's width; the
-README's picture. The reviewer page (/review/): signing in (a first sign-in's new password
-too), approving and rejecting, a decision another reviewer took first (409), signing out.
+picture in docs/operators.md. The reviewer page (/review/): signing in (a first sign-in's new
+password too), approving and rejecting, paging, a decision another reviewer took first (409),
+signing out.
 """
 
 from __future__ import annotations

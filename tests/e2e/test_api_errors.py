@@ -88,6 +88,23 @@ def test_bad_requests_are_refused_with_a_problem(shared_stack, headers, payload,
     assert _stored_operations() == before
 
 
+@pytest.mark.parametrize(
+    ("content_type", "says"),
+    [
+        ("application/json; charset=latin-1", "the charset 'latin-1' is not accepted"),
+        ('application/json; charset="ISO-8859-1"', "the charset 'ISO-8859-1' is not accepted"),
+        ("text/plain; charset=utf-8", "the body must be JSON"),
+    ],
+)
+def test_a_415_says_whether_the_type_or_the_charset_is_refused(shared_stack, content_type, says):
+    response = shared_stack.client.http.post(
+        "/users", headers={"Content-Type": content_type}, body=VALID
+    )
+    detail = _assert_problem(response, 415)["detail"]
+    assert detail.startswith(says)
+    assert ("UTF-8" in detail) == ("charset" in says)
+
+
 def test_all_field_errors_are_reported_at_once(shared_stack):
     response = shared_stack.client.http.post(
         "/users", headers=JSON, body='{"email": 1, "admin": true}'

@@ -31,8 +31,10 @@ KEY = re.compile(
 )
 
 
-def _target():
-    return targets.emulated(STAGE, boto3.DEFAULT_SESSION)
+def _target() -> targets.Target:
+    session = boto3.DEFAULT_SESSION
+    assert session is not None, "the stack fixture made its session boto3's default"
+    return targets.emulated(STAGE, session)
 
 
 def _accept(stack, count: int, prefix: str = "user") -> list[str]:
@@ -108,7 +110,10 @@ def test_every_event_is_archived_gzipped_one_per_line_under_its_hour(stack):
             datetime.fromisoformat(event_stream.decode(line).published_at or "")
             for line in gzip.decompress(data).splitlines()
         ]
-        hour = datetime(*map(int, KEY.fullmatch(key).groups()[:4]), tzinfo=UTC)  # type: ignore[union-attr]
+        named = KEY.fullmatch(key)
+        assert named is not None, key  # every key matched above
+        year, month, day, hour_of_day = (int(part) for part in named.groups()[:4])
+        hour = datetime(year, month, day, hour_of_day, tzinfo=UTC)
         assert all(hour <= moment < hour + timedelta(hours=1) for moment in published)
 
 
@@ -167,13 +172,23 @@ def test_a_failed_batch_is_redriven_from_the_stream_once_fixed(stack, monkeypatc
     assert _queued(stack) >= 1
     out = io.StringIO()
     report = redrive(_target(), out=out, wait_seconds=0)
-    assert report.kept == 0 and report.redriven >= 1
+    assert (report.kept, report.discarded) == (0, 0) and report.republished >= 1
+    assert report.messages == report.republished
     assert (report.published, report.from_stream, report.from_archive) == (3, 3, 0)
     assert _queued(stack) == 0
     stack.drain()
     assert set(_statuses(stack, ids).values()) == {"SUCCEEDED"}
     _one_execution_and_one_user_each(stack, ids)
-    assert "redriven: " in out.getvalue()
+    said = out.getvalue().splitlines()
+    assert len(said) == report.messages
+    assert all(
+        re.match(
+            r"message \d  published again to user-service-test-replay: \d records? \(.*, read "
+            r"from the stream\), then deleted from the queue$",
+            line,
+        )
+        for line in said
+    )
 
 
 def test_a_batch_no_longer_on_the_stream_is_redriven_from_the_archive(stack, monkeypatch):
@@ -197,8 +212,11 @@ def test_a_batch_found_nowhere_stays_on_the_queue(stack, monkeypatch):
     )
     out = io.StringIO()
     report = redrive(_target(), out=out, wait_seconds=0)
-    assert (report.kept, report.redriven) == (1, 0)
-    assert "kept on the queue: not on user-service-test-events any more" in out.getvalue()
+    assert (report.messages, report.kept, report.republished, report.discarded) == (1, 1, 0, 0)
+    assert out.getvalue().startswith(
+        "message 1  kept on the queue, because its records are not on "
+        "user-service-test-events any more, and the archive"
+    )
     assert _queued(stack) == 1
 
 
@@ -207,8 +225,9 @@ def test_a_dry_run_lists_the_records_without_emails_and_leaves_the_queue(stack, 
     queued = _queued(stack)
     out = io.StringIO()
     report = redrive(_target(), dry_run=True, out=out, wait_seconds=0)
-    assert report.messages == queued and report.redriven == 0
+    assert report.messages == queued and report.republished == report.discarded == 0
     listing = out.getvalue()
+    assert "  would be published again to user-service-test-replay (" in listing
     assert ids[0] in listing and "<email>" in listing and "@example.org" not in listing
     assert "from the stream" in listing
     again = io.StringIO()
@@ -216,7 +235,7 @@ def test_a_dry_run_lists_the_records_without_emails_and_leaves_the_queue(stack, 
     assert "failed0@example.org" in again.getvalue()
     assert _replayed(stack) == 0
     # Still there, and visible at once: a real redrive takes them.
-    assert redrive(_target(), out=io.StringIO(), wait_seconds=0).redriven == queued
+    assert redrive(_target(), out=io.StringIO(), wait_seconds=0).republished == queued
 
 
 def test_a_record_that_is_not_an_event_is_not_redriven(stack):
@@ -226,8 +245,18 @@ def test_a_record_that_is_not_an_event_is_not_redriven(stack):
     stack.drain()
     out = io.StringIO()
     report = redrive(_target(), out=out, wait_seconds=0)
-    assert (report.redriven, report.published, report.unreadable) == (1, 0, 1)
+    assert (report.messages, report.republished, report.discarded, report.kept) == (1, 0, 1, 0)
+    assert (report.published, report.unreadable) == (0, 1)
     assert _queued(stack) == 0
+    (said,) = out.getvalue().splitlines()
+    assert said.startswith("message 1  deleted from the queue, because no record of its batch (1 ")
+    assert said.endswith("nothing published")
+    assert report.lines(_target(), dry_run=False) == [
+        "messages  1: 0 published again and deleted, 1 deleted with nothing to publish, "
+        "0 kept on the queue",
+        "records   0 published again to user-service-test-replay (0 read from the stream, "
+        "0 from the archive); 1 not operation events, not published",
+    ]
 
 
 def test_replay_and_redrive_together_still_run_each_operation_once(stack, monkeypatch):

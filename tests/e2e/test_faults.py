@@ -15,6 +15,7 @@ import boto3
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.operations_table import OperationsTable
@@ -108,14 +109,18 @@ class WireThrottle:
         self._lock = threading.Lock()
 
     def __call__(self, request: AWSPreparedRequest, **_: object) -> AWSResponse | None:
-        if self.table not in _tables_named_in(request.body):
+        body = request.body
+        assert body is None or isinstance(body, bytes | str), "DynamoDB's JSON, serialized whole"
+        if self.table not in _tables_named_in(body):
             return None
+        target = request.headers["X-Amz-Target"]  # bytes once botocore prepared the request
         with self._lock:
             if not self.left:
                 return None
             self.left -= 1
-            self.throttled.append(request.headers["X-Amz-Target"].decode().split(".")[-1])
-        return AWSResponse(request.url, 400, {}, _Body(THROTTLED))
+            operation = target.decode() if isinstance(target, bytes) else target
+            self.throttled.append(operation.split(".")[-1])
+        return AWSResponse(request.url, 400, HTTPHeaders(), _Body(THROTTLED))
 
 
 def _tables_named_in(body: bytes | str | None) -> set[str]:
@@ -135,13 +140,14 @@ def wire_throttle(stack, monkeypatch) -> Iterator[Callable[[str, int], WireThrot
 
     def install(table: str, times: int) -> WireThrottle:
         throttle = WireThrottle(table, times)
-        dynamodb.meta.events.register_first("before-send.dynamodb", throttle)
+        # botocore-stubs type a handler as returning None; a before-send handler may answer.
+        dynamodb.meta.events.register_first("before-send.dynamodb", throttle)  # type: ignore[arg-type]
         installed.append(throttle)
         return throttle
 
     yield install
     for throttle in installed:
-        dynamodb.meta.events.unregister("before-send.dynamodb", throttle)
+        dynamodb.meta.events.unregister("before-send.dynamodb", throttle)  # type: ignore[arg-type]
 
 
 def test_operations_table_throttled_at_the_wire(stack, wire_throttle):

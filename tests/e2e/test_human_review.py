@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -295,9 +296,17 @@ def test_a_decision_racing_the_timeout_has_one_outcome(stack, monkeypatch, seam)
 
     if seam is None:
         start = threading.Barrier(2)
+
+        def together(action: Callable[[], object]) -> Callable[[], None]:
+            def run() -> None:
+                start.wait()
+                action()
+
+            return run
+
         threads = [
-            threading.Thread(target=lambda: (start.wait(), reviewer())),
-            threading.Thread(target=lambda: (start.wait(), clock())),
+            threading.Thread(target=together(reviewer)),
+            threading.Thread(target=together(clock)),
         ]
     else:
         owner, method = seam

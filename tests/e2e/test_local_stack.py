@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import signal
 import subprocess
 import sys
+from urllib.parse import urljoin
 
 import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from infra.definition import ROOT
+from infra.definition import ROOT, stage_environment
 from local.process.child import free_port
 from local.terminal import client
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
@@ -21,12 +25,18 @@ def test_the_banner_says_what_is_where(local_stack):
     banner = "".join(local_stack.output)
     assert local_stack.api in banner and local_stack.endpoint in banner
     assert "us-east-1" in banner and "AWS_ENDPOINT_URL" in banner
+    # The local stage's placeholder credentials, as .chalice/config.json gives them.
+    placeholder = stage_environment("local")["AWS_ACCESS_KEY_ID"]
+    assert f"AWS_ACCESS_KEY_ID={placeholder}" in banner
 
 
 def test_a_user_is_created(local_stack):
     accepted = local_stack.create_user("ada@example.org")
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == f"/operations/{accepted.json()['id']}"
+    # What a client does with it (RFC 9110 section 10.2.2): resolve it against the request's URL.
+    operation = requests.get(urljoin(accepted.url, accepted.headers["Location"]), timeout=5)
+    assert operation.json()["id"] == accepted.json()["id"]
     done = local_stack.wait_done(accepted.json()["id"])
     assert done["status"] == "SUCCEEDED"
     user = requests.get(f"{local_stack.api}/users/{done['result']['user']['id']}", timeout=5)
@@ -46,6 +56,23 @@ def test_the_contract_holds_over_http(local_stack):
     bad = requests.post(f"{api}/users", data="{", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
     assert bad.headers["Content-Type"] == "application/problem+json"
+
+
+def test_make_load_prints_its_summary_and_writes_its_results(local_stack, tmp_path, monkeypatch):
+    from benchmarks import load
+
+    monkeypatch.setattr(load, "RESULTS", tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert load.main(["--url", local_stack.api, "-n", "3", "-c", "2", "--name", "run"]) == 0
+    first, second = printed.getvalue().splitlines()
+    assert first.startswith("3 operations, 3 SUCCEEDED, ") and first.endswith(" operations/s")
+    assert second.startswith("accepted → done: p50 ")
+    written = json.loads((tmp_path / "run.json").read_text())
+    assert written["outcomes"] == {"SUCCEEDED": 3}
+    assert written["per_operation"]["api_requests"]["POST"] == 1.0
+    assert written["per_operation"]["state_transitions"] >= 4  # read from the executions API
+    assert (tmp_path / "run.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_executions_are_listed_with_their_history(local_stack):
@@ -137,6 +164,22 @@ def test_the_stack_stops_cleanly_on_sigterm():
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [("QUERY", "/users"), ("POST", "/nowhere"), ("PUT", "/_local/api/about")],
+)
+def test_a_refused_request_s_body_is_read_so_the_connection_serves_the_next(
+    local_stack, method, path
+):
+    """The edge (or the console) answers without the body; the next request on the same
+    kept-alive connection must not start inside it."""
+    with requests.Session() as session:
+        refused = session.request(method, f"{local_stack.api}{path}", data="{}" * 100, timeout=5)
+        assert refused.status_code in (404, 405)
+        after = session.get(f"{local_stack.api}/problems/not-found", timeout=5)
+        assert after.status_code == 200, after.text
+
+
+@pytest.mark.parametrize(
     ("method", "path", "status", "allow"),
     [
         ("GET", "/", 404, None),
@@ -160,6 +203,10 @@ def test_the_edges_answer_problem_json(local_stack, method, path, status, allow)
     if method != "HEAD":
         problem = response.json()
         assert problem["status"] == status and problem["type"] and problem["title"]
+        # Its type resolves to the page of that type, served by the stack like any route.
+        page = requests.get(urljoin(response.url, problem["type"]), timeout=5)
+        assert page.status_code == 200
+        assert f"<h1>{problem['title']}</h1>" in page.text
 
 
 # The reviewers over `make run`: the sign-in a script does (DESIGN.md, "Local tools contract").

@@ -180,6 +180,7 @@ def test_a_review_pending_across_a_restart_can_still_be_decided(tmp_path):
             "the review asked for again",
         )
         after = _review_item(second, operation_id)
+        assert after is not None
         assert after["requestedAt"] == before["requestedAt"]
         assert after["expiresAt"] == before["expiresAt"]
         assert after["status"]["S"] == "PENDING"

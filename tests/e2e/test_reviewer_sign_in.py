@@ -17,6 +17,7 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -25,12 +26,12 @@ from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 from moto.utilities.utils import load_resource
 
-from chalicelib.http.auth import REVIEWERS_AUTHORIZER, REVIEWERS_GROUP
+from chalicelib.domain.reviews import REVIEWERS_GROUP
+from chalicelib.http.auth import REVIEWERS_AUTHORIZER
 from infra.definition import ROOT, generated_password
 from local.aws.cognito import KEY_ID, TokenVerifier, public_key_set
 from local.aws.provision import ReviewerPool, provision_reviewers
 from local.aws.reviewers import WeakPassword, add_local_reviewer
-from local.emulator import Emulator
 from local.http.authorizer import CognitoAuthorizers, install
 from tests.conftest import running_stack
 from tests.e2e.test_human_review import awaiting_review, finished
@@ -54,7 +55,7 @@ def _cognito_app(monkeypatch: pytest.MonkeyPatch) -> Chalice:
 
 @dataclasses.dataclass
 class Reviewers:
-    stack: Emulator
+    stack: Any  # the Emulator, with Chalice's test client as `client` (tests/conftest.py)
     pool: ReviewerPool
     password: str
 
@@ -89,7 +90,8 @@ def reviewers() -> Iterator[Reviewers]:
             env.setenv("COGNITO_ENDPOINT_URL", "http://127.0.0.1:4566")
             verifier = TokenVerifier(pool, now=stack.clock.time)
             authorizers = CognitoAuthorizers(app, "test", {REVIEWERS_AUTHORIZER: verifier})
-            install(stack.client.http._local_gateway, authorizers)
+            client: Any = stack.client  # type: ignore[attr-defined]  # set by running_stack
+            install(client.http._local_gateway, authorizers)
             password = generated_password()
             add_local_reviewer(stack.session, pool, password)
             # A user of the pool outside the reviewers' group.

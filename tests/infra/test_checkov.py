@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from infra import scan
+from infra import bootstrap_ci, scan
 from infra.security import skip
 
 STAGES = ["dev", "prod"]
@@ -42,6 +42,10 @@ def every_report(packaged_stage, tmp_path_factory) -> dict[str, list[scan.Report
         (out / stage).mkdir()
         sam_file = shutil.copy(packaged_stage(stage), out / stage / "sam.json")
         templates[stage] = scan.with_expansion(sam_file)
+    (out / "bootstrap-ci").mkdir()
+    bootstrap = out / "bootstrap-ci" / "bootstrap.json"
+    bootstrap.write_text(json.dumps(bootstrap_ci.template("dev", "acme/user-service")))
+    templates["bootstrap-ci"] = [bootstrap]
     (out / "unencrypted").mkdir()
     probe = out / "unencrypted" / "sam.json"
     probe.write_text(json.dumps(UNENCRYPTED))
@@ -97,6 +101,18 @@ def test_the_archive_passes_and_accepts_only_the_log_bucket_s_own_logging(report
         assert not ARCHIVE_FIXED - passed, report.template
         accepted = {(f.check, f.resource) for f in report.skipped if "Archive" in f.resource}
         assert accepted == {("CKV_AWS_18", "AWS::S3::Bucket.ArchiveAccessLogBucket")}
+
+
+def test_the_ci_bootstrap_stack_passes_and_says_why_its_roles_may_write(every_report):
+    (report,) = every_report["bootstrap-ci"]
+    assert report.parsing_errors == [] and report.passed, report.summary()
+    assert report.failed == []
+    for finding in report.skipped:
+        assert len(finding.comment.split()) >= 10, finding
+        assert finding.resource in (
+            "AWS::IAM::Role.DeployRole",
+            "AWS::IAM::Role.CloudFormationRole",
+        )
 
 
 def test_a_finding_without_a_skip_fails_the_scan(every_report):

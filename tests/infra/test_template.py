@@ -10,9 +10,12 @@ import boto3
 import botocore.session
 import cfnlint.api
 import pytest
+from botocore.model import StringShape
 from moto import mock_aws
 
-from chalicelib.http.auth import REVIEWERS_AUTHORIZER, REVIEWERS_GROUP, STACK_POOL_ARN
+from chalicelib.domain.reviews import REVIEWERS_GROUP
+from chalicelib.http.auth import REVIEWERS_AUTHORIZER, STACK_POOL_ARN
+from chalicelib.http.problems import PROBLEM_TYPES
 from infra import definition, functions, gateway, package, refs
 from infra.archive import KINESIS_READS
 from infra.deploy import expand
@@ -299,14 +302,20 @@ def _operations(template: dict) -> dict[tuple[str, str], dict]:
 def test_prod_requires_signed_requests_and_dev_does_not(packaged):
     stage, template = packaged
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    # The reviewers' routes have their own authorizer; the problem types' pages and the
+    # reviewer page are public.
     public = [
-        op for (path, _), op in _operations(template).items() if not path.startswith("/review")
+        op
+        for (path, _), op in _operations(template).items()
+        if not path.startswith(("/review", "/problems"))
     ]
     if stage == "prod":
         assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
         assert all(op.get("security") == [{"sigv4": []}] for op in public)
     else:
         assert not any("security" in op for op in public)
+    pages = [op for (path, _), op in _operations(template).items() if path.startswith("/problems")]
+    assert pages and not any("security" in op for op in pages)
 
 
 def _gateway_responses(template: dict) -> dict[str, dict]:
@@ -318,7 +327,9 @@ def test_every_gateway_response_is_problem_json_with_its_own_status(packaged):
     _, template = packaged
     responses = _gateway_responses(template)
     model = botocore.session.get_session().get_service_model("apigateway")
-    assert set(responses) == set(model.shape_for("GatewayResponseType").enum)
+    response_types = model.shape_for("GatewayResponseType")
+    assert isinstance(response_types, StringShape)  # an enum of strings
+    assert set(responses) == set(response_types.enum)
     for response_type, response in responses.items():
         headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
@@ -328,7 +339,10 @@ def test_every_gateway_response_is_problem_json_with_its_own_status(packaged):
             problem = json.loads(sent)
             assert set(problem) == {"type", "title", "status", "detail"}, response_type
             assert problem["status"] == int(response["statusCode"])
-            assert problem["type"].startswith("/problems/")
+            # The page of its type, below the stage's root on the default URL (gateway.py).
+            root, _, slug = problem["type"].rpartition("/problems/")
+            assert root == "/$context.stage"
+            assert PROBLEM_TYPES[slug].title == problem["title"]
             assert problem["detail"] == "its message"
         if response["statusCode"] == "429":
             assert headers["gatewayresponse.header.Retry-After"] == "'1'"
@@ -393,7 +407,7 @@ def test_the_cognito_authorizer_s_refusals_are_401_problems(packaged):
     assert unauthorized["statusCode"] == "401"
     for text in unauthorized["responseTemplates"].values():
         sent = json.loads(text.replace("$context.error.messageString", '"Unauthorized"'))
-        assert (sent["type"], sent["status"]) == ("/problems/unauthorized", 401)
+        assert sent["type"].endswith("/problems/unauthorized") and sent["status"] == 401
 
 
 def test_the_gateway_responses_reach_the_deployed_api_definition(packaged):

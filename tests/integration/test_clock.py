@@ -5,94 +5,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.definition import LAMBDA_RUNTIME
-from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas
-from local.aws.provision import function_zip
-from local.emulator import EMULATOR_CONFIG
-from local.patches import registry
-from local.patches.hooks import Hooks
 from local.state.clock import Clock
-
-DAY = 24 * 3600
-
-
-class Machine:
-    """A state machine in moto on a test clock, its Lambda tasks run in process."""
-
-    def __init__(self, clock: Clock, runtime: InProcessLambdas) -> None:
-        self.clock = clock
-        self.runtime = runtime
-        self.sfn = boto3.client("stepfunctions")
-        self.role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")[
-            "Role"
-        ]["Arn"]
-
-    def function(self, name: str, handler: Callable[[Any, Any], Any]) -> str:
-        arn = boto3.client("lambda").create_function(
-            FunctionName=name,
-            Runtime=LAMBDA_RUNTIME,
-            Role=self.role,
-            Handler="app.handler",
-            Code={"ZipFile": function_zip()},
-        )["FunctionArn"]
-        self.runtime.register(name, FunctionSpec(handler, arn, 128, 60))
-        return str(arn)
-
-    def run(self, states: dict[str, Any], start_at: str) -> str:
-        machine = self.sfn.create_state_machine(
-            name=f"m{len(self.sfn.list_state_machines()['stateMachines'])}",
-            definition=json.dumps({"StartAt": start_at, "States": states}),
-            roleArn=self.role,
-        )["stateMachineArn"]
-        return str(self.sfn.start_execution(stateMachineArn=machine, name="e")["executionArn"])
-
-    def status(self, arn: str) -> str:
-        return str(self.sfn.describe_execution(executionArn=arn)["status"])
-
-    def wait_for(
-        self, arn: str, predicate: Callable[[], bool], what: str, turns: int = 500
-    ) -> None:
-        """Until the predicate holds; each turn waits 10 ms at most (5 s in all by default)."""
-        pause = threading.Event()
-        for _ in range(turns):
-            if predicate():
-                return
-            pause.wait(0.01)
-        raise AssertionError(f"{what}: still {self.status(arn)}")
-
-    def callback_task(self, queue_name: str) -> tuple[str, dict[str, Any]]:
-        """A queue, and a task that sends it its token and waits a day for the answer."""
-        queue = str(boto3.client("sqs").create_queue(QueueName=queue_name)["QueueUrl"])
-        task = {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-            "TimeoutSeconds": DAY,
-            "End": True,
-        }
-        return queue, task
-
-    def history(self, arn: str) -> list[dict[str, Any]]:
-        return list(self.sfn.get_execution_history(executionArn=arn)["events"])
+from tests.machines import DAY, Machine, running
 
 
 @pytest.fixture
 def machine() -> Iterator[Machine]:
-    clock = Clock(skip_sleeps=True)
-    runtime = InProcessLambdas()
-    with (
-        mock_aws(config=EMULATOR_CONFIG),
-        registry.applied(Hooks(clock=clock, lambdas=runtime)),
-    ):
-        yield Machine(clock, runtime)
+    with running() as machine:
+        yield machine
 
 
 def test_a_retry_backoff_moves_the_clock_instead_of_waiting(machine: Machine):
@@ -130,12 +56,7 @@ def test_a_day_long_callback_timeout_fires_when_the_clock_is_advanced(machine: M
     execution = machine.run(
         {"Wait": waiting, "TimedOut": {"Type": "Fail", "Error": "REVIEW_TIMED_OUT"}}, "Wait"
     )
-    sqs = boto3.client("sqs")
-    machine.wait_for(
-        execution,
-        lambda: bool(sqs.receive_message(QueueUrl=queue).get("Messages")),
-        "the callback task's message",
-    )
+    machine.token(queue, execution)  # it waits
     assert machine.status(execution) == "RUNNING"
 
     machine.clock.advance(timedelta(hours=23, minutes=59))
@@ -154,19 +75,10 @@ def test_a_day_long_callback_timeout_fires_when_the_clock_is_advanced(machine: M
 def test_a_callback_answered_in_time_does_not_time_out(machine: Machine):
     queue, waiting = machine.callback_task("answers")
     execution = machine.run({"Wait": waiting}, "Wait")
-    sqs = boto3.client("sqs")
-    messages: list[dict[str, Any]] = []
-    machine.wait_for(
-        execution,
-        lambda: bool(
-            messages.extend(sqs.receive_message(QueueUrl=queue).get("Messages", [])) or messages
-        ),
-        "the callback task's message",
-    )
+    token = machine.token(queue, execution)
     machine.clock.advance(timedelta(hours=12))
-    token = json.loads(messages[0]["Body"])["token"]
     machine.sfn.send_task_success(taskToken=token, output=json.dumps({"decision": "approve"}))
-    machine.wait_for(execution, lambda: machine.status(execution) != "RUNNING", "the answer")
+    machine.ended(execution, "the answer")
     described = machine.sfn.describe_execution(executionArn=execution)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"decision": "approve"}

@@ -13,6 +13,10 @@ from infra.definition import ROOT
 from local.process.child import free_port
 from ops import redrive, replay
 
+START_ONE = (
+    'start one with `make run`, or name its AWS endpoint (ARGS="--endpoint-url '
+    'http://127.0.0.1:<aws port>")'
+)
 WINDOW = ["--from", "2026-01-01T10:00:00Z", "--to", "2026-01-01T11:00:00Z"]
 
 
@@ -44,10 +48,7 @@ def test_no_local_stack_says_to_start_one(capsys, command):
     endpoint = f"http://127.0.0.1:{free_port()}"
     arguments = ["--endpoint-url", endpoint] + (WINDOW if command is replay.main else [])
     assert command(arguments) == 2
-    assert (
-        _one_line(capsys)
-        == f"error: no local stack answers at {endpoint}: start one with `make run`"
-    )
+    assert _one_line(capsys) == f"error: no local stack answers at {endpoint}: {START_ONE}"
 
 
 @pytest.mark.parametrize("command", [replay.main, redrive.main])
@@ -76,6 +77,4 @@ def test_the_module_runs_as_a_command():
         timeout=60,
     )
     assert finished.returncode == 2
-    assert finished.stderr.strip() == (
-        f"error: no local stack answers at {endpoint}: start one with `make run`"
-    )
+    assert finished.stderr.strip() == (f"error: no local stack answers at {endpoint}: {START_ONE}")

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.http.auth import REVIEWERS_GROUP
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 from local.aws.provision import ReviewerPool, provision_reviewers
 from local.process.child import free_port
 from ops import reviewer

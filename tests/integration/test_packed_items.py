@@ -72,9 +72,12 @@ def unpacked(monkeypatch) -> list[DynamoType]:
     """The keys of the items unpacked from now on, in order."""
     keys: list[DynamoType] = []
     unpack = packed_items.unpack
-    monkeypatch.setattr(
-        packed_items, "unpack", lambda key, packed: keys.append(key) or unpack(key, packed)
-    )
+
+    def counted(key: DynamoType, packed: packed_items.Packed) -> Item:
+        keys.append(key)
+        return unpack(key, packed)
+
+    monkeypatch.setattr(packed_items, "unpack", counted)
     return keys
 
 

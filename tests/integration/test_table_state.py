@@ -6,6 +6,7 @@ import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import boto3
 import pytest
@@ -25,7 +26,8 @@ def _session() -> boto3.Session:
 def _create_tables(session: boto3.Session) -> None:
     dynamodb = session.client("dynamodb")
     for name in TABLES:
-        keys = [("pk", "HASH")] + ([("sk", "RANGE")] if name == "pairs" else [])
+        keys: list[tuple[str, Literal["HASH", "RANGE"]]] = [("pk", "HASH")]
+        keys += [("sk", "RANGE")] if name == "pairs" else []
         dynamodb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": a, "KeyType": t} for a, t in keys],

@@ -1,6 +1,8 @@
 """The load generator's statistics and the cost/capacity model's arithmetic."""
 
 import json
+import sys
+from typing import Any
 
 import pytest
 
@@ -64,7 +66,7 @@ def test_a_successful_operation_passes_four_states_of_the_definition():
 
 
 def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
             "A": {"Type": "Task", "Next": "Review?"},
@@ -89,7 +91,7 @@ def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_a
 def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tmp_path, capsys):
     counts_file = tmp_path / "counts.json"
     counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
-    args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
+    args = type("Args", (), {"rate": 2000.0, "counts": counts_file, "polls": 2})()
     model.capacity(args)
     printed = capsys.readouterr().out
     assert "Kinesis: 6 shards" in printed  # 2,000 records/s with 25% headroom; starters
@@ -104,6 +106,68 @@ def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tm
     # + 2,000 x 3.5 x 40 ms (starter and steps) + 6 x 10 (starter batches) = 490 of 1,000.
     assert any("API Gateway requests" in line and "60%" in line for line in lines)
     assert any("Lambda concurrent executions" in line and "49%" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["capacity", "--rate=fast"], "argument --rate: 'fast' is not a number above 0"),
+        (["capacity", "--rate=0/s"], "argument --rate: '0/s' is not a number above 0"),
+        (["capacity", "--rate=-5/s"], "argument --rate: '-5/s' is not a number above 0"),
+        (["capacity"], "the following arguments are required: --rate"),
+        (["cost", "--polls", "-1"], "argument --polls: '-1' is not a number from 0"),
+        (["cost", "--counts", "no-such-file.json"], "cannot read no-such-file.json"),
+        (["cost", "--counts", "openapi.json"], "openapi.json has no per_operation counts"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(capsys, monkeypatch, argv, says):
+    monkeypatch.chdir(model.ROOT)
+    try:
+        code: int | str | None = model.main(argv)
+    except SystemExit as argparse_exit:  # argparse's errors exit; the model's return
+        code = argparse_exit.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"error: {says}")
+
+
+def test_load_with_nothing_at_the_url_says_so_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from benchmarks import load
+    from local.process.child import free_port
+
+    monkeypatch.setattr(load, "RESULTS", tmp_path / "results")
+    url = f"http://127.0.0.1:{free_port()}"
+    assert load.main(["--url", url, "-n", "5"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: nothing answers at {url}: start the local stack (`make run`) or give URL=\n"
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_soak_too_short_to_reach_its_mark_is_refused_before_it_starts(monkeypatch, capsys):
+    from benchmarks import soak
+
+    monkeypatch.setattr(sys, "argv", ["soak", "-n", "100"])
+    with pytest.raises(SystemExit) as exit_:
+        soak.main()
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: -n 100 does not pass --mark 2000")
+
+
+def test_the_load_summary_reads_as_the_documentation_shows_it():
+    from benchmarks.load import lines
+
+    outcomes = [Outcome(0.0, 2.0, "SUCCEEDED", 100.0 + i) for i in range(9)]
+    outcomes.append(Outcome(0.0, 2.0, "FAILED:USER_REJECTED"))
+    assert lines(summarize(outcomes, 0.0)) == [
+        "10 operations, 9 SUCCEEDED, 1 FAILED:USER_REJECTED, 2.0 s, 5.0 operations/s",
+        "accepted → done: p50 104 ms, p90 108 ms, p99 108 ms, max 108 ms",
+    ]
 
 
 def test_the_chart_is_a_png(tmp_path):
@@ -126,7 +190,7 @@ def test_the_archive_costs_firehose_ingestion_in_5_kb_steps_and_s3_storage():
 def test_capacity_counts_both_readers_of_each_shard(tmp_path, capsys):
     counts_file = tmp_path / "counts.json"
     counts_file.write_text(json.dumps({"per_operation": PER_OPERATION}))
-    args = type("Args", (), {"rate": "2000/s", "counts": counts_file, "polls": 2})()
+    args = type("Args", (), {"rate": 2000.0, "counts": counts_file, "polls": 2})()
     model.capacity(args)
     lines = capsys.readouterr().out.splitlines()
     (reads,) = [line for line in lines if "Kinesis GetRecords per shard" in line]

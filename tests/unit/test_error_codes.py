@@ -1,5 +1,5 @@
-"""One catalogue of error codes: the domain's, stated again by the API description, the README
-and the state machine, which must not drift from it."""
+"""One catalogue of error codes: the domain's, stated again by the API description, the
+clients' documentation and the state machine, which must not drift from it."""
 
 import json
 import re
@@ -39,7 +39,7 @@ def test_the_state_machine_writes_the_catalogues_codes_and_no_other(path):
     assert written == {code.value for code in RECORDED_BY_THE_STATE_MACHINE}
 
 
-def test_the_readme_lists_every_code():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## HTTP contract", 1)[1].split("\n## ", 1)[0]
+def test_the_clients_documentation_lists_every_code():
+    clients = (ROOT / "docs" / "clients.md").read_text()
+    section = clients.split("## HTTP contract", 1)[1].split("\n## ", 1)[0]
     assert set(re.findall(r"`([A-Z][A-Z_]+[A-Z])`", section)) >= CATALOGUE

@@ -7,6 +7,7 @@ import pytest
 
 from app import app
 from chalicelib.http.edges import METHOD_NOT_ALLOWED_VIEW
+from chalicelib.http.problems import PROBLEM_TYPES
 from chalicelib.http.validation import (
     MAX_EMAIL_LENGTH,
     MAX_IDEMPOTENCY_KEY_LENGTH,
@@ -59,3 +60,8 @@ def test_the_review_schemas_state_the_limits_the_validator_enforces():
     limit, token = SPEC["paths"]["/reviews"]["get"]["parameters"]
     assert limit["schema"]["maximum"] == MAX_REVIEWS_LIMIT
     assert token["schema"]["maxLength"] == MAX_TOKEN_LENGTH
+
+
+def test_the_problem_type_pages_are_the_catalogue():
+    (parameter,) = SPEC["paths"]["/problems/{problem_type}"]["get"]["parameters"]
+    assert parameter["schema"]["enum"] == sorted(PROBLEM_TYPES)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from chalice import CognitoUserPoolAuthorizer, IAMAuthorizer
@@ -13,8 +14,9 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from chalicelib.config import ReviewerSignIn
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 from chalicelib.http import review_page
-from chalicelib.http.auth import REVIEWERS_GROUP, groups, reviewer
+from chalicelib.http.auth import groups, reviewer
 from chalicelib.http.problems import Problem
 from infra.definition import PASSWORD_POLICY
 from local.aws.cognito import KEY_ID, InvalidToken, TokenVerifier
@@ -22,6 +24,9 @@ from local.aws.provision import ReviewerPool
 from local.http.authorizer import as_api_gateway_claims
 from local.process.options import Options
 from local.process.run import Run
+
+if TYPE_CHECKING:
+    from local.emulator import Emulator
 
 pytestmark = pytest.mark.unit
 
@@ -186,7 +191,7 @@ def test_make_run_generates_and_prints_the_local_reviewer_s_password_when_none_i
     for kind in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"):
         assert re.search(kind, password), kind
     assert re.fullmatch(r"[A-Za-z0-9%+\-.:@_]+", password)  # nothing a shell would expand
-    run.emulator = SimpleNamespace(resources=SimpleNamespace(reviewers=POOL))
+    run.emulator = cast("Emulator", SimpleNamespace(resources=SimpleNamespace(reviewers=POOL)))
     (line,) = [line for line in run._reviewer_lines() if "user reviewer" in line]
     assert f"password {password}" in line and "LOCAL_REVIEWER_PASSWORD" in line
     monkeypatch.setenv("LOCAL_REVIEWER_PASSWORD", "Given-password-1")

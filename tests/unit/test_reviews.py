@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
     WorkflowNotResumed,
 )
 from chalicelib.domain.operations import (
+    Operation,
     OperationError,
     OperationStep,
     UserRequest,
@@ -31,21 +32,27 @@ from chalicelib.domain.operations import (
 )
 from chalicelib.domain.reviews import (
     Decision,
+    Review,
     ReviewDecision,
     ReviewPosition,
     ReviewStatus,
     TaskToken,
     review_notification,
 )
-from chalicelib.domain.users import UserStatus, Verdict, approve
+from chalicelib.domain.users import User, UserStatus, Verdict, approve
 from chalicelib.http import pagination
 from chalicelib.http.problems import Problem
 from chalicelib.http.resources import operation_resource
 from chalicelib.http.validation import parse_limit, parse_review_decision
 from chalicelib.services import reviews as review_service
 from chalicelib.services import steps
-from tests.unit.fakes import FakeOperations, FakeUsers
-from tests.unit.review_fakes import FakeCallbacks, FakeNotifications, FakeReviews
+from tests.contract.fakes import (
+    FakeCallbacks,
+    FakeNotifications,
+    FakeOperations,
+    FakeReviews,
+    FakeUsers,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -120,8 +127,23 @@ class Workflow:
     def ended(self, timed_out: bool):
         return self.approve(steps.ReviewEnded(self.user_id, timed_out))
 
-    def user_status(self):
-        return self.users.get(self.user_id).status
+    def user(self) -> User:
+        user = self.users.get(self.user_id)
+        assert user is not None, "the workflow's first step created the user"
+        return user
+
+    def user_status(self) -> UserStatus:
+        return self.user().status
+
+    def operation(self) -> Operation:
+        operation = self.operations.get(self.operation_id)
+        assert operation is not None, "the workflow's operation is stored"
+        return operation
+
+    def review(self) -> Review:
+        review = self.reviews.get(self.operation_id)
+        assert review is not None, "the workflow asked for a review"
+        return review
 
 
 def test_a_reviewed_domain_waits_for_a_person_with_the_user_pending():
@@ -132,7 +154,7 @@ def test_a_reviewed_domain_waits_for_a_person_with_the_user_pending():
     assert review.status is ReviewStatus.PENDING
     assert review.requested_at == to_iso(NOW)
     assert review.expires_at == to_iso(NOW + timedelta(days=1))
-    assert flow.operations.get(flow.operation_id).step is OperationStep.AWAITING_REVIEW
+    assert flow.operation().step is OperationStep.AWAITING_REVIEW
 
 
 def test_the_reviewers_are_told_of_a_review_without_the_user_s_email_or_the_token():
@@ -151,7 +173,8 @@ def test_a_notification_that_fails_for_now_fails_the_task_for_a_retry_with_the_r
     flow.notifications.fail = TransientError("ThrottlingException")
     with pytest.raises(TransientError):
         flow.request(86400, "token-1")
-    assert flow.reviews.get(flow.operation_id).status is ReviewStatus.PENDING
+    kept = flow.reviews.get(flow.operation_id)
+    assert kept is not None and kept.status is ReviewStatus.PENDING
     flow.notifications.fail = None
     flow.request(86400, "token-2")  # the task's retry: told this time, with the new token kept
     assert [r.operation_id for r in flow.notifications.told] == [flow.operation_id]
@@ -165,7 +188,7 @@ def test_a_notification_that_cannot_be_sent_is_logged_and_the_review_waits(caplo
     assert review.status is ReviewStatus.PENDING
     (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert logged.getMessage() == "review requested, but the reviewers could not be told"
-    assert flow.operations.get(flow.operation_id).step is OperationStep.AWAITING_REVIEW
+    assert flow.operation().step is OperationStep.AWAITING_REVIEW
 
 
 def test_asking_again_keeps_the_request_and_takes_the_new_token(fixed_time):
@@ -215,7 +238,7 @@ def test_a_review_nobody_decided_expires_rejects_the_user_and_frees_the_email():
     concluded = flow.ended(timed_out=True)
     assert isinstance(concluded, OperationError)
     assert concluded.code is ErrorCode.REVIEW_TIMED_OUT
-    assert flow.reviews.get(flow.operation_id).status is ReviewStatus.EXPIRED
+    assert flow.review().status is ReviewStatus.EXPIRED
     assert flow.user_status() is UserStatus.REJECTED
     assert "ada@review.example.org" not in flow.users.claims
     with pytest.raises(ReviewNotFound):  # too late now
@@ -267,37 +290,39 @@ def _decide(flow: Workflow, callbacks: FakeCallbacks, decision=APPROVE):
 
 
 def test_a_decision_is_recorded_once_and_resumes_the_workflow_with_its_token():
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(86400, "token-1")
     decided = _decide(flow, callbacks)
     assert decided.status is ReviewStatus.DECIDED and decided.decided_at == to_iso(NOW)
-    assert decided.decided_by == "grace" == flow.reviews.get(flow.operation_id).decided_by
+    stored = flow.reviews.get(flow.operation_id)
+    assert decided.decided_by == "grace" and stored is not None and stored.decided_by == "grace"
     assert callbacks.resumed == [(TaskToken("token-1"), ReviewDecision(Decision.APPROVE))]
     with pytest.raises(ReviewAlreadyDecided):
         _decide(flow, callbacks, ReviewDecision(Decision.REJECT, "no"))
-    flow.operations.mark_succeeded(flow.operation_id, flow.users.get(flow.user_id))
+    flow.operations.mark_succeeded(flow.operation_id, flow.user())
     with pytest.raises(ReviewAlreadyDecided):  # a second decision, also once it is over
         _decide(flow, callbacks, ReviewDecision(Decision.REJECT, "no"))
     assert len(callbacks.resumed) == 1
 
 
 def test_a_decision_whose_wait_ended_is_still_recorded():
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(86400, "token-1")
-    callbacks.over.add("token-1")
+    callbacks.end(TaskToken("token-1"))  # it timed out just now
     assert _decide(flow, callbacks).status is ReviewStatus.DECIDED  # the workflow reads it
+    assert callbacks.resumed == []
 
 
 def test_a_decision_that_cannot_wake_the_workflow_says_so():
     flow = Workflow()
     flow.request(86400)
     with pytest.raises(WorkflowNotResumed):
-        _decide(flow, FakeCallbacks(fail=True))
-    assert flow.reviews.get(flow.operation_id).status is ReviewStatus.DECIDED
+        _decide(flow, FakeCallbacks("token-1", fail=True))
+    assert flow.review().status is ReviewStatus.DECIDED
 
 
 def test_no_decision_for_an_unknown_review_or_an_operation_that_is_over(fixed_time):
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     with pytest.raises(ReviewNotFound):
         _decide(flow, callbacks)  # not requested yet
     flow.request(60)
@@ -308,7 +333,7 @@ def test_no_decision_for_an_unknown_review_or_an_operation_that_is_over(fixed_ti
 
 
 def test_an_expired_review_is_neither_listed_nor_decided(fixed_time):
-    flow, callbacks = Workflow(), FakeCallbacks()
+    flow, callbacks = Workflow(), FakeCallbacks("token-1")
     flow.request(60)
     fixed_time[0] = NOW + timedelta(seconds=60)
     assert review_service.pending_reviews(10, None, flow.reviews).reviews == []
@@ -319,9 +344,9 @@ def test_an_expired_review_is_neither_listed_nor_decided(fixed_time):
 def test_an_operation_shows_its_step_only_while_it_runs():
     flow = Workflow()
     flow.request(86400)
-    assert operation_resource(flow.operations.get(flow.operation_id))["step"] == "AWAITING_REVIEW"
+    assert operation_resource(flow.operation())["step"] == "AWAITING_REVIEW"
     flow.operations.mark_failed(flow.operation_id, OperationError(ErrorCode.REVIEW_TIMED_OUT, "x"))
-    assert "step" not in operation_resource(flow.operations.get(flow.operation_id))
+    assert "step" not in operation_resource(flow.operation())
 
 
 # The state machine's payloads
@@ -441,7 +466,7 @@ def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_it
     """After a restart (a local stack on saved tables), a review pending for days still has
     its operation run again: the run asks for the review again, or concludes it."""
     from chalicelib.services.workflow import SweepPolicy, sweep
-    from tests.unit.fakes import FakeEvents, FakeWorkflows
+    from tests.contract.fakes import FakeEvents, FakeWorkflows
 
     operations, events = FakeOperations(), FakeEvents()
     operation = new_operation(UserRequest(REVIEWED_EMAIL, "Ada"), now=to_iso(NOW))
@@ -452,7 +477,9 @@ def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_it
     policy = SweepPolicy(republish_after=timedelta(0), give_up_after=timedelta(hours=1))
     report = sweep(NOW + timedelta(days=3), policy, operations, events, FakeWorkflows())
     assert report.republished == republished
-    assert operations.get(operation.id).done is (republished == 0)  # or failed as too old
+    stored = operations.get(operation.id)
+    assert stored is not None
+    assert stored.done is (republished == 0)  # or failed as too old
 
 
 json_values = st.recursive(

@@ -20,7 +20,7 @@ from chalicelib.domain.users import UserStatus
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
 from chalicelib.services.workflow import SweepPolicy, process_batch, start_workflow, sweep
-from tests.unit.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
+from tests.contract.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
 pytestmark = pytest.mark.unit
 
@@ -30,7 +30,8 @@ ADA = UserRequest("ada@example.org", "Ada")
 def test_accepting_stores_a_pending_operation_and_publishes_it():
     operations, events = FakeOperations(), FakeEvents()
     operation = accept_user_request(ADA, None, operations, events)
-    assert operations.get(operation.id).status is OperationStatus.PENDING
+    stored = operations.get(operation.id)
+    assert stored is not None and stored.status is OperationStatus.PENDING
     assert events.published == [OperationRequested(operation.id, ADA)]
 
 
@@ -55,7 +56,7 @@ def test_a_failed_publish_fails_the_operation_and_frees_the_key():
         accept_user_request(ADA, "key-1", operations, FakeEvents(fail=True))
     (failed,) = operations.items.values()
     assert failed.status is OperationStatus.FAILED
-    assert failed.error.code == "PUBLISH_FAILED"
+    assert failed.error is not None and failed.error.code == "PUBLISH_FAILED"
     retried = accept_user_request(ADA, "key-1", operations, FakeEvents())
     assert retried.id != failed.id
     assert retried.status is OperationStatus.PENDING
@@ -68,7 +69,8 @@ def test_starting_marks_running_and_starts_once_per_operation():
     assert start_workflow(event, operations, workflows)
     assert start_workflow(event, operations, workflows)  # a duplicate record
     assert workflows.started == [operation.id]
-    assert operations.get(operation.id).status is OperationStatus.RUNNING
+    stored = operations.get(operation.id)
+    assert stored is not None and stored.status is OperationStatus.RUNNING
 
 
 def test_a_done_operation_is_never_started():
@@ -118,7 +120,9 @@ def test_the_sweeper_gives_up_on_an_operation_that_never_started():
     operations, events, workflows, operation, policy = _sweep_setup(timedelta(hours=2))
     report = sweep(datetime.now(UTC), policy, operations, events, workflows)
     assert report.failed == 1
-    assert operations.get(operation.id).error.code == "NOT_STARTED"
+    stored = operations.get(operation.id)
+    assert stored is not None and stored.error is not None
+    assert stored.error.code == "NOT_STARTED"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +134,8 @@ def test_the_sweeper_fails_running_operations_whose_execution_ended(execution, o
     operations.mark_running(operation.id)
     workflows.statuses[operation.id] = execution
     sweep(datetime.now(UTC), policy, operations, events, workflows)
-    assert operations.get(operation.id).status is outcome
+    stored = operations.get(operation.id)
+    assert stored is not None and stored.status is outcome
 
 
 def test_the_sweeper_restarts_a_running_operation_without_execution():
@@ -157,15 +162,19 @@ def test_create_user_is_idempotent_and_refuses_a_registered_email():
 def test_approval_activates_or_rejects_and_frees_the_email():
     users = FakeUsers()
     ok = _created("op-1", "ada@example.org", users)
+    assert isinstance(ok, steps.Continue)
     assert steps.approve_user(ok, [], users) == ok
-    assert users.get(ok.user_id).status is UserStatus.ACTIVE
+    active = users.get(ok.user_id)
+    assert active is not None and active.status is UserStatus.ACTIVE
 
     bad = _created("op-2", "eve@evil.test", users)
+    assert isinstance(bad, steps.Continue)
     rejected = steps.approve_user(bad, [], users)
     assert isinstance(rejected, OperationError)
     assert rejected.code is ErrorCode.USER_REJECTED
     assert "eve@" not in rejected.message
-    assert users.get(bad.user_id).status is UserStatus.REJECTED
+    refused = users.get(bad.user_id)
+    assert refused is not None and refused.status is UserStatus.REJECTED
     assert isinstance(_created("op-3", "eve@evil.test", users), steps.Continue)  # email free
 
 
@@ -189,10 +198,11 @@ def test_the_last_step_records_success_with_the_user_once():
     users, operations = FakeUsers(), FakeOperations()
     operation_id = _running(operations)
     created = _created(operation_id, "ada@example.org", users)
+    assert isinstance(created, steps.Continue)
     steps.approve_user(created, [], users)
     assert steps.record_outcome(operation_id, created, users, operations)
     done = operations.get(operation_id)
-    assert done.status is OperationStatus.SUCCEEDED
+    assert done is not None and done.status is OperationStatus.SUCCEEDED
     assert done.result == users.get(created.user_id)
     assert not steps.record_outcome(operation_id, created, users, operations)  # a retry
 
@@ -203,6 +213,7 @@ def test_the_last_step_records_a_refusal_as_the_failure():
     refusal = OperationError(ErrorCode.USER_REJECTED, "the user was rejected")
     assert steps.record_outcome(operation_id, refusal, users, operations)
     done = operations.get(operation_id)
+    assert done is not None
     assert done.status is OperationStatus.FAILED and done.error == refusal
 
 
@@ -213,7 +224,9 @@ def test_an_outcome_never_overwrites_a_done_operation():
     created = _created(operation_id, "ada@example.org", users)
     steps.approve_user(created, [], users)
     assert not steps.record_outcome(operation_id, created, users, operations)
-    assert operations.get(operation_id).error.code is ErrorCode.WORKFLOW_ENDED
+    done = operations.get(operation_id)
+    assert done is not None and done.error is not None
+    assert done.error.code is ErrorCode.WORKFLOW_ENDED
 
 
 def test_the_last_step_refuses_an_incomplete_creation():
@@ -224,7 +237,8 @@ def test_the_last_step_refuses_an_incomplete_creation():
         steps.record_outcome(operation_id, created, users, operations)
     with pytest.raises(Exception, match="does not exist"):
         steps.record_outcome(operation_id, steps.Continue("missing"), users, operations)
-    assert operations.get(operation_id).status is OperationStatus.RUNNING
+    stored = operations.get(operation_id)
+    assert stored is not None and stored.status is OperationStatus.RUNNING
 
 
 def test_transient_errors_are_not_business_outcomes():

@@ -1,0 +1,157 @@
+"""A TestState mock result checked against botocore's model of the API the state calls, as
+AWS checks it (https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html,
+"Mock validation modes"):
+
+- STRICT (the default): every required field is present, and every present field has the
+  model's type, enum value, length and range;
+- PRESENT: only the fields present are checked;
+- NONE: nothing is checked.
+
+Fields the model does not define are ignored in every mode. Step Functions names a field as
+the model does with its first letter upper-cased (`ExecutionArn` for Step Functions'
+`executionArn`): a field spelled otherwise is a field the model does not define. The
+messages are AWS's ("Mock result schema validation error: Field 'StatusCode' must be a
+number").
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from botocore import xform_name
+from botocore.model import (
+    ListShape,
+    MapShape,
+    OperationModel,
+    Shape,
+    StringShape,
+    StructureShape,
+)
+from moto.core.utils import get_service_model
+
+MODES = ("STRICT", "PRESENT", "NONE")
+
+# A `.sync` task's result is what Step Functions polls for, so its mock is checked against
+# the polling API (the TestState page: `startExecution.sync:2` is checked against
+# DescribeExecution). The integrations moto runs, and the API each polls.
+SYNC_POLLED = {
+    ("stepfunctions", "start_execution"): "DescribeExecution",
+    ("batch", "submit_job"): "DescribeJobs",
+    ("ecs", "run_task"): "DescribeTasks",
+    ("glue", "start_job_run"): "GetJobRun",
+}
+
+# The optimised Lambda integration hands the function's payload on as JSON, not as the
+# model's blob: the guide's own mock is `{"Payload": {"statusCode": 200, ...}}`.
+FREE_FIELDS = {("lambda", "Invoke"): frozenset({"Payload"})}
+
+
+class MockRejected(Exception):
+    """The mock does not match the API's model: AWS's ValidationException message."""
+
+
+@functools.cache
+def operation(service: str, action: str) -> OperationModel | None:
+    """botocore's model of `service`'s operation `action` (snake_case or as the model spells
+    it), or None when botocore does not know it."""
+    model = get_service_model(service)
+    names = {name: name for name in model.operation_names}
+    names.update({xform_name(name): name for name in model.operation_names})
+    found = names.get(action)
+    return None if found is None else model.operation_model(found)
+
+
+def check(result: Any, operation_model: OperationModel, mode: str) -> None:
+    """Raises MockRejected if `result` does not fit the operation's output in `mode`."""
+    shape = operation_model.output_shape
+    if mode == "NONE" or shape is None:
+        return
+    if not isinstance(result, dict):
+        raise MockRejected("Mocked result must be a JSON object.")
+    service = operation_model.service_model.service_name
+    free = FREE_FIELDS.get((service, operation_model.name), frozenset())
+    _Checker(strict=mode == "STRICT", free=free).structure(result, shape)
+
+
+def sfn_cased(member: str) -> str:
+    """The name Step Functions gives a model's field in a task's result."""
+    return member[:1].upper() + member[1:]
+
+
+class _Checker:
+    def __init__(self, strict: bool, free: frozenset[str]) -> None:
+        self.strict = strict
+        self.free = free
+
+    def structure(self, value: Mapping[str, Any], shape: Shape) -> None:
+        assert isinstance(shape, StructureShape)
+        members = {sfn_cased(name): member for name, member in shape.members.items()}
+        if self.strict:
+            for required in shape.required_members:
+                if sfn_cased(required) not in value:
+                    raise _rejected(f"Required field '{sfn_cased(required)}' is missing")
+        for field, field_value in value.items():
+            if field in members and field not in self.free:
+                self.value(field_value, members[field], field)
+
+    def value(self, value: Any, shape: Shape, field: str) -> None:
+        kind = shape.type_name
+        if kind == "document":
+            return
+        if kind == "structure":
+            _expect(isinstance(value, dict), field, "an object")
+            self.structure(value, shape)
+        elif kind == "list":
+            assert isinstance(shape, ListShape)
+            _expect(isinstance(value, list), field, "an array")
+            _bounded(len(value), shape, field, length=True)
+            for item in value:
+                self.value(item, shape.member, field)
+        elif kind == "map":
+            assert isinstance(shape, MapShape)
+            _expect(isinstance(value, dict), field, "an object")
+            for item in value.values():
+                self.value(item, shape.value, field)
+        elif kind in ("string", "timestamp", "blob"):
+            _expect(isinstance(value, str), field, "a string")
+            if isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
+                raise _rejected(f"Field '{field}' is not an expected value")
+            if kind != "timestamp":
+                _bounded(len(value), shape, field, length=True)
+        elif kind in ("integer", "long"):
+            _expect(isinstance(value, int) and not isinstance(value, bool), field, "a number")
+            _bounded(value, shape, field, length=False)
+        elif kind in ("float", "double"):
+            _expect(
+                isinstance(value, int | float) and not isinstance(value, bool), field, "a number"
+            )
+            _bounded(value, shape, field, length=False)
+        elif kind == "boolean":
+            _expect(isinstance(value, bool), field, "a boolean")
+
+
+def _expect(holds: bool, field: str, kind: str) -> None:
+    if not holds:
+        raise _rejected(f"Field '{field}' must be {kind}")
+
+
+def _bounded(size: float, shape: Shape, field: str, length: bool) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and size < low:
+        raise _rejected(
+            f"Field '{field}' is smaller than the minimum length"
+            if length
+            else f"Field '{field}' is less than the minimum value"
+        )
+    if high is not None and size > high:
+        raise _rejected(
+            f"Field '{field}' is larger than the maximum length"
+            if length
+            else f"Field '{field}' exceeds the maximum value"
+        )
+
+
+def _rejected(detail: str) -> MockRejected:
+    return MockRejected(f"Mock result schema validation error: {detail}")
