@@ -25,7 +25,7 @@ OPS_LAYER := $(VENV)/.ops-$(call checksum,requirements-ops.txt constraints.txt)
 LOAD_LAYER := $(VENV)/.load-$(call checksum,requirements-load.txt constraints.txt)
 DEV_LAYER := $(VENV)/.dev-$(call checksum,$(RUN_FILES) requirements-dev.txt)
 
-.PHONY: venv test unit lint typecheck format run demo executions chalice-local package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive
+.PHONY: venv test unit lint typecheck format run demo executions chalice-local package deploy destroy chalice-deploy load soak fuzz audit cost capacity bench clean scan checkov-venv replay redrive reviewer
 
 STAGE ?= dev
 
@@ -197,6 +197,11 @@ replay: $(OPS_LAYER)
 
 redrive: $(OPS_LAYER)
 	$(BIN)/python -m ops.redrive --stage $(OPS_STAGE) $(ARGS)
+
+# A reviewer for the stage's reviewer page (docs/reviewers.md): Cognito emails EMAIL a
+# temporary password; against the local stack unless STAGE is given, as above.
+reviewer: $(OPS_LAYER)
+	$(BIN)/python -m ops.reviewer --stage $(OPS_STAGE) --email "$(EMAIL)" $(ARGS)
 
 N ?= 2000
 C ?= 32

@@ -13,8 +13,8 @@ from chalicelib import clock, wiring
 from chalicelib.adapters import event_stream, logs, state_machine, tracing
 from chalicelib.config import settings
 from chalicelib.domain.operations import is_valid_id
-from chalicelib.http import edges, pagination
-from chalicelib.http.auth import stage_authorizer
+from chalicelib.http import edges, pagination, review_page
+from chalicelib.http.auth import reviewer, reviewers_authorizer, stage_authorizer
 from chalicelib.http.links import api_root
 from chalicelib.http.problems import PROBLEM_TYPES, not_found, page
 from chalicelib.http.resources import (
@@ -45,7 +45,7 @@ app = Chalice(app_name="user-service")
 EVENT_STREAM = os.environ.get("EVENT_STREAM", "user-service-events")
 AUTHORIZER = stage_authorizer()
 # The reviewers' routes are for staff: their own authorizer per stage (REVIEW_AUTH).
-REVIEW_AUTHORIZER = stage_authorizer("REVIEW_AUTH")
+REVIEW_AUTHORIZER = reviewers_authorizer()
 # Chalice answers a Content-Type outside a route's list with a 415 of its own, not
 # problem+json: POST checks the type itself, and a GET has no body whose type could matter.
 ANY_CONTENT_TYPE = ["*/*"]
@@ -130,7 +130,9 @@ def get_user(user_id: str) -> Response:
 )
 @problems_as_json
 def list_reviews() -> Response:
-    query = _query(_current_request())
+    request = _current_request()
+    reviewer(request.context, REVIEW_AUTHORIZER)
+    query = _query(request)
     check_query(query, {"limit", "nextToken"})
     page = reviews.pending_reviews(
         parse_limit(query.get("limit", [])),
@@ -149,14 +151,34 @@ def list_reviews() -> Response:
 @problems_as_json
 def decide_review(operation_id: str) -> Response:
     request = _current_request()
+    decided_by = reviewer(request.context, REVIEW_AUTHORIZER)
     decision = parse_review_decision(request.headers, _body(request), settings().max_request_bytes)
     if not is_valid_id(operation_id):
         raise not_found("review")
     with logs.correlation(operation_id):
         decided = reviews.decide_review(
-            operation_id, decision, wiring.reviews(), wiring.operations(), wiring.callbacks()
+            operation_id,
+            decision,
+            wiring.reviews(),
+            wiring.operations(),
+            wiring.callbacks(),
+            decided_by=decided_by,
         )
     return json_response(200, decision_resource(decided))
+
+
+# The reviewer page: open on every stage (it holds no data; the reviews need a reviewer's
+# token), so that a browser can load it under any API_AUTH.
+@app.route("/review", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@problems_as_json
+def reviewer_page() -> Response:
+    return review_page.index(_current_request().context)
+
+
+@app.route("/review/{name}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@problems_as_json
+def reviewer_page_file(name: str) -> Response:
+    return review_page.asset(name)
 
 
 # The page each problem type's URI resolves to. Public on every stage: documentation, with
@@ -228,7 +250,13 @@ def user_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def user_review_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Puts the user before a person; the workflow waits until the decision resumes it."""
     requested, token = state_machine.review_request(event)
-    steps.request_review(requested, token, wiring.reviews(), wiring.operations())
+    steps.request_review(
+        requested,
+        token,
+        wiring.reviews(),
+        wiring.operations(),
+        wiring.review_notifications(),
+    )
     return {}
 
 

@@ -24,6 +24,12 @@ class Settings:
     review_email_domains: tuple[str, ...]
     # ...for at most this long; then the operation fails with REVIEW_TIMED_OUT.
     review_timeout_seconds: int
+    # Where a requested review is announced (SNS); the packaged stack gives the ARN.
+    review_topic: str
+    review_topic_arn: str | None
+    # The reviewer page's address, which the announcement gives (set by the stack, or by
+    # `make run`): only the function that announces reviews has it.
+    review_page_url: str | None
     max_request_bytes: int
     # An operation still PENDING after this long is published again by the sweeper...
     republish_after_seconds: int
@@ -60,7 +66,40 @@ def settings() -> Settings:
         denied_email_domains=_domains("DENIED_EMAIL_DOMAINS"),
         review_email_domains=_domains("REVIEW_EMAIL_DOMAINS"),
         review_timeout_seconds=_positive("REVIEW_TIMEOUT_SECONDS", "86400"),
+        review_topic=_require("REVIEW_TOPIC"),
+        review_topic_arn=os.environ.get("REVIEW_TOPIC_ARN") or None,
+        review_page_url=os.environ.get("REVIEW_PAGE_URL") or None,
         max_request_bytes=int(os.environ.get("MAX_REQUEST_BYTES", "4096")),
         republish_after_seconds=int(os.environ.get("REPUBLISH_AFTER_SECONDS", "120")),
         give_up_after_seconds=int(os.environ.get("GIVE_UP_AFTER_SECONDS", "3600")),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewerSignIn:
+    """What the reviewer page needs to sign a reviewer in (GET /review/settings.json)."""
+
+    auth: str  # REVIEW_AUTH: cognito (sign in), none (nobody signs in), iam (not from a page)
+    region: str
+    # The user pool and its app client for the page (set by the stack, or by `make run`).
+    pool_id: str | None
+    client_id: str | None
+    # Cognito's public endpoint, which the browser calls: AWS's for the region, or the
+    # emulator's (COGNITO_ENDPOINT_URL, set by `make run`).
+    endpoint: str
+
+
+def reviewer_sign_in() -> ReviewerSignIn:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+    auth = os.environ.get("REVIEW_AUTH", "none")
+    pool_id = os.environ.get("REVIEWER_POOL_ID") or None
+    client_id = os.environ.get("REVIEWER_CLIENT_ID") or None
+    if auth == "cognito" and (pool_id is None or client_id is None or not region):
+        raise RuntimeError(
+            "REVIEW_AUTH is cognito but REVIEWER_POOL_ID, REVIEWER_CLIENT_ID or the region is "
+            "not set"
+        )
+    endpoint = (
+        os.environ.get("COGNITO_ENDPOINT_URL") or f"https://cognito-idp.{region}.amazonaws.com"
+    )
+    return ReviewerSignIn(auth, region, pool_id, client_id, endpoint.rstrip("/"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.adapters.event_stream import EventStream
+from chalicelib.adapters.notifications import ReviewTopic
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.users_table import UsersTable
@@ -28,6 +29,13 @@ def reviews() -> ReviewsTable:
 
 def callbacks() -> StepFunctionsCallbacks:
     return StepFunctionsCallbacks()
+
+
+def review_notifications() -> ReviewTopic:
+    config = settings()
+    if config.review_page_url is None:
+        raise RuntimeError("environment variable REVIEW_PAGE_URL is not set")
+    return ReviewTopic(config.review_topic, config.review_page_url, config.review_topic_arn)
 
 
 def review_policy() -> ReviewPolicy:

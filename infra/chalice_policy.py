@@ -34,6 +34,7 @@ def _values(stage: str) -> dict[str, str]:
         "SweeperDeadLetterQueue.Arn": (
             f"arn:aws:sqs:*:*:{definition.sweeper_dead_letter_queue_name(stage)}"
         ),
+        "ReviewTopic": f"arn:aws:sns:*:*:{env['REVIEW_TOPIC']}",
         "Workflow": f"arn:aws:states:*:*:stateMachine:{env['STATE_MACHINE_NAME']}",
         "Workflow.Name": env["STATE_MACHINE_NAME"],
     }
@@ -43,7 +44,7 @@ def policy(stage: str) -> dict[str, Any]:
     values = _values(stage)
     statements = [
         {**s, "Resource": refs.resolve(s["Resource"], values)}
-        for statements in function_policies().values()
+        for statements in function_policies(stage).values()
         for s in statements
     ]
     statements += [

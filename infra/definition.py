@@ -10,8 +10,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import secrets
+import string
 from pathlib import Path
 from typing import Any
+
+from chalicelib.domain.reviews import REVIEWERS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
@@ -107,6 +111,12 @@ def function_limits(stage: str) -> FunctionLimits:
 
 def app_name() -> str:
     return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
+
+
+def api_stage(stage: str) -> str:
+    """The API Gateway stage Chalice deploys the stage's API to (the URL's first segment)."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    return str(config["stages"].get(stage, {}).get("api_gateway_stage", "api"))
 
 
 def stack_name(stage: str) -> str:
@@ -206,7 +216,132 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
         },
     }
     found["ReplayStream"] = replay_stream(stage)
+    found["ReviewTopic"] = review_topic(env["REVIEW_TOPIC"])
+    if env.get("REVIEW_AUTH") == "cognito":
+        found.update(reviewer_resources(stage))
     return found
+
+
+# Human review's sign-in and notification (docs/reviewers.md).
+
+# The topic the review-request step announces each review on: SNS's AWS managed key
+# encrypts it at rest (what publishes to it, a function, is a principal of this account).
+TOPIC_KEY = "alias/aws/sns"
+# Logical ids of the reviewers' sign-in.
+POOL, PAGE_CLIENT, GROUP = "ReviewerPool", "ReviewerPageClient", "ReviewersGroup"
+# Cognito's tokens for the page last an hour: then the reviewer signs in again (the page
+# keeps no refresh token).
+TOKEN_VALIDITY_MINUTES = 60
+# A temporary password (`make reviewer`) is good for this many days.
+TEMPORARY_PASSWORD_DAYS = 7
+PASSWORD_POLICY = {
+    "MinimumLength": 14,
+    "RequireLowercase": True,
+    "RequireUppercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": TEMPORARY_PASSWORD_DAYS,
+}
+
+
+# Symbols a shell passes through unquoted (no glob, history or comment character).
+_PASSWORD_SYMBOLS = "%+-.:@_"
+
+
+def generated_password(length: int = 20) -> str:
+    """A password PASSWORD_POLICY takes: each kind of character, the rest at random."""
+    if length < PASSWORD_POLICY["MinimumLength"]:
+        raise ValueError(f"a password has at least {PASSWORD_POLICY['MinimumLength']} characters")
+    kinds = [string.ascii_lowercase, string.ascii_uppercase, string.digits, _PASSWORD_SYMBOLS]
+    chosen = [secrets.choice(kind) for kind in kinds]
+    everything = "".join(kinds)
+    chosen += [secrets.choice(everything) for _ in range(length - len(chosen))]
+    secrets.SystemRandom().shuffle(chosen)
+    return "".join(chosen)
+
+
+def review_topic(name: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"TopicName": name, "KmsMasterKeyId": TOPIC_KEY},
+    }
+
+
+def reviewer_pool_name(stage: str) -> str:
+    return f"{app_name()}-{stage}-reviewers"
+
+
+def reviewer_resources(stage: str) -> dict[str, dict[str, Any]]:
+    """The reviewers' user pool (a stage with REVIEW_AUTH=cognito): people an administrator
+    adds (`make reviewer`), a strong password, MFA optional, nothing kept of them but a user
+    name and the email address their temporary password goes to; the page's app client (no
+    secret: it runs in a browser); and the reviewers' group the app requires."""
+    return {
+        POOL: {
+            "Type": "AWS::Cognito::UserPool",
+            "Properties": {
+                "UserPoolName": reviewer_pool_name(stage),
+                "AdminCreateUserConfig": {
+                    "AllowAdminCreateUserOnly": True,
+                    "InviteMessageTemplate": {
+                        "EmailSubject": "You can review sign-ups",
+                        "EmailMessage": (
+                            "Your user name is {username} and your temporary password is "
+                            "{####}. Sign in on the reviewer page, then choose your own "
+                            f"password within {TEMPORARY_PASSWORD_DAYS} days."
+                        ),
+                    },
+                },
+                "Policies": {"PasswordPolicy": PASSWORD_POLICY},
+                "MfaConfiguration": "OPTIONAL",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                "UsernameConfiguration": {"CaseSensitive": False},
+                "AutoVerifiedAttributes": ["email"],
+                "AccountRecoverySetting": {
+                    "RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]
+                },
+                "Schema": [
+                    {
+                        "Name": "email",
+                        "AttributeDataType": "String",
+                        "Required": True,
+                        "Mutable": True,
+                    }
+                ],
+            },
+        },
+        PAGE_CLIENT: {
+            "Type": "AWS::Cognito::UserPoolClient",
+            "Properties": {
+                "ClientName": f"{app_name()}-{stage}-reviewer-page",
+                "UserPoolId": {"Ref": POOL},
+                "GenerateSecret": False,
+                # The page signs in with the user name and password over TLS to Cognito
+                # (USER_PASSWORD_AUTH): docs/reviewers.md says why not SRP.
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "EnableTokenRevocation": True,
+                "IdTokenValidity": TOKEN_VALIDITY_MINUTES,
+                "AccessTokenValidity": TOKEN_VALIDITY_MINUTES,
+                "RefreshTokenValidity": 1,
+                "TokenValidityUnits": {
+                    "IdToken": "minutes",
+                    "AccessToken": "minutes",
+                    "RefreshToken": "days",
+                },
+                "ReadAttributes": ["email"],
+                "WriteAttributes": [],
+            },
+        },
+        GROUP: {
+            "Type": "AWS::Cognito::UserPoolGroup",
+            "Properties": {
+                "GroupName": REVIEWERS_GROUP,
+                "UserPoolId": {"Ref": POOL},
+                "Description": "People who decide the sign-ups left to a person",
+            },
+        },
+    }
 
 
 REVIEWS_PENDING_INDEX = "pending-reviews"

@@ -11,6 +11,10 @@ Credentials and region are found as the AWS CLI finds them (infra/aws_session.py
 AWS_DEFAULT_REGION, AWS_PROFILE...), and the endpoint too (AWS_ENDPOINT_URL), so the same
 script runs against the emulator in tests. What is missing, or what AWS refuses, ends it with
 one line.
+
+REVIEW_NOTIFICATION_EMAIL subscribes an address to the stage's review topic (the stack's
+parameter ReviewNotificationEmail; empty removes it); without it, an update keeps the address
+the stack has.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,6 +35,7 @@ from infra import aws_session, cli, definition
 from infra.cli import CommandError
 from infra.definition import ROOT, app_name, stack_name
 from infra.package import package
+from infra.template import NOTIFICATION_EMAIL
 
 CAPABILITIES = ["CAPABILITY_IAM"]
 MAX_TEMPLATE_BODY = 51_200
@@ -122,16 +128,26 @@ def build(stage: str, session: boto3.Session, bucket: str) -> dict[str, Any]:
 
 
 def deploy(
-    stage: str, session: boto3.Session, bucket: str, template: dict[str, Any]
+    stage: str,
+    session: boto3.Session,
+    bucket: str,
+    template: dict[str, Any],
+    notification_email: str | None = None,
 ) -> dict[str, str]:
     cfn = session.client("cloudformation")
     name = stack_name(stage)
     source = _template_argument(session, bucket, stage, template)
     tags = [{"Key": "app", "Value": app_name()}, {"Key": "stage", "Value": stage}]
+    parameters = _parameters(cfn, name, notification_email)
     if _stack_status(cfn, name) is None:
         # A failed creation rolls back entirely (OnFailure=ROLLBACK).
         cfn.create_stack(
-            StackName=name, Capabilities=CAPABILITIES, Tags=tags, OnFailure="ROLLBACK", **source
+            StackName=name,
+            Capabilities=CAPABILITIES,
+            Tags=tags,
+            OnFailure="ROLLBACK",
+            Parameters=parameters,
+            **source,
         )
         _wait_stack(cfn, name)
     else:
@@ -143,6 +159,7 @@ def deploy(
             ChangeSetType="UPDATE",
             Capabilities=CAPABILITIES,
             Tags=tags,
+            Parameters=parameters,
             **source,
         )
         if _wait_change_set(cfn, name, change_set) == "NO_CHANGES":
@@ -154,6 +171,20 @@ def deploy(
         o["OutputKey"]: o["OutputValue"]
         for o in cfn.describe_stacks(StackName=name)["Stacks"][0].get("Outputs", [])
     }
+
+
+def _parameters(cfn: Any, name: str, email: str | None) -> list[dict[str, Any]]:
+    """The stack's parameters: the email address given, else the one the stack has (if its
+    template had the parameter), else the template's default (nobody)."""
+    if email is not None:
+        return [{"ParameterKey": NOTIFICATION_EMAIL, "ParameterValue": email}]
+    if _stack_status(cfn, name) is None:
+        return []
+    (stack,) = cfn.describe_stacks(StackName=name)["Stacks"]
+    known = {parameter["ParameterKey"] for parameter in stack.get("Parameters", [])}
+    if NOTIFICATION_EMAIL not in known:
+        return []
+    return [{"ParameterKey": NOTIFICATION_EMAIL, "UsePreviousValue": True}]
 
 
 def _template_argument(
@@ -239,10 +270,13 @@ def _deploy_or_destroy(args: argparse.Namespace) -> int:
         destroy(args.stage, session)
         return 0
     bucket = artifacts_bucket(session, args.bucket)
-    outputs = deploy(args.stage, session, bucket, build(args.stage, session, bucket))
+    email = os.environ.get("REVIEW_NOTIFICATION_EMAIL")
+    outputs = deploy(args.stage, session, bucket, build(args.stage, session, bucket), email)
     region = session.region_name
     print(f"stack      {stack_name(args.stage)}")
     print(f"API        {outputs.get('EndpointURL')}")
+    print(f"reviewers  {outputs.get('ReviewerPageUrl')}")
+    print(f"           add one: make reviewer STAGE={args.stage} EMAIL=<address>")
     print(f"executions https://{region}.console.aws.amazon.com/states/home?region={region}"
           f"#/statemachines/view/{outputs.get('StateMachineArn')}")  # fmt: skip
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.http.auth import REVIEWERS_AUTHORIZER
 from infra import definition, functions, gateway, security
 
 # X-Ray's write actions support no resource-level permissions: "*" is the only resource.
@@ -65,7 +66,7 @@ def _function_log_group(function: str) -> dict[str, str]:
     return _arn("logs", f"log-group:/aws/lambda/${{AWS::StackName}}-{function}-*")
 
 
-def function_policies() -> dict[str, list[dict[str, Any]]]:
+def function_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
     """What each function may do, and on what: nothing more than its code calls."""
     operations, users = _table("OperationsTable"), _table("UsersTable")
     stream = {"Fn::GetAtt": ["EventStream", "Arn"]}
@@ -119,15 +120,19 @@ def function_policies() -> dict[str, list[dict[str, Any]]]:
             _allow(["states:DescribeExecution"], [executions]),
         ],
     }
-    for function, statements in review_policies().items():
+    for function, statements in review_policies(stage).items():
         found[function] = found.get(function, []) + statements
     return found
 
 
-def review_policies() -> dict[str, list[dict[str, Any]]]:
+def review_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
     """Human review: who touches the reviews table and the task tokens in it."""
     reviews, operations = _table("ReviewsTable"), _table("OperationsTable")
     pending_index = _sub(f"${{ReviewsTable.Arn}}/index/{definition.REVIEWS_PENDING_INDEX}")
+    # The state machine by its name, not by a reference: the review-request step is told the
+    # reviewer page's address on the API, and the API's function would otherwise depend on the
+    # state machine that invokes that step (a cycle CloudFormation refuses).
+    state_machine = definition.stage_environment(stage)["STATE_MACHINE_NAME"]
     return {
         # GET /reviews reads the index (no token in it); POST /reviews/{id} decides, then
         # resumes the waiting task. IAM checks SendTaskSuccess of a service integration's token
@@ -136,13 +141,16 @@ def review_policies() -> dict[str, list[dict[str, Any]]]:
         "APIHandler": [
             _allow(["dynamodb:Query"], [pending_index]),
             _allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [reviews]),
-            _allow(["states:SendTaskSuccess"], [{"Ref": "Workflow"}]),
+            _allow(["states:SendTaskSuccess"], [_arn("states", f"stateMachine:{state_machine}")]),
         ],
         # Reads the review and concludes it (expires it) when the wait ends.
         "UserApprove": [_allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [reviews])],
         "UserReviewRequest": [
             _allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [reviews]),
             _allow(["dynamodb:UpdateItem"], [operations]),
+            # Tells the reviewers (the topic's AWS managed key admits the account's principals
+            # through SNS: no KMS grant needed).
+            _allow(["sns:Publish"], [{"Ref": "ReviewTopic"}]),
         ],
     }
 
@@ -270,11 +278,79 @@ def _metric(metric_id: str, name: str) -> dict[str, Any]:
     }
 
 
+# The stage setting that subscribes an email address to the review topic (infra/deploy.py:
+# REVIEW_NOTIFICATION_EMAIL); empty, nobody is subscribed.
+NOTIFICATION_EMAIL = "ReviewNotificationEmail"
+
+
+def reviewer_page_url(stage: str) -> dict[str, str]:
+    """The reviewer page on the stack's API (the default execute-api address)."""
+    return _sub(
+        "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
+        f"{definition.api_stage(stage)}/review/"
+    )
+
+
+def review_notifications(stage: str) -> dict[str, Any]:
+    """The email subscription a stage setting asks for, and what the review-request step
+    needs to announce a review: the topic and the page's address."""
+    return {
+        "Parameters": {
+            NOTIFICATION_EMAIL: {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                "Description": "An email address told of every review requested (empty: none)",
+            }
+        },
+        "Conditions": {
+            "NotifyByEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": NOTIFICATION_EMAIL}, ""]}]}
+        },
+        "ReviewEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "NotifyByEmail",
+            "Properties": {
+                "TopicArn": {"Ref": "ReviewTopic"},
+                "Protocol": "email",
+                "Endpoint": {"Ref": NOTIFICATION_EMAIL},
+            },
+        },
+        "environment": {
+            "REVIEW_TOPIC_ARN": {"Ref": "ReviewTopic"},
+            "REVIEW_PAGE_URL": reviewer_page_url(stage),
+        },
+    }
+
+
+def reviewer_sign_in(stage: str) -> dict[str, Any]:
+    """A stage with REVIEW_AUTH=cognito: the API's reviewers' authorizer on the stack's pool,
+    taking only the page's client's tokens (API Gateway matches their `aud` against
+    identityValidationExpression), and what the page's settings tell the browser."""
+    authorizer = {
+        "providerARNs": [{"Fn::GetAtt": [definition.POOL, "Arn"]}],
+        "identityValidationExpression": _sub(f"^${{{definition.PAGE_CLIENT}}}$"),
+    }
+    return {
+        "securityDefinitions": {
+            REVIEWERS_AUTHORIZER: {"x-amazon-apigateway-authorizer": authorizer}
+        },
+        "environment": {
+            "REVIEWER_POOL_ID": {"Ref": definition.POOL},
+            "REVIEWER_CLIENT_ID": {"Ref": definition.PAGE_CLIENT},
+        },
+        "Outputs": {
+            "ReviewerPoolId": {"Value": {"Ref": definition.POOL}},
+            "ReviewerPoolArn": {"Value": {"Fn::GetAtt": [definition.POOL, "Arn"]}},
+            "ReviewerPageClientId": {"Value": {"Ref": definition.PAGE_CLIENT}},
+        },
+    }
+
+
 def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = definition.resources(stage)
     resources["Workflow"]["Properties"]["RoleArn"] = {"Fn::GetAtt": ["WorkflowRole", "Arn"]}
     resources["WorkflowRole"] = _workflow_role(stage)
-    policies = function_policies()
+    policies = function_policies(stage)
     deployed = set(functions.logical_ids(functions.load_app()).values())
     if set(policies) != deployed:
         raise ValueError(
@@ -302,6 +378,11 @@ def merge_template(stage: str) -> dict[str, Any]:
                 "STATE_MACHINE_ARN": {"Ref": "Workflow"},
             }
         }
+    notifications = review_notifications(stage)
+    resources["ReviewEmailSubscription"] = notifications["ReviewEmailSubscription"]
+    resources["UserReviewRequest"]["Properties"]["Environment"] = {
+        "Variables": notifications["environment"]
+    }
     resources["Starter"]["Properties"]["Events"] = {
         "StarterKinesisEventSource": {
             "Properties": {
@@ -322,6 +403,16 @@ def merge_template(stage: str) -> dict[str, Any]:
         security.access_log_group_name(stage), security.ACCESS_LOG_RETENTION_DAYS
     )
     resources.update(security.api_gateway_account())
+    # Merged into Chalice's API definition: deployed with it.
+    api_definition: dict[str, Any] = {
+        "x-amazon-apigateway-gateway-responses": gateway.gateway_responses(stage)
+    }
+    outputs: dict[str, Any] = {}
+    if definition.stage_environment(stage).get("REVIEW_AUTH") == "cognito":
+        sign_in = reviewer_sign_in(stage)
+        api_definition["securityDefinitions"] = sign_in["securityDefinitions"]
+        resources["APIHandler"]["Properties"]["Environment"] = {"Variables": sign_in["environment"]}
+        outputs.update(sign_in["Outputs"])
     # OpenApiVersion only stops SAM from adding a stray stage named "Stage".
     resources["RestAPI"] = {
         # Access logging needs the account's logging role set first.
@@ -329,10 +420,7 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Properties": {
             "TracingEnabled": True,
             "OpenApiVersion": "3.0.1",
-            # Merged into Chalice's API definition: deployed with it.
-            "DefinitionBody": {
-                "x-amazon-apigateway-gateway-responses": gateway.gateway_responses(stage)
-            },
+            "DefinitionBody": api_definition,
             "AccessLogSetting": {
                 "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]},
                 "Format": security.ACCESS_LOG_FORMAT,
@@ -343,10 +431,15 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources.update(alarms(stage))
     security.encrypt_log_groups(resources)
     return {
+        "Parameters": notifications["Parameters"],
+        "Conditions": notifications["Conditions"],
         "Resources": resources,
         "Outputs": {
             "StateMachineArn": {"Value": {"Ref": "Workflow"}},
             "StarterFailureQueueUrl": {"Value": {"Ref": "StarterFailureQueue"}},
             "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+            "ReviewTopicArn": {"Value": {"Ref": "ReviewTopic"}},
+            "ReviewerPageUrl": {"Value": reviewer_page_url(stage)},
+            **outputs,
         },
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    from local.aws.reviewers import WeakPassword
     from local.patches.registry import PatchMismatch
     from local.process.options import Options, PortBusy
     from local.process.run import Run
@@ -33,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     try:
         stack.start()
-    except (PortBusy, PatchMismatch, StateInUse, StateMismatch) as refused:
+    except (PortBusy, PatchMismatch, StateInUse, StateMismatch, WeakPassword) as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
     print(stack.banner(), flush=True)

@@ -41,19 +41,28 @@ def for_stage(stage: str, endpoint: str | None = None) -> Target:
     """The local stack for a stage whose config names an endpoint (or with --endpoint-url);
     otherwise the stage's deployed stack, with the region and credentials the AWS CLI would
     use (infra/aws_session.py)."""
+    session, endpoint = stage_session(stage, endpoint)
+    if endpoint is None:
+        return deployed(stage, session)
+    return emulated(stage, session, endpoint)
+
+
+def stage_session(stage: str, endpoint: str | None = None) -> tuple[boto3.Session, str | None]:
+    """The session and endpoint of a stage: the local stack's (its config names an endpoint,
+    or --endpoint-url gives one), else AWS's, as the AWS CLI would find it."""
     try:
         env = definition.stage_environment(stage)
     except ValueError as error:
         raise OpsError(str(error)) from None
     endpoint = endpoint or env.get("AWS_ENDPOINT_URL")
     if endpoint is None:
-        return deployed(stage, aws_session.session())
+        return aws_session.session(), None
     session = boto3.Session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
     )
-    return emulated(stage, session, endpoint)
+    return session, endpoint
 
 
 def emulated(stage: str, session: boto3.Session, endpoint: str | None = None) -> Target:

@@ -21,6 +21,8 @@ from hypothesis import settings
 from infra.definition import stage_environment
 
 if TYPE_CHECKING:
+    from chalice import Chalice
+
     from local.emulator import Emulator
     from tests.local_stack_process import LocalStackProcess
 
@@ -71,15 +73,20 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
-def _running_stack() -> Iterator[Emulator]:
+def running_stack(app: Chalice | None = None) -> Iterator[Emulator]:
+    """The whole system in process over moto's mock, for app.py's app (or another one, such as
+    the app imported with another stage's authorizers)."""
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
     from moto import mock_aws
 
-    from app import app
     from local import emulator as emulation
     from local.state.clock import Clock
 
+    if app is None:
+        from app import app as app_py
+
+        app = app_py
     with mock_aws(config=emulation.EMULATOR_CONFIG):
         # boto3.client(...) in the tests and the app's adapters: the process's session too
         # (moto sets boto3's default session aside for the mock, and puts it back after).
@@ -96,14 +103,14 @@ def _running_stack() -> Iterator[Emulator]:
 def stack() -> Iterator[Emulator]:
     """The whole system in process, fresh for each test: the emulator on test time, with
     Chalice's test client of the app as `stack.client`."""
-    with _running_stack() as emulator:
+    with running_stack() as emulator:
         yield emulator
 
 
 @pytest.fixture(scope="module")
 def shared_stack() -> Iterator[Emulator]:
     """The same, one for a module whose tests do not depend on each other's data."""
-    with _running_stack() as emulator:
+    with running_stack() as emulator:
         yield emulator
 
 

@@ -66,6 +66,59 @@ class LocalStackProcess(ChildStack):
 
         return wait_until(done, timeout, f"operation {operation_id} done")
 
+    def reviewers_pool(self) -> str:
+        """The reviewers' pool, found as scripts find it: ListUserPools, by its name."""
+        pools = self.aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+        (pool,) = [p for p in pools if p["Name"] == "user-service-local-reviewers"]
+        return str(pool["Id"])
+
+    def reviewer_token(self, username: str = "reviewer", password: str | None = None) -> str:
+        """Signs in as the local stack's scripts do: the pool and its page's client found with
+        ListUserPools / ListUserPoolClients, then InitiateAuth (USER_PASSWORD_AUTH) on the
+        AWS endpoint; the IdToken, what the reviewers' routes take as Authorization."""
+        cognito = self.aws("cognito-idp")
+        (client,) = cognito.list_user_pool_clients(UserPoolId=self.reviewers_pool(), MaxResults=60)[
+            "UserPoolClients"
+        ]
+        signed_in = cognito.initiate_auth(
+            ClientId=client["ClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password or self.reviewer_password},
+        )
+        return str(signed_in["AuthenticationResult"]["IdToken"])
+
+    def reviewer(self) -> dict[str, str]:
+        """The local reviewer's Authorization header."""
+        return {"Authorization": self.reviewer_token()}
+
+    def add_user(self, username: str, *, reviewer: bool, temporary: str | None = None) -> None:
+        """A user of the reviewers' pool (in its group or not), with the local reviewer's
+        password, or a temporary one to change at the first sign-in."""
+        cognito, pool = self.aws("cognito-idp"), self.reviewers_pool()
+        password = {"TemporaryPassword": temporary} if temporary else {}
+        cognito.admin_create_user(
+            UserPoolId=pool, Username=username, MessageAction="SUPPRESS", **password
+        )
+        if not temporary:
+            cognito.admin_set_user_password(
+                UserPoolId=pool, Username=username, Password=self.reviewer_password, Permanent=True
+            )
+        if reviewer:
+            cognito.admin_add_user_to_group(
+                UserPoolId=pool, Username=username, GroupName="reviewers"
+            )
+
+    def decide(
+        self, operation_id: str, decision: dict[str, str], token: str | None = None
+    ) -> requests.Response:
+        """POST /reviews/{operation_id}, as the local reviewer or with the token given."""
+        return requests.post(
+            f"{self.api}/reviews/{operation_id}",
+            json=decision,
+            headers={"Authorization": token or self.reviewer_token()},
+            timeout=5,
+        )
+
     def aws(self, service: str) -> Any:
         """A client of the stack's AWS endpoint for any service."""
         return boto3.client(  # type: ignore[call-overload]

@@ -22,11 +22,12 @@ from chalicelib.domain.errors import TransientError
 if TYPE_CHECKING:  # the boto3 stubs are a development dependency
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
 
 # The services the app calls; each has its typed client below.
-Service = Literal["dynamodb", "kinesis", "stepfunctions", "sts"]
+Service = Literal["dynamodb", "kinesis", "sns", "stepfunctions", "sts"]
 
 _CLIENT_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -37,7 +38,7 @@ _clients: dict[tuple[Service, str | None, str | None], Any] = {}
 _lock = threading.Lock()
 _account_id: str | None = None
 
-# Error codes that mean "try again later" across DynamoDB, Kinesis and Step Functions.
+# Error codes that mean "try again later" across DynamoDB, Kinesis, SNS and Step Functions.
 _TRANSIENT_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -51,6 +52,8 @@ _TRANSIENT_CODES = frozenset(
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "KMSThrottlingException",
+        "ThrottledException",  # SNS
+        "InternalErrorException",  # SNS
         "LimitExceededException",
     }
 )
@@ -60,6 +63,8 @@ _TRANSIENT_CODES = frozenset(
 def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
 @overload
 def client(service: Literal["kinesis"]) -> KinesisClient: ...
+@overload
+def client(service: Literal["sns"]) -> SNSClient: ...
 @overload
 def client(service: Literal["stepfunctions"]) -> SFNClient: ...
 @overload

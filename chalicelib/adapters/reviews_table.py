@@ -85,7 +85,7 @@ class ReviewsTable:
         return None if item is None else _review_from(item)
 
     def decide(
-        self, operation_id: str, decision: ReviewDecision, now: str
+        self, operation_id: str, decision: ReviewDecision, now: str, decided_by: str | None
     ) -> tuple[Review, TaskToken]:
         values: dict[str, Any] = {
             ":decided": {"S": ReviewStatus.DECIDED.value},
@@ -97,6 +97,9 @@ class ReviewsTable:
         if decision.reason is not None:
             update += ", reason = :reason"
             values[":reason"] = {"S": decision.reason}
+        if decided_by is not None:
+            update += ", decidedBy = :decidedBy"
+            values[":decidedBy"] = {"S": decided_by}
         try:
             with aws.transient_errors():
                 response = aws.client("dynamodb").update_item(
@@ -119,7 +122,11 @@ class ReviewsTable:
             raise ReviewNotFound(operation_id) from None  # unknown, expired or expiring
         old = from_item(response["Attributes"])
         decided = dataclasses.replace(
-            _review_from(old), status=ReviewStatus.DECIDED, decision=decision, decided_at=now
+            _review_from(old),
+            status=ReviewStatus.DECIDED,
+            decision=decision,
+            decided_at=now,
+            decided_by=decided_by,
         )
         return decided, TaskToken(old["taskToken"])
 
@@ -213,4 +220,5 @@ def _review_from(item: dict[str, Any]) -> Review:
             None if decision is None else ReviewDecision(Decision(decision), item.get("reason"))
         ),
         decided_at=item.get("decidedAt"),
+        decided_by=item.get("decidedBy"),
     )

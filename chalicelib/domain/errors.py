@@ -86,6 +86,11 @@ class WorkflowNotResumed(DomainError):
     it applies the decision when its wait for the review ends."""
 
 
+class NotificationFailed(Exception):
+    """The reviewers could not be told of a review (not a transient failure): the review waits
+    all the same, on the reviewer page."""
+
+
 class ReviewClosed(Exception):
     """A review was asked for again after it was decided or expired. The state machine matches
     this name: the workflow goes on to conclude the review instead of waiting."""

@@ -14,6 +14,10 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.operations import UserRequest, to_iso
 
+# The group a reviewer is in, where reviewers sign in (REVIEW_AUTH=cognito): the stack's user
+# pool has it, `make reviewer` adds to it, and the API refuses a signed-in user outside it.
+REVIEWERS_GROUP = "reviewers"
+
 
 class ReviewStatus(enum.StrEnum):
     PENDING = "PENDING"
@@ -43,6 +47,9 @@ class Review:
     status: ReviewStatus = ReviewStatus.PENDING
     decision: ReviewDecision | None = None
     decided_at: str | None = None
+    # Who decided: the reviewer's user name as the stage's authorizer verified it (never a
+    # token); None where the stage's reviewers' routes take anyone (REVIEW_AUTH=none).
+    decided_by: str | None = None
 
     def expired(self, now: str) -> bool:
         return self.expires_at <= now
@@ -61,6 +68,28 @@ def new_review(
         name=request.name,
         requested_at=to_iso(now),
         expires_at=to_iso(now + timedelta(seconds=timeout_seconds)),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewNotification:
+    """What the reviewers are told when a review is requested: which operation, until when,
+    and where to decide it. Never the reviewed user's email or name, never the token."""
+
+    subject: str
+    text: str
+
+
+def review_notification(review: Review, page_url: str) -> ReviewNotification:
+    return ReviewNotification(
+        subject="A sign-up waits for a reviewer",
+        text=(
+            "A sign-up waits for a reviewer's decision.\n\n"
+            f"Operation:      {review.operation_id}\n"
+            f"Decide before:  {review.expires_at}\n"
+            f"Reviewer page:  {page_url}\n\n"
+            "Sign in on the page to approve or reject it; undecided, it fails when it expires.\n"
+        ),
     )
 
 

@@ -49,14 +49,17 @@ UNAUTHORIZED = ProblemType(
     401,
     "Unauthorized",
     "The request has no credentials this route accepts: on a stage whose routes require "
-    "signed requests, sign it (AWS Signature Version 4) as an identity allowed to call it.",
+    "signed requests, sign it (AWS Signature Version 4) as an identity allowed to call it; "
+    "on one whose reviewers sign in, send a reviewer's Cognito ID token as the Authorization "
+    "header (signed in anew once it has expired: it lasts an hour).",
 )
 FORBIDDEN = ProblemType(
     "forbidden",
     403,
     "Forbidden",
     "The credentials were read and refused: the signature does not match or has expired, "
-    "or the identity may not call this route (it needs execute-api:Invoke on it).",
+    "or the identity may not call this route (it needs execute-api:Invoke on it), or the "
+    "signed-in user is not in the reviewers' group.",
 )
 NOT_FOUND = ProblemType(
     "not-found",
@@ -239,6 +242,14 @@ def bad_request(detail: str, errors: list[dict[str, str]] | None = None) -> Prob
 
 def not_found(kind: str) -> Problem:
     return Problem.of(NOT_FOUND, f"no {kind} with this id")
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem.of(UNAUTHORIZED, detail)
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem.of(FORBIDDEN, detail)
 
 
 def unavailable(detail: str, retry_after_seconds: int) -> Problem:

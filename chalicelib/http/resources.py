@@ -62,7 +62,7 @@ def reviews_resource(page: ReviewPage) -> dict[str, Any]:
 
 
 def decision_resource(review: Review) -> dict[str, Any]:
-    """The decision a reviewer recorded."""
+    """The decision a reviewer recorded, and who took it (where the stage knows reviewers)."""
     assert review.decision is not None
     resource: dict[str, Any] = {
         "operationId": review.operation_id,
@@ -71,4 +71,6 @@ def decision_resource(review: Review) -> dict[str, Any]:
     if review.decision.reason is not None:
         resource["reason"] = review.decision.reason
     resource["decidedAt"] = review.decided_at
+    if review.decided_by is not None:
+        resource["decidedBy"] = review.decided_by
     return resource

@@ -102,11 +102,11 @@ class ReviewRepository(Protocol):
     def get(self, operation_id: str) -> Review | None: ...
 
     def decide(
-        self, operation_id: str, decision: ReviewDecision, now: str
+        self, operation_id: str, decision: ReviewDecision, now: str, decided_by: str | None
     ) -> tuple[Review, TaskToken]:
-        """PENDING and not expired at `now` → DECIDED, exactly once; the decided review and the
-        token to resume its workflow with. Raises ReviewAlreadyDecided, or ReviewNotFound when
-        there is no review or it expired."""
+        """PENDING and not expired at `now` → DECIDED by `decided_by`, exactly once; the
+        decided review and the token to resume its workflow with. Raises ReviewAlreadyDecided,
+        or ReviewNotFound when there is no review or it expired."""
         ...
 
     def expire(self, operation_id: str) -> Review:
@@ -123,4 +123,11 @@ class TaskCallbacks(Protocol):
     def resume(self, token: TaskToken, decision: ReviewDecision) -> bool:
         """Wake the workflow waiting with this token; False when its wait is over already
         (timed out, or the execution is gone). Raises TransientError."""
+        ...
+
+
+class ReviewNotifications(Protocol):
+    def review_requested(self, review: Review) -> None:
+        """Tell the reviewers that the review waits (ReviewNotification: no user's email, no
+        token). Raises TransientError (worth retrying) or NotificationFailed."""
         ...

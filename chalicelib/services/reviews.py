@@ -35,8 +35,10 @@ def decide_review(
     reviews: ReviewRepository,
     operations: OperationRepository,
     callbacks: TaskCallbacks,
+    *,
+    decided_by: str | None,
 ) -> Review:
-    """Record the decision once, then wake the waiting workflow.
+    """Record the decision once, with who took it, then wake the waiting workflow.
 
     The conditional write (PENDING → DECIDED) is what makes the decision: of concurrent
     decisions exactly one gets through, and a decision and the review's expiry race for the
@@ -51,17 +53,18 @@ def decide_review(
     operation = operations.get(operation_id)
     if operation is None or operation.done:
         raise ReviewNotFound(operation_id)  # a review its workflow no longer waits for
-    decided, token = reviews.decide(operation_id, decision, utc_now())
+    decided, token = reviews.decide(operation_id, decision, utc_now(), decided_by)
     try:
         resumed = callbacks.resume(token, decision)
     except TransientError as error:
         logger.error("review decided; its workflow could not be resumed now", exc_info=error)
         raise WorkflowNotResumed(operation_id) from error
+    outcome = {"decision": decision.decision.value, "decided_by": decided_by}
     if resumed:
-        logger.info("review decided", extra={"decision": decision.decision.value})
+        logger.info("review decided", extra=outcome)
     else:
         logger.warning(
             "review decided as its wait ended; the workflow concludes from the review",
-            extra={"decision": decision.decision.value},
+            extra=outcome,
         )
     return decided

@@ -17,6 +17,7 @@ from chalicelib import clock
 from chalicelib.domain.errors import (
     EmailAlreadyRegistered,
     ErrorCode,
+    NotificationFailed,
     ReviewInconsistent,
     UserCreationIncomplete,
 )
@@ -29,7 +30,12 @@ from chalicelib.domain.operations import (
 )
 from chalicelib.domain.reviews import Decision, Review, ReviewStatus, TaskToken, new_review
 from chalicelib.domain.users import User, UserStatus, Verdict, approve, user_id_for_operation
-from chalicelib.services.ports import OperationRepository, ReviewRepository, UserRepository
+from chalicelib.services.ports import (
+    OperationRepository,
+    ReviewNotifications,
+    ReviewRepository,
+    UserRepository,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +189,14 @@ def request_review(
     token: TaskToken,
     reviews: ReviewRepository,
     operations: OperationRepository,
+    notifications: ReviewNotifications,
 ) -> Review:
     """Put the user before a person: the review (with the token that resumes the waiting
-    workflow) and the operation's step. Safe to repeat: a review already pending keeps its
-    request and deadline and takes the new token. Raises ReviewClosed once it was decided or
-    expired, so that the workflow concludes instead of waiting."""
+    workflow), the operation's step, and a word to the reviewers. Safe to repeat: a review
+    already pending keeps its request and deadline and takes the new token, and the reviewers
+    are told again (at least once, then). Raises ReviewClosed once it was decided or expired,
+    so that the workflow concludes instead of waiting; TransientError when the reviewers could
+    not be told for now, so that the task is retried."""
     candidate = new_review(
         requested.operation_id,
         requested.user_id,
@@ -201,6 +210,12 @@ def request_review(
         "review requested",
         extra={"user_id": stored.user_id, "expires_at": stored.expires_at},
     )
+    try:
+        notifications.review_requested(stored)
+    except NotificationFailed:
+        # A broken notification (the topic gone, the publish denied) is no reason to stop
+        # waiting: the review is on the reviewer page all the same. Logged as an error.
+        logger.exception("review requested, but the reviewers could not be told")
     return stored
 
 

@@ -37,6 +37,21 @@ _NOT_EMULATED = {"LifecycleConfiguration"}
 
 
 @dataclasses.dataclass(frozen=True)
+class ReviewerPool:
+    """The reviewers' user pool of a stage with REVIEW_AUTH=cognito, and the page's client."""
+
+    pool_id: str
+    pool_arn: str
+    client_id: str
+    region: str
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of the pool's tokens: AWS's address of the pool, which moto writes too."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.pool_id}"
+
+
+@dataclasses.dataclass(frozen=True)
 class Provisioned:
     stage: str
     stream_name: str
@@ -48,6 +63,11 @@ class Provisioned:
     function_arns: dict[str, str]  # Chalice name -> function ARN
     replay_stream_arn: str = ""
     archive: LocalArchive | None = None
+    review_topic_arn: str = ""
+    # The local stack's inbox of the review topic: a queue subscribed to it, which the console
+    # reads (on AWS, a stage setting subscribes an email address instead).
+    notifications_queue_url: str = ""
+    reviewers: ReviewerPool | None = None
 
 
 def deployed_name(app: Chalice, stage: str, name: str) -> str:
@@ -98,7 +118,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         for name, logical_id in logical_ids(app).items()
         if name in arns
     }
-    queue_url = queue_arn = state_machine_arn = ""
+    queue_url = queue_arn = state_machine_arn = topic_arn = ""
     stream_arns: dict[str, str] = {}  # logical id -> ARN
     # Dependencies first: the state machine refers to the tables and functions.
     for logical_id, resource in sorted(
@@ -129,6 +149,13 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
                 "Attributes"
             ]["QueueArn"]
             values[logical_id] = queue_url
+        elif kind == "AWS::SNS::Topic":
+            topic_arn = session.client("sns").create_topic(
+                Name=props["TopicName"], Attributes={"KmsMasterKeyId": props["KmsMasterKeyId"]}
+            )["TopicArn"]
+            values[logical_id] = topic_arn
+        elif kind.startswith("AWS::Cognito::"):
+            continue  # the reviewers' sign-in, below
         elif kind == "AWS::StepFunctions::StateMachine":
             substitutions = refs.resolve(props["DefinitionSubstitutions"], values)
             body = json.dumps(props["Definition"])
@@ -156,7 +183,63 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         archive=_provision_archive(
             session, stage, role_arn, {f"{id_}.Arn": arn for id_, arn in stream_arns.items()}
         ),
+        review_topic_arn=topic_arn,
+        notifications_queue_url=_notifications_inbox(session, stage, topic_arn),
+        reviewers=(
+            provision_reviewers(session, stage)
+            if any(r["Type"].startswith("AWS::Cognito::") for r in resources.values())
+            else None
+        ),
     )
+
+
+def provision_reviewers(session: boto3.Session, stage: str) -> ReviewerPool:
+    """The reviewers' user pool, its page's client and group (infra/definition.py:
+    reviewer_resources), as CloudFormation makes them; a stage with REVIEW_AUTH=cognito has
+    them, and a test may give them to another."""
+    cognito = session.client("cognito-idp")
+    values: dict[str, str] = {}
+    for logical_id, resource in definition.reviewer_resources(stage).items():
+        kind, props = resource["Type"], refs.resolve(resource["Properties"], values)
+        if kind == "AWS::Cognito::UserPool":
+            name, enabled = props.pop("UserPoolName"), props.pop("EnabledMfas")
+            created = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
+            cognito.set_user_pool_mfa_config(
+                UserPoolId=created["Id"],
+                SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled},
+                MfaConfiguration=props["MfaConfiguration"],
+            )
+            values[logical_id], values[f"{logical_id}.Arn"] = created["Id"], created["Arn"]
+        elif kind == "AWS::Cognito::UserPoolClient":
+            values[logical_id] = cognito.create_user_pool_client(**props)["UserPoolClient"][
+                "ClientId"
+            ]
+        elif kind == "AWS::Cognito::UserPoolGroup":
+            cognito.create_group(**props)
+            values[logical_id] = props["GroupName"]
+        else:
+            raise ValueError(f"the local stack cannot create {kind} ({logical_id})")
+    return ReviewerPool(
+        pool_id=values[definition.POOL],
+        pool_arn=values[f"{definition.POOL}.Arn"],
+        client_id=values[definition.PAGE_CLIENT],
+        region=session.region_name,
+    )
+
+
+def notifications_queue_name(stage: str) -> str:
+    return f"{definition.app_name()}-{stage}-review-notifications"
+
+
+def _notifications_inbox(session: boto3.Session, stage: str, topic_arn: str) -> str:
+    """A queue subscribed to the review topic: what the topic sent, for the console."""
+    sqs = session.client("sqs")
+    url = sqs.create_queue(QueueName=notifications_queue_name(stage))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return url
 
 
 def _create_table(session: boto3.Session, props: dict[str, Any]) -> None:

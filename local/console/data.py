@@ -32,6 +32,7 @@ from local.console.logbook import LogBook
 
 if TYPE_CHECKING:
     from chalicelib.domain.operations import Operation
+    from chalicelib.domain.reviews import Review
 
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 _INPUTS_KEPT = 5000  # executions whose email (and done outcome) the listing remembers (LRU)
@@ -136,12 +137,15 @@ class Executions:
         logbook: LogBook,
         stream: StreamReader | None = None,
         operations: Callable[[str], Operation | None] | None = None,
+        *,
+        reviews: Callable[[str], Review | None] | None = None,
     ) -> None:
         self._session = session
         self._state_machine_arn = state_machine_arn
         self._logbook = logbook
         self._stream = stream
         self._operations = operations
+        self._reviews = reviews
         # The outcomes of done operations (they no longer change), least recently used last.
         self._outcomes: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._index: dict[str, dict[str, Any]] = {}  # by name (the operation id)
@@ -230,6 +234,23 @@ class Executions:
                 self._outcomes.popitem(last=False)
         return outcome
 
+    def review(self, operation_id: str) -> dict[str, Any] | None:
+        """The operation's review, if it had one: its state, and what was decided by whom (never
+        its task token: the review as the app reads it has none)."""
+        found = self._reviews(operation_id) if self._reviews is not None else None
+        if found is None:
+            return None
+        decision = found.decision
+        return {
+            "status": str(found.status),
+            "requestedAt": found.requested_at,
+            "expiresAt": found.expires_at,
+            "decision": str(decision.decision) if decision else None,
+            "reason": decision.reason if decision else None,
+            "decidedBy": found.decided_by,
+            "decidedAt": found.decided_at,
+        }
+
     def listing(self, status: str | None, search: str | None, limit: int) -> dict[str, Any]:
         """Newest first; `search` matches part of the operation id or the email."""
         if self._stream:
@@ -307,6 +328,7 @@ class Executions:
             "error": execution.get("error"),
             "cause": execution.get("cause"),
             "outcome": self.outcome(operation_id),
+            "review": self.review(operation_id),
             "links": {
                 "operation": f"/operations/{operation_id}",
                 "user": f"/users/{user_id}" if user_id else None,

@@ -1,5 +1,6 @@
 """The console's HTTP side: its page and static files, and its JSON API under /_local/api/
-(executions, the system, metrics, about), which the terminal client reads too.
+(executions, the system, metrics, the review topic's notifications, about), which the
+terminal client reads too.
 
 Plain routing over the local API server's request handler (no framework: a handful of GET routes).
 Every error is RFC 9457 problem+json, in the app's own shape (chalicelib/http/problems.py):
@@ -22,11 +23,13 @@ from chalicelib.http import edges
 from chalicelib.http.problems import Problem, bad_request, not_found
 from local.console.data import EXECUTION_STATUSES, Executions, StreamReader, SystemPanel
 from local.console.logbook import LogBook
+from local.console.notifications import Inbox
 from local.http import replies
 from local.http.replies import Reply
 
 if TYPE_CHECKING:
     from chalicelib.domain.operations import Operation
+    from chalicelib.domain.reviews import Review
     from local.emulator import Emulator
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,11 +64,13 @@ class Console:
         system: SystemPanel,
         about: dict[str, Any],
         metrics: Callable[[], dict[str, Any]],
+        inbox: Inbox | None = None,
     ) -> None:
         self.executions = executions
         self.system = system
         self.about = about
         self._metrics = metrics
+        self.inbox = inbox
         self._routes: list[tuple[re.Pattern[str], Callable[..., Reply]]] = [
             (re.compile(r"/_local/?"), self._index),
             (re.compile(r"/_local/static/(?P<name>[\w.-]+(?:/[\w.-]+)*)"), self._static),
@@ -73,6 +78,7 @@ class Console:
             (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)"), self._detail),
             (re.compile(r"/_local/api/system"), self._system),
             (re.compile(r"/_local/api/metrics"), self._metrics_page),
+            (re.compile(r"/_local/api/notifications"), self._notifications),
             (re.compile(r"/_local/api/about"), self._about),
         ]
 
@@ -82,19 +88,23 @@ class Console:
         emulator: Emulator,
         logbook: LogBook,
         operations: Callable[[str], Operation | None],
+        reviews: Callable[[str], Review | None],
         metrics: Callable[[], dict[str, Any]],
     ) -> Console:
         """Over a running Emulator: its session (in-process AWS), its resources, its Kinesis
-        poller (the starter's checkpoint per shard) and its app's routes; `operations` reads
-        an operation as the app stores it (the listing shows its outcome)."""
+        poller (the starter's checkpoint per shard) and its app's routes; `operations` and
+        `reviews` read an operation and its review as the app stores them (the listing shows
+        the operation's outcome, an execution who decided its review)."""
         resources = emulator.resources
         assert resources is not None
         about = {
             "stage": emulator.stage,
             "service": emulator.app.app_name,
             "stateMachineArn": resources.state_machine_arn,
-            # The reviews panel appears once the API serves human review (GET /reviews).
+            # The reviews panel appears once the API serves human review (GET /reviews); it
+            # leads to the reviewer page, and shows what the review topic sent.
             "reviews": "GET" in emulator.app.routes.get("/reviews", {}),
+            "reviewerPage": "/review/" if "/review" in emulator.app.routes else None,
         }
 
         def starter() -> dict[str, dict[str, Any]]:
@@ -109,10 +119,18 @@ class Console:
 
         stream = StreamReader(emulator.session, resources.stream_name)
         return cls(
-            Executions(emulator.session, resources.state_machine_arn, logbook, stream, operations),
+            Executions(
+                emulator.session,
+                resources.state_machine_arn,
+                logbook,
+                stream,
+                operations,
+                reviews=reviews,
+            ),
             SystemPanel(emulator.session, stream, resources.failure_queue_url, starter),
             about,
             metrics,
+            Inbox(emulator.session, resources.notifications_queue_url, resources.review_topic_arn),
         )
 
     def handle(self, request: Any) -> None:
@@ -179,6 +197,11 @@ class Console:
 
     def _metrics_page(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self._metrics())
+
+    def _notifications(self, query: dict[str, list[str]]) -> Reply:
+        if self.inbox is None:
+            raise not_found("review topic in this stack")
+        return replies.json_content(self.inbox.messages())
 
     def _about(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self.about)

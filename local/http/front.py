@@ -4,7 +4,9 @@ that API Gateway is on AWS, with everything under /_local/ handed to the console
 The edge answers like the deployed gateway's configured responses (infra/gateway.py): an
 unknown path is a 404 and a known path with a method it lacks a 405 with `Allow`, both
 problem+json, as every error of the API is; Chalice's local server would answer a 403
-"Missing Authentication Token" and a JSON 405 of its own.
+"Missing Authentication Token" and a JSON 405 of its own. The routes with a Cognito
+authorizer get API Gateway's check of the token (local/http/authorizer.py), where Chalice's
+local server takes any token it can decode.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from chalice.local import (
 from chalicelib.http import edges
 from infra.definition import ROOT
 from local.http import replies
+from local.http.authorizer import CognitoAuthorizers, install
 from local.state.counters import CallCounter
 
 LOCAL_PREFIX = "/_local"
@@ -78,9 +81,10 @@ def api_server(
     host: str,
     port: int,
     verbose: bool = False,
+    authorizers: CognitoAuthorizers | None = None,
 ) -> LocalDevServer:
-    """Chalice's own local server, with the edge in front of the app and /_local/ handed to
-    `local_pages`."""
+    """Chalice's own local server, with the edge in front of the app, the Cognito authorizers
+    checking tokens, and /_local/ handed to `local_pages`."""
     edge = Edge(app, stage)
 
     class BackloggedServer(ThreadedHTTPServer):
@@ -100,8 +104,10 @@ def api_server(
             refused = edge.refuse(self.command, self.path)
             if refused is not None:
                 replies.send(self, replies.read_body(self) or refused)
-            else:
-                super()._generic_handle()
+                return
+            if authorizers is not None:
+                install(self.local_gateway, authorizers)
+            super()._generic_handle()
 
         def __getattr__(self, name: str) -> Any:
             # http.server looks up do_<METHOD>; every method, known or not (TRACE, QUERY...),

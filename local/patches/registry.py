@@ -26,6 +26,7 @@ from typing import Any
 from local.patches import (
     atomicity,
     clock,
+    cognito,
     counting,
     journal,
     jsonata,
@@ -427,6 +428,28 @@ PATCHES: tuple[Patch, ...] = (
         "to 10 MiB; moto had no limit (local/aws/stepfunctions/variables.py)",
         jsonata.limited_assign,
     ),
+    # cognito
+    Patch(
+        "cognito-pool-keys",
+        {
+            "moto.cognitoidp.models:CognitoIdpUserPool.__init__": "(self, account_id, region, "
+            "name, extended_config)",
+            "moto.cognitoidp.urls:url_paths": "dict {{0}/$, " + cognito.JWKS_PATH + ", "
+            "{0}/(?P<user_pool_id>[^/]+)/.well-known/openid-configuration$}",
+        },
+        "moto signs every user pool's tokens with one key shipped in its package: each pool gets "
+        "a key of its own, served at /<pool id>/.well-known/jwks.json, so that a token of "
+        "another pool, or one signed by anybody with moto's key, fails the signature check as "
+        "on AWS",
+        cognito.pool_keys,
+    ),
+    Patch(
+        "cognito-token-clock",
+        {"moto.cognitoidp.models:time": "module time"},
+        "user pools issue tokens (iat, exp) on the emulator's clock, against which the local "
+        "gateway checks their expiry: a test moves the clock past the hour a token lasts",
+        cognito.token_clock,
+    ),
 )
 
 
@@ -445,6 +468,8 @@ def describe(value: Any) -> str:
         return f"module {value.__name__}"
     if isinstance(value, type):
         return f"class {value.__module__}.{value.__qualname__}"
+    if isinstance(value, dict):  # a table moto reads, such as a service's URL routes
+        return "dict {" + ", ".join(sorted(map(str, value))) + "}"
     prefix: dict[inspect._ParameterKind, str] = {
         inspect.Parameter.VAR_POSITIONAL: "*",
         inspect.Parameter.VAR_KEYWORD: "**",

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+from infra.definition import generated_password
+
 ROOT = Path(__file__).resolve().parents[2]
 UP = "Ctrl-C stops everything"  # the banner's last line: the stack is up
 
@@ -27,6 +29,9 @@ class ChildStack:
         self.api = f"http://127.0.0.1:{api_port}"
         self.endpoint = f"http://127.0.0.1:{aws_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        # The local reviewer's password, chosen here so that whoever drives the stack can sign
+        # in (`make run` itself generates one when it is not given).
+        self.reviewer_password = env["LOCAL_REVIEWER_PASSWORD"] = generated_password()
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -44,6 +44,10 @@ class Options:
             # moto's Step Functions tasks call back into the emulator on this port.
             "MOTO_PORT": str(self.aws_port),
             "MOTO_HOST": self.host,
+            # The reviewer page signs in at the emulator's Cognito; the reviewers are told
+            # of a review with the page's address.
+            "COGNITO_ENDPOINT_URL": self.endpoint,
+            "REVIEW_PAGE_URL": f"{self.api_url}/review/",
         }
 
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from infra.definition import ROOT
+from infra.definition import ROOT, generated_password
+from local.aws.reviewers import USERNAME as LOCAL_REVIEWER
 from local.process.options import Options, check_free
 from local.state import allocator
 from local.state.clock import Clock
@@ -66,6 +67,11 @@ class Run:
         self._api: Any = None
         self.persistence: str | None = None
         self.api_requests = CallCounter()
+        # The local reviewer's password: LOCAL_REVIEWER_PASSWORD, or one generated (and then
+        # printed in the banner).
+        given = os.environ.get("LOCAL_REVIEWER_PASSWORD") or None
+        self.reviewer_password_generated = given is None
+        self.reviewer_password = given or generated_password()
 
     def start(self) -> None:
         try:
@@ -130,6 +136,7 @@ class Run:
         # In this process, calls go through the in-process door (loading Chalice's config
         # for the API server put the stage's endpoint back into the environment).
         os.environ.pop("AWS_ENDPOINT_URL", None)
+        self._add_reviewer()
         if self._state is not None:
             self._load(self._state)
         # Everything long-lived exists now: keep the collector off it, and collect young
@@ -149,7 +156,7 @@ class Run:
         from local.http.front import api_server
 
         console = Console.for_emulator(
-            self.emulator, self.logbook, wiring.operations().get, self.metrics
+            self.emulator, self.logbook, wiring.operations().get, wiring.reviews().get, self.metrics
         )
         o = self.options
         return api_server(
@@ -160,7 +167,31 @@ class Run:
             host=o.host,
             port=o.api_port,
             verbose=o.verbose,
+            authorizers=self._authorizers(app),
         )
+
+    def _authorizers(self, app: Any) -> Any:
+        """API Gateway's Cognito authorizer for the reviewers' routes, on the stage's pool."""
+        from chalicelib.http.auth import REVIEWERS_AUTHORIZER
+        from local.aws.cognito import TokenVerifier
+        from local.http.authorizer import CognitoAuthorizers
+
+        resources = self.emulator.resources
+        assert resources is not None
+        if resources.reviewers is None:
+            return None
+        verifier = TokenVerifier(resources.reviewers, now=self.emulator.clock.time)
+        return CognitoAuthorizers(app, self.options.stage, {REVIEWERS_AUTHORIZER: verifier})
+
+    def _add_reviewer(self) -> None:
+        """The local reviewer, and what the reviewer page reads to sign in."""
+        from local.aws.reviewers import add_local_reviewer
+
+        pool = self.emulator.resources.reviewers if self.emulator.resources else None
+        if pool is None:
+            return
+        add_local_reviewer(self.emulator.session, pool, self.reviewer_password)
+        os.environ.update({"REVIEWER_POOL_ID": pool.pool_id, "REVIEWER_CLIENT_ID": pool.client_id})
 
     def _load(self, state: TableState) -> None:
         """Loads the saved tables, journals from now on, and restarts what was in flight."""
@@ -219,6 +250,29 @@ class Run:
             close()
         self._closers.clear()
 
+    def _reviewer_lines(self) -> list[str]:
+        """How a person, or a script, signs in as the local reviewer."""
+        o = self.options
+        pool = self.emulator.resources.reviewers if self.emulator.resources else None
+        if pool is None:
+            return []
+        password = (
+            f"{self.reviewer_password}   (generated: set LOCAL_REVIEWER_PASSWORD to choose it)"
+            if self.reviewer_password_generated
+            else "$LOCAL_REVIEWER_PASSWORD"
+        )
+        return [
+            f"  reviewer page     {o.api_url}/review/",
+            f"  reviewer          user {LOCAL_REVIEWER}, password {password}",
+            f"  reviewers' pool   {pool.pool_id}, page client {pool.client_id}",
+            "  sign in from a script (the IdToken is what GET /reviews takes as Authorization):",
+            f"    aws cognito-idp initiate-auth --endpoint-url {o.endpoint} --region {o.region} \\",
+            f"        --client-id {pool.client_id} --auth-flow USER_PASSWORD_AUTH \\",
+            f"        --auth-parameters USERNAME={LOCAL_REVIEWER},PASSWORD=<password>"
+            " --query AuthenticationResult.IdToken",
+            "",
+        ]
+
     def banner(self) -> str:
         o = self.options
         r = self.emulator.resources
@@ -241,6 +295,7 @@ class Run:
                 f"  state             {self.persistence or 'in memory: gone when the stack stops'}",
                 f"  clock             {speed}",
                 "",
+                *self._reviewer_lines(),
                 "  Try:",
                 f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",
                 '         -d \'{"email":"ada@example.org","name":"Ada"}\'',

@@ -4,6 +4,7 @@ and the console's JSON (/_local/api/)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.parse
@@ -11,8 +12,13 @@ import urllib.request
 from typing import Any
 
 
-def _call(url: str, body: dict[str, Any] | None = None, key: str | None = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
+def _call(
+    url: str,
+    body: dict[str, Any] | None = None,
+    key: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", **(extra or {})}
     if key:
         headers["Idempotency-Key"] = key
     data = json.dumps(body).encode() if body is not None else None
@@ -69,6 +75,34 @@ def demo(api: str) -> int:
     return 0
 
 
+def reviewer_credentials(api: str) -> dict[str, str] | None:
+    """The Authorization header of the local reviewer, signed in as the reviewer page signs in
+    (its settings, then Cognito's InitiateAuth with USER_PASSWORD_AUTH); {} where the stage
+    asks reviewers for no sign-in; None without LOCAL_REVIEWER_PASSWORD."""
+    _, settings = _call(f"{api}/review/settings.json")
+    if settings.get("auth") != "cognito":
+        return {}
+    password = os.environ.get("LOCAL_REVIEWER_PASSWORD")
+    if not password:
+        return None
+    status, answer = _call(
+        settings["cognitoEndpoint"] + "/",
+        {
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": settings["clientId"],
+            "AuthParameters": {"USERNAME": "reviewer", "PASSWORD": password},
+        },
+        extra={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+    )
+    if status != 200:
+        print(f"  signing in as reviewer failed: {status} {answer.get('message')}")
+        return None
+    return {"Authorization": answer["AuthenticationResult"]["IdToken"]}
+
+
 def _review(api: str, email: str) -> None:
     """A user the rules leave to a person: it waits until a reviewer approves it."""
     status, operation = _call(f"{api}/users", {"email": email, "name": "Lin"})
@@ -82,14 +116,21 @@ def _review(api: str, email: str) -> None:
         time.sleep(0.02)
         _, operation = _call(f"{api}/operations/{operation_id}")
     print(f"  {operation['status']}, step {operation.get('step')}, done {operation['done']}")
-    _, listing = _call(f"{api}/reviews")
+    reviewer = reviewer_credentials(api)
+    if reviewer is None:
+        print(f"  it waits for a reviewer at {api}/review/: set LOCAL_REVIEWER_PASSWORD (the")
+        print("  password `make run` printed) to have the demo sign in as reviewer and approve it")
+        return
+    _, listing = _call(f"{api}/reviews", extra=reviewer)
     mine = [r for r in listing["reviews"] if r["operationId"] == operation_id]
     print(f"GET /reviews  → {len(listing['reviews'])} pending; this one:")
     for review in mine:
         print(f"  requested {review['requestedAt']}, expires {review['expiresAt']}")
-    status, decided = _call(f"{api}/reviews/{operation_id}", {"decision": "approve"})
+    status, decided = _call(
+        f"{api}/reviews/{operation_id}", {"decision": "approve"}, extra=reviewer
+    )
     print(f"POST /reviews/{operation_id} approve  → {status} {decided}")
-    status, again = _call(f"{api}/reviews/{operation_id}", {"decision": "reject"})
+    status, again = _call(f"{api}/reviews/{operation_id}", {"decision": "reject"}, extra=reviewer)
     print(f"  a second decision → {status} {again.get('title')}")
     _follow(api, operation_id)
 

@@ -1,7 +1,9 @@
-"""The local console in a real browser: users created through the API, seen live in the
-list, an execution opened, its path found on the graph, a state selected with the keyboard
-and its log lines read; the system page; the page at a laptop's width; the picture in
-docs/operators.md.
+"""The local console and the reviewer page in a real browser: users created through the API,
+seen live in the list, an execution opened, its path found on the graph, a state selected with
+the keyboard and its log lines read; the system page; the page at a laptop's width; the
+picture in docs/operators.md. The reviewer page (/review/): signing in (a first sign-in's new
+password too), approving and rejecting, paging, a decision another reviewer took first (409),
+signing out.
 """
 
 from __future__ import annotations
@@ -64,10 +66,8 @@ def operations(local_stack) -> dict[str, str]:
         assert accepted.status_code == 202
         created[name] = accepted.json()["id"]
     _awaiting_review(local_stack, created["reviewed"])
-    decided = requests.post(
-        f"{local_stack.api}/reviews/{created['reviewed']}",
-        json={"decision": "reject", "reason": "an impersonation"},
-        timeout=5,
+    decided = local_stack.decide(
+        created["reviewed"], {"decision": "reject", "reason": "an impersonation"}
     )
     assert decided.status_code == 200, decided.text
     for operation_id in created.values():
@@ -229,41 +229,73 @@ def _review_row(driver, operation_id: str):
     return driver.find_element(By.CSS_SELECTOR, f"#reviews tr[data-operation='{operation_id}']")
 
 
-def test_a_reviewer_approves_one_user_and_rejects_another_from_the_reviews_panel(
-    driver, local_stack
-):
+def _sign_in(driver, local_stack, username: str = "reviewer", password: str | None = None):
+    """Signs in on the reviewer page with the keyboard alone: type, Tab, type, Enter."""
+    driver.get(f"{local_stack.api}/review/")
+    driver.execute_script("sessionStorage.clear()")
+    driver.refresh()
+    user = _wait(driver, lambda d: d.find_element(By.ID, "username"))
+    assert driver.switch_to.active_element == user  # focused, ready to type
+    user.send_keys(username)
+    user.send_keys(Keys.TAB)
+    driver.switch_to.active_element.send_keys(password or local_stack.reviewer_password, Keys.ENTER)
+
+
+def _signed_in(driver) -> None:
+    _wait(driver, lambda d: "Signed in as" in d.find_element(By.ID, "who").text)
+    _wait(driver, lambda d: d.find_element(By.ID, "summary").text)
+
+
+def _page_row(driver, operation_id: str):
+    return driver.find_element(By.CSS_SELECTOR, f"#reviews tr[data-operation='{operation_id}']")
+
+
+def _outcome(driver, operation_id: str) -> str:
+    return _page_row(driver, operation_id).find_element(By.CSS_SELECTOR, ".outcome").text
+
+
+def test_a_reviewer_signs_in_on_the_reviewer_page_and_decides_two_sign_ups(driver, local_stack):
     waiting = {}
     for name in ("approve", "reject"):
         accepted = local_stack.create_user(f"{name}-me@review.example.org")
         assert accepted.status_code == 202
         waiting[name] = accepted.json()["id"]
     tokens = {name: _review_token_when_stored(local_stack, op) for name, op in waiting.items()}
+    _waits_on_the_graph(driver, local_stack, waiting["approve"], tokens)
 
-    # The execution waits for a person, on the graph and in the operation.
-    _open_execution(driver, local_stack, waiting["approve"])
-    _wait(driver, lambda d: "status-waiting" in _node(d, AWAIT).get_attribute("class").split())
-    assert "waiting" in _node(driver, AWAIT).text
-    for state in ("ConcludeReview", "__end__"):
-        assert "status-not-reached" in _node(driver, state).get_attribute("class").split()
-    header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
-    assert "RUNNING · AWAITING_REVIEW" in header
-    _node(driver, AWAIT).click()
-    _wait(driver, lambda d: _details(d).startswith(AWAIT))
-    assert not [token for token in tokens.values() if token in driver.page_source]
-
-    # The reviews panel lists both; one approved, the other rejected with a reason.
+    # The console's reviews tab: what the topic sent, and the way to the reviewer page.
     tab = driver.find_element(By.ID, "reviews-tab")
     _wait(driver, lambda d: tab.is_displayed())
     tab.click()
     for operation_id in waiting.values():
-        _wait(driver, lambda d, op=operation_id: _review_row(d, op))
+        _wait(driver, lambda d, op=operation_id: op in d.find_element(By.ID, "notifications").text)
+    assert "approve-me@" not in driver.find_element(By.ID, "notifications").text
+    driver.find_element(By.ID, "reviewer-page").click()
+    _wait(driver, lambda d: d.current_url == f"{local_stack.api}/review/")
+
+    _sign_in(driver, local_stack)
+    _signed_in(driver)
+    assert "Signed in as reviewer" in driver.find_element(By.ID, "who").text
+    for operation_id in waiting.values():
+        _wait(driver, lambda d, op=operation_id: _page_row(d, op))
     listed = driver.find_element(By.ID, "reviews").text
     assert "approve-me@review.example.org" in listed and "reject-me@review.example.org" in listed
     assert not [token for token in tokens.values() if token in driver.page_source]
-    _review_row(driver, waiting["approve"]).find_element(By.CSS_SELECTOR, "button.approve").click()
-    rejecting = _review_row(driver, waiting["reject"])
-    rejecting.find_element(By.CSS_SELECTOR, "input").send_keys("not a real person")
+    # The ID token is in the tab's sessionStorage, never in the address.
+    stored = driver.execute_script("return sessionStorage.getItem('reviewer-id-token')")
+    assert stored and stored not in driver.current_url
+
+    _page_row(driver, waiting["approve"]).find_element(By.CSS_SELECTOR, "button.approve").click()
+    _wait(driver, lambda d: "Approved by reviewer" in _outcome(d, waiting["approve"]))
+    rejecting = _page_row(driver, waiting["reject"])
+    rejecting.find_element(By.CSS_SELECTOR, "button.reject").click()  # no reason yet
+    _wait(driver, lambda d: "Give a reason to reject." in _outcome(d, waiting["reject"]))
+    reason = rejecting.find_element(By.CSS_SELECTOR, "input")
+    assert driver.switch_to.active_element == reason
+    reason.send_keys("not a real person")
     rejecting.find_element(By.CSS_SELECTOR, "button.reject").click()
+    _wait(driver, lambda d: "Rejected by reviewer" in _outcome(d, waiting["reject"]))
+    assert "not a real person" in _outcome(driver, waiting["reject"])
 
     approved = local_stack.wait_done(waiting["approve"])
     assert approved["status"] == "SUCCEEDED"
@@ -271,12 +303,35 @@ def test_a_reviewer_approves_one_user_and_rejects_another_from_the_reviews_panel
     assert rejected["status"] == "FAILED"
     assert rejected["error"]["code"] == "USER_REJECTED"
     assert "not a real person" in rejected["error"]["message"]
+    driver.find_element(By.ID, "refresh").click()
     _wait(driver, lambda d: not _css(d, "#reviews tr[data-operation]"))
     assert "No review is waiting." in driver.find_element(By.ID, "reviews").text
 
-    # Each execution went the review's way to its end; the operation says how it ended.
+    _went_the_review_s_way(driver, local_stack, waiting, tokens)
+
+
+def _waits_on_the_graph(driver, local_stack, operation_id: str, tokens: dict[str, str]) -> None:
+    """The execution waits for a person, on the graph and in the operation."""
+    _open_execution(driver, local_stack, operation_id)
+    _wait(driver, lambda d: "status-waiting" in _node(d, AWAIT).get_attribute("class").split())
+    assert "waiting" in _node(driver, AWAIT).text
+    for state in ("ConcludeReview", "__end__"):
+        assert "status-not-reached" in _node(driver, state).get_attribute("class").split()
+    header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
+    assert "RUNNING · AWAITING_REVIEW" in header
+    assert "waiting for a reviewer until" in header
+    _node(driver, AWAIT).click()
+    _wait(driver, lambda d: _details(d).startswith(AWAIT))
+    assert not [token for token in tokens.values() if token in driver.page_source]
+
+
+def _went_the_review_s_way(driver, local_stack, waiting: dict[str, str], tokens: dict[str, str]):
+    """Each execution went the review's way to its end; the console says who decided."""
     path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
-    for name, outcome in (("approve", "SUCCEEDED"), ("reject", "FAILED · USER_REJECTED")):
+    for name, outcome, decided in (
+        ("approve", "SUCCEEDED", "approved"),
+        ("reject", "FAILED · USER_REJECTED", "rejected"),
+    ):
         _open_execution(driver, local_stack, waiting[name])
         _wait(driver, lambda d: "status-succeeded" in _node(d, "__end__").get_attribute("class"))
         for state in path:
@@ -288,7 +343,62 @@ def test_a_reviewer_approves_one_user_and_rejects_another_from_the_reviews_panel
         assert edges == set(itertools.pairwise(["__start__", *path, "__end__"]))
         header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
         assert outcome in header, header
+        assert f"{decided} by reviewer" in driver.find_element(By.ID, "review-summary").text
         assert not [token for token in tokens.values() if token in driver.page_source]
+
+
+def test_a_decision_another_reviewer_took_first_shows_the_409_in_the_page(driver, local_stack):
+    accepted = local_stack.create_user("twice@review.example.org").json()["id"]
+    _awaiting_review(local_stack, accepted)
+    _sign_in(driver, local_stack)
+    _signed_in(driver)
+    _wait(driver, lambda d: _page_row(d, accepted))
+    # Meanwhile a second reviewer, signed in elsewhere, approves it.
+    local_stack.add_user("second", reviewer=True)
+    first = local_stack.decide(
+        accepted, {"decision": "approve"}, local_stack.reviewer_token("second")
+    )
+    assert first.status_code == 200 and first.json()["decidedBy"] == "second"
+
+    row = _page_row(driver, accepted)
+    row.find_element(By.CSS_SELECTOR, "input").send_keys("a duplicate")
+    row.find_element(By.CSS_SELECTOR, "button.reject").click()
+    _wait(driver, lambda d: "409" in _outcome(d, accepted))
+    assert "409 · Review already decided" in _outcome(driver, accepted)
+    assert row.find_element(By.CSS_SELECTOR, "button.approve").get_attribute("disabled")
+    # The browser logs the refused request; nothing else.
+    logged = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert len(logged) == 1 and "409" in logged[0], logged
+    assert local_stack.wait_done(accepted)["status"] == "SUCCEEDED"  # the first decision stands
+
+
+def test_a_first_sign_in_sets_a_new_password_and_signing_out_forgets_the_token(driver, local_stack):
+    cognito = local_stack.aws("cognito-idp")
+    (pool,) = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    temporary = "Temporary-password-1"
+    cognito.admin_create_user(
+        UserPoolId=pool["Id"],
+        Username="newcomer",
+        TemporaryPassword=temporary,
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_add_user_to_group(
+        UserPoolId=pool["Id"], Username="newcomer", GroupName="reviewers"
+    )
+    _sign_in(driver, local_stack, "newcomer", temporary)
+    new = _wait(driver, lambda d: d.find_element(By.ID, "new-password"))
+    assert driver.switch_to.active_element == new
+    new.send_keys("Chosen-password-22")
+    driver.find_element(By.ID, "new-password-again").send_keys("Chosen-password-22", Keys.ENTER)
+    _signed_in(driver)
+    assert "Signed in as newcomer" in driver.find_element(By.ID, "who").text
+    # The new password is the one now.
+    assert local_stack.reviewer_token("newcomer", "Chosen-password-22")
+
+    driver.find_element(By.ID, "sign-out").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "username"))
+    assert driver.execute_script("return sessionStorage.length") == 0
+    assert "Signed out." in driver.find_element(By.ID, "main").text
 
 
 def _awaiting_review(local_stack, operation_id: str) -> None:
@@ -352,3 +462,35 @@ def test_a_screenshot_of_an_execution(driver, local_stack, operations, tmp_path)
     finally:
         driver.set_window_size(*WINDOW)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_reviewer_page_pages_through_the_pending_reviews_oldest_first(driver, local_stack):
+    waiting = [
+        local_stack.create_user(f"page-{n}@review.example.org").json()["id"] for n in range(12)
+    ]
+    for operation_id in waiting:
+        _awaiting_review(local_stack, operation_id)
+    oldest_first = [
+        review["operationId"]
+        for review in requests.get(
+            f"{local_stack.api}/reviews?limit=100", headers=local_stack.reviewer(), timeout=5
+        ).json()["reviews"]
+    ]
+    assert set(waiting) <= set(oldest_first)
+    _sign_in(driver, local_stack)
+    _signed_in(driver)
+
+    def shown() -> list[str]:
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#reviews tr[data-operation]')]"
+            ".map(row => row.dataset.operation)"
+        )
+
+    _wait(driver, lambda d: shown() == oldest_first[:10])  # ten to a page, the oldest first
+    assert "more on the next page" in driver.find_element(By.ID, "summary").text
+    assert driver.find_element(By.ID, "previous-page").get_attribute("disabled")
+    driver.find_element(By.ID, "next-page").send_keys(Keys.ENTER)  # the keyboard is enough
+    _wait(driver, lambda d: shown() == oldest_first[10:20])
+    assert driver.find_element(By.ID, "summary").text.startswith("Page 2")
+    driver.find_element(By.ID, "previous-page").click()
+    _wait(driver, lambda d: shown() == oldest_first[:10])

@@ -165,7 +165,7 @@ class FakeReviews:
         return self.reviews.get(operation_id)
 
     def decide(
-        self, operation_id: str, decision: ReviewDecision, now: str
+        self, operation_id: str, decision: ReviewDecision, now: str, decided_by: str | None
     ) -> tuple[Review, TaskToken]:
         review = self.reviews.get(operation_id)
         if review is not None and review.status is ReviewStatus.DECIDED:
@@ -173,7 +173,11 @@ class FakeReviews:
         if review is None or review.status is not ReviewStatus.PENDING or review.expired(now):
             raise ReviewNotFound(operation_id)
         decided = self.reviews[operation_id] = dataclasses.replace(
-            review, status=ReviewStatus.DECIDED, decision=decision, decided_at=now
+            review,
+            status=ReviewStatus.DECIDED,
+            decision=decision,
+            decided_at=now,
+            decided_by=decided_by,
         )
         return decided, self.tokens.pop(operation_id)
 
@@ -233,3 +237,16 @@ class FakeCallbacks:
         self.waiting.remove(token.value)
         self.resumed.append((token, decision))
         return True
+
+
+class FakeNotifications:
+    """Records the reviews it told the reviewers about; `fail` raises that error instead."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.told: list[Review] = []
+        self.fail = fail
+
+    def review_requested(self, review: Review) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.told.append(review)

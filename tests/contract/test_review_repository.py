@@ -66,10 +66,10 @@ def test_a_review_is_requested_once_and_asked_again_with_a_new_token(
     later = requests.review(1, START + timedelta(hours=2))
     assert reviews.request(later, TaskToken("t2")) == first  # its request and deadline stand
     assert reviews.get(first.operation_id) == first
-    decided, token = reviews.decide(first.operation_id, APPROVE, _at(60))
+    decided, token = reviews.decide(first.operation_id, APPROVE, _at(60), "grace")
     assert token == TaskToken("t2")
     assert decided.status is ReviewStatus.DECIDED and decided.decision == APPROVE
-    assert decided.decided_at == _at(60)
+    assert (decided.decided_at, decided.decided_by) == (_at(60), "grace")
     assert reviews.get(first.operation_id) == decided
     with pytest.raises(ReviewClosed):
         reviews.request(first, TaskToken("t3"))
@@ -83,9 +83,9 @@ def test_a_review_is_decided_once(reviews: ReviewRepository, requests: Requests)
     review = requests.review(1)
     reviews.request(review, TaskToken("t1"))
     rejected = ReviewDecision(Decision.REJECT, "a reason")
-    assert reviews.decide(review.operation_id, rejected, _at(1))[0].decision == rejected
+    assert reviews.decide(review.operation_id, rejected, _at(1), None)[0].decision == rejected
     with pytest.raises(ReviewAlreadyDecided):
-        reviews.decide(review.operation_id, APPROVE, _at(2))
+        reviews.decide(review.operation_id, APPROVE, _at(2), None)
     stored = reviews.get(review.operation_id)
     assert stored is not None and stored.decision == rejected
 
@@ -94,16 +94,16 @@ def test_no_decision_for_an_unknown_or_expired_review(
     reviews: ReviewRepository, requests: Requests
 ) -> None:
     with pytest.raises(ReviewNotFound):
-        reviews.decide(requests.review(9).operation_id, APPROVE, _at(0))
+        reviews.decide(requests.review(9).operation_id, APPROVE, _at(0), None)
     review = requests.review(1, timeout=60)
     reviews.request(review, TaskToken("t1"))
     with pytest.raises(ReviewNotFound):
-        reviews.decide(review.operation_id, APPROVE, _at(60))  # its time is up
+        reviews.decide(review.operation_id, APPROVE, _at(60), None)  # its time is up
     stored = reviews.get(review.operation_id)
     assert stored is not None and stored.status is ReviewStatus.PENDING  # until expired
     assert reviews.expire(review.operation_id).status is ReviewStatus.EXPIRED
     with pytest.raises(ReviewNotFound):
-        reviews.decide(review.operation_id, APPROVE, _at(1))
+        reviews.decide(review.operation_id, APPROVE, _at(1), None)
     with pytest.raises(ReviewClosed):
         reviews.request(review, TaskToken("t2"))
 
@@ -113,7 +113,7 @@ def test_expiring_finds_a_decision_that_came_first(
 ) -> None:
     review = requests.review(1)
     reviews.request(review, TaskToken("t1"))
-    reviews.decide(review.operation_id, APPROVE, _at(1))
+    reviews.decide(review.operation_id, APPROVE, _at(1), None)
     assert reviews.expire(review.operation_id).status is ReviewStatus.DECIDED
     assert reviews.expire(review.operation_id).decision == APPROVE  # again: the same
     with pytest.raises(ReviewInconsistent):
@@ -126,7 +126,7 @@ def test_pending_reviews_page_oldest_first_without_the_closed_or_expired(
     for k in range(7):  # requested a second apart, stored out of order
         n = (k * 3) % 7
         reviews.request(requests.review(n, START + timedelta(seconds=n)), TaskToken(f"t{n}"))
-    reviews.decide(requests.review(2).operation_id, APPROVE, _at(10))
+    reviews.decide(requests.review(2).operation_id, APPROVE, _at(10), None)
     reviews.request(requests.review(7, START - timedelta(days=2)), TaskToken("old"))  # expired
     seen: list[Review] = []
     after: ReviewPosition | None = None

@@ -59,6 +59,13 @@ def api(local_stack) -> str:
     return local_stack.api
 
 
+@pytest.fixture(scope="module")
+def reviewer(local_stack) -> dict[str, str]:
+    """The local reviewer's token: the reviewers' routes take it (the spec's reviewerToken);
+    schemathesis's ignored_auth check also sends each request without it, expecting a 401."""
+    return local_stack.reviewer()
+
+
 def _examples(count: int) -> settings:
     return settings(
         max_examples=count,
@@ -108,8 +115,8 @@ def test_generated_user_ids_get_the_documented_answers(case, api):
 
 @_only("get", "/reviews").parametrize()
 @_examples(100)
-def test_generated_review_listings_get_the_documented_answers(case, api):
-    case.call_and_validate(base_url=api, timeout=10)
+def test_generated_review_listings_get_the_documented_answers(case, api, reviewer):
+    case.call_and_validate(base_url=api, headers=reviewer, timeout=10)
 
 
 # The coverage phase asks for every problem type and for names outside the list; a few more
@@ -122,16 +129,16 @@ def test_generated_problem_types_get_the_documented_answers(case, api):
 
 @_only("post", "/reviews/{operation_id}").parametrize()
 @_examples(200)
-def test_generated_review_decisions_get_the_documented_answers(case, api):
-    case.call_and_validate(base_url=api, timeout=10)
+def test_generated_review_decisions_get_the_documented_answers(case, api, reviewer):
+    case.call_and_validate(base_url=api, headers=reviewer, timeout=10)
 
 
-def test_generated_journeys_follow_the_links(api):
+def test_generated_journeys_follow_the_links(api, reviewer):
     answered: set[tuple[str, int]] = set()
 
     class Journeys(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case):
-            return {"base_url": api, "timeout": 10}
+            return {"base_url": api, "headers": reviewer, "timeout": 10}
 
         def after_call(self, response, case):
             answered.add((case.operation.label, response.status_code))

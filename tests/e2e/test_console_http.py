@@ -121,6 +121,11 @@ def test_the_system_and_about_answer(local_stack):
     from app import app
 
     assert about["reviews"] is ("GET" in app.routes.get("/reviews", {}))
+    assert about["reviewerPage"] == "/review/"
+    # What the review topic sent, read like an inbox.
+    notifications = _get(local_stack, "/_local/api/notifications").json()
+    assert notifications["topicArn"].endswith(":user-service-local-review-requests")
+    assert isinstance(notifications["messages"], list)
 
 
 def test_a_malformed_content_length_is_a_400_problem(local_stack):

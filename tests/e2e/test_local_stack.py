@@ -12,9 +12,12 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from infra.definition import ROOT, stage_environment
 from local.process.child import free_port
+from local.terminal import client
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 
 
@@ -204,3 +207,83 @@ def test_the_edges_answer_problem_json(local_stack, method, path, status, allow)
         page = requests.get(urljoin(response.url, problem["type"]), timeout=5)
         assert page.status_code == 200
         assert f"<h1>{problem['title']}</h1>" in page.text
+
+
+# The reviewers over `make run`: the sign-in a script does (DESIGN.md, "Local tools contract").
+
+
+def test_the_banner_says_how_the_local_reviewer_signs_in(local_stack):
+    banner = "".join(local_stack.output)
+    assert f"reviewer page     {local_stack.api}/review/" in banner
+    # Given in the environment, the password is not printed; only a generated one is.
+    assert "user reviewer, password $LOCAL_REVIEWER_PASSWORD" in banner
+    assert local_stack.reviewer_password not in banner
+    assert f"initiate-auth --endpoint-url {local_stack.endpoint}" in banner
+    assert "--auth-flow USER_PASSWORD_AUTH" in banner
+
+
+def test_a_script_signs_in_on_the_aws_endpoint_and_lists_the_reviews(local_stack):
+    token = local_stack.reviewer_token()  # ListUserPools, ListUserPoolClients, InitiateAuth
+    listed = requests.get(f"{local_stack.api}/reviews", headers={"Authorization": token}, timeout=5)
+    assert listed.status_code == 200 and "reviews" in listed.json()
+    for headers in ({}, {"Authorization": token[:-4] + "AAAA"}, {"Authorization": "x.y.z"}):
+        refused = requests.get(f"{local_stack.api}/reviews", headers=headers, timeout=5)
+        assert refused.status_code == 401
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.json()["title"] == "Unauthorized"
+
+
+def test_the_pool_serves_its_own_keys_which_verify_its_tokens(local_stack):
+    token = local_stack.reviewer_token()
+    pool = local_stack.reviewers_pool()
+    keys = requests.get(f"{local_stack.endpoint}/{pool}/.well-known/jwks.json", timeout=5)
+    assert keys.status_code == 200
+    verified = jwt.decode(token, KeySet.import_key_set(keys.json()), algorithms=["RS256"])
+    assert verified.claims["cognito:username"] == "reviewer"
+    missing = requests.get(
+        f"{local_stack.endpoint}/us-east-1_nopool/.well-known/jwks.json", timeout=5
+    )
+    assert missing.status_code == 404
+    assert missing.json()["__type"] == "ResourceNotFoundException"
+
+
+def test_a_user_outside_the_reviewers_group_gets_403(local_stack):
+    local_stack.add_user("visitor", reviewer=False)
+    token = local_stack.reviewer_token("visitor")
+    refused = requests.get(
+        f"{local_stack.api}/reviews", headers={"Authorization": token}, timeout=5
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "the user is not in the reviewers group"
+
+
+def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(local_stack):
+    accepted = local_stack.create_user("olivia@review.example.org").json()
+
+    def announced() -> list[dict] | None:
+        notes = requests.get(f"{local_stack.api}/_local/api/notifications", timeout=5).json()
+        return [m for m in notes["messages"] if accepted["id"] in m["message"]] or None
+
+    (note,) = wait_until(announced, 15, "the review announced on the topic")
+    assert f"{local_stack.api}/review/" in note["message"]
+    assert "olivia" not in note["message"]  # not the reviewed user's email
+    decided = local_stack.decide(accepted["id"], {"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decidedBy"] == "reviewer"
+    assert local_stack.wait_done(accepted["id"])["status"] == "SUCCEEDED"
+    execution = requests.get(
+        f"{local_stack.api}/_local/api/executions/{accepted['id']}", timeout=5
+    ).json()
+    assert execution["review"]["decidedBy"] == "reviewer"
+
+
+def test_make_demo_signs_in_as_the_page_does_with_the_password_it_is_given(
+    local_stack, monkeypatch
+):
+    monkeypatch.setenv("LOCAL_REVIEWER_PASSWORD", local_stack.reviewer_password)
+    credentials = client.reviewer_credentials(local_stack.api)
+    assert credentials is not None
+    listed = requests.get(f"{local_stack.api}/reviews", headers=credentials, timeout=5)
+    assert listed.status_code == 200
+    monkeypatch.delenv("LOCAL_REVIEWER_PASSWORD")
+    assert client.reviewer_credentials(local_stack.api) is None  # it says how, and decides not

@@ -184,14 +184,15 @@ def test_a_review_pending_across_a_restart_can_still_be_decided(tmp_path):
         assert after["requestedAt"] == before["requestedAt"]
         assert after["expiresAt"] == before["expiresAt"]
         assert after["status"]["S"] == "PENDING"
-        (review,) = _read(second.api, "/reviews").json()["reviews"]
+        # The reviewers' pool is the new run's: its reviewer signs in afresh.
+        listed = requests.get(f"{second.api}/reviews", headers=second.reviewer(), timeout=5)
+        (review,) = listed.json()["reviews"]
         assert review["operationId"] == operation_id
         assert review["requestedAt"] == before["requestedAt"]["S"]
 
-        decided = requests.post(
-            f"{second.api}/reviews/{operation_id}", json={"decision": "approve"}, timeout=5
-        )
+        decided = second.decide(operation_id, {"decision": "approve"})
         assert decided.status_code == 200, decided.text
+        assert decided.json()["decidedBy"] == "reviewer"
         done = second.wait_done(operation_id)
         assert done["status"] == "SUCCEEDED", done
         assert done["result"]["user"]["status"] == "ACTIVE"

@@ -13,6 +13,9 @@ something moto 5.2.5 does differently from AWS. None of them is applied to what 
 - Alarms and the API Gateway account setting: moto skips AWS::CloudWatch::Alarm and
   AWS::ApiGateway::Account; they are made through the API after the stack, from the same
   properties (create_deferred).
+- The reviewers' user pool, client and group: moto has no AWS::Cognito::* resources, and the
+  API's function and outputs refer to them; they are made through the API before the stack,
+  from the same properties, and the references replaced by their ids (create_ahead).
 """
 
 from __future__ import annotations
@@ -226,3 +229,55 @@ def for_emulator(template: Template) -> Template:
     for shim in EMULATOR_SHIMS:
         template = shim(template)
     return template
+
+
+# Types moto 5.2.5's CloudFormation cannot create, and other resources refer to: made through
+# the API before the stack (create_ahead), their references replaced by what they are.
+MOTO_CFN_AHEAD = (
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::Cognito::UserPoolGroup",
+)
+
+
+def create_ahead(t: Template, session: Any) -> tuple[Template, dict[str, str]]:
+    """The reviewers' user pool, its client and group through Cognito's API, as CloudFormation
+    would make them; the template without them, its Ref/GetAtt/Sub of them replaced by their
+    values. Returns it, and logical id -> physical id. Emulator only."""
+    t = copy.deepcopy(t)
+    cognito = session.client("cognito-idp")
+    values: dict[str, str] = {}
+    made: dict[str, str] = {}
+    ahead = [lid for lid, res in t["Resources"].items() if res["Type"] in MOTO_CFN_AHEAD]
+    for lid in sorted(ahead, key=lambda lid: MOTO_CFN_AHEAD.index(t["Resources"][lid]["Type"])):
+        res = t["Resources"].pop(lid)
+        props = _literal(res["Properties"], values)
+        if res["Type"] == "AWS::Cognito::UserPool":
+            props.pop("EnabledMfas")
+            pool = cognito.create_user_pool(PoolName=props.pop("UserPoolName"), **props)
+            values[lid], values[f"{lid}.Arn"] = pool["UserPool"]["Id"], pool["UserPool"]["Arn"]
+        elif res["Type"] == "AWS::Cognito::UserPoolClient":
+            values[lid] = cognito.create_user_pool_client(**props)["UserPoolClient"]["ClientId"]
+        else:
+            cognito.create_group(**props)
+            values[lid] = props["GroupName"]
+        made[lid] = values[lid]
+    return _literal(t, values), made
+
+
+def _literal(node: Any, values: dict[str, str]) -> Any:
+    """The fragment with every reference to one of `values` replaced by its value."""
+    if isinstance(node, list):
+        return [_literal(item, values) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"} and node["Ref"] in values:
+        return values[node["Ref"]]
+    if set(node) == {"Fn::GetAtt"} and ".".join(node["Fn::GetAtt"]) in values:
+        return values[".".join(node["Fn::GetAtt"])]
+    if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+        text = node["Fn::Sub"]
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return {"Fn::Sub": text}
+    return {key: _literal(value, values) for key, value in node.items()}

@@ -21,7 +21,7 @@ from ops.archive import Window
 from ops.redrive import redrive
 from ops.replay import replay
 from ops.target import OpsError
-from tests.infra.cfn_emulator import create_deferred, for_emulator
+from tests.infra.cfn_emulator import create_ahead, create_deferred, for_emulator
 
 STAGE = "dev"
 
@@ -35,13 +35,19 @@ def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
         env.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
         session = boto3.Session(region_name="us-east-1")
         bucket = deploy.artifacts_bucket(session, None)
-        template = for_emulator(deploy.build(STAGE, session, bucket))
+        template, ahead = create_ahead(for_emulator(deploy.build(STAGE, session, bucket)), session)
         outputs = deploy.deploy(STAGE, session, bucket, template)
         create_deferred(template, outputs, session)
         resources = session.client("cloudformation").list_stack_resources(
             StackName=deploy.stack_name(STAGE)
         )["StackResourceSummaries"]
-        yield session, {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+        yield (
+            session,
+            {
+                **ahead,
+                **{r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources},
+            },
+        )
     server.stop()
 
 
@@ -218,6 +224,41 @@ def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
     with pytest.raises(OpsError, match="is empty: nothing has been archived yet"):
         replay(target, Window(now - timedelta(hours=1), now))
     assert redrive(target, out=io.StringIO(), wait_seconds=0).messages == 0
+
+
+def test_the_reviewers_sign_in_and_are_told_of_reviews(deployed):
+    session, physical = deployed
+    (stack,) = session.client("cloudformation").describe_stacks(StackName=deploy.stack_name(STAGE))[
+        "Stacks"
+    ]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    pool = session.client("cognito-idp").describe_user_pool(UserPoolId=physical["ReviewerPool"])
+    assert pool["UserPool"]["Name"] == "user-service-dev-reviewers"
+    assert pool["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert outputs["ReviewerPoolId"] == physical["ReviewerPool"]
+    assert outputs["ReviewerPageClientId"] == physical["ReviewerPageClient"]
+    assert outputs["ReviewerPageUrl"].startswith("https://")
+    assert outputs["ReviewerPageUrl"].endswith("/api/review/")
+    # The page's settings reach the API's function; the topic and page, the review step.
+    lambda_ = session.client("lambda")
+    api = lambda_.get_function_configuration(FunctionName=physical["APIHandler"])
+    assert api["Environment"]["Variables"]["REVIEWER_POOL_ID"] == physical["ReviewerPool"]
+    assert api["Environment"]["Variables"]["REVIEWER_CLIENT_ID"] == physical["ReviewerPageClient"]
+    step = lambda_.get_function_configuration(FunctionName=physical["UserReviewRequest"])
+    variables = step["Environment"]["Variables"]
+    assert variables["REVIEW_TOPIC_ARN"] == outputs["ReviewTopicArn"] == physical["ReviewTopic"]
+    assert variables["REVIEW_PAGE_URL"] == outputs["ReviewerPageUrl"]
+    # No address given (REVIEW_NOTIFICATION_EMAIL): nobody is subscribed.
+    assert "ReviewEmailSubscription" not in physical
+    topic = session.client("sns").list_subscriptions_by_topic(TopicArn=physical["ReviewTopic"])
+    assert topic["Subscriptions"] == []
+    # The next deploy keeps the stack's address unless one is given ("" removes it).
+    cfn, name = session.client("cloudformation"), deploy.stack_name(STAGE)
+    kept = [{"ParameterKey": "ReviewNotificationEmail", "UsePreviousValue": True}]
+    assert deploy._parameters(cfn, name, None) == kept
+    given = [{"ParameterKey": "ReviewNotificationEmail", "ParameterValue": "team@example.org"}]
+    assert deploy._parameters(cfn, name, "team@example.org") == given
+    assert deploy._parameters(cfn, "user-service-no-such-stage", None) == []
 
 
 def test_destroy_removes_the_stack_and_keeps_the_archive_readable(deployed):

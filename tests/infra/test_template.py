@@ -13,6 +13,8 @@ import pytest
 from botocore.model import StringShape
 from moto import mock_aws
 
+from chalicelib.domain.reviews import REVIEWERS_GROUP
+from chalicelib.http.auth import REVIEWERS_AUTHORIZER, STACK_POOL_ARN
 from chalicelib.http.problems import PROBLEM_TYPES
 from infra import definition, functions, gateway, package, refs
 from infra.archive import KINESIS_READS
@@ -121,10 +123,8 @@ def test_a_stage_cannot_be_express_since_the_workflow_waits_for_reviewers():
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        (
-            "APIHandlerRole",
-            {"OperationsTable", "UsersTable", "EventStream", "ReviewsTable", "Workflow"},
-        ),
+        # The state machine too, by its name (see test_only_the_api_resumes_...).
+        ("APIHandlerRole", {"OperationsTable", "UsersTable", "EventStream", "ReviewsTable"}),
         (
             "StarterRole",
             {"EventStream", "ReplayStream", "StarterFailureQueue", "OperationsTable", "Workflow"},
@@ -143,7 +143,7 @@ def test_a_stage_cannot_be_express_since_the_workflow_waits_for_reviewers():
                 "OperationsTable",
             },
         ),
-        ("UserReviewRequestRole", {"ReviewsTable", "OperationsTable"}),
+        ("UserReviewRequestRole", {"ReviewsTable", "OperationsTable", "ReviewTopic"}),
         (
             "ArchiveDeliveryRole",
             {
@@ -302,11 +302,12 @@ def _operations(template: dict) -> dict[tuple[str, str], dict]:
 def test_prod_requires_signed_requests_and_dev_does_not(packaged):
     stage, template = packaged
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    # The reviewers' routes have their own authorizer; the problem types' pages are public.
+    # The reviewers' routes have their own authorizer; the problem types' pages and the
+    # reviewer page are public.
     public = [
         op
         for (path, _), op in _operations(template).items()
-        if not path.startswith(("/reviews", "/problems"))
+        if not path.startswith(("/review", "/problems"))
     ]
     if stage == "prod":
         assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
@@ -366,7 +367,13 @@ def test_gateway_statuses_follow_the_contract(packaged):
 
 
 def test_gateway_problems_speak_the_app_s_vocabulary():
-    from chalicelib.http.problems import Problem, internal_error, not_found
+    from chalicelib.http.problems import (
+        Problem,
+        forbidden,
+        internal_error,
+        not_found,
+        unauthorized,
+    )
     from chalicelib.http.validation import parse_user_request
 
     def app_problem(call) -> Problem:
@@ -375,6 +382,8 @@ def test_gateway_problems_speak_the_app_s_vocabulary():
         return raised.value
 
     same = {
+        401: unauthorized("no token"),
+        403: forbidden("not a reviewer"),
         404: not_found("user"),
         500: internal_error(),
         413: app_problem(
@@ -386,6 +395,19 @@ def test_gateway_problems_speak_the_app_s_vocabulary():
         edge = gateway.answer(response_type, "dev")
         if edge.status in same:
             assert (edge.slug, edge.title) == (same[edge.status].slug, same[edge.status].title)
+
+
+def test_the_cognito_authorizer_s_refusals_are_401_problems(packaged):
+    """API Gateway answers a request its Cognito authorizer refuses (no token, or one expired,
+    of another pool, not valid) with UNAUTHORIZED, 401
+    (https://repost.aws/knowledge-center/api-gateway-cognito-401-unauthorized); the app itself
+    answers 403 to a reviewer outside the group (chalicelib/http/auth.py)."""
+    _, template = packaged
+    unauthorized = _gateway_responses(template)["UNAUTHORIZED"]
+    assert unauthorized["statusCode"] == "401"
+    for text in unauthorized["responseTemplates"].values():
+        sent = json.loads(text.replace("$context.error.messageString", '"Unauthorized"'))
+        assert sent["type"].endswith("/problems/unauthorized") and sent["status"] == 401
 
 
 def test_the_gateway_responses_reach_the_deployed_api_definition(packaged):
@@ -432,8 +454,12 @@ def test_queues_topic_and_log_groups_are_encrypted_at_rest(packaged):
     queues = _resources(template, "AWS::SQS::Queue")
     assert set(queues) == {"StarterFailureQueue", "SweeperDeadLetterQueue"}
     assert all(q["Properties"]["KmsMasterKeyId"] == definition.QUEUE_KEY for q in queues.values())
-    (topic,) = _resources(template, "AWS::SNS::Topic").values()
-    assert topic["Properties"]["KmsMasterKeyId"] == key
+    topics = _resources(template, "AWS::SNS::Topic")
+    # CloudWatch publishes alarms only to a topic under a customer managed key; a function,
+    # a principal of the account, publishes to one under SNS's AWS managed key.
+    assert topics["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key
+    assert topics["ReviewTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    assert set(topics) == {"AlarmTopic", "ReviewTopic"}
     groups = _resources(template, "AWS::Logs::LogGroup")
     # The API's access logs and Firehose's delivery errors (and an Express stage's executions).
     assert {"ApiAccessLogs", "ArchiveDeliveryLogs"} <= set(groups)
@@ -665,18 +691,107 @@ def test_the_outputs_name_what_replay_and_redrive_need(packaged):
     assert "StarterFailureQueueUrl" in outputs
 
 
-def test_the_reviewers_routes_require_signed_requests_on_every_stage(packaged):
+def test_the_reviewers_routes_take_a_reviewer_s_token_of_the_stack_s_pool_on_every_stage(
+    packaged,
+):
     _, template = packaged
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     reviewers = {key: op for key, op in _operations(template).items() if "/reviews" in key[0]}
     # The routes, and the 405 answers to their other methods (chalicelib/http/edges.py).
     assert {("/reviews", "get"), ("/reviews/{operation_id}", "post")} <= set(reviewers)
-    assert all(op.get("security") == [{"sigv4": []}] for op in reviewers.values())
-    assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert all(op.get("security") == [{REVIEWERS_AUTHORIZER: []}] for op in reviewers.values())
+    scheme = body["securityDefinitions"][REVIEWERS_AUTHORIZER]
+    assert (scheme["in"], scheme["name"]) == ("header", "Authorization")
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "cognito_user_pools"
+    # The stack's pool, not the placeholder app.py is packaged with (chalicelib/http/auth.py).
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["ReviewerPool", "Arn"]}]
+    assert STACK_POOL_ARN not in json.dumps(template)
+    # Only the page's client's ID tokens: API Gateway matches their aud against this.
+    assert authorizer["identityValidationExpression"] == {"Fn::Sub": "^${ReviewerPageClient}$"}
+    # The reviewer page is open, so that a browser can load it under any API_AUTH.
+    page = {key: op for key, op in _operations(template).items() if key[0].startswith("/review/")}
+    page.update({key: op for key, op in _operations(template).items() if key[0] == "/review"})
+    assert {("/review", "get"), ("/review/{name}", "get")} <= set(page)
+    assert not any("security" in op for op in page.values())
+
+
+def test_the_reviewers_pool_is_for_people_an_administrator_adds(packaged):
+    stage, template = packaged
+    resources = template["Resources"]
+    pool = resources["ReviewerPool"]["Properties"]
+    assert pool["UserPoolName"] == f"user-service-{stage}-reviewers"
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    invitation = pool["AdminCreateUserConfig"]["InviteMessageTemplate"]
+    assert "{username}" in invitation["EmailMessage"] and "{####}" in invitation["EmailMessage"]
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 14
+    assert all(
+        policy[f"Require{kind}"] for kind in ("Lowercase", "Uppercase", "Numbers", "Symbols")
+    )
+    assert policy["TemporaryPasswordValidityDays"] == 7
+    assert (pool["MfaConfiguration"], pool["EnabledMfas"]) == ("OPTIONAL", ["SOFTWARE_TOKEN_MFA"])
+    # Nothing kept of a reviewer but a user name and the address the invitation goes to.
+    assert [attribute["Name"] for attribute in pool["Schema"]] == ["email"]
+    client = resources["ReviewerPageClient"]["Properties"]
+    assert client["UserPoolId"] == {"Ref": "ReviewerPool"}
+    assert client["GenerateSecret"] is False  # it runs in a browser
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert (client["IdTokenValidity"], client["TokenValidityUnits"]["IdToken"]) == (60, "minutes")
+    group = resources["ReviewersGroup"]["Properties"]
+    assert (group["GroupName"], group["UserPoolId"]) == (REVIEWERS_GROUP, {"Ref": "ReviewerPool"})
+    # The page's settings come from the API's function; the ids, from the stack's outputs.
+    variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["REVIEWER_POOL_ID"] == {"Ref": "ReviewerPool"}
+    assert variables["REVIEWER_CLIENT_ID"] == {"Ref": "ReviewerPageClient"}
+    assert variables["REVIEW_AUTH"] == "cognito"
+    outputs = template["Outputs"]
+    assert outputs["ReviewerPoolId"] == {"Value": {"Ref": "ReviewerPool"}}
+    assert outputs["ReviewerPageClientId"] == {"Value": {"Ref": "ReviewerPageClient"}}
+
+
+def test_a_requested_review_is_announced_on_the_stack_s_topic(packaged):
+    stage, template = packaged
+    resources = template["Resources"]
+    topic = resources["ReviewTopic"]["Properties"]
+    assert topic["TopicName"] == f"user-service-{stage}-review-requests"
+    variables = resources["UserReviewRequest"]["Properties"]["Environment"]["Variables"]
+    assert variables["REVIEW_TOPIC_ARN"] == {"Ref": "ReviewTopic"}
+    assert variables["REVIEW_PAGE_URL"] == {
+        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/review/"
+    }
+    publishers = [
+        role
+        for role in _resources(template, "AWS::IAM::Role")
+        if any("sns:Publish" in s["Action"] for s in _statements(template, role))
+    ]
+    assert publishers == ["UserReviewRequestRole"]
+    (publish,) = [
+        s for s in _statements(template, "UserReviewRequestRole") if "sns:Publish" in s["Action"]
+    ]
+    assert (publish["Action"], publish["Resource"]) == (["sns:Publish"], [{"Ref": "ReviewTopic"}])
+    # The stage setting: an email address subscribed when given (infra/deploy.py).
+    parameter = template["Parameters"]["ReviewNotificationEmail"]
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("team@example.org")
+    assert not pattern.fullmatch("not an address")
+    subscription = resources["ReviewEmailSubscription"]
+    assert subscription["Condition"] == "NotifyByEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "ReviewTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "ReviewNotificationEmail"},
+    }
+    assert template["Conditions"]["NotifyByEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReviewNotificationEmail"}, ""]}]
+    }
 
 
 def test_only_the_api_resumes_a_waiting_workflow_and_only_this_one(packaged):
-    _, template = packaged
+    stage, template = packaged
     roles = _resources(template, "AWS::IAM::Role")
     callbacks = {
         role: statement
@@ -687,7 +802,17 @@ def test_only_the_api_resumes_a_waiting_workflow_and_only_this_one(packaged):
     assert list(callbacks) == ["APIHandlerRole"]
     statement = callbacks["APIHandlerRole"]
     assert statement["Action"] == ["states:SendTaskSuccess"]  # no SendTaskFailure/Heartbeat
-    assert statement["Resource"] == [{"Ref": "Workflow"}]
+    # The stage's state machine by its name: a reference would make the API's function depend
+    # on the state machine, which depends (through the review-request step's page address) on
+    # the API: a cycle.
+    name = template["Resources"]["Workflow"]["Properties"]["StateMachineName"]
+    assert name == f"user-service-{stage}-workflow"
+    assert statement["Resource"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+            f"stateMachine:{name}"
+        }
+    ]
 
 
 def test_the_reviews_table_lists_pending_reviews_without_their_tokens(packaged):

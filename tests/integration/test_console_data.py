@@ -30,7 +30,7 @@ NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
 @pytest.fixture
 def console(stack):
     book = LogBook.install()
-    yield Console.for_emulator(stack, book, wiring.operations().get, dict)
+    yield Console.for_emulator(stack, book, wiring.operations().get, wiring.reviews().get, dict)
     book.uninstall()
 
 
@@ -116,6 +116,13 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     assert token not in json.dumps(detail)
     # Where the history holds it, the page says it is hidden.
     assert any(TOKEN_HIDDEN in json.dumps(event["details"]) for event in detail["events"])
+    assert detail["review"]["status"] == "PENDING" and detail["review"]["decidedBy"] is None
+    # What the review topic sent: the operation, its deadline and the page; no email, no token.
+    (told,) = console.inbox.messages()["messages"]
+    assert waiting["id"] in told["message"] and detail["review"]["expiresAt"] in told["message"]
+    assert "http://localhost/review/" in told["message"]  # the test stage's REVIEW_PAGE_URL
+    assert "@" not in told["message"] + told["subject"] and token not in told["message"]
+    assert console.inbox.messages()["messages"] == [told]  # kept once read off the queue
 
     assert decide(stack, waiting["id"], "approve").status_code == 200
     assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
@@ -125,6 +132,8 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     assert all(_statuses(done)[state] == "succeeded" for state in path)
     assert _taken(done) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     assert token not in json.dumps(done)
+    # The test stage's reviewers' routes take anyone (REVIEW_AUTH=none): nobody is named.
+    assert done["review"]["decision"] == "approve" and done["review"]["decidedBy"] is None
 
 
 def test_a_step_that_failed_once_is_marked_retried_with_two_attempts(stack, console, monkeypatch):

@@ -42,7 +42,7 @@ def test_the_table_keeps_the_token_out_of_the_index_and_drops_it_when_used(stack
     indexed = client.scan(TableName=os.environ["REVIEWS_TABLE"], IndexName="pending-reviews")
     assert indexed["Count"] == 2
     assert all("taskToken" not in item and "status" not in item for item in indexed["Items"])
-    reviews.decide(_review(1).operation_id, APPROVE, _at(1))
+    reviews.decide(_review(1).operation_id, APPROVE, _at(1), None)
     reviews.expire(_review(2).operation_id)
     items = client.scan(TableName=os.environ["REVIEWS_TABLE"])["Items"]
     assert all("taskToken" not in item and "pending" not in item for item in items)
@@ -61,7 +61,9 @@ def test_concurrent_decisions_on_the_table_one_wins(stack):
     def decide(n: int) -> None:
         start.wait()
         try:
-            reviews.decide(review.operation_id, ReviewDecision(Decision.REJECT, f"r{n}"), _at(1))
+            reviews.decide(
+                review.operation_id, ReviewDecision(Decision.REJECT, f"r{n}"), _at(1), None
+            )
             results.append("won")
         except ReviewAlreadyDecided:
             results.append("409")

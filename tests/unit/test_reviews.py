@@ -14,10 +14,12 @@ from chalicelib import clock
 from chalicelib.adapters import state_machine
 from chalicelib.domain.errors import (
     ErrorCode,
+    NotificationFailed,
     ReviewAlreadyDecided,
     ReviewClosed,
     ReviewInconsistent,
     ReviewNotFound,
+    TransientError,
     WorkflowNotResumed,
 )
 from chalicelib.domain.operations import (
@@ -35,6 +37,7 @@ from chalicelib.domain.reviews import (
     ReviewPosition,
     ReviewStatus,
     TaskToken,
+    review_notification,
 )
 from chalicelib.domain.users import User, UserStatus, Verdict, approve
 from chalicelib.http import pagination
@@ -43,7 +46,13 @@ from chalicelib.http.resources import operation_resource
 from chalicelib.http.validation import parse_limit, parse_review_decision
 from chalicelib.services import reviews as review_service
 from chalicelib.services import steps
-from tests.contract.fakes import FakeCallbacks, FakeOperations, FakeReviews, FakeUsers
+from tests.contract.fakes import (
+    FakeCallbacks,
+    FakeNotifications,
+    FakeOperations,
+    FakeReviews,
+    FakeUsers,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -92,6 +101,7 @@ class Workflow:
 
     def __init__(self) -> None:
         self.users, self.reviews, self.operations = FakeUsers(), FakeReviews(), FakeOperations()
+        self.notifications = FakeNotifications()
         operation = new_operation(UserRequest("ada@review.example.org", "Ada"))
         self.operations.create(operation, None)
         self.operations.mark_running(operation.id)
@@ -110,7 +120,9 @@ class Workflow:
             UserRequest("ada@review.example.org", "Ada"),
             timeout_seconds,
         )
-        return steps.request_review(requested, TaskToken(token), self.reviews, self.operations)
+        return steps.request_review(
+            requested, TaskToken(token), self.reviews, self.operations, self.notifications
+        )
 
     def ended(self, timed_out: bool):
         return self.approve(steps.ReviewEnded(self.user_id, timed_out))
@@ -142,6 +154,40 @@ def test_a_reviewed_domain_waits_for_a_person_with_the_user_pending():
     assert review.status is ReviewStatus.PENDING
     assert review.requested_at == to_iso(NOW)
     assert review.expires_at == to_iso(NOW + timedelta(days=1))
+    assert flow.operation().step is OperationStep.AWAITING_REVIEW
+
+
+def test_the_reviewers_are_told_of_a_review_without_the_user_s_email_or_the_token():
+    flow = Workflow()
+    review = flow.request(86400, "token-1")
+    assert flow.notifications.told == [review]
+    told = review_notification(review, "https://api.example.org/api/review/")
+    assert flow.operation_id in told.text and review.expires_at in told.text
+    assert "https://api.example.org/api/review/" in told.text
+    for secret in ("ada@review.example.org", "Ada", "token-1"):
+        assert secret not in told.subject + told.text
+
+
+def test_a_notification_that_fails_for_now_fails_the_task_for_a_retry_with_the_review_kept():
+    flow = Workflow()
+    flow.notifications.fail = TransientError("ThrottlingException")
+    with pytest.raises(TransientError):
+        flow.request(86400, "token-1")
+    kept = flow.reviews.get(flow.operation_id)
+    assert kept is not None and kept.status is ReviewStatus.PENDING
+    flow.notifications.fail = None
+    flow.request(86400, "token-2")  # the task's retry: told this time, with the new token kept
+    assert [r.operation_id for r in flow.notifications.told] == [flow.operation_id]
+    assert flow.reviews.tokens[flow.operation_id] == TaskToken("token-2")
+
+
+def test_a_notification_that_cannot_be_sent_is_logged_and_the_review_waits(caplog):
+    flow = Workflow()
+    flow.notifications.fail = NotificationFailed("NotFound: Topic does not exist")
+    review = flow.request(86400)
+    assert review.status is ReviewStatus.PENDING
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.getMessage() == "review requested, but the reviewers could not be told"
     assert flow.operation().step is OperationStep.AWAITING_REVIEW
 
 
@@ -180,7 +226,7 @@ def test_a_workflow_run_again_waits_only_for_the_time_left(fixed_time):
 def test_a_decision_stands_however_the_wait_ended(decision, status, outcome, timed_out):
     flow = Workflow()
     flow.request(86400)
-    flow.reviews.decide(flow.operation_id, decision, to_iso(NOW))
+    flow.reviews.decide(flow.operation_id, decision, to_iso(NOW), None)
     concluded = flow.ended(timed_out)
     assert concluded == (outcome or steps.Continue(flow.user_id))
     assert flow.user_status() is status
@@ -196,7 +242,7 @@ def test_a_review_nobody_decided_expires_rejects_the_user_and_frees_the_email():
     assert flow.user_status() is UserStatus.REJECTED
     assert "ada@review.example.org" not in flow.users.claims
     with pytest.raises(ReviewNotFound):  # too late now
-        flow.reviews.decide(flow.operation_id, ReviewDecision(Decision.APPROVE), to_iso(NOW))
+        flow.reviews.decide(flow.operation_id, ReviewDecision(Decision.APPROVE), to_iso(NOW), None)
     with pytest.raises(ReviewClosed):  # and the workflow does not wait for it again
         flow.request(86400, "token-3")
     assert flow.ended(timed_out=True) == concluded  # a retried step ends the same way
@@ -213,7 +259,7 @@ def test_a_review_that_expired_while_no_workflow_waited_concludes_as_timed_out(f
 def test_a_decision_made_while_no_workflow_waited_is_applied_when_it_runs_again():
     flow = Workflow()
     flow.request(86400)
-    flow.reviews.decide(flow.operation_id, ReviewDecision(Decision.APPROVE), to_iso(NOW))
+    flow.reviews.decide(flow.operation_id, ReviewDecision(Decision.APPROVE), to_iso(NOW), None)
     assert flow.approve(steps.Continue(flow.user_id)) == steps.Continue(flow.user_id)
     assert flow.user_status() is UserStatus.ACTIVE
 
@@ -239,7 +285,7 @@ APPROVE = ReviewDecision(Decision.APPROVE)
 
 def _decide(flow: Workflow, callbacks: FakeCallbacks, decision=APPROVE):
     return review_service.decide_review(
-        flow.operation_id, decision, flow.reviews, flow.operations, callbacks
+        flow.operation_id, decision, flow.reviews, flow.operations, callbacks, decided_by="grace"
     )
 
 
@@ -248,6 +294,8 @@ def test_a_decision_is_recorded_once_and_resumes_the_workflow_with_its_token():
     flow.request(86400, "token-1")
     decided = _decide(flow, callbacks)
     assert decided.status is ReviewStatus.DECIDED and decided.decided_at == to_iso(NOW)
+    stored = flow.reviews.get(flow.operation_id)
+    assert decided.decided_by == "grace" and stored is not None and stored.decided_by == "grace"
     assert callbacks.resumed == [(TaskToken("token-1"), ReviewDecision(Decision.APPROVE))]
     with pytest.raises(ReviewAlreadyDecided):
         _decide(flow, callbacks, ReviewDecision(Decision.REJECT, "no"))

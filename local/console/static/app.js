@@ -1,4 +1,4 @@
-// The local console: a hash-routed page over /_local/api/* (and the API's own /reviews).
+// The local console: a hash-routed page over /_local/api/* (and the API's own resources).
 
 import { executionView } from './execution.js';
 import {
@@ -294,66 +294,47 @@ function renderTables(box, tables) {
 }
 
 // ---- Reviews (shown once the API has GET /reviews) ----------------------------------------
+// Reviewers decide on the reviewer page (/review/), signed in as on AWS; the console shows
+// what the review topic told them, as the email a team subscribes would.
+
+let reviewerPage = null;
 
 function reviewsView(container) {
-  const list = el('div', { id: 'reviews' });
-  container.replaceChildren(el('h1', {}, 'Pending reviews'), list);
+  const list = el('div', { id: 'notifications' });
+  container.replaceChildren(
+    el('h1', {}, 'Reviews'),
+    el(
+      'p',
+      {},
+      'Pending reviews are decided on the ',
+      el('a', { href: reviewerPage || '/review/', id: 'reviewer-page' }, 'reviewer page'),
+      ', signed in as a reviewer (the local stack\u2019s is ',
+      el('code', {}, 'reviewer'),
+      ', with the password `make run` printed).',
+    ),
+    el('h2', {}, 'Notifications sent'),
+    el('p', { class: 'muted' }, 'What the review topic sent: on AWS, to the address a stage subscribes; here, to a queue this page reads.'),
+    list,
+  );
   const poller = every(3, async () => {
-    const response = await fetch('/reviews', { headers: { Accept: 'application/json' } });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      list.replaceChildren(el('p', { class: 'problem', role: 'alert' }, `GET /reviews: ${response.status} ${body.detail || body.title || ''}`));
-      return;
-    }
-    renderReviews(list, body.reviews || []);
+    const { body } = await getJson('/_local/api/notifications');
+    renderNotifications(list, body.messages);
   });
   return () => poller.stop();
 }
 
-function renderReviews(list, reviews) {
-  if (list.contains(document.activeElement) && document.activeElement.tagName === 'INPUT') return;
-  if (!reviews.length) {
-    list.replaceChildren(el('p', { class: 'muted' }, 'No review is waiting.'));
+function renderNotifications(list, messages) {
+  if (!messages.length) {
+    list.replaceChildren(el('p', { class: 'muted' }, 'No review has been requested yet.'));
     return;
   }
   list.replaceChildren(
-    el(
-      'table',
-      {},
-      el('thead', {}, el('tr', {}, ['Operation', 'Email', 'Name', 'Requested', 'Expires', 'Decision'].map((h) => el('th', { scope: 'col' }, h)))),
+    ...messages.map((message) =>
       el(
-        'tbody',
-        {},
-        reviews.map((review) => {
-          const reason = el('input', { type: 'text', placeholder: 'reason', 'aria-label': `Reason for ${review.operationId}` });
-          const outcome = el('span', { class: 'muted', role: 'status' });
-          const decide = (decision) => async () => {
-            const response = await fetch(`/reviews/${encodeURIComponent(review.operationId)}`, {
-              method: 'POST',
-              headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-              body: JSON.stringify({ decision, reason: reason.value || `${decision}d in the local console` }),
-            });
-            const body = await response.json().catch(() => ({}));
-            outcome.textContent = response.ok ? `${decision}d` : `${response.status} ${body.detail || body.title || ''}`;
-          };
-          return el(
-            'tr',
-            { 'data-operation': review.operationId },
-            el('td', {}, el('a', { href: `#/executions/${encodeURIComponent(review.operationId)}`, class: 'mono' }, review.operationId)),
-            el('td', {}, review.email),
-            el('td', {}, review.name),
-            el('td', { class: 'mono' }, formatDateTime(review.requestedAt)),
-            el('td', { class: 'mono' }, formatDateTime(review.expiresAt)),
-            el(
-              'td',
-              { class: 'decision' },
-              reason,
-              el('button', { type: 'button', class: 'approve', onclick: decide('approve') }, '✓ Approve'),
-              el('button', { type: 'button', class: 'reject', onclick: decide('reject') }, '✗ Reject'),
-              outcome,
-            ),
-          );
-        }),
+        'article',
+        { class: 'message notification', 'data-message': message.messageId },
+        el('h3', {}, `${formatDateTime(message.sentAt)} · ${message.subject || '(no subject)'}`),
+        el('pre', {}, message.message),
       ),
     ),
   );
@@ -366,6 +347,7 @@ async function start() {
   if (about?.body) {
     document.getElementById('stage').textContent = `stage ${about.body.stage}`;
     if (about.body.reviews) document.getElementById('reviews-tab').hidden = false;
+    reviewerPage = about.body.reviewerPage;
   }
   window.addEventListener('hashchange', route);
   route();

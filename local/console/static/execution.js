@@ -115,6 +115,7 @@ function renderHeader(header, execution) {
     ['Operation resource', link(execution.links.operation), ''],
     ['User resource', link(execution.links.user), ''],
   ];
+  if (execution.review) facts.push(['Review', reviewSummary(execution.review), 'wide']);
   if (execution.error) {
     facts.push(['Error', el('span', { class: 'mono' }, execution.error), '']);
     if (execution.cause) facts.push(['Cause', execution.cause, 'wide']);
@@ -130,6 +131,17 @@ function renderHeader(header, execution) {
     ),
   );
   showOperation(outcome, execution.links.operation);
+}
+
+// The operation's review: waiting until when, or what was decided, by whom, when.
+function reviewSummary(review) {
+  const text =
+    review.status === 'DECIDED'
+      ? `${review.decision === 'approve' ? '✓ approved' : '✗ rejected'} by ${review.decidedBy || 'a reviewer (no sign-in on this stage)'} at ${formatDateTime(review.decidedAt)}${review.reason ? ` — ${review.reason}` : ''}`
+      : review.status === 'EXPIRED'
+        ? `expired at ${formatDateTime(review.expiresAt)}, undecided`
+        : `waiting for a reviewer until ${formatDateTime(review.expiresAt)}`;
+  return el('span', { id: 'review-summary' }, text);
 }
 
 // The operation as the API serves it (GET /operations/{id}): a refused user is a FAILED
