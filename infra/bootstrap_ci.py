@@ -60,6 +60,7 @@ def _deploy_policy(stage: str) -> dict[str, Any]:
             _statement(
                 "TheStageStack",
                 [
+                    "cloudformation:CreateStack",
                     "cloudformation:CreateChangeSet",
                     "cloudformation:DescribeChangeSet",
                     "cloudformation:ExecuteChangeSet",

@@ -133,10 +133,16 @@ def deploy(
     bucket: str,
     template: dict[str, Any],
     notification_email: str | None = None,
+    *,
+    role_arn: str | None = None,
 ) -> dict[str, str]:
+    """Creates or updates the stage's stack; `role_arn`: the role CloudFormation acts with
+    (the pipeline's, `make bootstrap-ci`), else the caller's own permissions."""
     cfn = session.client("cloudformation")
     name = stack_name(stage)
-    source = _template_argument(session, bucket, stage, template)
+    source: dict[str, Any] = _template_argument(session, bucket, stage, template)
+    if role_arn:
+        source["RoleARN"] = role_arn
     tags = [{"Key": "app", "Value": app_name()}, {"Key": "stage", "Value": stage}]
     parameters = _parameters(cfn, name, notification_email)
     if _stack_status(cfn, name) is None:
@@ -271,7 +277,9 @@ def _deploy_or_destroy(args: argparse.Namespace) -> int:
         return 0
     bucket = artifacts_bucket(session, args.bucket)
     email = os.environ.get("REVIEW_NOTIFICATION_EMAIL")
-    outputs = deploy(args.stage, session, bucket, build(args.stage, session, bucket), email)
+    role = os.environ.get("CLOUDFORMATION_ROLE_ARN")  # set by the pipeline (docs/pipeline.md)
+    template = build(args.stage, session, bucket)
+    outputs = deploy(args.stage, session, bucket, template, email, role_arn=role)
     region = session.region_name
     print(f"stack      {stack_name(args.stage)}")
     print(f"API        {outputs.get('EndpointURL')}")

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra import definition, deploy, functions
+from infra import bootstrap_ci, definition, deploy, functions
 from ops import target as targets
 from ops.archive import Window
 from ops.redrive import redrive
@@ -36,7 +36,12 @@ def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
         session = boto3.Session(region_name="us-east-1")
         bucket = deploy.artifacts_bucket(session, None)
         template, ahead = create_ahead(for_emulator(deploy.build(STAGE, session, bucket)), session)
-        outputs = deploy.deploy(STAGE, session, bucket, template)
+        # As the pipeline deploys: CloudFormation acts with the role `make bootstrap-ci` made.
+        ci = bootstrap_ci.template(STAGE, "acme/user-service")
+        roles = bootstrap_ci.deploy(session, bootstrap_ci.bootstrap_stack_name(STAGE), ci)
+        outputs = deploy.deploy(
+            STAGE, session, bucket, template, role_arn=roles["CloudFormationRoleArn"]
+        )
         create_deferred(template, outputs, session)
         resources = session.client("cloudformation").list_stack_resources(
             StackName=deploy.stack_name(STAGE)
@@ -57,6 +62,12 @@ def test_the_stack_is_complete_with_the_api_url(deployed):
         "Stacks"
     ]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+    # CloudFormation acted with the pipeline's role (`make bootstrap-ci`), not the caller's.
+    ci = session.client("cloudformation").describe_stacks(
+        StackName=bootstrap_ci.bootstrap_stack_name(STAGE)
+    )["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in ci["Outputs"]}
+    assert stack["RoleARN"] == outputs["CloudFormationRoleArn"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["EndpointURL"].startswith("https://")
     assert outputs["StateMachineArn"].endswith(":stateMachine:user-service-dev-workflow")
