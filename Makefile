@@ -158,7 +158,7 @@ executions: runtime
 # its default AWS port): Chalice's own local server, `chalice local`, without the gateway's
 # edge (an unknown path answers Chalice's 403). ARGS="--port 8002" moves it.
 chalice-local: runtime
-	$(BIN)/chalice local --stage local --port 8001 $(ARGS)
+	$(BIN)/python -m infra.chalice_cli local --stage local --port 8001 $(ARGS)
 
 package: venv
 	$(BIN)/python -m infra.package --stage $(STAGE)
@@ -185,7 +185,7 @@ bootstrap-ci: venv
 chalice-deploy: venv
 	@$(BIN)/python -m infra.aws_session true
 	$(BIN)/python -m infra.chalice_policy --stage $(STAGE)
-	$(BIN)/python -m infra.aws_session $(BIN)/chalice deploy --stage $(STAGE)
+	$(BIN)/python -m infra.aws_session $(BIN)/python -m infra.chalice_cli deploy --stage $(STAGE)
 
 # The archive, replayed, and the on-failure queue, redriven: against the local stack (`make run`)
 # unless STAGE is given on the command line or in the environment (docs/operators.md,

@@ -11,7 +11,7 @@ from chalice.app import KinesisEvent, LambdaFunctionEvent, Request
 
 from chalicelib import clock, wiring
 from chalicelib.adapters import event_stream, logs, state_machine, tracing
-from chalicelib.config import settings
+from chalicelib.config import app_name, settings
 from chalicelib.domain.operations import is_valid_id
 from chalicelib.http import edges, pagination, review_page
 from chalicelib.http.auth import reviewer, reviewers_authorizer, stage_authorizer
@@ -39,10 +39,12 @@ from chalicelib.http.validation import (
 )
 from chalicelib.services import operations, reviews, steps, workflow
 
-app = Chalice(app_name="user-service")
+# Named once, in .chalice/config.json (app_name): chalicelib/config.py.
+app = Chalice(app_name=app_name())
 # Chalice builds the event source mapping from this at package time, with the stage's
-# environment variables set, so each stage reads its own stream.
-EVENT_STREAM = os.environ.get("EVENT_STREAM", "user-service-events")
+# environment variables set (infra/definition.py derives them), so each stage reads its own
+# stream. Empty only where app.py is imported without a stage's environment.
+EVENT_STREAM = os.environ.get("EVENT_STREAM", "")
 AUTHORIZER = stage_authorizer()
 # The reviewers' routes are for staff: their own authorizer per stage (REVIEW_AUTH).
 REVIEW_AUTHORIZER = reviewers_authorizer()
@@ -172,7 +174,7 @@ def decide_review(operation_id: str) -> Response:
 @app.route("/review", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 @problems_as_json
 def reviewer_page() -> Response:
-    return review_page.index(_current_request().context)
+    return review_page.index(_current_request().context, app.app_name)
 
 
 @app.route("/review/{name}", methods=["GET"], content_types=ANY_CONTENT_TYPE)

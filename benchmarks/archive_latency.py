@@ -21,8 +21,9 @@ import requests
 
 from benchmarks.load import check_answers
 from infra import aws_session, cli
+from infra.definition import emulated_archive_bucket
 
-BUCKET = "user-service-local-archive"  # infra/definition.py: emulated_archive_bucket("local")
+BUCKET = emulated_archive_bucket("local")
 
 
 def main() -> int:

@@ -7,7 +7,25 @@ before the handler runs, so nothing here is read at import.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+from pathlib import Path
+
+# The project's Chalice config, beside app.py (not shipped to Lambda).
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
+
+
+def configured_app_name() -> str:
+    """`app_name` in .chalice/config.json: the one place the service is named."""
+    return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
+
+
+def app_name() -> str:
+    """The service's name. Wherever the stage's environment is set (on Lambda, in the local
+    stack, in the tests, while Chalice packages the app) it is APP_NAME, derived from
+    .chalice/config.json like every resource name (infra/definition.py); elsewhere (a script
+    beside the project) it is read from that file."""
+    return os.environ.get("APP_NAME") or configured_app_name()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The one definition of the stack's resources, per stage.
 
 The AWS deployment merges these CloudFormation resources into Chalice's template; the local
-stack provisions the very same resources in the emulator. Names come from the stage's
-environment variables in .chalice/config.json, so the code and the resources agree.
+stack provisions the very same resources in the emulator. Every name derives from the app's
+name (`app_name` in .chalice/config.json) and the stage, here; the functions read theirs
+from the environment, which the packaging (infra/chalice_cli.py), the local stack and the
+tests set from stage_environment(), so the code and the resources agree.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import string
 from pathlib import Path
 from typing import Any
 
+from chalicelib.config import CHALICE_CONFIG, configured_app_name
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
-CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
 
 # The Lambda runtime of every function, stated once (AWS deprecates python3.13 on
@@ -78,15 +80,52 @@ def capacity(stage: str) -> Capacity:
     return _CAPACITY.get(stage, Capacity())
 
 
+def app_name() -> str:
+    return configured_app_name()
+
+
+def resource_name(stage: str, resource: str) -> str:
+    """Every resource's name: the app's, the stage's, and the resource's own word."""
+    return f"{app_name()}-{stage}-{resource}"
+
+
+# The resources the functions find by name, by the environment variable that names each.
+NAMED_RESOURCES = {
+    "OPERATIONS_TABLE": "operations",
+    "USERS_TABLE": "users",
+    "REVIEWS_TABLE": "reviews",
+    "EVENT_STREAM": "events",
+    "STATE_MACHINE_NAME": "workflow",
+    "REVIEW_TOPIC": "review-requests",
+}
+
+
+def resource_names(stage: str) -> dict[str, str]:
+    """What the functions of a stage are told of names: the app's (APP_NAME), and each named
+    resource's."""
+    return {
+        "APP_NAME": app_name(),
+        **{variable: resource_name(stage, word) for variable, word in NAMED_RESOURCES.items()},
+    }
+
+
 def stage_environment(stage: str) -> dict[str, str]:
-    """The environment variables Chalice gives the functions of a stage."""
+    """The environment variables of a stage's functions: .chalice/config.json's settings (its
+    own and every stage's), and the names derived here."""
     config = json.loads(CHALICE_CONFIG.read_text())
     if stage not in config["stages"]:
         raise ValueError(f"no stage {stage!r} in {CHALICE_CONFIG}")
-    return {
+    settings = {
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
+    derived = resource_names(stage)
+    if stated := sorted(set(settings) & set(derived)):
+        raise ValueError(
+            f"{CHALICE_CONFIG} sets {', '.join(stated)}: names derive from app_name and the "
+            "stage (infra/definition.py), so remove them from the config"
+        )
+    return {**settings, **derived}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,10 +148,6 @@ def function_limits(stage: str) -> FunctionLimits:
     return FunctionLimits(setting("lambda_timeout"), setting("lambda_memory_size"))
 
 
-def app_name() -> str:
-    return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
-
-
 def api_stage(stage: str) -> str:
     """The API Gateway stage Chalice deploys the stage's API to (the URL's first segment)."""
     config = json.loads(CHALICE_CONFIG.read_text())
@@ -125,11 +160,11 @@ def stack_name(stage: str) -> str:
 
 
 def starter_failure_queue_name(stage: str) -> str:
-    return f"{app_name()}-{stage}-starter-failures"
+    return resource_name(stage, "starter-failures")
 
 
 def sweeper_dead_letter_queue_name(stage: str) -> str:
-    return f"{app_name()}-{stage}-sweeper-dead-letters"
+    return resource_name(stage, "sweeper-dead-letters")
 
 
 def starter_mapping(stage: str) -> dict[str, Any]:
@@ -268,7 +303,7 @@ def review_topic(name: str) -> dict[str, Any]:
 
 
 def reviewer_pool_name(stage: str) -> str:
-    return f"{app_name()}-{stage}-reviewers"
+    return resource_name(stage, "reviewers")
 
 
 def reviewer_resources(stage: str) -> dict[str, dict[str, Any]]:
@@ -313,7 +348,7 @@ def reviewer_resources(stage: str) -> dict[str, dict[str, Any]]:
         PAGE_CLIENT: {
             "Type": "AWS::Cognito::UserPoolClient",
             "Properties": {
-                "ClientName": f"{app_name()}-{stage}-reviewer-page",
+                "ClientName": resource_name(stage, "reviewer-page"),
                 "UserPoolId": {"Ref": POOL},
                 "GenerateSecret": False,
                 # The page signs in with the user name and password over TLS to Cognito
@@ -401,17 +436,17 @@ REPLAY_SHARDS = 1
 
 
 def replay_stream_name(stage: str) -> str:
-    return f"{app_name()}-{stage}-replay"
+    return resource_name(stage, "replay")
 
 
 def delivery_stream_name(stage: str) -> str:
-    return f"{app_name()}-{stage}-archive"
+    return resource_name(stage, "archive")
 
 
 def emulated_archive_bucket(stage: str) -> str:
     """On AWS, CloudFormation names the bucket (it is kept when the stack is deleted, so a
     fixed name would block the next stack of the stage); the emulator's is named here."""
-    return f"{app_name()}-{stage}-archive"
+    return resource_name(stage, "archive")
 
 
 def archive_buffer_seconds(stage: str) -> int:

@@ -86,12 +86,13 @@ def package(stage: str, out: Path) -> Path:
     source = out / "src"
     _stage_app(source, stage)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
-    chalice = Path(sys.executable).with_name("chalice")
+    # Chalice's own command line, told the names the stage derives (infra/chalice_cli.py).
     subprocess.run(
-        [str(chalice), "--project-dir", str(source), "package", "--stage", stage,
-         "--merge-template", str(merge_file), str(out)],
+        [sys.executable, "-m", "infra.chalice_cli", "--project-dir", str(source), "package",
+         "--stage", stage, "--merge-template", str(merge_file), str(out)],
         check=True,
         env=env,
+        cwd=ROOT,
     )  # fmt: skip
     template_file = out / "sam.json"
     template = json.loads(template_file.read_text())

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import boto3
 import requests
 
+from infra.definition import reviewer_pool_name
 from local.process.child import ChildStack, free_port
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ class LocalStackProcess(ChildStack):
     def reviewers_pool(self) -> str:
         """The reviewers' pool, found as scripts find it: ListUserPools, by its name."""
         pools = self.aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
-        (pool,) = [p for p in pools if p["Name"] == "user-service-local-reviewers"]
+        (pool,) = [p for p in pools if p["Name"] == reviewer_pool_name("local")]
         return str(pool["Id"])
 
     def reviewer_token(self, username: str = "reviewer", password: str | None = None) -> str:

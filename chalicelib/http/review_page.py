@@ -62,12 +62,18 @@ def _headers(content_type: str, sign_in: ReviewerSignIn) -> dict[str, str | list
     }
 
 
-def index(context: dict[str, Any]) -> Response:
-    """index.html, its relative links resolved against the page's own path (/review/ locally,
-    /api/review/ behind API Gateway's stage), whether or not the request ended in a slash."""
+def index(context: dict[str, Any], service: str) -> Response:
+    """index.html, titled with the service's name, its relative links resolved against the
+    page's own path (/review/ locally, /api/review/ behind API Gateway's stage), whether or not
+    the request ended in a slash."""
     requested = str(context.get("path") or "").rstrip("/")
     base = requested + "/" if _PAGE_PATH.fullmatch(requested) else "/review/"
-    body = _file("index.html").decode().replace("{{base}}", html.escape(base, quote=True))
+    body = (
+        _file("index.html")
+        .decode()
+        .replace("{{base}}", html.escape(base, quote=True))
+        .replace("{{service}}", html.escape(service))
+    )
     return Response(
         body=body, status_code=200, headers=_headers("text/html; charset=utf-8", reviewer_sign_in())
     )

@@ -70,9 +70,9 @@ class Provisioned:
     reviewers: ReviewerPool | None = None
 
 
-def deployed_name(app: Chalice, stage: str, name: str) -> str:
-    """The function name Chalice deploys a handler under."""
-    return f"{app.app_name}-{stage}-{name}"
+def deployed_name(stage: str, name: str) -> str:
+    """The function name Chalice deploys a handler under: <app>-<stage>-<handler>."""
+    return definition.resource_name(stage, name)
 
 
 def function_zip() -> bytes:
@@ -89,7 +89,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
     limits = definition.function_limits(stage)
     iam = session.client("iam")
     role_arn = iam.create_role(
-        RoleName=f"{app.app_name}-{stage}-local",
+        RoleName=definition.resource_name(stage, "local"),
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
 
@@ -97,7 +97,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
     functions: dict[str, str] = {}
     arns: dict[str, str] = {}
     for name in lambda_handlers(app):
-        function_name = deployed_name(app, stage, name)
+        function_name = deployed_name(stage, name)
         created = lambda_client.create_function(
             FunctionName=function_name,
             Runtime=definition.LAMBDA_RUNTIME,
@@ -228,7 +228,7 @@ def provision_reviewers(session: boto3.Session, stage: str) -> ReviewerPool:
 
 
 def notifications_queue_name(stage: str) -> str:
-    return f"{definition.app_name()}-{stage}-review-notifications"
+    return definition.resource_name(stage, "review-notifications")
 
 
 def _notifications_inbox(session: boto3.Session, stage: str, topic_arn: str) -> str:

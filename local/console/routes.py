@@ -12,6 +12,7 @@ body while nothing changes.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -165,7 +166,11 @@ class Console:
         return replies.unknown_path(path, self.about["stage"])
 
     def _index(self, query: dict[str, list[str]]) -> Reply:
-        return self._static(query, "index.html")
+        """The page, titled with the app's name (.chalice/config.json: app_name)."""
+        page = (STATIC / "index.html").read_text()
+        service = html.escape(str(self.about["service"]))
+        body = page.replace("{{service}}", service).encode()
+        return replies.content(body, _CONTENT_TYPES[".html"])
 
     def _static(self, query: dict[str, list[str]], name: str) -> Reply:
         file = (STATIC / name).resolve()

@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from infra.definition import resource_name
 from tests.browser.conftest import WINDOW, require_browser
 
 require_browser()
@@ -220,7 +221,7 @@ def _review_token(local_stack, operation_id: str) -> str:
     """The task token the stack stored for a review (read from its table, as only a
     decision does)."""
     item = local_stack.aws("dynamodb").get_item(
-        TableName="user-service-local-reviews", Key={"pk": {"S": operation_id}}
+        TableName=resource_name("local", "reviews"), Key={"pk": {"S": operation_id}}
     )["Item"]
     return item["taskToken"]["S"]
 
@@ -419,7 +420,7 @@ def _review_token_when_stored(local_stack, operation_id: str) -> str:
 
 def test_the_system_shows_the_stream_the_on_failure_queue_and_the_tables(driver, local_stack):
     local_stack.aws("kinesis").put_record(
-        StreamName="user-service-local-events", Data=b"poison", PartitionKey="poison"
+        StreamName=resource_name("local", "events"), Data=b"poison", PartitionKey="poison"
     )
     driver.get(f"{local_stack.api}/_local/#/system")
     message = "#queue article.message"
@@ -429,7 +430,7 @@ def test_the_system_shows_the_stream_the_on_failure_queue_and_the_tables(driver,
     assert "shardId-000000000000" in stream
     _wait(driver, lambda d: "up to date" in d.find_element(By.ID, "stream").text)
     tables = driver.find_element(By.ID, "tables").text
-    assert "user-service-local-operations" in tables and "user-service-local-users" in tables
+    assert {resource_name("local", "operations"), resource_name("local", "users")} <= set(tables)
 
 
 def test_the_execution_page_is_readable_at_a_laptop_width(driver, local_stack, operations):

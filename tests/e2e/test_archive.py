@@ -24,6 +24,8 @@ from ops.target import OpsError
 from tests.conftest import STAGE
 from tests.helpers import body, executions, fail_calls, post_user, table_items
 
+REPLAY = definition.replay_stream_name(STAGE)
+
 KEY = re.compile(
     r"events/(\d{4})/(\d{2})/(\d{2})/(\d{2})/"
     + re.escape(definition.delivery_stream_name(STAGE))
@@ -183,7 +185,7 @@ def test_a_failed_batch_is_redriven_from_the_stream_once_fixed(stack, monkeypatc
     assert len(said) == report.messages
     assert all(
         re.match(
-            r"message \d  published again to user-service-test-replay: \d records? \(.*, read "
+            rf"message \d  published again to {re.escape(REPLAY)}: \d records? \(.*, read "
             r"from the stream\), then deleted from the queue$",
             line,
         )
@@ -215,7 +217,7 @@ def test_a_batch_found_nowhere_stays_on_the_queue(stack, monkeypatch):
     assert (report.messages, report.kept, report.republished, report.discarded) == (1, 1, 0, 0)
     assert out.getvalue().startswith(
         "message 1  kept on the queue, because its records are not on "
-        "user-service-test-events any more, and the archive"
+        f"{definition.resource_name(STAGE, 'events')} any more, and the archive"
     )
     assert _queued(stack) == 1
 
@@ -227,7 +229,7 @@ def test_a_dry_run_lists_the_records_without_emails_and_leaves_the_queue(stack, 
     report = redrive(_target(), dry_run=True, out=out, wait_seconds=0)
     assert report.messages == queued and report.republished == report.discarded == 0
     listing = out.getvalue()
-    assert "  would be published again to user-service-test-replay (" in listing
+    assert f"  would be published again to {REPLAY} (" in listing
     assert ids[0] in listing and "<email>" in listing and "@example.org" not in listing
     assert "from the stream" in listing
     again = io.StringIO()
@@ -254,7 +256,7 @@ def test_a_record_that_is_not_an_event_is_not_redriven(stack):
     assert report.lines(_target(), dry_run=False) == [
         "messages  1: 0 published again and deleted, 1 deleted with nothing to publish, "
         "0 kept on the queue",
-        "records   0 published again to user-service-test-replay (0 read from the stream, "
+        f"records   0 published again to {REPLAY} (0 read from the stream, "
         "0 from the archive); 1 not operation events, not published",
     ]
 

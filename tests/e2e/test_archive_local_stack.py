@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from infra.definition import ROOT, emulated_archive_bucket
+from infra.definition import (
+    ROOT,
+    delivery_stream_name,
+    emulated_archive_bucket,
+    replay_stream_name,
+)
+from local.aws.provision import deployed_name
 from tests.local_stack_process import LocalStackProcess
 
 
@@ -44,7 +50,7 @@ def test_an_event_is_archived_and_replayed_through_the_cli(local_stack):
     accepted = local_stack.create_user("ada@example.org").json()
     assert local_stack.wait_done(accepted["id"])["status"] == "SUCCEEDED"
     (key,) = _archived(local_stack)
-    assert key.startswith("events/") and "/user-service-local-archive-1-" in key
+    assert key.startswith("events/") and f"/{delivery_stream_name('local')}-1-" in key
     now = datetime.now(UTC)
     window = [
         "--from",
@@ -55,7 +61,7 @@ def test_an_event_is_archived_and_replayed_through_the_cli(local_stack):
     starts = _starter_invocations(local_stack)
     replayed = _ops(local_stack, "replay", *window)
     assert replayed.returncode == 0, replayed.stderr
-    assert "published 1 to user-service-local-replay" in replayed.stdout
+    assert f"published 1 to {replay_stream_name('local')}" in replayed.stdout
     redriven = _ops(local_stack, "redrive", "--dry-run")
     assert redriven.returncode == 0, redriven.stderr
     assert "messages  none: the on-failure queue is empty" in redriven.stdout
@@ -72,4 +78,4 @@ def test_an_event_is_archived_and_replayed_through_the_cli(local_stack):
 
 def _starter_invocations(stack: LocalStackProcess) -> int:
     metrics = requests.get(f"{stack.api}/_local/api/metrics", timeout=5).json()
-    return int(metrics["lambdaInvocations"].get("user-service-local-starter", 0))
+    return int(metrics["lambdaInvocations"].get(deployed_name("local", "starter"), 0))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from infra.definition import app_name, resource_name, starter_failure_queue_name
 from tests.local_stack_process import LocalStackProcess
 
 PROBLEM = "application/problem+json"
@@ -31,6 +32,7 @@ def test_the_page_is_served_with_nothing_from_elsewhere(local_stack, path):
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     assert "/_local/static/app.js" in page.text
     assert "http://" not in page.text and "https://" not in page.text
+    assert f"<title>{app_name()} · local console</title>" in page.text
 
 
 def test_the_scripts_and_the_vendored_layout_library_are_served(local_stack):
@@ -112,9 +114,9 @@ def test_executions_are_listed_and_polling_an_unchanged_list_costs_a_304(local_s
 
 def test_the_system_and_about_answer(local_stack):
     system = _get(local_stack, "/_local/api/system").json()
-    assert system["stream"]["name"] == "user-service-local-events"
-    assert system["queue"]["arn"].endswith(":user-service-local-starter-failures")
-    assert {t["name"] for t in system["tables"]} >= {"user-service-local-operations"}
+    assert system["stream"]["name"] == resource_name("local", "events")
+    assert system["queue"]["arn"].endswith(":" + starter_failure_queue_name("local"))
+    assert {t["name"] for t in system["tables"]} >= {resource_name("local", "operations")}
     about = _get(local_stack, "/_local/api/about").json()
     assert about["stage"] == "local"
     # The reviews panel is offered exactly when the app has the reviewers' route.
@@ -124,7 +126,7 @@ def test_the_system_and_about_answer(local_stack):
     assert about["reviewerPage"] == "/review/"
     # What the review topic sent, read like an inbox.
     notifications = _get(local_stack, "/_local/api/notifications").json()
-    assert notifications["topicArn"].endswith(":user-service-local-review-requests")
+    assert notifications["topicArn"].endswith(":" + resource_name("local", "review-requests"))
     assert isinstance(notifications["messages"], list)
 
 

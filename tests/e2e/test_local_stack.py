@@ -15,10 +15,12 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from infra.definition import ROOT, stage_environment
+from infra.definition import ROOT, stage_environment, starter_failure_queue_name
 from local.process.child import free_port
 from local.terminal import client
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
+
+LOCAL = stage_environment("local")  # the local stage's names (infra/definition.py)
 
 
 def test_the_banner_says_what_is_where(local_stack):
@@ -26,7 +28,7 @@ def test_the_banner_says_what_is_where(local_stack):
     assert local_stack.api in banner and local_stack.endpoint in banner
     assert "us-east-1" in banner and "AWS_ENDPOINT_URL" in banner
     # The local stage's placeholder credentials, as .chalice/config.json gives them.
-    placeholder = stage_environment("local")["AWS_ACCESS_KEY_ID"]
+    placeholder = LOCAL["AWS_ACCESS_KEY_ID"]
     assert f"AWS_ACCESS_KEY_ID={placeholder}" in banner
 
 
@@ -126,18 +128,18 @@ def test_the_aws_endpoint_serves_the_aws_cli_and_boto3(local_stack):
         for e in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
     ]
     assert accepted["id"] in names
-    table = local_stack.aws("dynamodb").scan(TableName="user-service-local-operations")
+    table = local_stack.aws("dynamodb").scan(TableName=LOCAL["OPERATIONS_TABLE"])
     assert table["Count"] >= 1
-    stream = local_stack.aws("kinesis").describe_stream(StreamName="user-service-local-events")
+    stream = local_stack.aws("kinesis").describe_stream(StreamName=LOCAL["EVENT_STREAM"])
     assert stream["StreamDescription"]["StreamStatus"] == "ACTIVE"
 
 
 def test_a_poison_record_reaches_the_on_failure_queue_and_the_stream_moves_on(local_stack):
     local_stack.aws("kinesis").put_record(
-        StreamName="user-service-local-events", Data=b"poison", PartitionKey="poison"
+        StreamName=LOCAL["EVENT_STREAM"], Data=b"poison", PartitionKey="poison"
     )
     sqs = local_stack.aws("sqs")
-    queue = sqs.get_queue_url(QueueName="user-service-local-starter-failures")["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=starter_failure_queue_name("local"))["QueueUrl"]
     messages = wait_until(
         lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"),
         what="a message on the on-failure queue",

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from infra.definition import resource_name
 from local.process.child import free_port
 from tests.local_stack_process import LocalStackProcess, wait_until
 
@@ -137,7 +138,7 @@ def _review_item(stack: LocalStackProcess, operation_id: str) -> dict | None:
     return (
         stack.aws("dynamodb")
         .get_item(
-            TableName="user-service-local-reviews",
+            TableName=resource_name("local", "reviews"),
             Key={"pk": {"S": operation_id}},
             ConsistentRead=True,
         )

@@ -14,7 +14,7 @@ from moto import mock_aws
 from infra import bootstrap_ci
 from infra.definition import app_name
 
-REPOSITORY = "acme/user-service"
+REPOSITORY = f"acme/{app_name()}"
 
 
 def _template(**kwargs) -> dict:
@@ -89,7 +89,7 @@ def test_cloudformation_s_role_is_for_cloudformation_and_names_the_stage_s_resou
 
 
 def test_a_repository_that_is_not_owner_slash_name_is_refused():
-    for wrong in ("user-service", "acme/", "/x", "a/b/c"):
+    for wrong in (app_name(), "acme/", "/x", "a/b/c"):
         with pytest.raises(ValueError, match="owner/name"):
             bootstrap_ci.template("dev", wrong)
 

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from infra import bootstrap_ci, scan
+from infra.definition import app_name
 from infra.security import skip
 
 STAGES = ["dev", "prod"]
@@ -44,7 +45,7 @@ def every_report(packaged_stage, tmp_path_factory) -> dict[str, list[scan.Report
         templates[stage] = scan.with_expansion(sam_file)
     (out / "bootstrap-ci").mkdir()
     bootstrap = out / "bootstrap-ci" / "bootstrap.json"
-    bootstrap.write_text(json.dumps(bootstrap_ci.template("dev", "acme/user-service")))
+    bootstrap.write_text(json.dumps(bootstrap_ci.template("dev", f"acme/{app_name()}")))
     templates["bootstrap-ci"] = [bootstrap]
     (out / "unencrypted").mkdir()
     probe = out / "unencrypted" / "sam.json"

@@ -24,6 +24,8 @@ from ops.target import OpsError
 from tests.infra.cfn_emulator import create_ahead, create_deferred, for_emulator
 
 STAGE = "dev"
+DEV = definition.stage_environment(STAGE)  # its names (infra/definition.py)
+REPLAY = definition.replay_stream_name(STAGE)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
         bucket = deploy.artifacts_bucket(session, None)
         template, ahead = create_ahead(for_emulator(deploy.build(STAGE, session, bucket)), session)
         # As the pipeline deploys: CloudFormation acts with the role `make bootstrap-ci` made.
-        ci = bootstrap_ci.template(STAGE, "acme/user-service")
+        ci = bootstrap_ci.template(STAGE, f"acme/{definition.app_name()}")
         roles = bootstrap_ci.deploy(session, bootstrap_ci.bootstrap_stack_name(STAGE), ci)
         outputs = deploy.deploy(
             STAGE, session, bucket, template, role_arn=roles["CloudFormationRoleArn"]
@@ -70,7 +72,7 @@ def test_the_stack_is_complete_with_the_api_url(deployed):
     assert stack["RoleARN"] == outputs["CloudFormationRoleArn"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["EndpointURL"].startswith("https://")
-    assert outputs["StateMachineArn"].endswith(":stateMachine:user-service-dev-workflow")
+    assert outputs["StateMachineArn"].endswith(f":stateMachine:{DEV['STATE_MACHINE_NAME']}")
 
 
 def test_every_function_exists_under_its_own_role(deployed):
@@ -86,24 +88,26 @@ def test_the_starter_mapping_carries_its_settings(deployed):
     mappings = session.client("lambda").list_event_source_mappings(
         FunctionName=physical["Starter"]
     )["EventSourceMappings"]
-    (mapping,) = [m for m in mappings if m["EventSourceArn"].endswith("/user-service-dev-events")]
+    (mapping,) = [m for m in mappings if m["EventSourceArn"].endswith(f"/{DEV['EVENT_STREAM']}")]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == 3
     assert mapping["ParallelizationFactor"] == 2
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"].endswith(
-        ":user-service-dev-starter-failures"
+        ":" + definition.starter_failure_queue_name(STAGE)
     )
 
 
 def test_the_data_resources_exist(deployed):
     session, _ = deployed
     tables = session.client("dynamodb").list_tables()["TableNames"]
-    assert {"user-service-dev-operations", "user-service-dev-users"} <= set(tables)
-    stream = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-events")
+    assert {DEV["OPERATIONS_TABLE"], DEV["USERS_TABLE"]} <= set(tables)
+    stream = session.client("kinesis").describe_stream_summary(StreamName=DEV["EVENT_STREAM"])
     assert stream["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
-    assert session.client("sqs").get_queue_url(QueueName="user-service-dev-starter-failures")
-    replay = session.client("kinesis").describe_stream_summary(StreamName="user-service-dev-replay")
+    assert session.client("sqs").get_queue_url(
+        QueueName=definition.starter_failure_queue_name(STAGE)
+    )
+    replay = session.client("kinesis").describe_stream_summary(StreamName=REPLAY)
     assert replay["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
@@ -115,7 +119,7 @@ def test_the_state_machine_invokes_the_stack_functions(deployed):
     states = json.loads(described["definition"])["States"]
     assert physical["UserCreate"] in states["CreateUser"]["Parameters"]["FunctionName"]
     assert physical["UserApprove"] in states["ApproveUser"]["Parameters"]["FunctionName"]
-    assert states["RecordFailure"]["Parameters"]["TableName"] == "user-service-dev-operations"
+    assert states["RecordFailure"]["Parameters"]["TableName"] == DEV["OPERATIONS_TABLE"]
     assert physical["UserReviewRequest"] in states["AwaitReview"]["Parameters"]["FunctionName"]
     assert "$$.State.EnteredTime" in described["definition"]
     assert described["roleArn"].endswith("/" + physical["WorkflowRole"])
@@ -127,7 +131,7 @@ def test_roles_hold_the_narrow_policies(deployed):
     (name,) = iam.list_role_policies(RoleName=physical["StarterRole"])["PolicyNames"]
     policy = json.dumps(iam.get_role_policy(RoleName=physical["StarterRole"], PolicyName=name))
     assert "states:StartExecution" in policy
-    assert ":stateMachine:user-service-dev-workflow" in policy
+    assert f":stateMachine:{DEV['STATE_MACHINE_NAME']}" in policy
     assert "dynamodb:PutItem" not in policy
 
 
@@ -160,7 +164,9 @@ def test_the_sweeper_runs_alone_and_has_an_encrypted_dead_letter_queue(deployed)
     ):
         configuration = lambda_.get_function(FunctionName=physical[function])
         assert configuration["Concurrency"]["ReservedConcurrentExecutions"] == reserved
-    queue = session.client("sqs").get_queue_url(QueueName="user-service-dev-sweeper-dead-letters")
+    queue = session.client("sqs").get_queue_url(
+        QueueName=definition.sweeper_dead_letter_queue_name(STAGE)
+    )
     attributes = session.client("sqs").get_queue_attributes(
         QueueUrl=queue["QueueUrl"], AttributeNames=["KmsMasterKeyId"]
     )["Attributes"]
@@ -182,7 +188,7 @@ def test_the_replay_stream_has_the_starter_s_second_mapping_with_the_same_settin
         FunctionName=physical["Starter"]
     )["EventSourceMappings"]
     by_stream = {m["EventSourceArn"].rpartition("/")[2]: m for m in mappings}
-    assert set(by_stream) == {"user-service-dev-events", "user-service-dev-replay"}
+    assert set(by_stream) == {DEV["EVENT_STREAM"], REPLAY}
     settings = (
         "BatchSize",
         "MaximumRetryAttempts",
@@ -190,10 +196,7 @@ def test_the_replay_stream_has_the_starter_s_second_mapping_with_the_same_settin
         "DestinationConfig",
     )
     for setting in (*settings, "FunctionResponseTypes", "ParallelizationFactor"):
-        assert (
-            by_stream["user-service-dev-replay"][setting]
-            == by_stream["user-service-dev-events"][setting]
-        )
+        assert by_stream[REPLAY][setting] == by_stream[DEV["EVENT_STREAM"]][setting]
 
 
 def test_the_archive_bucket_is_named_in_the_outputs(deployed):
@@ -203,7 +206,7 @@ def test_the_archive_bucket_is_named_in_the_outputs(deployed):
     ]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["ArchiveBucketName"] == physical["ArchiveBucket"]
-    assert outputs["ReplayStreamName"] == "user-service-dev-replay"
+    assert outputs["ReplayStreamName"] == REPLAY
     s3 = session.client("s3")
     encryption = s3.get_bucket_encryption(Bucket=outputs["ArchiveBucketName"])
     (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
@@ -227,9 +230,9 @@ def test_replay_and_redrive_find_the_stage_by_its_stack_outputs(deployed):
     target = targets.deployed(STAGE, session)
     assert (target.bucket, target.replay_stream) == (
         physical["ArchiveBucket"],
-        "user-service-dev-replay",
+        REPLAY,
     )
-    assert target.failure_queue_url.endswith("/user-service-dev-starter-failures")
+    assert target.failure_queue_url.endswith("/" + definition.starter_failure_queue_name(STAGE))
     now = datetime.now(UTC)
     # moto's CloudFormation made no delivery stream: nothing was archived.
     with pytest.raises(OpsError, match="is empty: nothing has been archived yet"):
@@ -244,7 +247,7 @@ def test_the_reviewers_sign_in_and_are_told_of_reviews(deployed):
     ]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     pool = session.client("cognito-idp").describe_user_pool(UserPoolId=physical["ReviewerPool"])
-    assert pool["UserPool"]["Name"] == "user-service-dev-reviewers"
+    assert pool["UserPool"]["Name"] == definition.reviewer_pool_name(STAGE)
     assert pool["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert outputs["ReviewerPoolId"] == physical["ReviewerPool"]
     assert outputs["ReviewerPageClientId"] == physical["ReviewerPageClient"]
@@ -269,7 +272,7 @@ def test_the_reviewers_sign_in_and_are_told_of_reviews(deployed):
     assert deploy._parameters(cfn, name, None) == kept
     given = [{"ParameterKey": "ReviewNotificationEmail", "ParameterValue": "team@example.org"}]
     assert deploy._parameters(cfn, name, "team@example.org") == given
-    assert deploy._parameters(cfn, "user-service-no-such-stage", None) == []
+    assert deploy._parameters(cfn, deploy.stack_name("no-such-stage"), None) == []
 
 
 def test_destroy_removes_the_stack_and_keeps_the_archive_readable(deployed):

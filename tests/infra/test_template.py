@@ -88,7 +88,7 @@ def test_the_starter_mapping_is_configured_beyond_the_decorator(packaged):
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["StarterFailureQueue", "Arn"]
     }
-    assert "stream/user-service-" + stage + "-events" in json.dumps(props["Stream"])
+    assert "stream/" + definition.resource_name(stage, "events") in json.dumps(props["Stream"])
     assert props["BatchSize"] == 100
 
 
@@ -194,6 +194,18 @@ def test_the_state_machine_is_the_asl_file_wired_to_the_step_functions(packaged)
         assert variables["STATE_MACHINE_ARN"] == {"Ref": "Workflow"}
 
 
+def test_every_function_is_told_the_names_the_stage_derives(packaged):
+    """.chalice/config.json names no resource: the packaging gives each function the names
+    infra/definition.py derives (infra/chalice_cli.py), which the resources carry too."""
+    stage, template = packaged
+    derived = definition.resource_names(stage)
+    for logical_id in functions.logical_ids(functions.load_app()).values():
+        variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        assert {name: variables[name] for name in derived} == derived
+    tables = _resources(template, "AWS::DynamoDB::Table")
+    assert tables["OperationsTable"]["Properties"]["TableName"] == derived["OPERATIONS_TABLE"]
+
+
 def test_tables_are_on_demand_with_point_in_time_recovery(packaged):
     _, template = packaged
     tables = _resources(template, "AWS::DynamoDB::Table")
@@ -284,7 +296,7 @@ def test_the_chalice_deploy_policy_names_the_stage_resources_only(stage):
         assert all("*" not in action for action in statement["Action"])
         for resource in statement["Resource"]:
             assert (resource == "*" and statement["Action"] == sorted(XRAY_ACTIONS)) or (
-                f"user-service-{stage}-" in resource
+                definition.resource_name(stage, "") in resource
             )
     actions = {a for s in statements for a in s["Action"]}
     assert {"states:StartExecution", "kinesis:PutRecord", "sqs:SendMessage"} <= actions
@@ -525,7 +537,7 @@ def test_firehose_archives_the_event_stream_gzipped_by_the_hour(packaged):
         "LogStreamName": {"Ref": "ArchiveDeliveryLogStream"},
     }
     logs = template["Resources"]["ArchiveDeliveryLogs"]["Properties"]
-    assert logs["LogGroupName"] == f"/aws/kinesisfirehose/user-service-{stage}-archive"
+    assert logs["LogGroupName"] == f"/aws/kinesisfirehose/{definition.delivery_stream_name(stage)}"
 
 
 def test_the_archive_bucket_is_private_encrypted_tls_only_tiered_and_kept(packaged):
@@ -678,7 +690,7 @@ def test_alarms_watch_the_archive(packaged):
     for name in ("ArchiveLateAlarm", "ArchiveDeliveryFailedAlarm", "ArchiveReadsThrottledAlarm"):
         assert alarms[name]["Namespace"] == "AWS/Firehose"
         assert alarms[name]["Dimensions"] == [
-            {"Name": "DeliveryStreamName", "Value": f"user-service-{stage}-archive"}
+            {"Name": "DeliveryStreamName", "Value": definition.delivery_stream_name(stage)}
         ]
         assert alarms[name]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
@@ -721,7 +733,7 @@ def test_the_reviewers_pool_is_for_people_an_administrator_adds(packaged):
     stage, template = packaged
     resources = template["Resources"]
     pool = resources["ReviewerPool"]["Properties"]
-    assert pool["UserPoolName"] == f"user-service-{stage}-reviewers"
+    assert pool["UserPoolName"] == definition.reviewer_pool_name(stage)
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     invitation = pool["AdminCreateUserConfig"]["InviteMessageTemplate"]
     assert "{username}" in invitation["EmailMessage"] and "{####}" in invitation["EmailMessage"]
@@ -756,7 +768,7 @@ def test_a_requested_review_is_announced_on_the_stack_s_topic(packaged):
     stage, template = packaged
     resources = template["Resources"]
     topic = resources["ReviewTopic"]["Properties"]
-    assert topic["TopicName"] == f"user-service-{stage}-review-requests"
+    assert topic["TopicName"] == definition.resource_name(stage, "review-requests")
     variables = resources["UserReviewRequest"]["Properties"]["Environment"]["Variables"]
     assert variables["REVIEW_TOPIC_ARN"] == {"Ref": "ReviewTopic"}
     assert variables["REVIEW_PAGE_URL"] == {
@@ -806,7 +818,7 @@ def test_only_the_api_resumes_a_waiting_workflow_and_only_this_one(packaged):
     # on the state machine, which depends (through the review-request step's page address) on
     # the API: a cycle.
     name = template["Resources"]["Workflow"]["Properties"]["StateMachineName"]
-    assert name == f"user-service-{stage}-workflow"
+    assert name == definition.resource_name(stage, "workflow")
     assert statement["Resource"] == [
         {
             "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"

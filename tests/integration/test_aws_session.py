@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from infra import aws_session, deploy
 from infra.cli import CommandError
-from infra.definition import ROOT
+from infra.definition import ROOT, stack_name
 from ops import redrive
 
 CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -93,7 +93,7 @@ def test_redrive_of_a_stage_reads_aws_region(bare, monkeypatch, capsys):
     with mock_aws():
         assert redrive.main(["--stage", "dev"]) == 2
     assert capsys.readouterr().err == (
-        "error: no stack user-service-dev in eu-west-1: `make deploy STAGE=dev` first\n"
+        f"error: no stack {stack_name('dev')} in eu-west-1: `make deploy STAGE=dev` first\n"
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from moto import mock_aws
 
-from infra.definition import ROOT
+from infra.definition import ROOT, stack_name
 from local.process.child import free_port
 from ops import redrive, replay
 
@@ -57,7 +57,7 @@ def test_no_deployed_stack_says_to_deploy_it(capsys, command):
         arguments = ["--stage", "dev"] + (WINDOW if command is replay.main else [])
         assert command(arguments) == 2
     assert _one_line(capsys) == (
-        "error: no stack user-service-dev in us-east-1: `make deploy STAGE=dev` first"
+        f"error: no stack {stack_name('dev')} in us-east-1: `make deploy STAGE=dev` first"
     )
 
 

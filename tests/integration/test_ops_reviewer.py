@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.domain.reviews import REVIEWERS_GROUP
+from infra.definition import reviewer_pool_name
 from local.aws.provision import ReviewerPool, provision_reviewers
 from local.process.child import free_port
 from ops import reviewer
@@ -43,7 +44,7 @@ def test_a_reviewer_is_added_to_the_group_and_sent_a_temporary_password(pool, ca
     groups = cognito.admin_list_groups_for_user(UserPoolId=pool.pool_id, Username="ada.l")
     assert [g["GroupName"] for g in groups["Groups"]] == [REVIEWERS_GROUP]
     printed = capsys.readouterr().out
-    assert "reviewer ada.l added to user-service-dev-reviewers" in printed
+    assert f"reviewer ada.l added to {reviewer_pool_name('dev')}" in printed
     assert "password:" not in printed  # not asked: Cognito's email carries it
 
 
@@ -87,7 +88,7 @@ def test_a_reviewer_added_twice_is_one_line(pool, capsys):
 
 def test_a_stage_without_a_reviewers_pool_is_one_line(pool, capsys):
     assert reviewer.main(["--stage", "prod", "--email", "ada@example.org"]) == 2
-    assert _one_line(capsys).startswith("error: no user pool user-service-prod-reviewers")
+    assert _one_line(capsys).startswith(f"error: no user pool {reviewer_pool_name('prod')}")
 
 
 def test_the_local_stack_needs_the_password_printed_and_an_absent_one_is_named(capsys):

@@ -9,17 +9,18 @@ import pytest
 from benchmarks import model
 from benchmarks.load import Outcome, percentile, summarize
 from infra.definition import STATE_MACHINE_FILE
+from local.aws.provision import deployed_name
 
 pytestmark = pytest.mark.unit
 
 PER_OPERATION = {
     "api_requests": {"GET": 4.0, "POST": 1.0},
     "lambda_invocations": {
-        "user-service-local-starter": 0.5,
-        "user-service-local-sweeper": 0.01,
-        "user-service-local-user_create": 1.0,
-        "user-service-local-user_approve": 1.0,
-        "user-service-local-user_create_response": 1.0,
+        deployed_name("local", "starter"): 0.5,
+        deployed_name("local", "sweeper"): 0.01,
+        deployed_name("local", "user_create"): 1.0,
+        deployed_name("local", "user_approve"): 1.0,
+        deployed_name("local", "user_create_response"): 1.0,
     },
     "aws_calls": {
         "dynamodb.GetItem": 6.0,

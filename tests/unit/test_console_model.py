@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.adapters.logs import correlation
+from infra.definition import resource_name
 from local.aws.lambda_runtime import invoking
+from local.aws.provision import deployed_name
 from local.console.history import steps_from
 from local.console.logbook import TRUNCATED, LogBook, LogLine
 from local.console.model import END, START, attribute_logs, choice_label, graph
@@ -18,7 +20,7 @@ from local.console.model import END, START, attribute_logs, choice_label, graph
 ASL = json.loads(
     (Path(__file__).resolve().parents[2] / "statemachine" / "user_create.asl.json")
     .read_text()
-    .replace("${OperationsTableName}", "user-service-local-operations")
+    .replace("${OperationsTableName}", resource_name("local", "operations"))
     .replace("${UserCreateFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_create")
     .replace("${UserApproveFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_approve")
     .replace("${UserCreateResponseFunctionArn}", "arn:aws:lambda:us-east-1:1:function:response")
@@ -306,14 +308,14 @@ def _record(message: str, **extra: object) -> logging.LogRecord:
 
 def test_the_log_book_keeps_lines_by_operation_as_the_app_writes_them():
     book = LogBook()
-    with correlation("op-1"), invoking("user-service-local-user_create"):
+    with correlation("op-1"), invoking(deployed_name("local", "user_create")):
         book.handle(_record("user created", user_id="u-1"))
     book.handle(_record("operation accepted", operation_id="op-2"))
     book.handle(_record("no operation here"))
     (line,) = book.lines("op-1")
     assert json.loads(line.line)["correlation_id"] == "op-1"
     assert json.loads(line.line)["user_id"] == "u-1"
-    assert line.function == "user-service-local-user_create"
+    assert line.function == deployed_name("local", "user_create")
     assert [json.loads(x.line)["message"] for x in book.lines("op-2")] == ["operation accepted"]
     assert book.size()[0] == 2
 

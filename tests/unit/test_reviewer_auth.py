@@ -176,8 +176,14 @@ def test_the_page_talks_to_its_api_and_to_cognito_only():
 )
 def test_the_page_s_links_resolve_against_its_own_path(monkeypatch, path, base):
     monkeypatch.setenv("REVIEW_AUTH", "none")
-    page = review_page.index({"path": path})
+    page = review_page.index({"path": path}, "svc")
     assert f'<base href="{base}">' in page.body
+
+
+def test_the_page_is_titled_with_the_service_s_name(monkeypatch):
+    monkeypatch.setenv("REVIEW_AUTH", "none")
+    page = review_page.index({"path": "/review"}, "<b>orders</b>")
+    assert "<title>Reviews · &lt;b&gt;orders&lt;/b&gt;</title>" in page.body
 
 
 def test_make_run_generates_and_prints_the_local_reviewer_s_password_when_none_is_given(

@@ -13,7 +13,10 @@ import uuid
 
 import pytest
 
-ROLE = "arn:aws:iam::123456789012:role/user-service-test-workflow"
+from infra.definition import resource_name
+from tests.conftest import STAGE
+
+ROLE = f"arn:aws:iam::123456789012:role/{resource_name(STAGE, 'workflow')}"
 
 
 @pytest.fixture(scope="module")
