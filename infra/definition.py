@@ -17,6 +17,8 @@ import string
 from pathlib import Path
 from typing import Any
 
+from chalicelib.adapters import operations_table, reviews_table, users_table
+from chalicelib.adapters.dynamodb import KEY, TableSchema
 from chalicelib.config import CHALICE_CONFIG, configured_app_name
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 
@@ -181,44 +183,10 @@ def starter_mapping(stage: str) -> dict[str, Any]:
 
 def resources(stage: str) -> dict[str, dict[str, Any]]:
     env = stage_environment(stage)
-    key = {"AttributeName": "pk", "KeyType": "HASH"}
     found: dict[str, dict[str, Any]] = {
-        "OperationsTable": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": env["OPERATIONS_TABLE"],
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "inFlight", "AttributeType": "S"},
-                    {"AttributeName": "createdAt", "AttributeType": "S"},
-                ],
-                "KeySchema": [key],
-                "GlobalSecondaryIndexes": [
-                    {
-                        "IndexName": "in-flight",
-                        "KeySchema": [
-                            {"AttributeName": "inFlight", "KeyType": "HASH"},
-                            {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                ],
-                "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
-                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-            },
-        },
-        "UsersTable": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": env["USERS_TABLE"],
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [key],
-                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-            },
-        },
-        "ReviewsTable": reviews_table(env["REVIEWS_TABLE"]),
+        "OperationsTable": table(env["OPERATIONS_TABLE"], operations_table.SCHEMA),
+        "UsersTable": table(env["USERS_TABLE"], users_table.SCHEMA),
+        "ReviewsTable": table(env["REVIEWS_TABLE"], reviews_table.SCHEMA),
         "EventStream": {
             "Type": "AWS::Kinesis::Stream",
             "Properties": {
@@ -379,40 +347,44 @@ def reviewer_resources(stage: str) -> dict[str, dict[str, Any]]:
     }
 
 
-REVIEWS_PENDING_INDEX = "pending-reviews"
-
-
-def reviews_table(name: str) -> dict[str, Any]:
-    """Reviews by operation id (chalicelib/adapters/reviews_table.py), with a sparse index of
-    the pending ones, oldest first, that leaves the task token out."""
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "pending", "AttributeType": "S"},
-                {"AttributeName": "requestedAt", "AttributeType": "S"},
-            ],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": REVIEWS_PENDING_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "pending", "KeyType": "HASH"},
-                        {"AttributeName": "requestedAt", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {
-                        "ProjectionType": "INCLUDE",
-                        "NonKeyAttributes": ["userId", "email", "name", "expiresAt"],
-                    },
-                }
-            ],
-            "TimeToLiveSpecification": {"AttributeName": "purgeAt", "Enabled": True},
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-        },
+def table(name: str, schema: TableSchema) -> dict[str, Any]:
+    """A table as its adapter uses it (the adapter's TableSchema: its indexes, projections
+    and TTL attribute): keyed by one string, on demand, with point-in-time recovery."""
+    keys = [
+        KEY,
+        *(key for index in schema.indexes for key in (index.partition_key, index.sort_key)),
+    ]
+    properties: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": key, "AttributeType": "S"} for key in dict.fromkeys(keys)
+        ],
+        "KeySchema": [{"AttributeName": KEY, "KeyType": "HASH"}],
     }
+    if schema.indexes:
+        properties["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": (
+                    {"ProjectionType": "ALL"}
+                    if index.projected is None
+                    else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
+                ),
+            }
+            for index in schema.indexes
+        ]
+    if schema.time_to_live is not None:
+        properties["TimeToLiveSpecification"] = {
+            "AttributeName": schema.time_to_live,
+            "Enabled": True,
+        }
+    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
 
 
 def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:

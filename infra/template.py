@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters import operations_table, reviews_table
 from chalicelib.http.auth import REVIEWERS_AUTHORIZER
 from infra import definition, functions, gateway, security
 
@@ -70,7 +71,7 @@ def function_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
     """What each function may do, and on what: nothing more than its code calls."""
     operations, users = _table("OperationsTable"), _table("UsersTable")
     stream = {"Fn::GetAtt": ["EventStream", "Arn"]}
-    in_flight_index = _sub("${OperationsTable.Arn}/index/in-flight")
+    in_flight_index = _sub(f"${{OperationsTable.Arn}}/index/{operations_table.IN_FLIGHT_INDEX}")
     executions = _arn("states", "execution:${Workflow.Name}:*")
     found = {
         # Idempotent create and publish-failure rollback run as transactions: each item
@@ -128,7 +129,7 @@ def function_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
 def review_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
     """Human review: who touches the reviews table and the task tokens in it."""
     reviews, operations = _table("ReviewsTable"), _table("OperationsTable")
-    pending_index = _sub(f"${{ReviewsTable.Arn}}/index/{definition.REVIEWS_PENDING_INDEX}")
+    pending_index = _sub(f"${{ReviewsTable.Arn}}/index/{reviews_table.PENDING_INDEX}")
     # The state machine by its name, not by a reference: the review-request step is told the
     # reviewer page's address on the API, and the API's function would otherwise depend on the
     # state machine that invokes that step (a cycle CloudFormation refuses).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,29 @@ from chalicelib.adapters import aws
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+# Every table's key: one string attribute.
+KEY = "pk"
+
+
+@dataclasses.dataclass(frozen=True)
+class Index:
+    """A global secondary index an adapter queries: its name, its string keys, and the
+    attributes it copies (None: all of them)."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+    projected: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSchema:
+    """What an adapter needs of its table beyond the key: the indexes it queries and the
+    attribute DynamoDB's TTL deletes items by. Each adapter states its own; infra/definition.py
+    declares the tables from them."""
+
+    indexes: tuple[Index, ...] = ()
+    time_to_live: str | None = None
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -31,7 +55,7 @@ def get_item(table: str, pk: str) -> dict[str, Any] | None:
     """The item with this key, read consistently, as plain Python values."""
     with aws.transient_errors():
         response = aws.client("dynamodb").get_item(
-            TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True
+            TableName=table, Key={KEY: {"S": pk}}, ConsistentRead=True
         )
     item = response.get("Item")
     return None if item is None else from_item(item)

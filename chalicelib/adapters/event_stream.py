@@ -8,10 +8,11 @@ from typing import Any
 
 import botocore.exceptions
 
+from chalicelib import codecs
 from chalicelib.adapters import aws
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, UserRequest, utc_now
+from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, utc_now
 
 
 class MalformedEvent(ValueError):
@@ -19,12 +20,12 @@ class MalformedEvent(ValueError):
 
 
 def encode(event: OperationRequested) -> bytes:
-    """The record's data: compact JSON, `{"type", "operationId", "request": {email, name},
-    "publishedAt"?}`."""
+    """The record's data: compact JSON, `{"type", "operationId", "request": {"email", "name",
+    ...}, "publishedAt"?}` (the request as chalicelib/codecs.py writes it)."""
     body: dict[str, Any] = {
         "type": OPERATION_TYPE_USER_CREATE,
         "operationId": event.operation_id,
-        "request": {"email": event.request.email, "name": event.request.name},
+        "request": codecs.encode_request(event.request),
     }
     if event.published_at is not None:
         body["publishedAt"] = event.published_at
@@ -37,16 +38,15 @@ def decode(data: bytes) -> OperationRequested:
         body: Any = json.loads(data)
         if body["type"] != OPERATION_TYPE_USER_CREATE:
             raise MalformedEvent(f"unknown event type {body['type']!r}")
-        request = body["request"]
+        if not isinstance(body["request"], dict):
+            raise TypeError("its request is not an object")
         event = OperationRequested(
             str(body["operationId"]),
-            UserRequest(request["email"], request["name"]),
+            codecs.decode_request(body["request"]),
             body.get("publishedAt"),
         )
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not an operation event: {error}") from error
-    if not all(isinstance(v, str) for v in (event.request.email, event.request.name)):
-        raise MalformedEvent("not an operation event: request fields must be strings")
     if not isinstance(event.published_at, str | None):
         raise MalformedEvent("not an operation event: publishedAt must be a string")
     return event

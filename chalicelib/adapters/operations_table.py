@@ -7,17 +7,23 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
-from chalicelib import clock
+from chalicelib import clock, codecs
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
-from chalicelib.adapters.users_table import user_attributes, user_from_attributes
+from chalicelib.adapters.dynamodb import (
+    Index,
+    TableSchema,
+    cancellation_codes,
+    from_item,
+    get_item,
+    to_item,
+)
 from chalicelib.domain.errors import IdempotencyKeyReused, TransientError
 from chalicelib.domain.operations import (
+    NOT_DONE,
     Operation,
     OperationError,
     OperationStatus,
     OperationStep,
-    UserRequest,
     normalize_timestamp,
     utc_now,
 )
@@ -32,8 +38,16 @@ IN_FLIGHT_INDEX = "in-flight"
 IN_FLIGHT_SHARDS = 16
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 _IDEMPOTENCY_PREFIX = "idempotency#"
-_NOT_DONE = "#status IN (:pending, :running)"
-_NOT_DONE_VALUES = {":pending": {"S": "PENDING"}, ":running": {"S": "RUNNING"}}
+# The attribute DynamoDB's TTL deletes an idempotency key by (epoch seconds).
+_EXPIRES_AT = "expiresAt"
+# The table infra/definition.py declares: the sweeper's sparse in-flight index (operations not
+# done, by shard and age; whole operations) and the keys' expiry.
+SCHEMA = TableSchema(
+    indexes=(Index(IN_FLIGHT_INDEX, "inFlight", "createdAt"),), time_to_live=_EXPIRES_AT
+)
+# An outcome is written only over an operation not done (domain.operations.NOT_DONE).
+_NOT_DONE_VALUES = {f":{status.lower()}": {"S": status.value} for status in sorted(NOT_DONE)}
+_NOT_DONE = f"#status IN ({', '.join(_NOT_DONE_VALUES)})"
 
 
 def in_flight_key(operation_id: str, status: OperationStatus) -> str:
@@ -76,11 +90,11 @@ class OperationsTable:
                     "pk": _IDEMPOTENCY_PREFIX + key,
                     "operationId": operation.id,
                     "fingerprint": operation.request.fingerprint(),
-                    "expiresAt": now + IDEMPOTENCY_KEY_TTL_SECONDS,
+                    _EXPIRES_AT: now + IDEMPOTENCY_KEY_TTL_SECONDS,
                 }
             ),
             # TTL deletes lazily: an expired key counts as free.
-            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+            "ConditionExpression": f"attribute_not_exists(pk) OR {_EXPIRES_AT} < :now",
             "ExpressionAttributeValues": {":now": {"N": str(now)}},
         }
 
@@ -230,7 +244,7 @@ def _operation_item(operation: Operation) -> dict[str, Any]:
             "pk": operation.id,
             "type": operation.type,
             "status": operation.status.value,
-            "request": {"email": operation.request.email, "name": operation.request.name},
+            "request": codecs.encode_request(operation.request),
             "createdAt": operation.created_at,
             "updatedAt": operation.updated_at,
             "inFlight": in_flight_key(operation.id, operation.status),
@@ -240,7 +254,7 @@ def _operation_item(operation: Operation) -> dict[str, Any]:
 
 def _result_value(user: User) -> dict[str, Any]:
     """The created user, as the operation keeps it: as it was when the operation ended."""
-    return {"user": user_attributes(user)}
+    return {"user": codecs.encode_user(user)}
 
 
 def _result_from(operation_id: str, value: str | dict[str, Any] | None) -> User | None:
@@ -248,7 +262,7 @@ def _result_from(operation_id: str, value: str | dict[str, Any] | None) -> User 
         return None
     # Outcomes recorded by an earlier state machine are JSON strings (ASL cannot type a map).
     user = (json.loads(value) if isinstance(value, str) else value)["user"]
-    return user_from_attributes(user, operation_id)
+    return codecs.decode_user(user, operation_id)
 
 
 def _operation_from(item: dict[str, Any]) -> Operation:
@@ -257,7 +271,7 @@ def _operation_from(item: dict[str, Any]) -> Operation:
         id=item["pk"],
         type=item["type"],
         status=OperationStatus(item["status"]),
-        request=UserRequest(item["request"]["email"], item["request"]["name"]),
+        request=codecs.decode_request(item["request"]),
         created_at=item["createdAt"],
         updated_at=normalize_timestamp(item["updatedAt"]),
         result=_result_from(item["pk"], item.get("result")),

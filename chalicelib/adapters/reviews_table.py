@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from chalicelib import codecs
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb import from_item, get_item, to_item
+from chalicelib.adapters.dynamodb import Index, TableSchema, from_item, get_item, to_item
 from chalicelib.domain.errors import (
     ReviewAlreadyDecided,
     ReviewClosed,
@@ -35,10 +36,22 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 PENDING_INDEX = "pending-reviews"
+# What the pending-reviews index copies besides its keys (pending, requestedAt) and the table's
+# (pk): what GET /reviews shows (codecs.encode_review), never the task token. A field of the
+# request reviewers should see is added here. DynamoDB cannot change an index's projection in
+# place (docs/extending.md, "Add a field"); a field left out is absent from the listing.
+PENDING_PROJECTION = ("userId", "email", "name", "expiresAt")
 # The index's one partition: reviews are made by people, a few per second at most.
 _PENDING = "PENDING"
 # A closed review is kept this long after it expired, then DynamoDB's TTL deletes it.
 RETENTION_SECONDS = 30 * 24 * 3600
+_PURGE_AT = "purgeAt"  # the table's TTL attribute (epoch seconds)
+# The table infra/definition.py declares: the sparse index of pending reviews, oldest first,
+# and the expiry of closed ones.
+SCHEMA = TableSchema(
+    indexes=(Index(PENDING_INDEX, "pending", "requestedAt", PENDING_PROJECTION),),
+    time_to_live=_PURGE_AT,
+)
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
@@ -192,28 +205,20 @@ def _item_of(error: botocore.exceptions.ClientError) -> dict[str, Any] | None:
 
 def _review_values(review: Review) -> dict[str, Any]:
     expires = int(datetime.fromisoformat(review.expires_at).timestamp())
+    values = codecs.encode_review(review)
     return {
-        "pk": review.operation_id,
-        "userId": review.user_id,
-        "email": review.email,
-        "name": review.name,
-        "requestedAt": review.requested_at,
-        "expiresAt": review.expires_at,
+        "pk": values.pop("operationId"),
+        **values,
         "status": review.status.value,
         "pending": _PENDING if review.status is ReviewStatus.PENDING else None,
-        "purgeAt": expires + RETENTION_SECONDS,  # the table's TTL attribute
+        _PURGE_AT: expires + RETENTION_SECONDS,
     }
 
 
 def _review_from(item: dict[str, Any]) -> Review:
     decision = item.get("decision")
-    return Review(
-        operation_id=item["pk"],
-        user_id=item["userId"],
-        email=item["email"],
-        name=item["name"],
-        requested_at=item["requestedAt"],
-        expires_at=item["expiresAt"],
+    return dataclasses.replace(
+        codecs.decode_review({**item, "operationId": item["pk"]}),
         # The pending index projects no status: an item there is PENDING.
         status=ReviewStatus(item.get("status", ReviewStatus.PENDING.value)),
         decision=(

@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
+from chalicelib import codecs
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamodb import cancellation_codes, from_item, get_item, to_item
+from chalicelib.adapters.dynamodb import (
+    TableSchema,
+    cancellation_codes,
+    from_item,
+    get_item,
+    to_item,
+)
 from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
 from chalicelib.domain.users import User, UserStatus, normalize_email
 
@@ -17,6 +24,8 @@ if TYPE_CHECKING:
 
 _USER_PREFIX = "user#"
 _EMAIL_PREFIX = "email#"
+# Users and email claims by key: no index, no expiry.
+SCHEMA = TableSchema()
 
 
 class UsersTable:
@@ -25,7 +34,7 @@ class UsersTable:
 
     def add(self, user: User) -> User:
         claim = {
-            "pk": _EMAIL_PREFIX + normalize_email(user.email),
+            "pk": _EMAIL_PREFIX + normalize_email(user.request.email),
             "userId": user.id,
             "operationId": user.operation_id,
         }
@@ -98,7 +107,7 @@ class UsersTable:
         # Free the email with it, unless the claim is no longer this user's.
         free_claim: DeleteTypeDef = {
             "TableName": self._table,
-            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.email)}},
+            "Key": {"pk": {"S": _EMAIL_PREFIX + normalize_email(user.request.email)}},
             "ConditionExpression": "attribute_not_exists(pk) OR userId = :id",
             "ExpressionAttributeValues": {":id": {"S": user_id}},
         }
@@ -116,35 +125,13 @@ class UsersTable:
         return dataclasses.replace(user, status=UserStatus.REJECTED)
 
 
-def user_attributes(user: User) -> dict[str, Any]:
-    """A user's attributes as the tables keep them (also inside a finished operation)."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "status": user.status.value,
-        "createdAt": user.created_at,
-    }
-
-
-def user_from_attributes(values: dict[str, Any], operation_id: str) -> User:
-    return User(
-        id=values["id"],
-        email=values["email"],
-        name=values["name"],
-        status=UserStatus(values["status"]),
-        created_at=values["createdAt"],
-        operation_id=operation_id,
-    )
-
-
 def _user_values(user: User) -> dict[str, Any]:
     return {
         "pk": _USER_PREFIX + user.id,
-        **user_attributes(user),
+        **codecs.encode_user(user),
         "operationId": user.operation_id,
     }
 
 
 def _user_from(item: dict[str, Any]) -> User:
-    return user_from_attributes(item, item["operationId"])
+    return codecs.decode_user(item, item["operationId"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from chalicelib.domain.operations import Operation, UserRequest
+from chalicelib.domain.operations import Operation
+from chalicelib.domain.users import UserRequest
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
-import json
 import uuid
 from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.domain.users import User
+
+# Re-exported for the modules that import it from here, its first home.
+from chalicelib.domain.users import UserRequest as UserRequest  # noqa: PLC0414
 
 OPERATION_TYPE_USER_CREATE = "user.create"
 
@@ -23,7 +24,12 @@ class OperationStatus(enum.StrEnum):
 
     @property
     def done(self) -> bool:
-        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED)
+        return self not in NOT_DONE
+
+
+# The statuses of an operation still under way: what may still be changed (the tables write
+# an outcome only over one of these).
+NOT_DONE = frozenset({OperationStatus.PENDING, OperationStatus.RUNNING})
 
 
 class OperationStep(enum.StrEnum):
@@ -39,19 +45,6 @@ class OperationError:
 
     code: str
     message: str
-
-
-@dataclasses.dataclass(frozen=True)
-class UserRequest:
-    """A validated request to create a user; the payload of the operation."""
-
-    email: str
-    name: str
-
-    def fingerprint(self) -> str:
-        """Stable hash of the request, used to tell an idempotent replay from a misuse."""
-        canonical = json.dumps(dataclasses.asdict(self), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)

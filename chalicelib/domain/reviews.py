@@ -12,7 +12,8 @@ import dataclasses
 import enum
 from datetime import datetime, timedelta
 
-from chalicelib.domain.operations import UserRequest, to_iso
+from chalicelib.domain.operations import to_iso
+from chalicelib.domain.users import UserRequest
 
 # The group a reviewer is in, where reviewers sign in (REVIEW_AUTH=cognito): the stack's user
 # pool has it, `make reviewer` adds to it, and the API refuses a signed-in user outside it.
@@ -40,8 +41,7 @@ class ReviewDecision:
 class Review:
     operation_id: str
     user_id: str
-    email: str
-    name: str
+    request: UserRequest  # what the reviewer decides on: the user as the client asked
     requested_at: str  # ISO 8601 UTC (domain.operations.to_iso), so they compare as strings
     expires_at: str
     status: ReviewStatus = ReviewStatus.PENDING
@@ -64,8 +64,7 @@ def new_review(
     return Review(
         operation_id=operation_id,
         user_id=user_id,
-        email=request.email,
-        name=request.name,
+        request=request,
         requested_at=to_iso(now),
         expires_at=to_iso(now + timedelta(seconds=timeout_seconds)),
     )

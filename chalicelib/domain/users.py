@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable
 
@@ -21,10 +23,30 @@ class UserStatus(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True)
-class User:
-    id: str
+class UserRequest:
+    """What a client asks a user to be: the payload of the operation, and what the stored
+    user, its review and the stream's event carry whole (chalicelib/codecs.py writes it).
+
+    Add a field here (docs/extending.md, "Add a field"): an optional one defaults to None, and
+    where it is None it is left out everywhere, so earlier requests keep their shape.
+    """
+
     email: str
     name: str
+
+    def fingerprint(self) -> str:
+        """Stable hash of the request, used to tell an idempotent replay from a misuse. Only
+        the fields set count: an optional field added later leaves every earlier request's
+        fingerprint, kept with its Idempotency-Key, as it was."""
+        given = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        canonical = json.dumps(given, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    id: str
+    request: UserRequest  # what the client asked for: email, name...
     status: UserStatus
     created_at: str
     operation_id: str

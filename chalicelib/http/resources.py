@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import codecs
 from chalicelib.domain.operations import Operation, OperationStatus
 from chalicelib.domain.reviews import Review, ReviewPage
 from chalicelib.domain.users import User
@@ -33,25 +34,12 @@ def operation_resource(operation: Operation) -> dict[str, Any]:
 
 
 def user_resource(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "status": user.status.value,
-        "createdAt": user.created_at,
-    }
+    return codecs.encode_user(user)
 
 
 def review_resource(review: Review) -> dict[str, Any]:
     """A pending review as reviewers see it: who asked, and until when it can be decided."""
-    return {
-        "operationId": review.operation_id,
-        "userId": review.user_id,
-        "email": review.email,
-        "name": review.name,
-        "requestedAt": review.requested_at,
-        "expiresAt": review.expires_at,
-    }
+    return codecs.encode_review(review)
 
 
 def reviews_resource(page: ReviewPage) -> dict[str, Any]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.domain.operations import UserRequest
+from chalicelib import codecs
 from chalicelib.domain.reviews import Decision, ReviewDecision
+from chalicelib.domain.users import UserRequest
 from chalicelib.http.problems import (
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
@@ -26,7 +27,6 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 MAX_REASON_LENGTH = 500
 DEFAULT_REVIEWS_LIMIT = 20
 MAX_REVIEWS_LIMIT = 100
-_FIELDS = ("email", "name")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _TOP_LEVEL = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
@@ -49,21 +49,27 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 def parse_user_request(headers: Mapping[str, str], body: bytes, max_bytes: int) -> UserRequest:
+    """`{"email", "name", ...}`: the fields of a request (codecs.request_fields), each text
+    that its rule (FIELD_RULES) accepts; an optional one may be left out."""
     document = _json_object(headers, body, max_bytes)
+    fields = codecs.request_fields()
     errors = [
         {"pointer": f"/{name}", "detail": "unknown field"}
-        for name in sorted(set(document) - set(_FIELDS))
+        for name in sorted(set(document) - {field.name for field in fields})
     ]
-    for name in _FIELDS:
-        if name not in document:
-            errors.append({"pointer": f"/{name}", "detail": "required field is missing"})
-        elif not isinstance(document[name], str):
-            errors.append({"pointer": f"/{name}", "detail": "must be a string"})
+    for field in fields:
+        if field.name not in document:
+            if field.required:
+                errors.append({"pointer": f"/{field.name}", "detail": "required field is missing"})
+        elif not isinstance(document[field.name], str):
+            errors.append({"pointer": f"/{field.name}", "detail": "must be a string"})
     if not errors:
-        errors += _email_errors(document["email"]) + _name_errors(document["name"])
+        for field in fields:
+            if field.name in document:
+                errors += FIELD_RULES[field.name](document[field.name])
     if errors:
         raise bad_request("the request body is not valid", errors)
-    return UserRequest(email=document["email"].strip(), name=document["name"].strip())
+    return codecs.decode_request({name: value.strip() for name, value in document.items()})
 
 
 def parse_review_decision(
@@ -211,6 +217,14 @@ def _name_errors(name: str) -> list[dict[str, str]]:
     if not _NAME.fullmatch(name) or _has_lone_surrogate(name):
         return [{"pointer": "/name", "detail": "must not be blank or contain control characters"}]
     return []
+
+
+# What each field of a request must be (its errors; none when it is valid): one rule per field
+# of chalicelib/domain/users.py's UserRequest.
+FIELD_RULES: dict[str, Callable[[str], list[dict[str, str]]]] = {
+    "email": _email_errors,
+    "name": _name_errors,
+}
 
 
 def _has_lone_surrogate(text: str) -> bool:

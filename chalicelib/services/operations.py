@@ -6,8 +6,8 @@ import logging
 
 from chalicelib.domain.errors import ErrorCode, OperationNotFound, PublishFailed, UserNotFound
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import Operation, OperationError, UserRequest, new_operation
-from chalicelib.domain.users import User
+from chalicelib.domain.operations import Operation, OperationError, new_operation
+from chalicelib.domain.users import User, UserRequest
 from chalicelib.services.ports import EventPublisher, OperationRepository, UserRepository
 
 logger = logging.getLogger(__name__)

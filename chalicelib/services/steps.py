@@ -88,8 +88,7 @@ class ReviewRequested:
 def create_user(operation_id: str, request: UserRequest, users: UserRepository) -> Outcome:
     user = User(
         id=user_id_for_operation(operation_id),
-        email=request.email,
-        name=request.name,
+        request=request,
         status=UserStatus.PENDING_APPROVAL,
         created_at=utc_now(),
         operation_id=operation_id,
@@ -118,7 +117,7 @@ def approve_user(
     if isinstance(outcome, ReviewEnded):
         return _conclude_review(user, outcome.timed_out, users, _reviews(reviews))
     review_domains = review.email_domains if review is not None else ()
-    decision = approve(user.email, denied_domains, review_domains)
+    decision = approve(user.request.email, denied_domains, review_domains)
     if decision.verdict is Verdict.APPROVE:
         users.activate(user.id)
         logger.info("user approved", extra={"user_id": user.id})

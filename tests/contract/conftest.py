@@ -72,10 +72,6 @@ def emulator() -> Iterator[Provisioned]:
         yield provision(app, STAGE, boto3.Session())
 
 
-def unique_email() -> str:
-    return f"u-{uuid.uuid4().hex[:12]}@example.org"
-
-
 def _table_name(request: pytest.FixtureRequest, variable: str) -> str | None:
     """For the adapter, the emulator's table named by that variable; None for the fake."""
     if request.param == "fake":

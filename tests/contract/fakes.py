@@ -92,7 +92,7 @@ class FakeUsers:
         self.claims: dict[str, str] = {}  # normalized email -> operation id
 
     def add(self, user: User) -> User:
-        email = normalize_email(user.email)
+        email = normalize_email(user.request.email)
         owner = self.claims.get(email)
         if owner is not None and owner != user.operation_id:
             raise EmailAlreadyRegistered()
@@ -118,7 +118,7 @@ class FakeUsers:
         if user is None:
             raise UserCreationIncomplete(f"user {user_id} does not exist")
         user = self.users[user_id] = dataclasses.replace(user, status=UserStatus.REJECTED)
-        email = normalize_email(user.email)
+        email = normalize_email(user.request.email)
         if self.claims.get(email) == user.operation_id:  # the claim may be another's by now
             del self.claims[email]
         return user

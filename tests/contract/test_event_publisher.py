@@ -1,18 +1,15 @@
 """The EventPublisher port (chalicelib/services/ports.py): FakeEvents and EventStream keep the
 same promises."""
 
-import uuid
-
 import pytest
 
 from chalicelib.domain.errors import PublishFailed
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import UserRequest
-from tests.contract.conftest import unique_email
+from tests.builders import an_event, unique_email
 
 
 def _event() -> OperationRequested:
-    return OperationRequested(str(uuid.uuid4()), UserRequest(unique_email(), "Ada"))
+    return an_event(email=unique_email())
 
 
 def test_a_published_event_reaches_the_stream_whole(stream):

@@ -8,22 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain.errors import ErrorCode, IdempotencyKeyReused
-from chalicelib.domain.operations import (
-    OperationError,
-    OperationStatus,
-    UserRequest,
-    new_operation,
-    to_iso,
-)
-from chalicelib.domain.users import User, UserStatus, user_id_for_operation
-from tests.contract.conftest import unique_email
+from chalicelib.domain.operations import OperationError, OperationStatus, new_operation, to_iso
+from chalicelib.domain.users import User, UserRequest, UserStatus
+from tests.builders import a_request, a_user, unique_email
 
 BROKEN = OperationError(ErrorCode.USER_CREATE_FAILED, "user-create failed: KeyError")
 SWEPT = OperationError(ErrorCode.WORKFLOW_ENDED, "the workflow ended without recording")
 
 
 def _request() -> UserRequest:
-    return UserRequest(unique_email(), "Ada")
+    return a_request(email=unique_email())
 
 
 def _key() -> str:
@@ -31,14 +25,7 @@ def _key() -> str:
 
 
 def _user_of(operation_id: str, email: str) -> User:
-    return User(
-        id=user_id_for_operation(operation_id),
-        email=email,
-        name="Ada",
-        status=UserStatus.ACTIVE,
-        created_at="2026-01-01T00:00:00.000Z",
-        operation_id=operation_id,
-    )
+    return a_user(operation_id=operation_id, email=email, status=UserStatus.ACTIVE)
 
 
 def test_a_created_operation_reads_back_as_it_was_stored(operations):
@@ -85,7 +72,9 @@ def test_success_records_the_user_once(operations):
     done = operations.get(created.id)
     assert done.status is OperationStatus.SUCCEEDED and done.done
     assert done.result == user and done.error is None
-    assert not operations.mark_succeeded(created.id, dataclasses.replace(user, name="Bob"))
+    assert not operations.mark_succeeded(
+        created.id, dataclasses.replace(user, request=a_request(name="Bob"))
+    )
     assert not operations.mark_failed(created.id, SWEPT)
     assert operations.get(created.id) == done
 

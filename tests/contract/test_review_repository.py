@@ -15,7 +15,7 @@ from chalicelib.domain.errors import (
     ReviewInconsistent,
     ReviewNotFound,
 )
-from chalicelib.domain.operations import UserRequest, to_iso
+from chalicelib.domain.operations import to_iso
 from chalicelib.domain.reviews import (
     Decision,
     Review,
@@ -23,9 +23,9 @@ from chalicelib.domain.reviews import (
     ReviewPosition,
     ReviewStatus,
     TaskToken,
-    new_review,
 )
 from chalicelib.services.ports import ReviewRepository
+from tests.builders import a_review
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DAY = 86400
@@ -40,12 +40,13 @@ class Requests:
         self._namespace = uuid.uuid4()
 
     def review(self, n: int, at: datetime = START, timeout: int = DAY) -> Review:
-        return new_review(
-            str(uuid.uuid5(self._namespace, str(n))),
-            f"user-{n}",
-            UserRequest(f"u{n}@review.example.org", "U"),
-            at,
-            timeout,
+        return a_review(
+            operation_id=str(uuid.uuid5(self._namespace, str(n))),
+            user_id=f"user-{n}",
+            email=f"u{n}@review.example.org",
+            name="U",
+            requested_at=at,
+            timeout_seconds=timeout,
         )
 
 

@@ -7,20 +7,12 @@ import uuid
 import pytest
 
 from chalicelib.domain.errors import EmailAlreadyRegistered, UserCreationIncomplete
-from chalicelib.domain.users import User, UserStatus, user_id_for_operation
-from tests.contract.conftest import unique_email
+from chalicelib.domain.users import User, UserStatus
+from tests.builders import a_user, unique_email
 
 
-def _user(email: str, created_at: str = "2026-01-01T00:00:00.000Z") -> User:
-    operation_id = str(uuid.uuid4())
-    return User(
-        id=user_id_for_operation(operation_id),
-        email=email,
-        name="Ada",
-        status=UserStatus.PENDING_APPROVAL,
-        created_at=created_at,
-        operation_id=operation_id,
-    )
+def _user(email: str) -> User:
+    return a_user(email=email)
 
 
 def _retry_of(user: User) -> User:
@@ -77,7 +69,7 @@ def test_rejection_is_repeatable_and_frees_the_email(users):
     assert users.reject(user.id) == rejected
     assert users.reject(user.id) == rejected  # a retried step
     assert users.get(user.id) == rejected
-    assert users.add(_user(email)).email == email  # free for another operation
+    assert users.add(_user(email)).request.email == email  # free for another operation
 
 
 def test_a_missing_user_cannot_be_rejected(users):
@@ -101,4 +93,4 @@ def test_a_retried_add_after_rejection_does_not_claim_the_email_again(users):
     user = users.add(_user(email))
     users.reject(user.id)
     assert users.add(_retry_of(user)).status is UserStatus.REJECTED
-    assert users.add(_user(email)).email == email  # still free
+    assert users.add(_user(email)).request.email == email  # still free

@@ -4,12 +4,11 @@ keep the same promises."""
 import uuid
 
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import UserRequest
-from tests.contract.conftest import unique_email
+from tests.builders import an_event, unique_email
 
 
 def _event() -> OperationRequested:
-    return OperationRequested(str(uuid.uuid4()), UserRequest(unique_email(), "Ada"))
+    return an_event(email=unique_email())
 
 
 def test_an_operation_without_execution_has_no_status(executions):

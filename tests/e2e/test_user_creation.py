@@ -8,10 +8,10 @@ import pytest
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.domain.errors import TransientError
-from chalicelib.domain.operations import UserRequest
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
 from local.aws.kinesis_poller import lambda_event
+from tests.builders import a_request
 from tests.executions import failed_tasks, states_entered
 from tests.helpers import body, executions, fail_calls, operation, post_user, put_again, table_items
 
@@ -223,7 +223,7 @@ def test_concurrent_identical_idempotent_requests_make_one_operation(stack):
 
     def accept() -> None:
         barrier.wait()
-        request = UserRequest("ada@example.org", "Ada")
+        request = a_request(email="ada@example.org")
         ids.append(accept_user_request(request, "same-key", operations(), events()).id)
 
     threads = [threading.Thread(target=accept) for _ in range(8)]

@@ -13,8 +13,9 @@ import pytest
 
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.domain.errors import ReviewAlreadyDecided
-from chalicelib.domain.operations import UserRequest, to_iso
-from chalicelib.domain.reviews import Decision, Review, ReviewDecision, TaskToken, new_review
+from chalicelib.domain.operations import to_iso
+from chalicelib.domain.reviews import Decision, Review, ReviewDecision, TaskToken
+from tests.builders import a_review
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +26,12 @@ APPROVE = ReviewDecision(Decision.APPROVE)
 
 def _review(n: int, at: datetime = START, timeout: int = DAY) -> Review:
     operation_id = f"00000000-0000-4000-8000-{n:012d}"
-    return new_review(
-        operation_id, f"user-{n}", UserRequest(f"u{n}@review.example.org", "U"), at, timeout
+    return a_review(
+        operation_id=operation_id,
+        user_id=f"user-{n}",
+        email=f"u{n}@review.example.org",
+        requested_at=at,
+        timeout_seconds=timeout,
     )
 
 

@@ -14,8 +14,9 @@ from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.domain.errors import TransientError
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import UserRequest, new_operation, to_iso
+from chalicelib.domain.operations import to_iso
 from local.aws.kinesis_poller import lambda_event
+from tests.builders import an_operation
 from tests.helpers import body, fail_calls, operation, post_user
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,7 @@ def _sweep(stack) -> dict:
 
 
 def _stored(age: timedelta, email: str = "ada@example.org"):
-    created = new_operation(UserRequest(email, "Ada"), now=to_iso(datetime.now(UTC) - age))
+    created = an_operation(email=email, now=to_iso(datetime.now(UTC) - age))
     return OperationsTable(OPERATIONS).create(created, None)
 
 

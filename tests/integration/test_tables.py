@@ -12,23 +12,17 @@ import pytest
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.domain.errors import EmailAlreadyRegistered
-from chalicelib.domain.operations import OperationStatus, UserRequest, new_operation
-from chalicelib.domain.users import User, UserStatus, user_id_for_operation
+from chalicelib.domain.operations import OperationStatus, new_operation
+from chalicelib.domain.users import User, UserStatus
+from tests.builders import a_request, a_user
 
 pytestmark = pytest.mark.integration
 
-ADA = UserRequest("ada@example.org", "Ada")
+ADA = a_request(email="ada@example.org")
 
 
-def _user(operation_id: str, email: str = "ada@example.org") -> User:
-    return User(
-        id=user_id_for_operation(operation_id),
-        email=email,
-        name="Ada",
-        status=UserStatus.PENDING_APPROVAL,
-        created_at="2026-01-01T00:00:00.000Z",
-        operation_id=operation_id,
-    )
+def _user(operation_id: str) -> User:
+    return a_user(operation_id=operation_id, request=ADA)
 
 
 @pytest.fixture

@@ -6,20 +6,19 @@ import json
 import pytest
 
 from chalicelib.domain.errors import ErrorCode
-from chalicelib.domain.operations import OperationError, OperationStatus, UserRequest, new_operation
-from chalicelib.domain.users import User, UserStatus
+from chalicelib.domain.operations import OperationError, OperationStatus
+from chalicelib.domain.users import UserStatus
 from chalicelib.http.resources import operation_resource, user_resource
+from tests.builders import a_user, an_operation
 
 pytestmark = pytest.mark.unit
 
-OPERATION = new_operation(UserRequest("ada@example.org", "Ada"), now="2026-01-01T00:00:00.000Z")
-USER = User(
-    id="5f2a4c1e-8d0b-4f7a-9a51-3c2e7b9d6a10",
-    email="ada@example.org",
-    name="Ada",
+OPERATION = an_operation(email="ada@example.org", name="Ada", now="2026-01-01T00:00:00.000Z")
+USER = a_user(
+    request=OPERATION.request,
+    operation_id=OPERATION.id,
     status=UserStatus.ACTIVE,
     created_at="2026-01-01T00:00:00.100Z",
-    operation_id=OPERATION.id,
 )
 
 
@@ -48,7 +47,7 @@ def test_the_resources_keep_their_exact_shape():
         result=USER,
     )
     user = (
-        '{"id": "5f2a4c1e-8d0b-4f7a-9a51-3c2e7b9d6a10", "email": "ada@example.org", '
+        f'{{"id": "{USER.id}", "email": "ada@example.org", '
         '"name": "Ada", "status": "ACTIVE", "createdAt": "2026-01-01T00:00:00.100Z"}'
     )
     assert json.dumps(user_resource(USER)) == user

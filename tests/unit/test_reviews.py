@@ -26,8 +26,6 @@ from chalicelib.domain.operations import (
     Operation,
     OperationError,
     OperationStep,
-    UserRequest,
-    new_operation,
     to_iso,
 )
 from chalicelib.domain.reviews import (
@@ -46,6 +44,7 @@ from chalicelib.http.resources import operation_resource
 from chalicelib.http.validation import parse_limit, parse_review_decision
 from chalicelib.services import reviews as review_service
 from chalicelib.services import steps
+from tests.builders import a_request, an_operation
 from tests.contract.fakes import (
     FakeCallbacks,
     FakeNotifications,
@@ -102,7 +101,7 @@ class Workflow:
     def __init__(self) -> None:
         self.users, self.reviews, self.operations = FakeUsers(), FakeReviews(), FakeOperations()
         self.notifications = FakeNotifications()
-        operation = new_operation(UserRequest("ada@review.example.org", "Ada"))
+        operation = an_operation(email=REVIEWED_EMAIL)
         self.operations.create(operation, None)
         self.operations.mark_running(operation.id)
         self.operation_id = operation.id
@@ -115,10 +114,10 @@ class Workflow:
 
     def request(self, timeout_seconds: int, token: str = "token-1"):
         requested = steps.ReviewRequested(
-            self.operation_id,
-            self.user_id,
-            UserRequest("ada@review.example.org", "Ada"),
-            timeout_seconds,
+            operation_id=self.operation_id,
+            user_id=self.user_id,
+            request=a_request(email=REVIEWED_EMAIL),
+            timeout_seconds=timeout_seconds,
         )
         return steps.request_review(
             requested, TaskToken(token), self.reviews, self.operations, self.notifications
@@ -378,7 +377,10 @@ def test_the_review_request_carries_the_token_apart():
         }
     )
     assert requested == steps.ReviewRequested(
-        "op-1", "user-1", UserRequest("ada@review.example.org", "Ada"), 60
+        operation_id="op-1",
+        user_id="user-1",
+        request=a_request(email="ada@review.example.org", name="Ada"),
+        timeout_seconds=60,
     )
     assert token.value == "secret"
     assert "secret" not in repr(token) + str(token) + repr(requested)
@@ -469,7 +471,7 @@ def test_an_operation_awaiting_review_without_execution_is_run_again_whatever_it
     from tests.contract.fakes import FakeEvents, FakeWorkflows
 
     operations, events = FakeOperations(), FakeEvents()
-    operation = new_operation(UserRequest(REVIEWED_EMAIL, "Ada"), now=to_iso(NOW))
+    operation = an_operation(email=REVIEWED_EMAIL, now=to_iso(NOW))
     operations.create(operation, None)
     operations.mark_running(operation.id)
     if step is not None:

@@ -12,7 +12,6 @@ from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import (
     OperationError,
     OperationStatus,
-    UserRequest,
     new_operation,
     to_iso,
 )
@@ -20,11 +19,12 @@ from chalicelib.domain.users import UserStatus
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
 from chalicelib.services.workflow import SweepPolicy, process_batch, start_workflow, sweep
+from tests.builders import a_request, an_event
 from tests.contract.fakes import FakeEvents, FakeOperations, FakeUsers, FakeWorkflows
 
 pytestmark = pytest.mark.unit
 
-ADA = UserRequest("ada@example.org", "Ada")
+ADA = a_request(email="ada@example.org", name="Ada")
 
 
 def test_accepting_stores_a_pending_operation_and_publishes_it():
@@ -32,7 +32,7 @@ def test_accepting_stores_a_pending_operation_and_publishes_it():
     operation = accept_user_request(ADA, None, operations, events)
     stored = operations.get(operation.id)
     assert stored is not None and stored.status is OperationStatus.PENDING
-    assert events.published == [OperationRequested(operation.id, ADA)]
+    assert events.published == [an_event(operation_id=operation.id, request=ADA)]
 
 
 def test_a_replay_returns_the_same_operation_and_publishes_nothing_more():
@@ -47,7 +47,7 @@ def test_the_same_key_with_another_body_is_refused():
     operations, events = FakeOperations(), FakeEvents()
     accept_user_request(ADA, "key-1", operations, events)
     with pytest.raises(IdempotencyKeyReused):
-        accept_user_request(UserRequest("bob@example.org", "Bob"), "key-1", operations, events)
+        accept_user_request(a_request(name="Bob"), "key-1", operations, events)
 
 
 def test_a_failed_publish_fails_the_operation_and_frees_the_key():
@@ -146,7 +146,7 @@ def test_the_sweeper_restarts_a_running_operation_without_execution():
 
 
 def _created(operation_id: str, email: str, users: FakeUsers) -> steps.Outcome:
-    return steps.create_user(operation_id, UserRequest(email, "Ada"), users)
+    return steps.create_user(operation_id, a_request(email=email), users)
 
 
 def test_create_user_is_idempotent_and_refuses_a_registered_email():
