@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from tests.builders import a_request_body
+
 if TYPE_CHECKING:
     from mypy_boto3_kinesis.type_defs import RecordTypeDef
     from mypy_boto3_stepfunctions.type_defs import ExecutionListItemTypeDef
@@ -18,10 +20,10 @@ JSON = {"Content-Type": "application/json"}
 
 
 def post_user(client: Any, email: str, name: str = "Ada", key: str | None = None) -> Any:
+    """POST /users through Chalice's test client (the `stack` fixture's `stack.client`)."""
     headers = dict(JSON, **({"Idempotency-Key": key} if key else {}))
-    return client.http.post(
-        "/users", headers=headers, body=json.dumps({"email": email, "name": name})
-    )
+    body = json.dumps(a_request_body(email=email, name=name))
+    return client.http.post("/users", headers=headers, body=body)
 
 
 def body(response: Any) -> Any:

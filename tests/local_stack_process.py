@@ -14,6 +14,7 @@ import requests
 
 from infra.definition import reviewer_pool_name
 from local.process.child import ChildStack, free_port
+from tests.builders import a_request_body
 
 T = TypeVar("T")
 
@@ -55,7 +56,7 @@ class LocalStackProcess(ChildStack):
     def create_user(self, email: str, key: str | None = None) -> requests.Response:
         headers = {"Idempotency-Key": key} if key else {}
         return requests.post(
-            f"{self.api}/users", json={"email": email, "name": "Ada"}, headers=headers, timeout=5
+            f"{self.api}/users", json=a_request_body(email=email), headers=headers, timeout=5
         )
 
     def wait_done(self, operation_id: str, timeout: float = 10) -> dict:

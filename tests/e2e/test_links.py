@@ -22,6 +22,7 @@ from chalice.local import LocalGateway
 from app import app
 from chalicelib.http.links import api_root
 from chalicelib.http.problems import PROBLEM_TYPES
+from tests.builders import a_request_body
 from tests.conftest import STAGE
 
 WHERE = {
@@ -69,7 +70,7 @@ class Gateway:
 def test_location_resolves_to_the_operation(shared_stack, origin, prefix):
     gateway = Gateway(prefix)
     url = f"{origin}{prefix}/users"
-    body = json.dumps({"email": "ada@example.org", "name": "Ada"}).encode()
+    body = json.dumps(a_request_body()).encode()
     status, headers, text = gateway.request(
         "POST", url, body, **{"content-type": "application/json"}
     )

@@ -28,10 +28,15 @@ NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
 
 
 @pytest.fixture
-def console(stack):
+def book(stack):
     book = LogBook.install()
-    yield Console.for_emulator(stack, book, wiring.operations().get, wiring.reviews().get, dict)
+    yield book
     book.uninstall()
+
+
+@pytest.fixture
+def console(stack, book):
+    return Console.for_emulator(stack, book, wiring.operations().get, wiring.reviews().get, dict)
 
 
 def _statuses(detail: dict) -> dict[str, str]:
@@ -46,7 +51,7 @@ def _messages(lines: list[dict]) -> list[str]:
     return [json.loads(line["line"])["message"] for line in lines]
 
 
-def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
+def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console, book):
     approved = body(post_user(stack.client, "ada@example.org"))
     rejected = body(post_user(stack.client, "eve@example.test"))
     stack.drain()
@@ -74,15 +79,9 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     # returned, can fall in CreateUser's time.)
     shown = [m for step in detail["steps"] for m in _messages(step["logs"])]
     shown += _messages(detail["logs"]["before"]) + _messages(detail["logs"]["after"])
-    assert sorted(shown) == sorted(
-        [
-            "operation accepted",
-            "workflow started",
-            "user created",
-            "user approved",
-            "operation done",
-        ]
-    )
+    written = [json.loads(line.line)["message"] for line in book.lines(approved["id"])]
+    assert sorted(shown) == sorted(written)
+    assert {"operation accepted", "workflow started", "operation done"} <= set(written)
     user_id = json.loads(detail["output"])["created"]["outcome"]["userId"]
     assert detail["links"] == {
         "operation": f"/operations/{approved['id']}",

@@ -82,11 +82,13 @@ def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
         model.success_path(definition)
 
 
-def test_the_committed_counts_cost_at_most_125_dollars_per_million_on_standard_and_rest():
+def test_the_committed_counts_pay_each_state_of_the_definition_s_success_path():
     counts = model.service_counts(model.load_counts(model.DEFAULT_COUNTS), polls=2)
-    assert counts["state_transitions"] == 4
+    path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    assert counts["state_transitions"] == len(path)
     standard = model.cost_per_million(counts, PRICES)["Standard + REST API"]
-    assert sum(standard.values()) <= 125
+    per_transition = PRICES["step_functions_standard_per_transition"] * 1_000_000
+    assert standard["Step Functions Standard"] == pytest.approx(len(path) * per_transition)
 
 
 def test_capacity_for_2000_per_second_needs_raised_standard_quotas_and_shards(tmp_path, capsys):
