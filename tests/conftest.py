@@ -12,8 +12,10 @@ import os
 from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import boto3
+import botocore.handlers
 import pytest
 from _pytest.mark.expression import Expression, ExpressionMatcher
 from hypothesis import settings
@@ -21,6 +23,7 @@ from hypothesis import settings
 from infra.definition import stage_environment
 
 if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest
     from chalice import Chalice
 
     from local.emulator import Emulator
@@ -50,6 +53,33 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+# The credentials calls are signed with in this process: the placeholders above, and moto's
+# own (its mock sets them while it runs).
+PLACEHOLDER_KEYS = (os.environ["AWS_ACCESS_KEY_ID"], "FOOBARKEY")
+NO_EMULATOR = (
+    "this test called AWS, but no emulator runs: take the `stack` fixture (tests/conftest.py) "
+    "and call the app through `stack.client` (or `with Client(app)` inside that test), as "
+    'docs/contributors.md, "Write a test", shows'
+)
+
+
+def _no_aws_outside_the_emulator(request: AWSPreparedRequest, **_: object) -> None:
+    """A call signed with this process's placeholder credentials that moto does not answer would
+    leave for AWS. The app's adapters count a connection that fails as a passing fault (503
+    "the service is busy"); here it is a test run without the emulator, so it fails at once with
+    what to use instead. (The black-box suite, tests/deployed, signs with the caller's own
+    credentials, and a local stack in a subprocess is at 127.0.0.1: neither is stopped.)"""
+    from moto.core.models import botocore_stubber
+
+    host = urlsplit(request.url).hostname or ""
+    signed = str(request.headers.get("Authorization", ""))
+    placeholder = any(f"Credential={key}/" in signed for key in PLACEHOLDER_KEYS)
+    if host.endswith(".amazonaws.com") and placeholder and not botocore_stubber.enabled:
+        pytest.fail(NO_EMULATOR, pytrace=False)
+
+
+# Every botocore session made from here on (boto3's default one, the app's clients') has it.
+botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _no_aws_outside_the_emulator))
 
 
 # Hypothesis times each example against a deadline by default: a wall-clock assertion, which
@@ -132,14 +162,9 @@ def _markers(module: Path) -> frozenset[str]:
     fixture, or the module imports one of SUBPROCESS_MODULES). Derived, not written, so a new
     file cannot forget them (and --strict-markers refuses an unregistered tier); read from the
     path and the source, so they are known before the module is imported."""
-    parts = module.relative_to(TESTS).parts
-    tiers = {line.split(":")[0].strip() for line in _registered_markers()}
-    if len(parts) < 2 or parts[0] not in tiers:
-        raise pytest.UsageError(
-            f"{module.relative_to(TESTS.parent)}: a test module lives in a tier folder, "
-            f"tests/<tier>/, one of: {', '.join(sorted(tiers - {PROCESS}))} "
-            "(pyproject.toml registers the tiers as markers)"
-        )
+    misplaced = _misplaced(module)
+    if misplaced is not None:
+        raise pytest.UsageError(misplaced)
     tree = ast.parse(module.read_bytes(), str(module))
     imports = {
         name
@@ -159,7 +184,34 @@ def _markers(module: Path) -> frozenset[str]:
         for argument in node.args.args
     }
     process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in parameters
-    return frozenset({parts[0], PROCESS} if process else {parts[0]})
+    tier = module.relative_to(TESTS).parts[0]
+    return frozenset({tier, PROCESS} if process else {tier})
+
+
+def _misplaced(module: Path) -> str | None:
+    """Why a test module is not where the markers can be derived, if it is not."""
+    parts = module.relative_to(TESTS).parts
+    tiers = {line.split(":")[0].strip() for line in _registered_markers()}
+    if len(parts) >= 2 and parts[0] in tiers:
+        return None
+    return (
+        f"{module.relative_to(TESTS.parent)}: a test module lives in a tier folder, "
+        f"tests/<tier>/, one of: {', '.join(sorted(tiers - {PROCESS}))} "
+        "(pyproject.toml registers the tiers as markers)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test module outside a tier folder is named before anything runs, in one line: raised
+    while collecting, pytest-xdist's workers would report it as an INTERNALERROR."""
+    for argument in config.args:
+        given = Path(argument.split("::")[0]).resolve()
+        if not given.is_relative_to(TESTS):
+            continue
+        modules = sorted(given.rglob("test_*.py")) if given.is_dir() else [given]
+        for module in modules:
+            if module.match("test_*.py") and (misplaced := _misplaced(module)) is not None:
+                raise pytest.UsageError(misplaced)
 
 
 @functools.cache

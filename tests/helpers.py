@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from chalicelib.config import settings
 from tests.builders import a_request_body
 
 if TYPE_CHECKING:
@@ -88,3 +91,67 @@ def put_again(stack: Any, partition_key: str) -> tuple[str, RecordTypeDef]:
     (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
     kinesis.put_record(StreamName=stream, Data=record["Data"], PartitionKey=partition_key)
     return shard, record
+
+
+# Driving a workflow and a review on the emulator's clock (docs/contributors.md, "Write a test").
+
+# An address the test stage sends to a reviewer (REVIEW_EMAIL_DOMAINS).
+REVIEWED = "ada@review.example.org"
+
+
+def review_timeout() -> timedelta:
+    """The stage's REVIEW_TIMEOUT_SECONDS: advance the clock by it to time a review out."""
+    return timedelta(seconds=settings().review_timeout_seconds)
+
+
+def until(condition: Callable[[], Any], what: str, turns: int = 1000) -> Any:
+    """Until condition() is truthy (10 ms at most between looks, 10 s in all); its value."""
+    pause = threading.Event()
+    for _ in range(turns):
+        found = condition()
+        if found:
+            return found
+        pause.wait(0.01)
+    raise AssertionError(f"still waiting for {what}")
+
+
+def awaiting_review(stack: Any, email: str = REVIEWED, name: str = "Ada") -> dict[str, Any]:
+    """POST a user whose email the stage reviews, and wait until its workflow waits for a
+    person (and the wait's timers run on the emulator's clock): the operation, RUNNING with
+    its step AWAITING_REVIEW."""
+    accepted = post_user(stack.client, email, name)
+    assert accepted.status_code == 202, accepted.body
+    operation_id = body(accepted)["id"]
+    stack.poller.drain()
+    waiting = until(
+        lambda: (found := operation(stack.client, operation_id)).get("step") and found,
+        "the review to be requested",
+    )
+    # The review is stored from inside the waiting task, which may be before the task's timers
+    # start (the task's timeout and the callback's, two timed waits on the emulator's clock); a
+    # clock moved before they start would not count for them.
+    waits = (
+        2
+        * sum(
+            1 for e in executions(stack) if e["status"] == "RUNNING" and e["name"] != operation_id
+        )
+        + 2
+    )
+    until(lambda: stack.clock.waiting() >= waits, "the wait to begin on the clock")
+    return waiting
+
+
+def decide(stack: Any, operation_id: str, decision: str, reason: str | None = None) -> Any:
+    """POST /reviews/{id}: a reviewer's decision ("approve" or "reject"), the answer."""
+    document = {"decision": decision, **({"reason": reason} if reason is not None else {})}
+    return stack.client.http.post(
+        f"/reviews/{operation_id}", headers=JSON, body=json.dumps(document)
+    )
+
+
+def finished(stack: Any, operation_id: str) -> dict[str, Any]:
+    """Run the workflow to its end (stack.drain) and GET the operation, which must be done."""
+    stack.drain()
+    done = operation(stack.client, operation_id)
+    assert done["done"] is True, done
+    return done

@@ -19,25 +19,28 @@ from benchmarks.model import REVIEW_EXTRA
 from chalicelib.adapters import logs
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks
-from chalicelib.config import settings
 from local.console.data import Executions
 from local.console.logbook import LogBook
 from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
 from tests.executions import history, states_entered
 from tests.helpers import (
-    JSON,
+    REVIEWED,
+    awaiting_review,
     body,
+    decide,
     executions,
     fail_calls,
+    finished,
     operation,
     post_user,
     put_again,
+    review_timeout,
     table_items,
+    until,
 )
 
 pytestmark = pytest.mark.e2e
 
-REVIEWED = "ada@review.example.org"
 WITH_REVIEW = [
     "CreateUser",
     "ApproveUser",
@@ -46,59 +49,6 @@ WITH_REVIEW = [
     "ConcludeReview",
     "CreateResponse",
 ]
-
-
-def _timeout() -> timedelta:
-    return timedelta(seconds=settings().review_timeout_seconds)
-
-
-def _until(condition, what: str, turns: int = 1000) -> Any:
-    """Until condition() is truthy (10 ms at most between looks, 10 s in all); its value."""
-    pause = threading.Event()
-    for _ in range(turns):
-        found = condition()
-        if found:
-            return found
-        pause.wait(0.01)
-    raise AssertionError(f"still waiting for {what}")
-
-
-def awaiting_review(stack, email: str = REVIEWED, name: str = "Ada") -> dict:
-    """A user sent to review: the operation as it waits for a person, and its wait begun."""
-    accepted = post_user(stack.client, email, name)
-    assert accepted.status_code == 202, accepted.body
-    operation_id = body(accepted)["id"]
-    stack.poller.drain()
-    waiting = _until(
-        lambda: (found := operation(stack.client, operation_id)).get("step") and found,
-        "the review to be requested",
-    )
-    # The review is stored from inside the waiting task, which may be before the task's timers
-    # start (the task's timeout and the callback's, two timed waits on the emulator's clock); a
-    # clock moved before they start would not count for them.
-    waits = (
-        2
-        * sum(
-            1 for e in executions(stack) if e["status"] == "RUNNING" and e["name"] != operation_id
-        )
-        + 2
-    )
-    _until(lambda: stack.clock.waiting() >= waits, "the wait to begin on the clock")
-    return waiting
-
-
-def decide(stack, operation_id: str, decision: str, reason: str | None = None):
-    document = {"decision": decision, **({"reason": reason} if reason is not None else {})}
-    return stack.client.http.post(
-        f"/reviews/{operation_id}", headers=JSON, body=json.dumps(document)
-    )
-
-
-def finished(stack, operation_id: str) -> dict:
-    stack.drain()
-    done = operation(stack.client, operation_id)
-    assert done["done"] is True, done
-    return done
 
 
 def pending(stack, query: str = "") -> dict:
@@ -182,7 +132,7 @@ def test_a_subdomain_is_reviewed_too_and_a_rejection_carries_the_reason(stack):
 
 def test_no_decision_in_time_fails_the_operation_and_frees_the_email(stack):
     waiting = awaiting_review(stack)
-    stack.clock.advance(_timeout() - timedelta(minutes=1))
+    stack.clock.advance(review_timeout() - timedelta(minutes=1))
     assert operation(stack.client, waiting["id"])["status"] == "RUNNING"  # a minute is left
     assert len(pending(stack)["reviews"]) == 1
 
@@ -254,8 +204,8 @@ def test_a_decision_that_reaches_the_review_first_stands_though_the_wait_timed_o
     resume = StepFunctionsCallbacks.resume
 
     def late(self, token, decision):
-        stack.clock.advance(_timeout())
-        _until(
+        stack.clock.advance(review_timeout())
+        until(
             lambda: any(e["type"] == "TaskTimedOut" for e in history(stack, waiting["id"])),
             "the wait to time out",
         )
@@ -290,7 +240,7 @@ def test_a_decision_racing_the_timeout_has_one_outcome(stack, monkeypatch, seam)
 
     def clock() -> threading.Thread:
         """The review's time runs out, on its own thread, from now."""
-        clocks.append(threading.Thread(target=stack.clock.advance, args=(_timeout(),)))
+        clocks.append(threading.Thread(target=stack.clock.advance, args=(review_timeout(),)))
         clocks[-1].start()
         return clocks[-1]
 
@@ -405,7 +355,7 @@ def test_the_task_token_never_leaves_the_server(stack, caplog):
     call(decide(stack, approved["id"], "approve"))  # 409
     call(decide(stack, rejected["id"], "reject", "no"))
     stack.drain(waiting=1)
-    stack.clock.advance(_timeout())
+    stack.clock.advance(review_timeout())
     stack.drain()
     call(decide(stack, expired["id"], "approve"))  # 404
     for waited in (approved, rejected, expired):
@@ -438,9 +388,9 @@ def test_a_broken_review_step_fails_the_operation_with_its_code(
     accepted = body(post_user(stack.client, REVIEWED))
     if method == "expire":
         stack.drain(waiting=1)
-        _until(review_items, "the review")
-        _until(lambda: stack.clock.waiting() >= 2, "the wait to begin on the clock")
-        stack.clock.advance(_timeout())
+        until(review_items, "the review")
+        until(lambda: stack.clock.waiting() >= 2, "the wait to begin on the clock")
+        stack.clock.advance(review_timeout())
     done = finished(stack, accepted["id"])
     assert done["status"] == "FAILED" and "step" not in done
     assert done["error"]["code"] == code

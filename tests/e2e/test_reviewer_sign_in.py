@@ -34,8 +34,7 @@ from local.aws.provision import ReviewerPool, provision_reviewers
 from local.aws.reviewers import WeakPassword, add_local_reviewer
 from local.http.authorizer import CognitoAuthorizers, install
 from tests.conftest import running_stack
-from tests.e2e.test_human_review import awaiting_review, finished
-from tests.helpers import JSON, body, operation, table_items
+from tests.helpers import JSON, awaiting_review, body, finished, operation, table_items
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,6 @@
 """POST → Kinesis → starter → execution of the real ASL → GET, over moto, in process."""
 
+import json
 import threading
 
 import boto3
@@ -11,9 +12,18 @@ from chalicelib.domain.errors import TransientError
 from chalicelib.services.operations import accept_user_request
 from chalicelib.wiring import events, operations
 from local.aws.kinesis_poller import lambda_event
-from tests.builders import a_request
+from tests.builders import a_request, a_request_body
 from tests.executions import failed_tasks, states_entered
-from tests.helpers import body, executions, fail_calls, operation, post_user, put_again, table_items
+from tests.helpers import (
+    JSON,
+    body,
+    executions,
+    fail_calls,
+    operation,
+    post_user,
+    put_again,
+    table_items,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -252,3 +262,18 @@ def test_a_failed_publish_answers_503_and_a_retry_succeeds(stack, monkeypatch):
     retried = post_user(stack.client, "ada@example.org", key="k-1")
     assert retried.status_code == 202
     assert body(retried)["id"] != stored["pk"]["S"]
+
+
+def test_chalice_s_test_client_works_in_a_test_that_takes_the_stack(stack):
+    """Chalice's documentation writes a test as `with Client(app) as client:`; inside a test
+    that takes the `stack` fixture, that client calls the same app over the emulator."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        accepted = client.http.post("/users", headers=JSON, body=json.dumps(a_request_body()))
+        assert accepted.status_code == 202, accepted.body
+        stack.drain()
+        done = json.loads(client.http.get(f"/operations/{body(accepted)['id']}").body)
+    assert done["status"] == "SUCCEEDED"

@@ -16,8 +16,15 @@ from chalicelib.domain.errors import TransientError
 from local.console.data import TOKEN_HIDDEN
 from local.console.logbook import LogBook
 from local.console.routes import Console
-from tests.e2e.test_human_review import awaiting_review, decide, finished
-from tests.helpers import body, fail_calls, post_user, table_items
+from tests.helpers import (
+    awaiting_review,
+    body,
+    decide,
+    fail_calls,
+    finished,
+    post_user,
+    table_items,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
