@@ -26,15 +26,16 @@ if TYPE_CHECKING:  # the boto3 stubs are a development dependency
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_sts import STSClient
 
-# The services the app calls; each has its typed client below.
-Service = Literal["dynamodb", "kinesis", "sns", "stepfunctions", "sts"]
+# The services the app calls have typed clients below; any other gets an untyped one, which
+# its adapter annotates with the service's stub type (`ses: SESV2Client = aws.client("sesv2")`),
+# so a new service needs no change here.
 
 _CLIENT_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=2,
     read_timeout=5,
 )
-_clients: dict[tuple[Service, str | None, str | None], Any] = {}
+_clients: dict[tuple[str, str | None, str | None], Any] = {}
 _lock = threading.Lock()
 _account_id: str | None = None
 
@@ -69,7 +70,9 @@ def client(service: Literal["sns"]) -> SNSClient: ...
 def client(service: Literal["stepfunctions"]) -> SFNClient: ...
 @overload
 def client(service: Literal["sts"]) -> STSClient: ...
-def client(service: Service) -> Any:
+@overload
+def client(service: str) -> Any: ...
+def client(service: str) -> Any:
     key = (
         service,
         os.environ.get("AWS_ENDPOINT_URL"),
@@ -81,7 +84,8 @@ def client(service: Service) -> Any:
         with _lock:
             found = _clients.get(key)
             if found is None:
-                found = _clients[key] = boto3.client(service, config=_CLIENT_CONFIG)
+                # boto3's stubs type the call per service name; the overloads above type it here.
+                found = _clients[key] = boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
     return found
 
 
