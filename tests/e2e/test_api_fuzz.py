@@ -116,6 +116,10 @@ def test_generated_user_ids_get_the_documented_answers(case, api):
 @_only("get", "/reviews").parametrize()
 @_examples(100)
 def test_generated_review_listings_get_the_documented_answers(case, api, reviewer):
+    # requests leaves out a query parameter whose value is None or an empty list: schemathesis
+    # would count such a generated parameter as sent (an unknown one the API must refuse)
+    # though the API never saw it, and report the answer to what was sent as a failure.
+    assume(all(value not in (None, []) for value in (case.query or {}).values()))
     case.call_and_validate(base_url=api, headers=reviewer, timeout=10)
 
 
