@@ -109,6 +109,12 @@ def app_name() -> str:
     return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
 
 
+def api_stage(stage: str) -> str:
+    """The API Gateway stage Chalice deploys the stage's API to."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    return str(config["stages"].get(stage, {}).get("api_gateway_stage", "api"))
+
+
 def starter_failure_queue_name(stage: str) -> str:
     return f"{app_name()}-{stage}-starter-failures"
 

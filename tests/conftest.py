@@ -11,7 +11,7 @@ import itertools
 import os
 from collections.abc import Iterator, Set
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -85,8 +85,24 @@ def _running_stack() -> Iterator[Emulator]:
         # fires when a test advances the clock.
         emulator = emulation.Emulator(app, STAGE, _session(), clock=Clock(skip_sleeps=True))
         with emulator.running(), Client(app, stage_name=STAGE) as client:
+            _trace_requests(client.http, emulator)
             emulator.client = client  # type: ignore[attr-defined]
             yield emulator
+
+
+def _trace_requests(http: Any, emulator: Emulator) -> None:
+    """Chalice's test client's requests traced as the local stack's HTTP front traces them
+    (API Gateway's segment and the API function's invocation), so traces start at the API."""
+    untraced = http.request
+
+    def request(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> Any:
+        header = (headers or {}).get("X-Amzn-Trace-Id")
+        with emulator.api_request(method.upper(), path, header) as traced:
+            response = untraced(method, path, headers, body)
+            traced.status = response.status_code
+            return response
+
+    http.request = request
 
 
 @pytest.fixture
