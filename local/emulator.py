@@ -34,7 +34,7 @@ from local.aws.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.aws.provision import Provisioned, provision
 from local.aws.schedule import Schedule
-from local.aws.trace_segments import ApiRequest, ServiceSegments
+from local.aws.trace_segments import ApiRequest, Invocation, ServiceSegments
 from local.aws.xray_daemon import TraceStore
 from local.patches import registry
 from local.patches.hooks import Hooks
@@ -155,7 +155,7 @@ class Emulator:
     @contextlib.contextmanager
     def _tracer_layer(self) -> Iterator[None]:
         if tracing.tracer_name() == "otel":
-            import local.aws.otel_layer as otel_layer
+            import local.aws.otel_layer as otel_layer  # noqa: PLR0402 (mypy reads it so)
 
             with otel_layer.installed(self.traces.put) as layer:
                 self.lambdas.layer = layer.invocation
@@ -178,20 +178,23 @@ class Emulator:
         finally:
             tracer.emitter.deliver = None
 
-    @contextlib.contextmanager
-    def api_request(self, method: str, path: str, header: str | None) -> Iterator[ApiRequest]:
-        """One request to the API, traced as API Gateway and Lambda trace it: the stage's
-        segment, and the API function's invocation (the block answers it)."""
+    def api_request(
+        self, method: str, path: str, header: str | None
+    ) -> contextlib.AbstractContextManager[ApiRequest]:
+        """One request at the API's stage, traced as API Gateway traces it (the block answers
+        it; set its status)."""
         api = definition.app_name()
-        function = f"{api}-{self.stage}"
+        return self.segments.api_request(
+            api, definition.api_stage(self.stage), method, path, header
+        )
+
+    def api_function(
+        self, request: ApiRequest
+    ) -> contextlib.AbstractContextManager[Invocation | None]:
+        """The API function's invocation for that request, traced as Lambda traces it."""
+        function = f"{definition.app_name()}-{self.stage}"
         arn = f"arn:aws:lambda:{self.session.region_name}:{DEFAULT_ACCOUNT_ID}:function:{function}"
-        with (
-            self.segments.api_request(
-                api, definition.api_stage(self.stage), method, path, header
-            ) as request,
-            self.lambdas.traced(function, arn, str(uuid.uuid4()), request.trace),
-        ):
-            yield request
+        return self.lambdas.traced(function, arn, str(uuid.uuid4()), request.trace)
 
     def _mapping(self, config: MappingConfig) -> StreamPoller:
         return StreamPoller(

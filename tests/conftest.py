@@ -98,7 +98,8 @@ def _trace_requests(http: Any, emulator: Emulator) -> None:
     def request(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> Any:
         header = (headers or {}).get("X-Amzn-Trace-Id")
         with emulator.api_request(method.upper(), path, header) as traced:
-            response = untraced(method, path, headers, body)
+            with emulator.api_function(traced):
+                response = untraced(method, path, headers, body)
             traced.status = response.status_code
             return response
 

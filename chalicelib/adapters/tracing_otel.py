@@ -20,7 +20,7 @@ from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, T
 from opentelemetry.trace.status import Status, StatusCode
 
 from chalicelib.adapters.logs import redact
-from chalicelib.adapters.tracing import ANNOTATION, TraceHeader
+from chalicelib.adapters.tracing_common import ANNOTATION, TraceHeader
 
 # The X-Ray exporters index the attributes this one lists as annotations; the rest are metadata.
 XRAY_ANNOTATIONS = "aws.xray.annotations"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,12 +28,13 @@ from typing import Any
 from aws_xray_sdk.core import patch, xray_recorder
 from aws_xray_sdk.core.emitters.udp_emitter import PROTOCOL_DELIMITER, PROTOCOL_HEADER, UDPEmitter
 from aws_xray_sdk.core.lambda_launcher import LambdaContext
+from aws_xray_sdk.core.models.dummy_entities import DummySegment
 from aws_xray_sdk.core.models.segment import Segment
 from aws_xray_sdk.core.models.trace_header import TraceHeader as SdkHeader
 from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
 
 from chalicelib.adapters.logs import redact
-from chalicelib.adapters.tracing import ANNOTATION, TraceHeader, failed
+from chalicelib.adapters.tracing_common import ANNOTATION, TraceHeader, failed
 
 MAX_DOCUMENT_BYTES = 64 * 1024  # X-Ray's limit for one segment document
 LINKS = "links"  # the metadata namespace that names the other side of a continuation
@@ -83,6 +85,11 @@ class InvocationContext(LambdaContext):  # type: ignore[misc]
     def put_subsegment(self, subsegment: Any) -> None:
         continued = self._continued()
         if not continued:
+            entity = super().get_trace_entity()
+            if not self._is_subsegment(entity) and (
+                isinstance(entity, DummySegment) or getattr(entity, "initializing", False)
+            ):
+                return  # outside an invocation nothing is traced: nothing to warn about
             super().put_subsegment(subsegment)
             return
         continued[-1].add_subsegment(subsegment)
@@ -120,7 +127,10 @@ class XRayTracer:
             streaming_threshold=0,
             context_missing="IGNORE_ERROR",
         )
-        patch(["botocore"])  # every AWS call becomes a subsegment, and carries the trace header
+        # Every AWS call becomes a subsegment, and carries the trace header (the SDK says so at
+        # INFO, and nothing else of use below WARNING).
+        logging.getLogger("aws_xray_sdk").setLevel(logging.WARNING)
+        patch(["botocore"])
 
     def subsegment(self, name: str, operation_id: str | None) -> Any:
         return self._subsegment(name, operation_id)

@@ -308,14 +308,32 @@ class ServiceSegments:
             document["error"] = True
         self._send(document)
 
+    def execution_waits(
+        self, execution_arn: str, state_machine_arn: str, events: list[dict[str, Any]]
+    ) -> None:
+        """The execution's segment so far (in progress), while it waits for a callback: what a
+        trace shows of a workflow that waits days for a reviewer."""
+        with self._lock:
+            traced = self._executions.get(execution_arn)
+        if traced is None or not events:
+            return
+        document = self._execution_document(
+            execution_arn, state_machine_arn, traced, self._at(events[0])
+        )
+        document["subsegments"] = self._states(execution_arn, events, ended=False)
+        self._send(document)
+
     def _at(self, event: dict[str, Any]) -> float:
         moment = event["timestamp"]  # moto's history holds ISO 8601 text, to the millisecond
         if isinstance(moment, str):
             moment = datetime.fromisoformat(moment)
         return self._wall(moment.timestamp())
 
-    def _states(self, arn: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """A subsegment per state entered, with one per attempt of its task."""
+    def _states(
+        self, arn: str, events: list[dict[str, Any]], ended: bool = True
+    ) -> list[dict[str, Any]]:
+        """A subsegment per state entered, with one per attempt of its task; what has not
+        ended is in progress (or, once the execution has, ends with it)."""
         states: list[dict[str, Any]] = []
         state: dict[str, Any] | None = None
         resource: tuple[str, str] = ("", "")
@@ -336,12 +354,14 @@ class ServiceSegments:
                 state = None
             else:
                 self._ended(state, event)
-        end = self._at(events[-1])
+        end = {"end_time": self._at(events[-1])} if ended else {"in_progress": True}
         for entered in states:
-            entered.setdefault("end_time", end)
+            if "end_time" not in entered:
+                entered.update(end)
             attempts = entered.pop("subsegments")
             for retries, attempt in enumerate(attempts):
-                attempt.setdefault("end_time", end)
+                if "end_time" not in attempt:
+                    attempt.update(end)
                 attempt["aws"]["retries"] = retries
             if attempts:
                 entered["subsegments"] = attempts

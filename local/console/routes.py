@@ -22,6 +22,7 @@ from chalicelib.http import edges
 from chalicelib.http.problems import Problem, bad_request, not_found
 from local.console.data import EXECUTION_STATUSES, Executions, StreamReader, SystemPanel
 from local.console.logbook import LogBook
+from local.console.timeline import Timelines
 from local.http import replies
 from local.http.replies import Reply
 
@@ -61,8 +62,10 @@ class Console:
         system: SystemPanel,
         about: dict[str, Any],
         metrics: Callable[[], dict[str, Any]],
+        timelines: Timelines | None = None,
     ) -> None:
         self.executions = executions
+        self.timelines = timelines
         self.system = system
         self.about = about
         self._metrics = metrics
@@ -71,6 +74,7 @@ class Console:
             (re.compile(r"/_local/static/(?P<name>[\w.-]+(?:/[\w.-]+)*)"), self._static),
             (re.compile(r"/_local/api/executions"), self._listing),
             (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)"), self._detail),
+            (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)/trace"), self._trace),
             (re.compile(r"/_local/api/system"), self._system),
             (re.compile(r"/_local/api/metrics"), self._metrics_page),
             (re.compile(r"/_local/api/about"), self._about),
@@ -113,6 +117,7 @@ class Console:
             SystemPanel(emulator.session, stream, resources.failure_queue_url, starter),
             about,
             metrics,
+            Timelines(emulator.session),
         )
 
     def handle(self, request: Any) -> None:
@@ -179,6 +184,12 @@ class Console:
         if found is None:
             raise not_found("execution for an operation")
         return replies.json_content(found)
+
+    def _trace(self, query: dict[str, list[str]], operation_id: str) -> Reply:
+        """The operation's traces as a timeline (local/console/timeline.py)."""
+        if self.timelines is None:
+            raise not_found("trace")
+        return replies.json_content(self.timelines.of(operation_id))
 
     def _system(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self.system.snapshot())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from typing import Any
 
 from moto.core.exceptions import AWSError
@@ -150,5 +151,17 @@ def execution_segments(original: Any, hooks: Hooks, name: str) -> Any:
             header = None
         with trace_segments.incoming(header):
             original(env, parameters, region, state_credentials)
+        context = env.states.context_object.context_object_data
+        token = (context.get("Task") or {}).get("Token")
+        if header is not None and token and token in json.dumps(parameters.get("Payload")):
+            # A callback task (it handed its token on): the execution waits now.
+            try:
+                segments.execution_waits(
+                    context["Execution"]["Id"],
+                    context["StateMachine"]["Id"],
+                    env.event_manager.get_event_history(),
+                )
+            except Exception as error:
+                tracing.failed("writing an execution's segment", error)
 
     return execute_lambda_function_integration
