@@ -225,35 +225,42 @@ class ServiceSegments:
 
     # ---- Step Functions ----------------------------------------------------------------
 
-    def execution_started(
-        self,
-        execution_arn: str,
-        state_machine_arn: str,
-        header: str | None,
-        started: datetime,
-        tracing_enabled: bool,
-    ) -> None:
-        """An execution joins the trace its StartExecution named, or (with tracing on for the
-        state machine) starts one; without either it is not traced (as AWS:
-        https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html)."""
+    def execution_starting(
+        self, execution_arn: str, state_machine_arn: str, header: str | None, enabled: bool
+    ) -> bool:
+        """An execution about to start joins the trace its StartExecution named, or (with
+        tracing on for the state machine) starts one; without either it is not traced (as
+        AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html).
+        Registered before it starts, so its first task finds its trace. Whether it was."""
         given = TraceHeader.parse(header)
-        if given is not None and not given.sampled:
-            return
-        if given is None and not tracing_enabled:
-            return
-        with self._lock:
-            if execution_arn in self._executions:  # an idempotent repeat of the start
-                return
-        start = self._wall(started.timestamp())
+        if (given is not None and not given.sampled) or (given is None and not enabled):
+            return False
         traced = TracedExecution(
-            root=given.root if given else new_trace_id(start),
+            root=given.root if given else new_trace_id(),
             segment_id=derived_id(execution_arn, "execution"),
             parent=given.parent if given else None,
             state_machine=state_machine_arn.rsplit(":", 1)[-1],
         )
         with self._lock:
+            if execution_arn in self._executions:  # an idempotent repeat of a running one
+                return False
             self._executions[execution_arn] = traced
-        self._send(self._execution_document(execution_arn, state_machine_arn, traced, start))
+        return True
+
+    def execution_refused(self, execution_arn: str) -> None:
+        """The start registered by execution_starting did not happen."""
+        with self._lock:
+            self._executions.pop(execution_arn, None)
+
+    def execution_started(
+        self, execution_arn: str, state_machine_arn: str, started: datetime
+    ) -> None:
+        """The started execution's segment, in progress."""
+        with self._lock:
+            traced = self._executions.get(execution_arn)
+        if traced is not None:
+            start = self._wall(started.timestamp())
+            self._send(self._execution_document(execution_arn, state_machine_arn, traced, start))
 
     def _execution_document(
         self, arn: str, state_machine_arn: str, traced: TracedExecution, start: float

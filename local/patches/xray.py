@@ -90,25 +90,49 @@ def keep_trace_header(original: Any, hooks: Hooks, name: str) -> Any:
 
     def start_execution(self: Any) -> ActionResult:
         arn = self._get_param("stateMachineArn")
+        name = self._get_param("name")
         header = self.headers.get(TRACE_HEADER) or self._get_param("traceHeader")
-        execution = self.stepfunction_backend.start_execution(
-            arn, self._get_param("name"), self._get_param("input", if_none="{}"), header
-        )
-        if segments is not None:
-            config = getattr(execution.state_machine, "tracing_config", None) or {}
-            try:
-                segments.execution_started(
-                    execution.exec_arn,
-                    execution.state_machine_arn,
-                    header,
-                    execution.start_date,
-                    bool(config.get("enabled")),
-                )
-            except Exception as error:  # tracing never fails the call it traces
-                tracing.failed("writing an execution's segment", error)
+        started = _start_tracing(self, arn, name, header)
+        try:
+            execution = self.stepfunction_backend.start_execution(
+                arn, name, self._get_param("input", if_none="{}"), header
+            )
+        except Exception:
+            if started is not None and segments is not None:
+                segments.execution_refused(started)
+            raise
+        if started is not None and segments is not None:
+            _guarded(
+                segments.execution_started,
+                execution.exec_arn,
+                execution.state_machine_arn,
+                execution.start_date,
+            )
         return ActionResult({"executionArn": execution.exec_arn, "startDate": execution.start_date})
 
+    def _start_tracing(self: Any, arn: str, name: str, header: str | None) -> str | None:
+        """The execution's ARN if its trace is registered (before it starts: its first task
+        looks for it)."""
+        if segments is None or not isinstance(name, str):
+            return None
+        try:
+            machine = self.stepfunction_backend.describe_state_machine(arn)
+            config = getattr(machine, "tracing_config", None) or {}
+            execution_arn = f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
+            if segments.execution_starting(execution_arn, arn, header, bool(config.get("enabled"))):
+                return execution_arn
+        except Exception as error:  # tracing never fails the call it traces
+            tracing.failed("writing an execution's segment", error)
+        return None
+
     return start_execution
+
+
+def _guarded(write: Any, *arguments: Any) -> None:
+    try:
+        write(*arguments)
+    except Exception as error:  # tracing never fails the call it traces
+        tracing.failed("writing an execution's segment", error)
 
 
 def execution_segments(original: Any, hooks: Hooks, name: str) -> Any:
@@ -151,17 +175,19 @@ def execution_segments(original: Any, hooks: Hooks, name: str) -> Any:
             header = None
         with trace_segments.incoming(header):
             original(env, parameters, region, state_credentials)
-        context = env.states.context_object.context_object_data
-        token = (context.get("Task") or {}).get("Token")
-        if header is not None and token and token in json.dumps(parameters.get("Payload")):
-            # A callback task (it handed its token on): the execution waits now.
-            try:
+        try:
+            context = env.states.context_object.context_object_data
+            token = (context.get("Task") or {}).get("Token")
+            payload = parameters.get("Payload")
+            text = payload.decode() if isinstance(payload, bytes) else json.dumps(payload)
+            if header is not None and token and token in text:
+                # A callback task (it handed its token on): the execution waits now.
                 segments.execution_waits(
                     context["Execution"]["Id"],
                     context["StateMachine"]["Id"],
                     env.event_manager.get_event_history(),
                 )
-            except Exception as error:
-                tracing.failed("writing an execution's segment", error)
+        except Exception as error:  # tracing never fails the task it traces
+            tracing.failed("writing an execution's segment", error)
 
     return execute_lambda_function_integration
