@@ -302,6 +302,13 @@ def merge_template(stage: str) -> dict[str, Any]:
                 "STATE_MACHINE_ARN": {"Ref": "Workflow"},
             }
         }
+    if definition.tracer(stage) == "otel":
+        # The ADOT layer and its wrapper, on every function (Chalice packages TRACER itself).
+        for function in policies:
+            properties = resources[function]["Properties"]
+            properties["Layers"] = [definition.otel_layer()]
+            variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+            variables["AWS_LAMBDA_EXEC_WRAPPER"] = definition.OTEL_WRAPPER
     resources["Starter"]["Properties"]["Events"] = {
         "StarterKinesisEventSource": {
             "Properties": {
