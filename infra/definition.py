@@ -122,7 +122,8 @@ OTEL_WRAPPER = "/opt/otel-instrument"
 
 
 def tracer(stage: str) -> str:
-    """The stage's tracer: `xray` (the default), `otel` or `off` (chalicelib/adapters/tracing.py)."""
+    """The stage's tracer: `xray` (the default), `otel` or `off`
+    (chalicelib/adapters/tracing.py)."""
     return stage_environment(stage).get("TRACER", "xray")
 
 

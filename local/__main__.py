@@ -26,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
         stage=args.stage,
         keep_executions=args.keep_executions,
         keep_traces=args.keep_traces,
+        trace_all=args.trace_all,
         verbose=args.verbose,
         state=args.state,
         speed=args.speed,
@@ -78,6 +79,13 @@ def main() -> int:
     run.add_argument("--stage", default="local")
     run.add_argument("--keep-executions", type=int, default=1000)
     run.add_argument("--keep-traces", type=int, default=1000, help="X-Ray traces kept")
+    run.add_argument(
+        "--trace-all",
+        action="store_true",
+        default=os.environ.get("TRACE_ALL") == "1",
+        help="trace every request (default: as X-Ray's default sampling rule, the first "
+        "each second and 5%% of the rest)",
+    )
     run.add_argument("--verbose", action="store_true", help="emulator and access logs too")
     run.add_argument(
         "--state",

@@ -34,7 +34,7 @@ from local.aws.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.aws.provision import Provisioned, provision
 from local.aws.schedule import Schedule
-from local.aws.trace_segments import ApiRequest, Invocation, ServiceSegments
+from local.aws.trace_segments import ApiRequest, Invocation, Sampler, ServiceSegments
 from local.aws.xray_daemon import TraceStore
 from local.patches import registry
 from local.patches.hooks import Hooks
@@ -69,10 +69,12 @@ class Emulator:
         journal: TableState | None = None,
         bounds: Bounds | None = None,
         xray_daemon: str | None = None,
+        trace_all: bool = True,
     ) -> None:
         """`xray_daemon`: where the functions' X-Ray SDK sends its segments (the local X-Ray
         daemon's UDP address, as Lambda's AWS_XRAY_DAEMON_ADDRESS); None: straight into the
-        trace store, in process."""
+        trace store, in process. `trace_all`: every trace a request or an event source
+        begins is sampled; else X-Ray's default rule (local/aws/trace_segments.py: Sampler)."""
         self.app = app
         self.stage = stage
         self.session = session
@@ -83,7 +85,9 @@ class Emulator:
         self.records_arrived = RecordsArrived()
         self.xray_daemon = xray_daemon
         self.traces = TraceStore(bounds.traces, DEFAULT_ACCOUNT_ID)
-        self.segments = ServiceSegments(self.traces.put, self.clock.wall, DEFAULT_ACCOUNT_ID)
+        self.segments = ServiceSegments(
+            self.traces.put, self.clock.wall, DEFAULT_ACCOUNT_ID, Sampler(every=trace_all)
+        )
         self.lambdas.segments = self.segments
         self.hooks = Hooks(
             clock=self.clock,

@@ -18,9 +18,15 @@ from what it knows (the request, the invocation, the execution's history) into t
 Times are wall-clock seconds, as the functions' tracers stamp theirs; the execution's come from
 its history (the emulator's clock, turned back into wall time by Clock.wall).
 
+Sampling is X-Ray's default rule where a trace starts here (an API request without a sampled
+trace header, an invocation by an event source, an execution started without one): the first
+each second and 5% of the others (https://docs.aws.amazon.com/xray/latest/devguide/
+xray-console-sampling.html); `Sampler(every=True)` records every one (the tests,
+`make run ARGS=--trace-all`). A decision travels in the trace header: nothing downstream of
+an unsampled request is recorded.
+
 Not as AWS: no Initialization or Overhead subsegments (the functions are imported once, with
-the stack), no segments for the other services' own work (DynamoDB's, Kinesis'), and every
-request is sampled (AWS's default rule is the first request each second and 5% of the rest).
+the stack), and no segments for the other services' own work (DynamoDB's, Kinesis').
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import contextvars
 import dataclasses
 import hashlib
 import json
-import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,11 +52,37 @@ _STATE_FAILURES = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "Execut
 
 
 def new_id() -> str:
-    return os.urandom(8).hex()
+    return f"{random.getrandbits(64):016x}"
 
 
 def new_trace_id(at: float | None = None) -> str:
-    return f"1-{int(at if at is not None else time.time()):08x}-{os.urandom(12).hex()}"
+    return f"1-{int(at if at is not None else time.time()):08x}-{random.getrandbits(96):024x}"
+
+
+class Sampler:
+    """X-Ray's default sampling rule: a reservoir of one trace a second, then 5% of the rest;
+    or every trace."""
+
+    RESERVOIR_PER_SECOND = 1
+    FIXED_RATE = 0.05
+
+    def __init__(self, every: bool = False) -> None:
+        self.every = every
+        self._second = -1
+        self._taken = 0
+        self._lock = threading.Lock()
+
+    def sample(self) -> bool:
+        if self.every:
+            return True
+        second = int(time.time())
+        with self._lock:
+            if second != self._second:
+                self._second, self._taken = second, 0
+            if self._taken < self.RESERVOIR_PER_SECOND:
+                self._taken += 1
+                return True
+        return random.random() < self.FIXED_RATE
 
 
 def derived_id(*parts: object) -> str:
@@ -85,6 +117,7 @@ class TracedExecution:
     segment_id: str
     parent: str | None
     state_machine: str
+    sampled: bool = True  # unsampled: its tasks are told so, nothing is written
 
 
 # The trace context of the invocation about to run (a Step Functions task's), set by whoever
@@ -104,7 +137,14 @@ def incoming(header: TraceHeader | None) -> Iterator[None]:
 
 
 class ServiceSegments:
-    def __init__(self, sink: Sink, wall: Callable[[float], float], account_id: str) -> None:
+    def __init__(
+        self,
+        sink: Sink,
+        wall: Callable[[float], float],
+        account_id: str,
+        sampler: Sampler | None = None,
+    ) -> None:
+        self.sampler = sampler or Sampler(every=True)
         self._sink = sink
         self._wall = wall  # emulated seconds -> wall-clock seconds
         self.account_id = account_id
@@ -123,9 +163,14 @@ class ServiceSegments:
         """A request at the API's stage: continues the caller's trace (X-Amzn-Trace-Id) or
         starts one; the API function's invocation is the child of its integration."""
         given = TraceHeader.parse(header)
-        root = given.root if given else new_trace_id()
+        if given is None:
+            given = TraceHeader(new_trace_id(), None, self.sampler.sample())
+        root = given.root
         segment_id, integration = new_id(), new_id()
-        request = ApiRequest(TraceHeader(root, integration))
+        request = ApiRequest(TraceHeader(root, integration, given.sampled))
+        if not given.sampled:
+            yield request
+            return
         start = time.time()
         try:
             yield request
@@ -154,7 +199,7 @@ class ServiceSegments:
                 "aws": {"api_gateway": {"stage": stage, "account_id": self.account_id}},
                 "subsegments": [integration_call] if request.status is not None else [],
             }
-            if given and given.parent:
+            if given.parent:
                 document["parent_id"] = given.parent
             if 400 <= status < 500:
                 document["error"] = True
@@ -173,6 +218,8 @@ class ServiceSegments:
         event source mapping's batch, a new one); the function gets a header naming the
         Invocation subsegment."""
         caller = caller or _incoming.get()
+        if caller is None and not self.sampler.sample():  # a trace begins here, unsampled
+            caller = TraceHeader(new_trace_id(), None, sampled=False)
         if caller is not None and not caller.sampled:
             yield Invocation(str(caller))
             return
@@ -233,19 +280,26 @@ class ServiceSegments:
         AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html).
         Registered before it starts, so its first task finds its trace. Whether it was."""
         given = TraceHeader.parse(header)
-        if (given is not None and not given.sampled) or (given is None and not enabled):
+        if given is None and not enabled:
             return False
         traced = TracedExecution(
             root=given.root if given else new_trace_id(),
             segment_id=derived_id(execution_arn, "execution"),
             parent=given.parent if given else None,
             state_machine=state_machine_arn.rsplit(":", 1)[-1],
+            sampled=given.sampled if given else self.sampler.sample(),
         )
         with self._lock:
             if execution_arn in self._executions:  # an idempotent repeat of a running one
                 return False
             self._executions[execution_arn] = traced
         return True
+
+    def recording(self, execution_arn: str) -> bool:
+        """Whether the execution's segments are being written (it is traced and sampled)."""
+        with self._lock:
+            traced = self._executions.get(execution_arn)
+        return traced is not None and traced.sampled
 
     def execution_refused(self, execution_arn: str) -> None:
         """The start registered by execution_starting did not happen."""
@@ -258,7 +312,7 @@ class ServiceSegments:
         """The started execution's segment, in progress."""
         with self._lock:
             traced = self._executions.get(execution_arn)
-        if traced is not None:
+        if traced is not None and traced.sampled:
             start = self._wall(started.timestamp())
             self._send(self._execution_document(execution_arn, state_machine_arn, traced, start))
 
@@ -285,7 +339,8 @@ class ServiceSegments:
             traced = self._executions.get(execution_arn)
         if traced is None:
             return None
-        return TraceHeader(traced.root, derived_id(execution_arn, "task", event_id))
+        task = derived_id(execution_arn, "task", event_id)
+        return TraceHeader(traced.root, task if traced.sampled else None, traced.sampled)
 
     def execution_ended(
         self,
@@ -293,14 +348,14 @@ class ServiceSegments:
         state_machine_arn: str,
         events: list[dict[str, Any]],
         *,
-        status: str,
-        error: str | None,
-        cause: str | None,
+        status: str = "",
+        error: str | None = None,
+        cause: str | None = None,
     ) -> None:
         """The execution's whole segment, from its history, in place of the in-progress one."""
         with self._lock:
             traced = self._executions.pop(execution_arn, None)
-        if traced is None or not events:
+        if traced is None or not traced.sampled or not events:
             return
         document = self._execution_document(
             execution_arn, state_machine_arn, traced, self._at(events[0])
@@ -322,7 +377,7 @@ class ServiceSegments:
         trace shows of a workflow that waits days for a reviewer."""
         with self._lock:
             traced = self._executions.get(execution_arn)
-        if traced is None or not events:
+        if traced is None or not traced.sampled or not events:
             return
         document = self._execution_document(
             execution_arn, state_machine_arn, traced, self._at(events[0])

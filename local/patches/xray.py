@@ -148,6 +148,9 @@ def execution_segments(original: Any, hooks: Hooks, name: str) -> Any:
         def terminated(self: Any) -> None:
             original(self)
             execution = self.execution
+            if not segments.recording(execution.exec_arn):
+                segments.execution_ended(execution.exec_arn, execution.state_machine_arn, [])
+                return
             try:
                 segments.execution_ended(
                     execution.exec_arn,
@@ -180,7 +183,7 @@ def execution_segments(original: Any, hooks: Hooks, name: str) -> Any:
             token = (context.get("Task") or {}).get("Token")
             payload = parameters.get("Payload")
             text = payload.decode() if isinstance(payload, bytes) else json.dumps(payload)
-            if header is not None and token and token in text:
+            if header is not None and header.sampled and token and token in text:
                 # A callback task (it handed its token on): the execution waits now.
                 segments.execution_waits(
                     context["Execution"]["Id"],

@@ -25,6 +25,7 @@ class Options:
     stage: str = "local"
     keep_executions: int = 1000
     keep_traces: int = 1000
+    trace_all: bool = False  # every request traced (else X-Ray's default sampling rule)
     verbose: bool = False
     state: Path | None = None  # the tables' file across restarts (local/state/persistence.py)
     speed: float = 1.0  # emulated seconds per real second (local/state/clock.py)

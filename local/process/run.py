@@ -126,6 +126,7 @@ class Run:
             journal=self._state,
             bounds=Bounds(executions=options.keep_executions, traces=options.keep_traces),
             xray_daemon=options.xray_daemon,
+            trace_all=options.trace_all,
         )
         self._trace_collectors()
         running = self.emulator.running()
@@ -253,6 +254,8 @@ class Run:
                 f"  AWS endpoint      {o.endpoint}   region {o.region}",
                 f"  X-Ray daemon      udp://{o.xray_daemon}   OTLP http://{o.host}:{o.otlp_port}"
                 "/v1/traces",
+                "  traces            "
+                + ("every request" if o.trace_all else "sampled as X-Ray does (--trace-all: all)"),
                 f"  state machine     {r.state_machine_arn}",
                 f"  stream            {r.stream_name}",
                 f"  on-failure queue  {r.failure_queue_url}",

@@ -43,7 +43,13 @@ function render(box, model) {
     ),
   ];
   if (!traces.length) {
-    parts.push(el('p', { class: 'muted' }, 'No trace carries this operation’s id yet.'));
+    parts.push(
+      el(
+        'p',
+        { class: 'muted' },
+        'No trace carries this operation’s id (yet): the local stack samples requests as X-Ray’s default rule does, the first each second and 5% of the rest; make run ARGS=--trace-all traces every one.',
+      ),
+    );
   }
   traces.forEach((trace, index) => parts.push(group(trace, index)));
   box.replaceChildren(...parts);
