@@ -191,13 +191,13 @@ class XRayTracer:
         self, header: TraceHeader, name: str, operation_id: str, service: str
     ) -> Iterator[None]:
         with self._subsegment(name, operation_id) as here:
-            if here is None or not here.sampled:
-                yield
-                return
+            # The operation's trace is sampled (its header says so) whether or not this
+            # invocation's is: the work joins it either way; the link back needs both.
             there = Segment(service, traceid=header.root, parent_id=header.parent)
             there.origin = "AWS::Lambda::Function"
-            there.put_metadata("invocation", {"trace_id": here.trace_id, "id": here.id}, LINKS)
-            here.put_metadata("operation", {"trace_id": there.trace_id, "id": there.id}, LINKS)
+            if here is not None and here.sampled:
+                there.put_metadata("invocation", {"trace_id": here.trace_id, "id": here.id}, LINKS)
+                here.put_metadata("operation", {"trace_id": there.trace_id, "id": there.id}, LINKS)
             try:
                 with self.context.continuing(there), self._subsegment(name, operation_id):
                     yield

@@ -346,3 +346,24 @@ def test_the_console_lays_the_operation_out_as_a_timeline(stack):
     assert not linked["operation"] and linked["entry"] == "user-service-test-starter"
     assert any("links" in row for row in linked["rows"])
     history(stack, operation_id)  # the execution the timeline drew is the operation's
+
+
+def test_sampled_as_x_ray_samples_an_operations_trace_is_whole_or_absent(monkeypatch):
+    # X-Ray's default rule (the first each second, 5% of the rest) where a trace begins; the
+    # decision travels with the trace, so a sampled request's operation is traced to its end
+    # though the starter's invocation, a trace of its own, may not be sampled.
+    from local.aws.trace_segments import Sampler
+    from tests.conftest import _running_stack
+
+    with _running_stack() as stack:
+        decisions = iter([True])  # the reservoir's one trace; then the 5%, none this time
+        stack.segments.sampler = Sampler()
+        monkeypatch.setattr(stack.segments.sampler, "sample", lambda: next(decisions, False))
+        first, second = (body(post_user(stack.client, f"{n}@example.org"))["id"] for n in "ab")
+        stack.drain()
+        assert {operation(stack.client, i)["status"] for i in (first, second)} == {"SUCCEEDED"}
+        entities = _operation_trace(first)
+        names = {e["name"] for e, _ in entities.values()}
+        assert {"user-service/api", "start_workflow", "CreateResponse"} <= names
+        assert len(traces_of(first)) == 1  # the starter's own invocation was not sampled
+        assert not [s for s in _summaries(f'annotation.operation_id = "{second}"')]
