@@ -366,4 +366,4 @@ def test_sampled_as_x_ray_samples_an_operations_trace_is_whole_or_absent(monkeyp
         names = {e["name"] for e, _ in entities.values()}
         assert {"user-service/api", "start_workflow", "CreateResponse"} <= names
         assert len(traces_of(first)) == 1  # the starter's own invocation was not sampled
-        assert not [s for s in _summaries(f'annotation.operation_id = "{second}"')]
+        assert _summaries(f'annotation.operation_id = "{second}"') == []
