@@ -296,3 +296,24 @@ def test_the_timeline_lays_out_the_tree_with_the_time_on_the_stream():
     stream = laid["rows"][3]
     assert (stream["startMs"], stream["durationMs"]) == (100.0, 200.0)  # PutRecord's end → starter
     assert laid["rows"][-1]["durationMs"] is None
+
+
+def test_sampling_follows_x_rays_default_rule(monkeypatch):
+    # https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html: a reservoir
+    # of one a second, then a fixed rate of 5%.
+    import random
+
+    from local.aws import trace_segments
+    from local.aws.trace_segments import Sampler
+
+    now = [1_800_000_000.2]
+    monkeypatch.setattr(trace_segments.time, "time", lambda: now[0])
+    sampler = Sampler()
+    monkeypatch.setattr(random, "random", lambda: 0.5)  # above 5%: not sampled
+    assert [sampler.sample() for _ in range(3)] == [True, False, False]
+    monkeypatch.setattr(random, "random", lambda: 0.01)  # within 5%
+    assert sampler.sample()
+    now[0] += 1
+    monkeypatch.setattr(random, "random", lambda: 0.5)
+    assert [sampler.sample() for _ in range(2)] == [True, False]
+    assert all(Sampler(every=True).sample() for _ in range(5))
