@@ -171,6 +171,9 @@ class TraceStore:
         with self._lock:
             return len(self._traces)
 
+    def __bool__(self) -> bool:
+        return True  # a store, even an empty one (len() counts its traces)
+
 
 def compile_segments(documents: Iterable[str]) -> list[dict[str, Any]]:
     """The trace's segments with the subsegments that were sent on their own put under their
