@@ -68,7 +68,9 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
-def _running_stack() -> Iterator[Emulator]:
+def _running_stack(trace_all: bool = False) -> Iterator[Emulator]:
+    """The stack; its traces sampled as X-Ray's default rule does (cheap: about one operation
+    a second is recorded), or, with trace_all, every one (the tests that read traces)."""
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
     from moto import mock_aws
@@ -83,7 +85,9 @@ def _running_stack() -> Iterator[Emulator]:
         boto3.DEFAULT_SESSION = _session()
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
-        emulator = emulation.Emulator(app, STAGE, _session(), clock=Clock(skip_sleeps=True))
+        emulator = emulation.Emulator(
+            app, STAGE, _session(), clock=Clock(skip_sleeps=True), trace_all=trace_all
+        )
         with emulator.running(), Client(app, stage_name=STAGE) as client:
             _trace_requests(client.http, emulator)
             emulator.client = client  # type: ignore[attr-defined]

@@ -10,7 +10,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -25,12 +26,23 @@ from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import UserRequest, new_operation
 from local.aws.lambda_runtime import FunctionSpec
 from local.console.timeline import Timelines
+from tests.conftest import _running_stack
 from tests.e2e.test_human_review import awaiting_review, decide, review_items
 from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
 from tests.executions import history
 from tests.helpers import body, fail_calls, operation, post_user
 
+if TYPE_CHECKING:
+    from local.emulator import Emulator
+
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack() -> Iterator[Emulator]:
+    """The in-process stack with every operation traced (conftest's samples)."""
+    with _running_stack(trace_all=True) as emulator:
+        yield emulator
 
 
 def _summaries(expression: str) -> list[dict[str, Any]]:
@@ -353,7 +365,6 @@ def test_sampled_as_x_ray_samples_an_operations_trace_is_whole_or_absent(monkeyp
     # decision travels with the trace, so a sampled request's operation is traced to its end
     # though the starter's invocation, a trace of its own, may not be sampled.
     from local.aws.trace_segments import Sampler
-    from tests.conftest import _running_stack
 
     with _running_stack() as stack:
         decisions = iter([True])  # the reservoir's one trace; then the 5%, none this time

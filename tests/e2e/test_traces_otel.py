@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def otel_stack(monkeypatch) -> Iterator:
     monkeypatch.setenv("TRACER", "otel")
-    with _running_stack() as emulator:
+    with _running_stack(trace_all=True) as emulator:
         yield emulator
 
 
@@ -42,10 +42,10 @@ def _shape(stack) -> set[tuple[str, ...]]:
 
 def test_open_telemetry_draws_the_same_trace_as_the_x_ray_sdk(monkeypatch):
     monkeypatch.setenv("TRACER", "xray")
-    with _running_stack() as xray:
+    with _running_stack(trace_all=True) as xray:
         with_xray = _shape(xray)
     monkeypatch.setenv("TRACER", "otel")  # the same operation, traced through OpenTelemetry
-    with _running_stack() as otel:
+    with _running_stack(trace_all=True) as otel:
         with_otel = _shape(otel)
     assert with_otel == with_xray
     assert any(path[-1] == "user-service-test-workflow" for path in with_otel)
