@@ -198,6 +198,7 @@ class Emulator:
         """The API function's invocation for that request, traced as Lambda traces it."""
         function = f"{definition.app_name()}-{self.stage}"
         arn = f"arn:aws:lambda:{self.session.region_name}:{DEFAULT_ACCOUNT_ID}:function:{function}"
+        request.invoked = True
         return self.lambdas.traced(function, arn, str(uuid.uuid4()), request.trace)
 
     def _mapping(self, config: MappingConfig) -> StreamPoller:

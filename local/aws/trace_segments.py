@@ -109,6 +109,7 @@ class ApiRequest:
 
     trace: TraceHeader  # Parent: the integration's subsegment, the Lambda invocation's caller
     status: int | None = None
+    invoked: bool = False  # the API function ran (the gateway did not answer it itself)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,13 +198,14 @@ class ServiceSegments:
                     "response": {"status": status},
                 },
                 "aws": {"api_gateway": {"stage": stage, "account_id": self.account_id}},
-                "subsegments": [integration_call] if request.status is not None else [],
+                "subsegments": [integration_call] if request.invoked else [],
             }
             if given.parent:
                 document["parent_id"] = given.parent
             if 400 <= status < 500:
                 document["error"] = True
-                document["throttle"] = status == 429
+                if status == 429:
+                    document["throttle"] = True
             elif status >= 500:
                 document["fault"] = True
             self._send(document)

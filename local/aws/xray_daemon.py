@@ -30,6 +30,7 @@ from local.aws.xray_filters import Predicate, compile_filter
 
 logger = logging.getLogger(__name__)
 DAEMON_HEADER = b'{"format":"json","version":1}'
+_HEADER = json.loads(DAEMON_HEADER)
 DEFAULT_PORT = 2000
 MAX_DATAGRAM = 64 * 1024
 
@@ -406,7 +407,8 @@ class Daemon:
     def receive(self, datagram: bytes) -> None:
         header, newline, body = datagram.partition(b"\n")
         try:
-            if not newline or json.loads(header) != json.loads(DAEMON_HEADER):
+            # The SDKs send the header byte for byte; another spelling of it is read as JSON.
+            if not newline or (header != DAEMON_HEADER and json.loads(header) != _HEADER):
                 raise BadSegment("HeaderError", "no X-Ray daemon header")
             self.store.put(body.decode("utf-8"))
         except (BadSegment, ValueError) as error:
