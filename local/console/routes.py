@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from botocore.exceptions import ClientError
+
 from chalicelib.http import edges
 from chalicelib.http.problems import Problem, bad_request, not_found
 from local.console.data import EXECUTION_STATUSES, Executions, StreamReader, SystemPanel
@@ -189,7 +191,13 @@ class Console:
         """The operation's traces as a timeline (local/console/timeline.py)."""
         if self.timelines is None:
             raise not_found("trace")
-        return replies.json_content(self.timelines.of(operation_id))
+        try:
+            return replies.json_content(self.timelines.of(operation_id))
+        except ClientError as error:  # X-Ray refused (the stack stopping): said, not a trace
+            code = error.response.get("Error", {}).get("Code", "")
+            raise Problem(
+                503, "unavailable", "Traces unavailable", f"X-Ray answered {code}"
+            ) from None
 
     def _system(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self.system.snapshot())

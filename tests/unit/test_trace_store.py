@@ -317,3 +317,20 @@ def test_sampling_follows_x_rays_default_rule(monkeypatch):
     monkeypatch.setattr(random, "random", lambda: 0.5)
     assert [sampler.sample() for _ in range(2)] == [True, False]
     assert all(Sampler(every=True).sample() for _ in range(5))
+
+
+def test_the_consoles_trace_route_says_when_x_ray_refuses(caplog):
+    from botocore.exceptions import ClientError
+
+    from local.console.routes import Console
+
+    class Refusing:
+        def of(self, operation_id):
+            error = {"Error": {"Code": "InternalFailure", "Message": "stopping"}}
+            raise ClientError(error, "GetTraceSummaries")
+
+    console = Console(None, None, {"stage": "test"}, dict, Refusing())  # type: ignore[arg-type]
+    reply = console.answer("GET", "/_local/api/executions/op-1/trace", {})
+    assert reply.status == 503
+    assert json.loads(reply.body)["detail"] == "X-Ray answered InternalFailure"
+    assert not [r for r in caplog.records if r.exc_info]  # said, without a traceback
