@@ -38,9 +38,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stack() -> Iterator[Emulator]:
-    """The in-process stack with every operation traced (conftest's samples)."""
+    """The in-process stack with every operation traced (conftest's samples), one for the
+    module: each test makes its own operations, with their own emails."""
     with _running_stack(trace_all=True) as emulator:
         yield emulator
 
@@ -96,7 +97,7 @@ def _operation_trace(operation_id: str) -> dict[str, tuple[dict[str, Any], str |
 
 
 def test_an_operation_is_one_trace_from_the_request_to_the_last_step(stack):
-    operation_id = body(post_user(stack.client, "ada@example.org"))["id"]
+    operation_id = body(post_user(stack.client, "user1@example.org"))["id"]
     stack.drain()
     assert operation(stack.client, operation_id)["status"] == "SUCCEEDED"
     entities = _operation_trace(operation_id)
@@ -134,7 +135,7 @@ def test_an_operation_is_one_trace_from_the_request_to_the_last_step(stack):
 
 
 def test_the_starters_invocation_keeps_a_link_to_the_operations_trace(stack):
-    operation_id = body(post_user(stack.client, "ada@example.org"))["id"]
+    operation_id = body(post_user(stack.client, "user2@example.org"))["id"]
     stack.drain()
     by_entry = {}
     for documents in traces_of(operation_id):
@@ -210,7 +211,7 @@ def test_a_record_in_todays_format_still_starts_its_workflow_in_the_starters_tra
 
 def test_a_retried_step_shows_its_attempts_and_the_fault(stack, monkeypatch):
     fail_calls(monkeypatch, UsersTable, "add", TransientError("throttled"), lambda call: call == 1)
-    operation_id = body(post_user(stack.client, "ada@example.org"))["id"]
+    operation_id = body(post_user(stack.client, "user3@example.org"))["id"]
     stack.drain()
     assert operation(stack.client, operation_id)["status"] == "SUCCEEDED"
     entities = _operation_trace(operation_id)
@@ -248,7 +249,7 @@ def test_a_review_is_traced_and_nothing_personal_or_secret_is(stack):
 
 
 def test_filter_expressions_find_traces_and_an_unsupported_one_is_refused_as_aws_does(stack):
-    operation_id = body(post_user(stack.client, "ada@example.org"))["id"]
+    operation_id = body(post_user(stack.client, "user4@example.org"))["id"]
     stack.drain()
     annotated = f'annotation.operation_id = "{operation_id}"'
     assert len(_summaries(annotated)) == 2
@@ -325,7 +326,7 @@ def test_tracing_that_fails_fails_no_request_and_is_logged_once(stack, monkeypat
 
     monkeypatch.setattr(tracer.emitter, "deliver", full)
     with caplog.at_level(logging.WARNING, "chalicelib.adapters.tracing"):
-        ids = [body(post_user(stack.client, f"u{n}@example.org"))["id"] for n in range(3)]
+        ids = [body(post_user(stack.client, f"failing{n}@example.org"))["id"] for n in range(3)]
         stack.drain()
     assert all(operation(stack.client, i)["status"] == "SUCCEEDED" for i in ids)
     failures = [r.getMessage() for r in caplog.records if r.name == "chalicelib.adapters.tracing"]
@@ -333,7 +334,7 @@ def test_tracing_that_fails_fails_no_request_and_is_logged_once(stack, monkeypat
 
 
 def test_the_console_lays_the_operation_out_as_a_timeline(stack):
-    operation_id = body(post_user(stack.client, "ada@example.org"))["id"]
+    operation_id = body(post_user(stack.client, "user5@example.org"))["id"]
     stack.drain()
     model = Timelines(stack.session).of(operation_id)
     first, linked = model["traces"]
@@ -358,23 +359,3 @@ def test_the_console_lays_the_operation_out_as_a_timeline(stack):
     assert not linked["operation"] and linked["entry"] == "user-service-test-starter"
     assert any("links" in row for row in linked["rows"])
     history(stack, operation_id)  # the execution the timeline drew is the operation's
-
-
-def test_sampled_as_x_ray_samples_an_operations_trace_is_whole_or_absent(monkeypatch):
-    # X-Ray's default rule (the first each second, 5% of the rest) where a trace begins; the
-    # decision travels with the trace, so a sampled request's operation is traced to its end
-    # though the starter's invocation, a trace of its own, may not be sampled.
-    from local.aws.trace_segments import Sampler
-
-    with _running_stack() as stack:
-        decisions = iter([True])  # the reservoir's one trace; then the 5%, none this time
-        stack.segments.sampler = Sampler()
-        monkeypatch.setattr(stack.segments.sampler, "sample", lambda: next(decisions, False))
-        first, second = (body(post_user(stack.client, f"{n}@example.org"))["id"] for n in "ab")
-        stack.drain()
-        assert {operation(stack.client, i)["status"] for i in (first, second)} == {"SUCCEEDED"}
-        entities = _operation_trace(first)
-        names = {e["name"] for e, _ in entities.values()}
-        assert {"user-service/api", "start_workflow", "CreateResponse"} <= names
-        assert len(traces_of(first)) == 1  # the starter's own invocation was not sampled
-        assert _summaries(f'annotation.operation_id = "{second}"') == []
