@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 
 import pytest
@@ -135,3 +136,30 @@ def test_an_unknown_tracer_is_off():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TRACER", "zipkin")
         assert tracing.tracer_name() == "off"
+
+
+def test_the_x_ray_emitter_drops_what_it_cannot_send_and_says_so_once(fresh_reports, caplog):
+    from chalicelib.adapters.tracing_xray import Emitter
+    from local.process.child import free_port
+
+    class Entity:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def serialize(self) -> str:
+            return self.text
+
+    emitter = Emitter()
+    emitter.set_daemon_address(f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}")  # nobody listens
+    with caplog.at_level(logging.WARNING, "chalicelib.adapters.tracing"):
+        for _ in range(3):
+            emitter.send_entity(Entity('{"id": "a", "note": "' + "x" * 70_000 + '"}'))
+            emitter.send_entity(Entity('{"id": "b"}'))  # to a daemon that is down: dropped
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        "tracing: sending a segment to the X-Ray daemon failed (ValueError: a segment document "
+        "of 70023 bytes (over 64 KB))"
+    ]
+    sent = []
+    emitter.deliver = sent.append
+    emitter.send_entity(Entity('{"email": "ada@example.org"}'))
+    assert sent == ['{"email": "<email>"}']  # nothing personal leaves
