@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import secrets
 import string
@@ -150,10 +151,36 @@ def function_limits(stage: str) -> FunctionLimits:
     return FunctionLimits(setting("lambda_timeout"), setting("lambda_memory_size"))
 
 
+# OpenTelemetry on AWS (a stage whose TRACER is `otel`): the ADOT Lambda layer, started by its
+# wrapper, brings the SDK, instruments the AWS SDK and exports the spans to X-Ray. Its ARN
+# differs by region (the account that publishes it, and the version): the table is at
+# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python ; ADOT_LAYER_ARN at
+# packaging time names another one.
+ADOT_LAYER = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:615299751070:layer:AWSOpenTelemetryDistroPython:11"
+)
+OTEL_WRAPPER = "/opt/otel-instrument"
+
+
+def tracer(stage: str) -> str:
+    """The stage's tracer: `xray` (the default), `otel` or `off`
+    (chalicelib/adapters/tracing.py)."""
+    return stage_environment(stage).get("TRACER", "xray")
+
+
+def otel_layer() -> dict[str, str]:
+    return {"Fn::Sub": os.environ.get("ADOT_LAYER_ARN") or ADOT_LAYER}
+
+
 def api_stage(stage: str) -> str:
     """The API Gateway stage Chalice deploys the stage's API to (the URL's first segment)."""
     config = json.loads(CHALICE_CONFIG.read_text())
     return str(config["stages"].get(stage, {}).get("api_gateway_stage", "api"))
+
+
+def api_function_name(stage: str) -> str:
+    """The function Chalice deploys the API's routes in: <app>-<stage>."""
+    return f"{app_name()}-{stage}"
 
 
 def stack_name(stage: str) -> str:

@@ -67,11 +67,15 @@ def an_event(
     operation_id: str | None = None,
     request: UserRequest | None = None,
     published_at: str | None = None,
+    trace_header: str | None = None,
     **fields: Any,
 ) -> OperationRequested:
     """The stream's event of an accepted operation (a new id by default)."""
     return OperationRequested(
-        operation_id or str(uuid.uuid4()), request or a_request(**fields), published_at
+        operation_id=operation_id or str(uuid.uuid4()),
+        request=request or a_request(**fields),
+        published_at=published_at,
+        trace_header=trace_header,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.exceptions
 
 from chalicelib import codecs
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, tracing
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, utc_now
@@ -21,7 +21,9 @@ class MalformedEvent(ValueError):
 
 def encode(event: OperationRequested) -> bytes:
     """The record's data: compact JSON, `{"type", "operationId", "request": {"email", "name",
-    ...}, "publishedAt"?}` (the request as chalicelib/codecs.py writes it)."""
+    ...}, "publishedAt"?, "traceHeader"?}` (the request as chalicelib/codecs.py writes it;
+    `traceHeader`: the X-Ray trace header of the request that accepted it; records archived
+    before it was added have none, and need none)."""
     body: dict[str, Any] = {
         "type": OPERATION_TYPE_USER_CREATE,
         "operationId": event.operation_id,
@@ -29,6 +31,8 @@ def encode(event: OperationRequested) -> bytes:
     }
     if event.published_at is not None:
         body["publishedAt"] = event.published_at
+    if event.trace_header is not None:
+        body["traceHeader"] = event.trace_header
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -44,6 +48,9 @@ def decode(data: bytes) -> OperationRequested:
             str(body["operationId"]),
             codecs.decode_request(body["request"]),
             body.get("publishedAt"),
+            # Only ever a hint: a trace header that is not a string is no reason to refuse
+            # the operation, so it is left out (tracing never fails the work it records).
+            trace if isinstance(trace := body.get("traceHeader"), str) else None,
         )
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not an operation event: {error}") from error
@@ -61,8 +68,13 @@ class EventStream:
             with aws.transient_errors():
                 aws.client("kinesis").put_record(
                     StreamName=self._stream,
-                    # Stamped as it is published: the archive is replayed by this time.
-                    Data=encode(dataclasses.replace(event, published_at=utc_now())),
+                    # Stamped as it is published: the archive is replayed by this time, and
+                    # the starter continues the trace of whoever published it.
+                    Data=encode(
+                        dataclasses.replace(
+                            event, published_at=utc_now(), trace_header=tracing.trace_header()
+                        )
+                    ),
                     # Operations are independent: spread them evenly over the shards.
                     PartitionKey=event.operation_id,
                 )
