@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from chalicelib.adapters.workflows import execution_arn
+from infra.definition import STATE_MACHINE_FILE
+from infra.functions import load_app, logical_ids
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
@@ -33,4 +38,18 @@ def failed_tasks(stack: Any, operation_id: str) -> list[HistoryEventTypeDef]:
         event
         for event in history(stack, operation_id)
         if event["type"] in ("TaskFailed", "LambdaFunctionFailed")
+    ]
+
+
+def functions_of(states: Iterable[str]) -> list[str]:
+    """The app's functions (Chalice names) that these states of the definition invoke, in
+    order: each Task's ${<LogicalId>FunctionArn} placeholder, as infra/definition.py reads them."""
+    definition = json.loads(STATE_MACHINE_FILE.read_text())
+    names = {logical: name for name, logical in logical_ids(load_app()).items()}
+    return [
+        names[logical]
+        for state in states
+        for logical in re.findall(
+            r"\$\{(\w+)FunctionArn\}", json.dumps(definition["States"][state])
+        )
     ]

@@ -30,7 +30,7 @@ from tests.builders import an_event, an_operation
 from tests.conftest import STAGE, running_stack
 from tests.e2e.test_human_review import review_items
 from tests.e2e.test_user_creation import STATES_WITHOUT_REVIEW
-from tests.executions import history
+from tests.executions import functions_of, history
 from tests.helpers import awaiting_review, body, decide, fail_calls, operation, post_user
 
 # The names the trace's segments carry: API Gateway's (the REST API, named after the app, and
@@ -128,12 +128,11 @@ def test_an_operation_is_one_trace_from_the_request_to_the_last_step(stack):
             f"{function} > {deployed_name(STAGE, step)} > Invocation > {step} > dynamodb" in paths
         )
     annotated = {e["name"] for e, _ in entities.values() if e.get("annotations")}
+    # The accepting request, the starter, and each function of the workflow's path.
     assert annotated == {
         "accept_user_request",
         "start_workflow",
-        "user_create",
-        "user_approve",
-        "user_create_response",
+        *functions_of(STATES_WITHOUT_REVIEW),
     }
     assert all(
         e["annotations"] == {"operation_id": operation_id}

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import model
-from infra import functions
 from infra.definition import STATE_MACHINE_FILE
+from tests.executions import functions_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,15 +42,8 @@ def test_the_capacity_block_is_what_make_capacity_prints(capsys):
 
 
 def test_the_readme_names_the_workflow_s_steps_in_the_definition_s_order():
-    definition = json.loads(STATE_MACHINE_FILE.read_text())
-    names = {logical: name for name, logical in functions.logical_ids(functions.load_app()).items()}
-    steps = [
-        names[logical].replace("_", "-")
-        for state in model.success_path(definition)
-        for logical in re.findall(
-            r"\$\{(\w+)FunctionArn\}", json.dumps(definition["States"][state])
-        )
-    ]
+    path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    steps = [name.replace("_", "-") for name in functions_of(path)]
     readme = (ROOT / "README.md").read_text()
     (named,) = re.findall(r"\*\*([\w-]+(?: → [\w-]+)+)\*\*", readme)
     assert named.split(" → ") == steps
