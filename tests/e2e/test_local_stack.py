@@ -81,8 +81,15 @@ def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
     accepted = local_stack.create_user("alan@example.org").json()
     local_stack.wait_done(accepted["id"])
-    listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
-    (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
+
+    def ended() -> dict | None:
+        """The operation's execution once it ended: a step after the response may still run
+        when the operation is done."""
+        listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
+        (found,) = [e for e in listing if e["operationId"] == accepted["id"]]
+        return None if found["status"] == "RUNNING" else found
+
+    execution = wait_until(ended, what="the execution to end")
     assert execution["status"] == "SUCCEEDED"
     assert execution["outcome"]["status"] == "SUCCEEDED"
     assert execution["durationMs"] >= 0

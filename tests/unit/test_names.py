@@ -77,3 +77,9 @@ def test_the_app_is_named_by_the_config_or_by_its_stage_s_environment(monkeypatc
     assert chalicelib.config.app_name() == definition.app_name()
     monkeypatch.setenv("APP_NAME", "from-the-stage")
     assert chalicelib.config.app_name() == "from-the-stage"
+
+
+def test_the_api_description_names_the_api_not_the_deployment():
+    """openapi.json describes the API a client sees; the deployed API is named by the packaging
+    (Chalice titles it with the app's name), so a rename leaves the description as it is."""
+    assert definition.app_name() not in (definition.ROOT / "openapi.json").read_text()
