@@ -5,7 +5,6 @@ import itertools
 import json
 import os
 import threading
-from pathlib import Path
 
 import boto3
 import pytest
@@ -17,14 +16,16 @@ from local.console.data import TOKEN_HIDDEN
 from local.console.logbook import LogBook
 from local.console.routes import Console
 from tests.e2e.test_human_review import awaiting_review, decide, finished
-from tests.helpers import body, fail_calls, post_user, table_items
-
-ROOT = Path(__file__).resolve().parents[2]
-STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
-# The Choice that sends a user to a person, and where each of its ways leads.
-(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
-AWAIT = STATES[REVIEW_CHOICE]["Choices"][0]["Next"]
-NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
+from tests.helpers import body, fail_calls, operation, post_user, table_items
+from tests.workflow_paths import (
+    NO_REVIEW,
+    RECORD_FAILURE,
+    REVIEW_CHOICE,
+    broken_at,
+    reviewed,
+    succeeded,
+)
+from tests.workflow_paths import REVIEW_WAIT as AWAIT
 
 
 @pytest.fixture
@@ -60,14 +61,19 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     states = json.loads(machine["definition"])["States"]
     statuses = _statuses(detail)
     assert set(statuses) == set(states) | {"__start__", "__end__"}
-    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, NO_REVIEW]
+    path = succeeded()
     assert [step["state"] for step in detail["steps"]] == path
     assert all(statuses[state] == "succeeded" for state in path)
-    assert statuses[AWAIT] == "not-reached" and statuses["RecordFailure"] == "not-reached"
+    assert statuses[AWAIT] == "not-reached" and statuses[RECORD_FAILURE] == "not-reached"
     assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     steps = {step["state"]: step for step in detail["steps"]}
     assert "user created" in _messages(steps["CreateUser"]["logs"])
     assert "user approved" in _messages(steps["ApproveUser"]["logs"])
+    # Each visit shows the variables it assigned, as the history's state-exit event has them.
+    assert {
+        name: json.loads(value) for name, value in steps["CreateUser"]["variables"].items()
+    } == {"request": json.loads(detail["input"])}
+    assert steps["ApproveUser"]["variables"] == {}
     assert "operation accepted" in _messages(detail["logs"]["before"])
     # Every line of the operation is shown once. (Until the local Lambda runtime names the
     # function of each line, the starter's "workflow started", written after StartExecution
@@ -83,7 +89,7 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
             "operation done",
         ]
     )
-    user_id = json.loads(detail["output"])["created"]["outcome"]["userId"]
+    user_id = operation(stack.client, approved["id"])["result"]["user"]["id"]
     assert detail["links"] == {
         "operation": f"/operations/{approved['id']}",
         "user": f"/users/{user_id}",
@@ -109,6 +115,11 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     statuses = _statuses(detail)
     assert statuses[AWAIT] == "waiting"
     assert statuses[REVIEW_CHOICE] == "succeeded"
+    # The Choice's rule remembered what waits; the waiting state has assigned nothing yet.
+    steps = {step["state"]: step for step in detail["steps"]}
+    remembered = {k: json.loads(v) for k, v in steps[REVIEW_CHOICE]["variables"].items()}
+    assert list(remembered) == ["approval"] and "review" in remembered["approval"]
+    assert "variables" not in steps[AWAIT]
     assert statuses[NO_REVIEW] == "not-reached" and statuses["__end__"] == "not-reached"
     assert (REVIEW_CHOICE, AWAIT) in _taken(detail)
     assert (REVIEW_CHOICE, NO_REVIEW) not in _taken(detail)
@@ -127,7 +138,7 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     assert decide(stack, waiting["id"], "approve").status_code == 200
     assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
     done = console.executions.detail(waiting["id"])
-    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
+    path = reviewed()
     assert [step["state"] for step in done["steps"]] == path
     assert all(_statuses(done)[state] == "succeeded" for state in path)
     assert _taken(done) == set(itertools.pairwise(["__start__", *path, "__end__"]))
@@ -149,7 +160,7 @@ def test_a_step_that_failed_once_is_marked_retried_with_two_attempts(stack, cons
     assert create["attempts"] == 2
     assert create["errors"] == ["TransientError"]
     assert ("CreateUser", "ApproveUser") in _taken(detail)
-    assert ("CreateUser", "CreateUserBroke") not in _taken(detail)
+    assert ("CreateUser", RECORD_FAILURE) not in _taken(detail)
     assert _statuses(detail)["ApproveUser"] == "succeeded"
 
 
@@ -162,11 +173,18 @@ def test_a_broken_step_is_caught_and_the_execution_fails_where_it_ended(
     detail = console.executions.detail(accepted["id"])
     assert detail["status"] == "FAILED"
     statuses = _statuses(detail)
+    path = broken_at("ApproveUser")
     assert statuses["ApproveUser"] == "caught"
-    assert ("ApproveUser", "ApproveUserBroke") in _taken(detail)
-    assert statuses["StepFailed"] == "failed"
+    assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
+    assert statuses[path[-1]] == "failed"
     (approve,) = [node for node in detail["graph"]["nodes"] if node["id"] == "ApproveUser"]
     assert approve["errors"] == ["KeyError"]
+    # The Catch's assignments are the caught visit's: the failure the next state records.
+    (caught,) = [step for step in detail["steps"] if step["state"] == "ApproveUser"]
+    assert json.loads(caught["variables"]["failure"]) == {
+        "code": "USER_APPROVE_FAILED",
+        "message": "user-approve failed: KeyError",
+    }
 
 
 def test_a_step_in_progress_is_running(stack, console, monkeypatch):
