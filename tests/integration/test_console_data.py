@@ -12,7 +12,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.domain.errors import TransientError
-from local.console.data import TOKEN_HIDDEN
+from local.console.data import TOKEN_HIDDEN, task_tokens
 from local.console.logbook import LogBook
 from local.console.routes import Console
 from tests.e2e.test_human_review import awaiting_review, decide, finished
@@ -280,3 +280,20 @@ def test_the_system_shows_the_starter_lag_the_failure_queue_and_the_tables(stack
     tables = {table["name"]: table["items"] for table in system["tables"]}
     assert tables[os.environ["OPERATIONS_TABLE"]] == 3
     assert tables[os.environ["USERS_TABLE"]] >= 3
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"Payload": {"taskToken.$": "$$.Task.Token"}},  # JSONPath
+        {"Payload": {"taskToken": "{% $states.context.Task.Token %}"}},  # JSONata, a field
+        {"Payload": "{% $merge([$x, {'taskToken': $states.context.Task.Token}]) %}"},  # built
+    ],
+    ids=["jsonpath", "jsonata-field", "jsonata-object"],
+)
+def test_the_task_token_is_found_however_the_definition_passes_it(parameters):
+    key = "Parameters" if "taskToken.$" in json.dumps(parameters) else "Arguments"
+    definition = {"States": {"Wait": {"Type": "Task", key: parameters}}}
+    scheduled = {"parameters": json.dumps({"Payload": {"x": 1, "taskToken": "t-1"}})}
+    events = [{"type": "TaskScheduled", "taskScheduledEventDetails": scheduled}]
+    assert task_tokens(definition, events) == {"t-1"}
