@@ -5,11 +5,14 @@ recording. The payloads the states build are read back with the adapter that own
 (chalicelib/adapters/state_machine.py), so the ASL and the steps cannot drift apart.
 
 A class per state, named after it (test_every_state_of_the_definition_is_tested holds them
-equal): a state added to the workflow needs its class here.
+equal). A task's class says what it runs with (`given`: an input, variables, a context), which
+the tests of every Catch and retry policy use too; a Lambda task's, the code its operation
+fails with when it breaks (`broken`). A state added to the workflow needs its class here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
@@ -69,26 +72,23 @@ def _retrier(state: str, error: str) -> dict[str, Any]:
     return next(r for r in STATES[state]["Retry"] if error in r["ErrorEquals"])
 
 
-def _input_of(state: str) -> tuple[Any, dict[str, Any]]:
-    """An input and the variables the state can run with."""
-    inputs: dict[str, tuple[Any, dict[str, Any]]] = {
-        "CreateUser": (REQUEST, {}),
-        "AwaitReview": (WAITING, KNOWN),
-        "ConcludeReview": ({"decision": "approve"}, {**KNOWN, "approval": WAITING}),
-        "RecordFailure": ({}, {**KNOWN, "failure": FAILURE}),
-    }
-    return inputs.get(state, (CREATED, KNOWN))
+@dataclasses.dataclass(frozen=True)
+class Given:
+    """What a state runs with."""
+
+    input: Any
+    variables: dict[str, Any] = dataclasses.field(default_factory=lambda: dict(KNOWN))
+    context: dict[str, Any] | None = None
 
 
-def _context(state: str) -> dict[str, Any] | None:
-    """The context object a state reads: the callback's token, the time it was entered."""
-    return {
-        "AwaitReview": {"Task": {"Token": TOKEN}},
-        "RecordFailure": {"State": {"EnteredTime": ENTERED}},
-    }.get(state)
+def _class_of(state: str) -> Any:
+    return globals()[f"Test{state}"]
 
 
 class TestCreateUser:
+    given = Given(REQUEST, variables={})
+    broken = ("USER_CREATE_FAILED", "user-create")
+
     def test_sends_the_request_whole_and_keeps_it(self, workflow: Workflow):
         # A field the request gains travels without a change to the ASL; one it lacks stays
         # absent (no null in its place).
@@ -115,6 +115,9 @@ class TestCreateUser:
 
 
 class TestApproveUser:
+    given = Given(CREATED)
+    broken = ("USER_APPROVE_FAILED", "user-approve")
+
     def test_sends_the_outcome_before_it_and_hands_on_its_own(self, workflow: Workflow):
         answer = workflow.test("ApproveUser", CREATED, variables=KNOWN, result=invoked(WAITING))
         assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "NeedsReview")
@@ -153,6 +156,9 @@ class TestAwaitReview:
     """The callback task: TestState runs a .waitForTaskToken state only with a mock, which
     stands for the reviewer's SendTaskSuccess, or for the error that ended the wait."""
 
+    given = Given(WAITING, context={"Task": {"Token": TOKEN}})
+    broken = ("USER_REVIEW_FAILED", "user-review-request")
+
     def test_asks_for_the_review_with_the_request_and_the_token(self, workflow: Workflow):
         answer = workflow.test(
             "AwaitReview",
@@ -182,6 +188,9 @@ class TestAwaitReview:
 
 
 class TestConcludeReview:
+    given = Given({"decision": "approve"}, variables={**KNOWN, "approval": WAITING})
+    broken = ("USER_APPROVE_FAILED", "user-approve")
+
     @pytest.mark.parametrize(
         ("ended", "timed_out"),
         [({"decision": "reject"}, False), ({"Error": "States.Timeout", "Cause": "c"}, True)],
@@ -199,6 +208,9 @@ class TestConcludeReview:
 
 
 class TestCreateResponse:
+    given = Given(CREATED)
+    broken = ("USER_CREATE_RESPONSE_FAILED", "user-create-response")
+
     def test_records_the_outcome_and_ends_the_workflow(self, workflow: Workflow):
         recorded = {"status": "SUCCEEDED", "recorded": True}
         answer = workflow.test("CreateResponse", CREATED, variables=KNOWN, result=invoked(recorded))
@@ -209,14 +221,12 @@ class TestCreateResponse:
 
 
 class TestRecordFailure:
+    given = Given(
+        {}, variables={**KNOWN, "failure": FAILURE}, context={"State": {"EnteredTime": ENTERED}}
+    )
+
     def test_writes_the_failure_while_the_operation_is_not_done(self, workflow: Workflow):
-        answer = workflow.test(
-            "RecordFailure",
-            {},
-            variables={**KNOWN, "failure": FAILURE},
-            result={},
-            context={"State": {"EnteredTime": ENTERED}},
-        )
+        answer = _test(workflow, "RecordFailure", result={})
         assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "StepFailed")
         update = answer["inspectionData"]["afterArguments"]
         assert update["Key"] == {"pk": {"S": "op-1"}}
@@ -229,23 +239,11 @@ class TestRecordFailure:
         assert answer["output"] == FAILURE
 
     def test_an_operation_already_done_keeps_its_outcome(self, workflow: Workflow):
-        answer = workflow.test(
-            "RecordFailure",
-            {},
-            variables={**KNOWN, "failure": FAILURE},
-            error="DynamoDB.ConditionalCheckFailedException",
-            context={"State": {"EnteredTime": ENTERED}},
-        )
+        answer = _test(workflow, "RecordFailure", error="DynamoDB.ConditionalCheckFailedException")
         assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "AlreadyRecorded")
 
     def test_a_failure_it_cannot_write_ends_where_the_sweeper_looks(self, workflow: Workflow):
-        answer = workflow.test(
-            "RecordFailure",
-            {},
-            variables={**KNOWN, "failure": FAILURE},
-            error="DynamoDB.ResourceNotFoundException",
-            context={"State": {"EnteredTime": ENTERED}},
-        )
+        answer = _test(workflow, "RecordFailure", error="DynamoDB.ResourceNotFoundException")
         assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "OutcomeNotRecorded")
 
 
@@ -269,38 +267,26 @@ class TestOutcomeNotRecorded:
         assert (answer["status"], answer["error"]) == ("FAILED", "OutcomeNotRecorded")
 
 
-# Every task: each Catch and each retry policy.
+# Every task: each Catch and each retry policy, with what each state's class gives it.
 
-# The code and the step a broken Lambda task's operation fails with (the catalogue's,
-# chalicelib/domain/errors.py).
-BROKEN = {
-    "CreateUser": ("USER_CREATE_FAILED", "user-create"),
-    "ApproveUser": ("USER_APPROVE_FAILED", "user-approve"),
-    "AwaitReview": ("USER_REVIEW_FAILED", "user-review-request"),
-    "ConcludeReview": ("USER_APPROVE_FAILED", "user-approve"),
-    "CreateResponse": ("USER_CREATE_RESPONSE_FAILED", "user-create-response"),
-}
+
+def _test(workflow: Workflow, state: str, **mock: Any) -> dict[str, Any]:
+    """The state run with what its class gives, its call mocked."""
+    given: Given = _class_of(state).given
+    return workflow.test(
+        state, given.input, variables=given.variables, context=given.context, **mock
+    )
 
 
 class TestEveryLambdaTask:
-    def test_each_has_its_failure_code(self):
-        assert set(BROKEN) == set(_lambda_tasks())
-
-    @pytest.mark.parametrize("state", sorted(BROKEN))
+    @pytest.mark.parametrize("state", _lambda_tasks())
     def test_a_bug_is_caught_without_retry_into_the_failure_recording(
         self, workflow: Workflow, state
     ):
-        state_input, variables = _input_of(state)
-        answer = workflow.test(
-            state,
-            state_input,
-            variables=variables,
-            error="KeyError",
-            retries=0,
-            context=_context(state),
-        )
+        answer = _test(workflow, state, error="KeyError", retries=0)
+        assert answer["error"] == "KeyError"
         assert (answer["status"], answer["nextState"]) == ("CAUGHT_ERROR", "RecordFailure")
-        code, step = BROKEN[state]
+        code, step = _class_of(state).broken
         assert assigned(answer)["failure"] == {"code": code, "message": f"{step} failed: KeyError"}
 
 
@@ -314,17 +300,9 @@ class TestEveryRetryPolicy:
         self, workflow: Workflow, state, error
     ):
         retrier = _retrier(state, error)
-        state_input, variables = _input_of(state)
         for made in sorted({0, retrier["MaxAttempts"] - 1}):
-            answer = workflow.test(
-                state,
-                state_input,
-                variables=variables,
-                error=error,
-                retries=made,
-                context=_context(state),
-            )
-            assert answer["status"] == "RETRIABLE", (state, error, made)
+            answer = _test(workflow, state, error=error, retries=made)
+            assert (answer["error"], answer["status"]) == (error, "RETRIABLE"), made
             details = answer["inspectionData"]["errorDetails"]
             assert details["retryIndex"] == STATES[state]["Retry"].index(retrier)
             longest = min(
@@ -339,16 +317,8 @@ class TestEveryRetryPolicy:
 
     @pytest.mark.parametrize(("state", "error"), _retried_errors())
     def test_at_the_limit_the_error_is_caught(self, workflow: Workflow, state, error):
-        state_input, variables = _input_of(state)
-        answer = workflow.test(
-            state,
-            state_input,
-            variables=variables,
-            error=error,
-            retries=_retrier(state, error)["MaxAttempts"],
-            context=_context(state),
-        )
-        assert answer["status"] == "CAUGHT_ERROR"
+        answer = _test(workflow, state, error=error, retries=_retrier(state, error)["MaxAttempts"])
+        assert (answer["error"], answer["status"]) == (error, "CAUGHT_ERROR")
         catcher = STATES[state]["Catch"][answer["inspectionData"]["errorDetails"]["catchIndex"]]
         assert answer["nextState"] == catcher["Next"]
         assert {error, "States.ALL"} & set(catcher["ErrorEquals"])
