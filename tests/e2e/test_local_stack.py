@@ -80,8 +80,15 @@ def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
     accepted = local_stack.create_user("alan@example.org").json()
     local_stack.wait_done(accepted["id"])
-    listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
-    (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
+
+    def ended() -> dict | None:
+        """The execution, once it is over (a step may follow the one that records the
+        operation's outcome)."""
+        listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
+        (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
+        return execution if execution["status"] != "RUNNING" else None
+
+    execution = wait_until(ended, what="the execution's end")
     assert execution["status"] == "SUCCEEDED"
     assert execution["outcome"]["status"] == "SUCCEEDED"
     assert execution["durationMs"] >= 0
