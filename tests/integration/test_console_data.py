@@ -15,17 +15,11 @@ from chalicelib.domain.errors import TransientError
 from local.console.data import TOKEN_HIDDEN, task_tokens
 from local.console.logbook import LogBook
 from local.console.routes import Console
+from tests import workflow_paths as paths
 from tests.e2e.test_human_review import awaiting_review, decide, finished
 from tests.helpers import body, fail_calls, operation, post_user, table_items
-from tests.workflow_paths import (
-    NO_REVIEW,
-    RECORD_FAILURE,
-    REVIEW_CHOICE,
-    broken_at,
-    reviewed,
-    succeeded,
-)
-from tests.workflow_paths import REVIEW_WAIT as AWAIT
+
+AWAIT, NO_REVIEW, REVIEW_CHOICE = paths.REVIEW_WAIT, paths.NO_REVIEW, paths.REVIEW_CHOICE
 
 
 @pytest.fixture
@@ -61,10 +55,10 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console):
     states = json.loads(machine["definition"])["States"]
     statuses = _statuses(detail)
     assert set(statuses) == set(states) | {"__start__", "__end__"}
-    path = succeeded()
+    path = paths.succeeded()
     assert [step["state"] for step in detail["steps"]] == path
     assert all(statuses[state] == "succeeded" for state in path)
-    assert statuses[AWAIT] == "not-reached" and statuses[RECORD_FAILURE] == "not-reached"
+    assert statuses[AWAIT] == "not-reached" and statuses[paths.RECORD_FAILURE] == "not-reached"
     assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     steps = {step["state"]: step for step in detail["steps"]}
     assert "user created" in _messages(steps["CreateUser"]["logs"])
@@ -138,7 +132,7 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     assert decide(stack, waiting["id"], "approve").status_code == 200
     assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
     done = console.executions.detail(waiting["id"])
-    path = reviewed()
+    path = paths.reviewed()
     assert [step["state"] for step in done["steps"]] == path
     assert all(_statuses(done)[state] == "succeeded" for state in path)
     assert _taken(done) == set(itertools.pairwise(["__start__", *path, "__end__"]))
@@ -160,7 +154,7 @@ def test_a_step_that_failed_once_is_marked_retried_with_two_attempts(stack, cons
     assert create["attempts"] == 2
     assert create["errors"] == ["TransientError"]
     assert ("CreateUser", "ApproveUser") in _taken(detail)
-    assert ("CreateUser", RECORD_FAILURE) not in _taken(detail)
+    assert ("CreateUser", paths.RECORD_FAILURE) not in _taken(detail)
     assert _statuses(detail)["ApproveUser"] == "succeeded"
 
 
@@ -173,7 +167,7 @@ def test_a_broken_step_is_caught_and_the_execution_fails_where_it_ended(
     detail = console.executions.detail(accepted["id"])
     assert detail["status"] == "FAILED"
     statuses = _statuses(detail)
-    path = broken_at("ApproveUser")
+    path = paths.broken_at("ApproveUser")
     assert statuses["ApproveUser"] == "caught"
     assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     assert statuses[path[-1]] == "failed"
