@@ -76,9 +76,16 @@ def structured_logs(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 @app.middleware("pure_lambda")
 def step_correlation(event: LambdaFunctionEvent, get_response: Callable[[Any], Any]) -> Any:
-    """A step's log lines carry its operation's id as correlation id."""
-    with logs.correlation(state_machine.operation_id(event.to_dict())):
+    """A step's log lines carry its operation's id as correlation id, and its work is a
+    subsegment named after the step, annotated with it."""
+    operation_id = state_machine.operation_id(event.to_dict())
+    with logs.correlation(operation_id), tracing.subsegment(_step(event.context), operation_id):
         return get_response(event)
+
+
+def _step(context: Any) -> str:
+    """The step a function runs: Chalice names a function `<app>-<stage>-<handler>`."""
+    return str(getattr(context, "function_name", "step")).rsplit("-", 1)[-1]
 
 
 @app.route("/users", methods=["POST"], content_types=ANY_CONTENT_TYPE, authorizer=AUTHORIZER)
@@ -91,6 +98,7 @@ def create_user() -> Response:
         operation = operations.accept_user_request(
             user_request, parse_idempotency_key(headers), wiring.operations(), wiring.events()
         )
+        tracing.annotate(operation.id)
     return json_response(
         202,
         operation_resource(operation),
@@ -155,7 +163,7 @@ def decide_review(operation_id: str) -> Response:
     decision = parse_review_decision(request.headers, _body(request), settings().max_request_bytes)
     if not is_valid_id(operation_id):
         raise not_found("review")
-    with logs.correlation(operation_id):
+    with logs.correlation(operation_id), tracing.subsegment("decide_review", operation_id):
         decided = reviews.decide_review(
             operation_id,
             decision,
@@ -212,12 +220,17 @@ def _body(request: Request) -> bytes:
 )
 def starter(event: KinesisEvent) -> dict[str, Any]:
     operations_table, workflows = wiring.operations(), wiring.workflows()
+    function_name = str(getattr(event.context, "function_name", "starter"))
 
     def start(data: bytes) -> None:
         requested = event_stream.decode(data)
+        # Each record's work joins its operation's trace (the request's, carried in the
+        # record), so the execution it starts joins it too; this invocation keeps a link.
         with (
             logs.correlation(requested.operation_id),
-            tracing.subsegment("start_workflow", requested.operation_id),
+            tracing.continued(
+                requested.trace_header, "start_workflow", requested.operation_id, function_name
+            ),
         ):
             workflow.start_workflow(requested, operations_table, workflows)
 

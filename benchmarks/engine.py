@@ -111,20 +111,16 @@ def _drive(sfn: object, machine: str, total: int, concurrency: int) -> dict[str,
     return {"per_s": round(total / elapsed, 1), "p50_ms": round(statistics.median(durations), 1)}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def pipeline(total: int, concurrency: int) -> dict[str, dict[str, float]]:
     from benchmarks.load import run, summarize
+    from local.process.child import free_port
 
-    api_port, aws_port = _free_port(), _free_port()
+    api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     stack = subprocess.Popen(
         [sys.executable, "-m", "local", "run", "--api-port", str(api_port),
-         "--aws-port", str(aws_port)],
+         "--aws-port", str(aws_port), "--xray-port", str(free_port(socket.SOCK_DGRAM)),
+         "--otlp-port", str(free_port())],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

@@ -39,8 +39,8 @@ STARTS_STACK = "-m local run"  # the line make echoes when the install is done
 STACK_UP = "Ctrl-C stops everything"  # the end of the stack's banner
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
@@ -120,6 +120,8 @@ def measure(repo: Path, keep: bool) -> dict[str, float]:
     inherited = ("AWS_", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {"PIP_CACHE_DIR": str(work / "pip-cache"), "UV_CACHE_DIR": str(work / "uv-cache")}
+    # The X-Ray daemon's and OTLP's ports: other stacks on this machine may hold the defaults.
+    env |= {"XRAY_PORT": str(free_port(socket.SOCK_DGRAM)), "OTLP_PORT": str(free_port())}
     api_port, aws_port = free_port(), free_port()
     make: Make | None = None
     try:

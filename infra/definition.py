@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import secrets
 import string
@@ -168,6 +169,27 @@ def function_limits(stage: str) -> FunctionLimits:
 
 def app_name() -> str:
     return str(json.loads(CHALICE_CONFIG.read_text())["app_name"])
+
+
+# OpenTelemetry on AWS (a stage whose TRACER is `otel`): the ADOT Lambda layer, started by its
+# wrapper, brings the SDK, instruments the AWS SDK and exports the spans to X-Ray. Its ARN
+# differs by region (the account that publishes it, and the version): the table is at
+# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python ; ADOT_LAYER_ARN at
+# packaging time names another one.
+ADOT_LAYER = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:615299751070:layer:AWSOpenTelemetryDistroPython:11"
+)
+OTEL_WRAPPER = "/opt/otel-instrument"
+
+
+def tracer(stage: str) -> str:
+    """The stage's tracer: `xray` (the default), `otel` or `off`
+    (chalicelib/adapters/tracing.py)."""
+    return stage_environment(stage).get("TRACER", "xray")
+
+
+def otel_layer() -> dict[str, str]:
+    return {"Fn::Sub": os.environ.get("ADOT_LAYER_ARN") or ADOT_LAYER}
 
 
 def api_stage(stage: str) -> str:

@@ -413,6 +413,14 @@ def merge_template(stage: str) -> dict[str, Any]:
         api_definition["securityDefinitions"] = sign_in["securityDefinitions"]
         resources["APIHandler"]["Properties"]["Environment"] = {"Variables": sign_in["environment"]}
         outputs.update(sign_in["Outputs"])
+    if definition.tracer(stage) == "otel":
+        # The ADOT layer and its wrapper, on every function once each has its environment
+        # (Chalice packages TRACER itself).
+        for function in policies:
+            properties = resources[function]["Properties"]
+            properties["Layers"] = [definition.otel_layer()]
+            variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+            variables["AWS_LAMBDA_EXEC_WRAPPER"] = definition.OTEL_WRAPPER
     # OpenApiVersion only stops SAM from adding a stray stage named "Stage".
     resources["RestAPI"] = {
         # Access logging needs the account's logging role set first.

@@ -21,9 +21,13 @@ def _run(args: argparse.Namespace) -> int:
         host=args.host,
         api_port=args.api_port,
         aws_port=args.aws_port,
+        xray_port=args.xray_port,
+        otlp_port=args.otlp_port,
         region=args.region,
         stage=args.stage,
         keep_executions=args.keep_executions,
+        keep_traces=args.keep_traces,
+        trace_all=args.trace_all,
         verbose=args.verbose,
         state=args.state,
         speed=args.speed,
@@ -60,9 +64,29 @@ def main() -> int:
     run.add_argument("--host", default=os.environ.get("LOCAL_HOST", "127.0.0.1"))
     run.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     run.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", "4566")))
+    run.add_argument(
+        "--xray-port",
+        type=int,
+        default=int(os.environ.get("XRAY_PORT", "2000")),
+        help="the X-Ray daemon's UDP port (default 2000)",
+    )
+    run.add_argument(
+        "--otlp-port",
+        type=int,
+        default=int(os.environ.get("OTLP_PORT", "4318")),
+        help="OTLP/HTTP's port, for spans (default 4318)",
+    )
     run.add_argument("--region", default=os.environ.get("LOCAL_REGION", "us-east-1"))
     run.add_argument("--stage", default="local")
     run.add_argument("--keep-executions", type=int, default=1000)
+    run.add_argument("--keep-traces", type=int, default=1000, help="X-Ray traces kept")
+    run.add_argument(
+        "--trace-all",
+        action="store_true",
+        default=os.environ.get("TRACE_ALL") == "1",
+        help="trace every request (default: as X-Ray's default sampling rule, the first "
+        "each second and 5%% of the rest)",
+    )
     run.add_argument("--verbose", action="store_true", help="emulator and access logs too")
     run.add_argument(
         "--state",

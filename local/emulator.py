@@ -13,8 +13,10 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,12 +27,15 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.config import DefaultConfig
 
 from chalicelib import clock
+from chalicelib.adapters import tracing
 from infra import definition
 from local.aws.firehose import ArchiveFeeder
 from local.aws.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas, lambda_handlers
 from local.aws.provision import Provisioned, provision
 from local.aws.schedule import Schedule
+from local.aws.trace_segments import ApiRequest, Invocation, Sampler, ServiceSegments
+from local.aws.xray_daemon import TraceStore
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
@@ -63,22 +68,37 @@ class Emulator:
         clock: Clock | None = None,
         journal: TableState | None = None,
         bounds: Bounds | None = None,
+        xray_daemon: str | None = None,
+        trace_all: bool = True,
     ) -> None:
+        """`xray_daemon`: where the functions' X-Ray SDK sends its segments (the local X-Ray
+        daemon's UDP address, as Lambda's AWS_XRAY_DAEMON_ADDRESS); None: straight into the
+        trace store, in process. `trace_all`: every trace a request or an event source
+        begins is sampled; else X-Ray's default rule (local/aws/trace_segments.py: Sampler)."""
         self.app = app
         self.stage = stage
         self.session = session
         self.clock = clock or Clock()
+        bounds = bounds or Bounds()
         self.lambdas = InProcessLambdas()
         self.aws_calls = CallCounter()
         self.records_arrived = RecordsArrived()
+        self.xray_daemon = xray_daemon
+        self.traces = TraceStore(bounds.traces, DEFAULT_ACCOUNT_ID)
+        self.segments = ServiceSegments(
+            self.traces.put, self.clock.wall, DEFAULT_ACCOUNT_ID, Sampler(every=trace_all)
+        )
+        self.lambdas.segments = self.segments
         self.hooks = Hooks(
             clock=self.clock,
             lambdas=self.lambdas,
             aws_calls=self.aws_calls,
             records_arrived=self.records_arrived,
             journal=journal,
+            trace_store=self.traces,
+            segments=self.segments,
         )
-        self.retention = Retention(bounds or Bounds(), self.stream_readers)
+        self.retention = Retention(bounds, self.stream_readers)
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None  # the starter's mapping of the event stream
         self.replay: StreamPoller | None = None  # the starter's mapping of the replay stream
@@ -88,7 +108,7 @@ class Emulator:
     @contextlib.contextmanager
     def running(self) -> Iterator[Emulator]:
         """Patch moto, provision and wire everything; the emulator must already be up."""
-        with registry.applied(self.hooks), _app_time(self.clock):
+        with registry.applied(self.hooks), _app_time(self.clock), self._tracing():
             resources = self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             limits = definition.function_limits(self.stage)
@@ -117,6 +137,69 @@ class Emulator:
                 self.app, self.clock, self.session.region_name, DEFAULT_ACCOUNT_ID, self.invoke
             )
             yield self
+
+    @contextlib.contextmanager
+    def _tracing(self) -> Iterator[None]:
+        """The functions trace as on Lambda with active tracing: the X-Ray SDK finds the
+        daemon's address in AWS_XRAY_DAEMON_ADDRESS (or, in process, hands its documents to
+        the trace store); an OpenTelemetry stage gets the ADOT layer's part."""
+        previous = os.environ.get("AWS_XRAY_DAEMON_ADDRESS")
+        os.environ["AWS_XRAY_DAEMON_ADDRESS"] = self.xray_daemon or "127.0.0.1:2000"
+        tracing.reset()
+        try:
+            with self._tracer_layer():
+                yield
+        finally:
+            if previous is None:
+                os.environ.pop("AWS_XRAY_DAEMON_ADDRESS", None)
+            else:
+                os.environ["AWS_XRAY_DAEMON_ADDRESS"] = previous
+            tracing.reset()
+
+    @contextlib.contextmanager
+    def _tracer_layer(self) -> Iterator[None]:
+        if tracing.tracer_name() == "otel":
+            import local.aws.otel_layer as otel_layer  # noqa: PLR0402 (mypy reads it so)
+
+            with otel_layer.installed(self.traces.put) as layer:
+                self.lambdas.layer = layer.invocation
+                tracing.active()  # decided now, under the stage's environment
+                try:
+                    yield
+                finally:
+                    self.lambdas.layer = tracing.invocation
+            return
+        tracer = tracing.active()
+        if tracer is None or self.xray_daemon is not None:
+            yield
+            return
+        from chalicelib.adapters.tracing_xray import XRayTracer
+
+        assert isinstance(tracer, XRayTracer)
+        tracer.emitter.deliver = self.traces.put
+        try:
+            yield
+        finally:
+            tracer.emitter.deliver = None
+
+    def api_request(
+        self, method: str, path: str, header: str | None
+    ) -> contextlib.AbstractContextManager[ApiRequest]:
+        """One request at the API's stage, traced as API Gateway traces it (the block answers
+        it; set its status)."""
+        api = definition.app_name()
+        return self.segments.api_request(
+            api, definition.api_stage(self.stage), method, path, header
+        )
+
+    def api_function(
+        self, request: ApiRequest
+    ) -> contextlib.AbstractContextManager[Invocation | None]:
+        """The API function's invocation for that request, traced as Lambda traces it."""
+        function = f"{definition.app_name()}-{self.stage}"
+        arn = f"arn:aws:lambda:{self.session.region_name}:{DEFAULT_ACCOUNT_ID}:function:{function}"
+        request.invoked = True
+        return self.lambdas.traced(function, arn, str(uuid.uuid4()), request.trace)
 
     def _mapping(self, config: MappingConfig) -> StreamPoller:
         return StreamPoller(

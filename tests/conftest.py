@@ -11,7 +11,7 @@ import itertools
 import os
 from collections.abc import Iterator, Set
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -86,9 +86,11 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
-def running_stack(app: Chalice | None = None) -> Iterator[Emulator]:
+def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterator[Emulator]:
     """The whole system in process over moto's mock, for app.py's app (or another one, such as
-    the app imported with another stage's authorizers)."""
+    the app imported with another stage's authorizers); its traces sampled as X-Ray's default
+    rule does (cheap: about one operation a second is recorded), or, with trace_all, every
+    one (the tests that read traces)."""
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
     from moto import mock_aws
@@ -106,10 +108,29 @@ def running_stack(app: Chalice | None = None) -> Iterator[Emulator]:
         boto3.DEFAULT_SESSION = _session()
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
-        emulator = emulation.Emulator(app, STAGE, _session(), clock=Clock(skip_sleeps=True))
+        emulator = emulation.Emulator(
+            app, STAGE, _session(), clock=Clock(skip_sleeps=True), trace_all=trace_all
+        )
         with emulator.running(), Client(app, stage_name=STAGE) as client:
+            _trace_requests(client.http, emulator)
             emulator.client = client  # type: ignore[attr-defined]
             yield emulator
+
+
+def _trace_requests(http: Any, emulator: Emulator) -> None:
+    """Chalice's test client's requests traced as the local stack's HTTP front traces them
+    (API Gateway's segment and the API function's invocation), so traces start at the API."""
+    untraced = http.request
+
+    def request(method: str, path: str, headers: dict | None = None, body: bytes = b"") -> Any:
+        header = (headers or {}).get("X-Amzn-Trace-Id")
+        with emulator.api_request(method.upper(), path, header) as traced:
+            with emulator.api_function(traced):
+                response = untraced(method, path, headers, body)
+            traced.status = response.status_code
+            return response
+
+    http.request = request
 
 
 @pytest.fixture

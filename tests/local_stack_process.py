@@ -33,7 +33,8 @@ def wait_until(
 @contextlib.contextmanager
 def running(*options: str) -> Iterator[LocalStackProcess]:
     """The local stack on free ports for the block, stopped after it (Ctrl-C), cleanly."""
-    stack = LocalStackProcess(free_port(), free_port(), *options)
+    # Every request traced: the tests look for the trace of each operation they make.
+    stack = LocalStackProcess(free_port(), free_port(), "--trace-all", *options)
     stack.wait_until_up()
     yield stack
     assert_stops_cleanly(stack, signal.SIGINT)

@@ -8,7 +8,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, tracing
 from chalicelib.domain.errors import PublishFailed, TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import OPERATION_TYPE_USER_CREATE, UserRequest, utc_now
@@ -20,7 +20,8 @@ class MalformedEvent(ValueError):
 
 def encode(event: OperationRequested) -> bytes:
     """The record's data: compact JSON, `{"type", "operationId", "request": {email, name},
-    "publishedAt"?}`."""
+    "publishedAt"?, "traceHeader"?}` (`traceHeader`: the X-Ray trace header of the request
+    that accepted it; records archived before it was added have none, and need none)."""
     body: dict[str, Any] = {
         "type": OPERATION_TYPE_USER_CREATE,
         "operationId": event.operation_id,
@@ -28,6 +29,8 @@ def encode(event: OperationRequested) -> bytes:
     }
     if event.published_at is not None:
         body["publishedAt"] = event.published_at
+    if event.trace_header is not None:
+        body["traceHeader"] = event.trace_header
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -42,6 +45,9 @@ def decode(data: bytes) -> OperationRequested:
             str(body["operationId"]),
             UserRequest(request["email"], request["name"]),
             body.get("publishedAt"),
+            # Only ever a hint: a trace header that is not a string is no reason to refuse
+            # the operation, so it is left out (tracing never fails the work it records).
+            trace if isinstance(trace := body.get("traceHeader"), str) else None,
         )
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedEvent(f"not an operation event: {error}") from error
@@ -61,8 +67,13 @@ class EventStream:
             with aws.transient_errors():
                 aws.client("kinesis").put_record(
                     StreamName=self._stream,
-                    # Stamped as it is published: the archive is replayed by this time.
-                    Data=encode(dataclasses.replace(event, published_at=utc_now())),
+                    # Stamped as it is published: the archive is replayed by this time, and
+                    # the starter continues the trace of whoever published it.
+                    Data=encode(
+                        dataclasses.replace(
+                            event, published_at=utc_now(), trace_header=tracing.trace_header()
+                        )
+                    ),
                     # Operations are independent: spread them evenly over the shards.
                     PartitionKey=event.operation_id,
                 )

@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def redact(text: str) -> str:
-    return _EMAIL.sub("<email>", text)
+    return _EMAIL.sub("<email>", text) if "@" in text else text  # no "@", no address
 
 
 def configure() -> None:

@@ -6,7 +6,7 @@ import json
 
 import botocore.exceptions
 
-from chalicelib.adapters import aws
+from chalicelib.adapters import aws, tracing
 from chalicelib.adapters.state_machine import execution_input, review_result
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.reviews import ReviewDecision, TaskToken
@@ -23,6 +23,8 @@ class StepFunctionsWorkflows:
         return self._known_arn or aws.arn("states", f"stateMachine:{self._state_machine_name}")
 
     def start(self, event: OperationRequested) -> None:
+        # The execution joins the current trace (the operation's, in the starter).
+        trace = tracing.trace_header()
         try:
             with aws.transient_errors():
                 aws.client("stepfunctions").start_execution(
@@ -30,6 +32,7 @@ class StepFunctionsWorkflows:
                     # The name makes the start exactly-once (Standard keeps names 90 days).
                     name=event.operation_id,
                     input=json.dumps(execution_input(event)),
+                    **({"traceHeader": trace} if trace else {}),
                 )
         except botocore.exceptions.ClientError as error:
             if aws.error_code(error) != "ExecutionAlreadyExists":

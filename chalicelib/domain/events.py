@@ -19,6 +19,9 @@ class OperationRequested:
     # When it was put on the stream (ISO 8601 UTC), stamped by the publisher: the archive is
     # replayed by it. Not part of the event's identity: a republished event is the same event.
     published_at: str | None = dataclasses.field(default=None, compare=False)
+    # The trace of the request that accepted it (an X-Ray trace header), stamped by the
+    # publisher: the starter continues that trace. Not part of the event's identity either.
+    trace_header: str | None = dataclasses.field(default=None, compare=False)
 
     @classmethod
     def of(cls, operation: Operation) -> OperationRequested:

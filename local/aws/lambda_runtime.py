@@ -5,6 +5,11 @@ Functions tasks, the Kinesis poller) goes through LambdaFunction._invoke_lambda,
 that one method (local/patches/lambdas.py) dispatches them all to the app's own handlers
 here, with Lambda's context object and error format. `current_function()` names the function
 running in this thread (the console attributes log lines with it).
+
+Traced as Lambda traces: each invocation gets Lambda's segments (local/aws/trace_segments.py),
+in its caller's trace or a new one, and the function's tracer gets the invocation's trace
+header, per invocation (concurrent invocations each their own: `tracing.invocation` holds it in
+a context variable, where Lambda sets _X_AMZN_TRACE_ID for the one invocation of its process).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalice import Chalice
+
+from chalicelib.adapters import tracing
+from local.aws.trace_segments import Invocation, ServiceSegments, TraceHeader
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
@@ -78,6 +86,11 @@ class FunctionSpec:
     timeout_seconds: float
 
 
+# What runs a function's invocation inside its trace, given the header Lambda hands it: the
+# X-Ray SDK's (tracing.invocation), or the OpenTelemetry layer's (local/aws/otel_layer.py).
+Layer = Callable[[str], contextlib.AbstractContextManager[Any]]
+
+
 class InProcessLambdas:
     """Runs the registered handlers for moto's Lambda service, by function name.
 
@@ -90,6 +103,23 @@ class InProcessLambdas:
         self._functions: dict[str, FunctionSpec] = {}
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
+        self.segments: ServiceSegments | None = None  # Lambda's own segments, when traced
+        self.layer: Layer = tracing.invocation
+
+    @contextlib.contextmanager
+    def traced(
+        self, function_name: str, arn: str, request_id: str, caller: TraceHeader | None = None
+    ) -> Iterator[Invocation | None]:
+        """An invocation as Lambda traces it: its segments, and the function's tracer given
+        the invocation's header."""
+        if self.segments is None:
+            yield None
+            return
+        with (
+            self.segments.lambda_invocation(function_name, arn, request_id, caller) as invocation,
+            self.layer(invocation.header),
+        ):
+            yield invocation
 
     def register(self, function_name: str, spec: FunctionSpec) -> None:
         self._functions[function_name] = spec
@@ -109,20 +139,26 @@ class InProcessLambdas:
             timeout_seconds=spec.timeout_seconds,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
-        try:
-            with invoking(function_name):
-                result = spec.handler(payload, context)
-        except (Exception, SystemExit) as error:
-            # What the Lambda runtime reports for an unhandled exception (or a process that
-            # exits); Step Functions takes errorType as the name Retry and Catch match.
-            logger.warning("function %s raised %s", function_name, type(error).__name__)
-            body = {
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "stackTrace": traceback.format_tb(error.__traceback__),
-            }
-            return json.dumps(body), True
-        return json.dumps(result), False
+        with self.traced(function_name, spec.arn, context.aws_request_id) as traced:
+            try:
+                with invoking(function_name):
+                    return json.dumps(spec.handler(payload, context)), False
+            except (Exception, SystemExit) as error:
+                if traced is not None:
+                    traced.error = (type(error).__name__, str(error))
+                return self._failed(function_name, error), True
+
+    @staticmethod
+    def _failed(function_name: str, error: BaseException) -> str:
+        # What the Lambda runtime reports for an unhandled exception (or a process that
+        # exits); Step Functions takes errorType as the name Retry and Catch match.
+        logger.warning("function %s raised %s", function_name, type(error).__name__)
+        body = {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__),
+        }
+        return json.dumps(body)
 
     def step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
         name = str(parameters["FunctionName"]).split(":function:")[-1].split(":")[0]

@@ -164,6 +164,9 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
                 definition=body,
                 roleArn=role_arn,
                 type=props["StateMachineType"],
+                tracingConfiguration={
+                    "enabled": bool(props.get("TracingConfiguration", {}).get("Enabled"))
+                },
             )["stateMachineArn"]
         else:
             raise ValueError(f"the local stack cannot create {kind} ({logical_id})")

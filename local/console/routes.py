@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from botocore.exceptions import ClientError
+
 from chalicelib.http import edges
 from chalicelib.http.problems import Problem, bad_request, not_found
 from local.console.data import EXECUTION_STATUSES, Executions, StreamReader, SystemPanel
 from local.console.logbook import LogBook
 from local.console.notifications import Inbox
+from local.console.timeline import Timelines
 from local.http import replies
 from local.http.replies import Reply
 
@@ -64,9 +67,12 @@ class Console:
         system: SystemPanel,
         about: dict[str, Any],
         metrics: Callable[[], dict[str, Any]],
+        *,
         inbox: Inbox | None = None,
+        timelines: Timelines | None = None,
     ) -> None:
         self.executions = executions
+        self.timelines = timelines
         self.system = system
         self.about = about
         self._metrics = metrics
@@ -76,6 +82,7 @@ class Console:
             (re.compile(r"/_local/static/(?P<name>[\w.-]+(?:/[\w.-]+)*)"), self._static),
             (re.compile(r"/_local/api/executions"), self._listing),
             (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)"), self._detail),
+            (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)/trace"), self._trace),
             (re.compile(r"/_local/api/system"), self._system),
             (re.compile(r"/_local/api/metrics"), self._metrics_page),
             (re.compile(r"/_local/api/notifications"), self._notifications),
@@ -130,7 +137,10 @@ class Console:
             SystemPanel(emulator.session, stream, resources.failure_queue_url, starter),
             about,
             metrics,
-            Inbox(emulator.session, resources.notifications_queue_url, resources.review_topic_arn),
+            inbox=Inbox(
+                emulator.session, resources.notifications_queue_url, resources.review_topic_arn
+            ),
+            timelines=Timelines(emulator.session),
         )
 
     def handle(self, request: Any) -> None:
@@ -191,6 +201,18 @@ class Console:
         if found is None:
             raise not_found("execution for an operation")
         return replies.json_content(found)
+
+    def _trace(self, query: dict[str, list[str]], operation_id: str) -> Reply:
+        """The operation's traces as a timeline (local/console/timeline.py)."""
+        if self.timelines is None:
+            raise not_found("trace")
+        try:
+            return replies.json_content(self.timelines.of(operation_id))
+        except ClientError as error:  # X-Ray refused (the stack stopping): said, not a trace
+            code = error.response.get("Error", {}).get("Code", "")
+            raise Problem(
+                503, "unavailable", "Traces unavailable", f"X-Ray answered {code}"
+            ) from None
 
     def _system(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self.system.snapshot())

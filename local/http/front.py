@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from chalice import Chalice
@@ -33,7 +33,11 @@ from local.http import replies
 from local.http.authorizer import CognitoAuthorizers, install
 from local.state.counters import CallCounter
 
+if TYPE_CHECKING:
+    from local.emulator import Emulator
+
 LOCAL_PREFIX = "/_local"
+TRACE_HEADER = "X-Amzn-Trace-Id"
 # Answers one request under /_local/ on an http.server request handler (the console's).
 LocalPages = Callable[[Any], None]
 
@@ -82,9 +86,11 @@ def api_server(
     port: int,
     verbose: bool = False,
     authorizers: CognitoAuthorizers | None = None,
+    traced: Emulator | None = None,
 ) -> LocalDevServer:
     """Chalice's own local server, with the edge in front of the app, the Cognito authorizers
-    checking tokens, and /_local/ handed to `local_pages`."""
+    checking tokens, and /_local/ handed to `local_pages`; each API request traced as API
+    Gateway and Lambda trace it (`traced`)."""
     edge = Edge(app, stage)
 
     class BackloggedServer(ThreadedHTTPServer):
@@ -96,18 +102,38 @@ def api_server(
         # connection waits for the client's delayed ACK (~40 ms) between them.
         disable_nagle_algorithm = True
 
+        status: int | None = None
+
         def _generic_handle(self) -> None:
-            if is_local(urlsplit(self.path).path):
+            path = urlsplit(self.path).path
+            if is_local(path):
                 local_pages(self)
                 return
             api_requests.add(self.command)
+            self.status = None
+            if traced is None:
+                self._answer(None)
+                return
+            with traced.api_request(self.command, path, self.headers.get(TRACE_HEADER)) as request:
+                self._answer(request)
+                request.status = self.status
+
+        def _answer(self, request: Any) -> None:
             refused = edge.refuse(self.command, self.path)
             if refused is not None:
                 replies.send(self, replies.read_body(self) or refused)
                 return
             if authorizers is not None:
                 install(self.local_gateway, authorizers)
-            super()._generic_handle()
+            if request is None or traced is None:
+                super()._generic_handle()
+            else:
+                with traced.api_function(request):
+                    super()._generic_handle()
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.status = code
+            super().send_response(code, message)
 
         def __getattr__(self, name: str) -> Any:
             # http.server looks up do_<METHOD>; every method, known or not (TRACE, QUERY...),

@@ -11,6 +11,8 @@ import dataclasses
 
 from local.aws.kinesis_poller import RecordsArrived
 from local.aws.lambda_runtime import InProcessLambdas
+from local.aws.trace_segments import ServiceSegments
+from local.aws.xray_daemon import TraceStore
 from local.state.clock import Clock
 from local.state.counters import CallCounter
 from local.state.persistence import TableState
@@ -23,3 +25,5 @@ class Hooks:
     aws_calls: CallCounter = dataclasses.field(default_factory=CallCounter)
     records_arrived: RecordsArrived | None = None  # the Kinesis poller's wake-up
     journal: TableState | None = None  # --state: the tables' journal
+    trace_store: TraceStore | None = None  # X-Ray's traces (local/aws/xray_daemon.py)
+    segments: ServiceSegments | None = None  # the services' own segments

@@ -37,6 +37,7 @@ from local.patches import (
     task_errors,
     teststate,
     weak_tracking,
+    xray,
 )
 from local.patches.hooks import Hooks
 
@@ -462,6 +463,48 @@ PATCHES: tuple[Patch, ...] = (
         "user pools issue tokens (iat, exp) on the emulator's clock, against which the local "
         "gateway checks their expiry: a test moves the clock past the hour a token lasts",
         cognito.token_clock,
+    ),
+    # tracing
+    Patch(
+        "xray-trace-store",
+        {
+            "moto.xray.models:XRayBackend.process_segment": "(self, doc)",
+            "moto.xray.models:XRayBackend.get_trace_summary": "(self, start_time, end_time, "
+            "filter_expression)",
+            "moto.xray.models:XRayBackend.get_trace_ids": "(self, trace_ids)",
+        },
+        "moto's X-Ray answers a filter expression with a 500 'Not implemented', keeps every "
+        "segment for ever as a model object, never replaces an in-progress segment and "
+        "answers no annotations: the local trace store (local/aws/xray_daemon.py) keeps "
+        "them (bounded), evaluates filter expressions (an unsupported one is AWS's "
+        "InvalidRequestException) and compiles each trace's segments",
+        xray.store_segments,
+        needs="trace_store",
+    ),
+    Patch(
+        "step-functions-trace-header",
+        {
+            "moto.stepfunctions.responses:StepFunctionResponse.start_execution": "(self)",
+            "moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)",
+        },
+        "moto's StartExecution drops the trace header (X-Amzn-Trace-Id, or the body's "
+        "traceHeader) and DescribeExecution does not answer it: kept, answered, and the "
+        "execution joins that trace",
+        xray.keep_trace_header,
+    ),
+    Patch(
+        "step-functions-segments",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.lambda_eval_utils"
+            ":execute_lambda_function_integration": "(env, parameters, region, state_credentials)",
+            f"{_SFN}.backend.execution:BaseExecutionWorkerCommunication.terminated": "(self)",
+        },
+        "Step Functions writes an execution's segment and a subsegment per state when "
+        "tracing is on; moto writes none: a Lambda task's invocation gets its attempt's "
+        "trace header, and the execution's segment is written from its history when it ends "
+        "(local/aws/trace_segments.py)",
+        xray.execution_segments,
+        needs="segments",
     ),
 )
 

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 UP = "Ctrl-C stops everything"  # the banner's last line: the stack is up
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
@@ -28,6 +28,9 @@ class ChildStack:
     def __init__(self, api_port: int, aws_port: int, *options: str) -> None:
         self.api = f"http://127.0.0.1:{api_port}"
         self.endpoint = f"http://127.0.0.1:{aws_port}"
+        self.xray_port = free_port(socket.SOCK_DGRAM)
+        self.otlp_port = free_port()
+        self.otlp = f"http://127.0.0.1:{self.otlp_port}/v1/traces"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         # The local reviewer's password, chosen here so that whoever drives the stack can sign
         # in (`make run` itself generates one when it is not given).
@@ -42,6 +45,11 @@ class ChildStack:
                 str(api_port),
                 "--aws-port",
                 str(aws_port),
+                # The X-Ray daemon's and OTLP's ports too: other stacks may hold the defaults.
+                "--xray-port",
+                str(self.xray_port),
+                "--otlp-port",
+                str(self.otlp_port),
                 *options,
             ],
             cwd=ROOT,

@@ -19,9 +19,13 @@ class Options:
     host: str = "127.0.0.1"
     api_port: int = 8000
     aws_port: int = 4566
+    xray_port: int = 2000  # the X-Ray daemon's UDP port (local/aws/xray_daemon.py)
+    otlp_port: int = 4318  # OTLP/HTTP (local/aws/otlp.py)
     region: str = "us-east-1"
     stage: str = "local"
     keep_executions: int = 1000
+    keep_traces: int = 1000
+    trace_all: bool = False  # every request traced (else X-Ray's default sampling rule)
     verbose: bool = False
     state: Path | None = None  # the tables' file across restarts (local/state/persistence.py)
     speed: float = 1.0  # emulated seconds per real second (local/state/clock.py)
@@ -33,6 +37,10 @@ class Options:
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def xray_daemon(self) -> str:
+        return f"{self.host}:{self.xray_port}"
 
     def environment(self) -> dict[str, str]:
         return {
@@ -55,9 +63,10 @@ class PortBusy(Exception):
     pass
 
 
-def check_free(host: str, port: int, flag: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def check_free(host: str, port: int, flag: str, kind: int = socket.SOCK_STREAM) -> None:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        if kind == socket.SOCK_STREAM:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -18,6 +18,7 @@ import dataclasses
 import gc
 import logging
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -85,6 +86,8 @@ class Run:
         options = self.options
         check_free(options.host, options.aws_port, "--aws-port")
         check_free(options.host, options.api_port, "--api-port")
+        check_free(options.host, options.xray_port, "--xray-port", socket.SOCK_DGRAM)
+        check_free(options.host, options.otlp_port, "--otlp-port")
         _quiet_emulator(options.verbose)
         from local.console.logbook import LogBook
 
@@ -127,8 +130,11 @@ class Run:
             session,
             clock=Clock(options.speed),
             journal=self._state,
-            bounds=Bounds(executions=options.keep_executions),
+            bounds=Bounds(executions=options.keep_executions, traces=options.keep_traces),
+            xray_daemon=options.xray_daemon,
+            trace_all=options.trace_all,
         )
+        self._trace_collectors()
         running = self.emulator.running()
         running.__enter__()
         self._closers.append(lambda: running.__exit__(None, None, None))
@@ -150,6 +156,19 @@ class Run:
             self._spawn("snapshots", self._state.save_while_changing, self._stop, self._writes)
         self._spawn("api", self._api.serve_forever)
 
+    def _trace_collectors(self) -> None:
+        """The X-Ray daemon (UDP) and OTLP/HTTP, both into the emulator's trace store."""
+        from local.aws.otlp import Receiver
+        from local.aws.xray_daemon import Daemon
+
+        o = self.options
+        daemon = Daemon(self.emulator.traces, o.host, o.xray_port)
+        self._closers.append(daemon.stop)
+        self._spawn("xray-daemon", daemon.serve_forever)
+        receiver = Receiver(self.emulator.traces.put, o.host, o.otlp_port)
+        self._closers.append(receiver.stop)
+        self._spawn("otlp", receiver.serve_forever)
+
     def _api_server(self, app: Any) -> Any:
         from chalicelib import wiring
         from local.console.routes import Console
@@ -168,6 +187,7 @@ class Run:
             port=o.api_port,
             verbose=o.verbose,
             authorizers=self._authorizers(app),
+            traced=self.emulator,
         )
 
     def _authorizers(self, app: Any) -> Any:
@@ -287,6 +307,10 @@ class Run:
                 f"  API               {o.api_url}",
                 f"  console           {o.api_url}/_local/",
                 f"  AWS endpoint      {o.endpoint}   region {o.region}",
+                f"  X-Ray daemon      udp://{o.xray_daemon}   OTLP http://{o.host}:{o.otlp_port}"
+                "/v1/traces",
+                "  traces            "
+                + ("every request" if o.trace_all else "sampled as X-Ray does (--trace-all: all)"),
                 f"  state machine     {r.state_machine_arn}",
                 f"  stream            {r.stream_name}",
                 f"  on-failure queue  {r.failure_queue_url}",

@@ -43,6 +43,11 @@ class Clock:
         """Emulated seconds since the epoch, like time.time()."""
         return self._base + (time.monotonic() - self._real_base) * self.speed + self._offset
 
+    def wall(self, emulated: float) -> float:
+        """The wall-clock time (time.time()) at which the clock read `emulated` (exact unless
+        advance() moved it since)."""
+        return self._base + (emulated - self._base - self._offset) / self.speed
+
     def now(self, tz: tzinfo | None = UTC) -> datetime:
         """Emulated now, like datetime.now(tz) (naive local time when tz is None)."""
         return datetime.fromtimestamp(self.time(), tz)

@@ -57,6 +57,7 @@ class Bounds:
     records: int = 1000  # newest records per shard, handled or not
     record_min_age_seconds: float = 60.0  # no record younger than this is trimmed early
     metric_data: int = 10_000  # CloudWatch data points per region
+    traces: int = 1000  # X-Ray traces (local/aws/xray_daemon.py keeps the newest)
     collect_after: int = 500  # trimmed executions between two full garbage collections
 
 

@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from local.console.model import choice_label
 from tests.browser.conftest import WINDOW, require_browser
+from tests.local_stack_process import wait_until
 from tests.workflow_paths import NO_REVIEW, REVIEW_CHOICE, STATES, reviewed, succeeded
 from tests.workflow_paths import REVIEW_WAIT as AWAIT
 
@@ -495,3 +496,65 @@ def test_the_reviewer_page_pages_through_the_pending_reviews_oldest_first(driver
     assert driver.find_element(By.ID, "summary").text.startswith("Page 2")
     driver.find_element(By.ID, "previous-page").click()
     _wait(driver, lambda d: shown() == oldest_first[:10])
+
+
+_TIMELINE_ROWS = (
+    "return [...document.querySelectorAll(arguments[0] + ' li.span')].map(li => [li.dataset.kind,"
+    " li.dataset.name, li.querySelector('.span-duration').textContent,"
+    " li.querySelector('.span-notes').textContent])"
+)
+OPERATION_TRACE = "#trace .trace-group[data-operation-trace='true']"
+
+
+def test_an_operations_trace_is_drawn_as_a_timeline(driver, local_stack, operations):
+    _open_execution(driver, local_stack, operations["approved"])
+    last = succeeded()[-1]
+    _wait(driver, lambda d: _css(d, f"{OPERATION_TRACE} li.span[data-name='{last}']"))
+    rows = driver.execute_script(_TIMELINE_ROWS, OPERATION_TRACE)
+    kinds = {kind for kind, *_ in rows}
+    # The API request, the time on the stream, the starter, the execution, each state and its
+    # function, the AWS calls inside them.
+    assert {"api", "stream", "function", "lambda", "workflow", "state", "local", "aws"} <= kinds
+    names = [name for _, name, *_ in rows]
+    for name in ("user-service/api", "Kinesis", "start_workflow", "user-service-local-workflow"):
+        assert name in names
+    states = [name for kind, name, *_ in rows if kind == "state"]
+    assert states == succeeded()
+    assert {"user_create", "user_approve", "user_create_response"} <= set(names)
+    assert all(duration.endswith(("ms", " s")) for *_, duration, _ in rows), rows
+    (api,) = [notes for kind, _, _, notes in rows if kind == "api"]
+    assert "HTTP 202" in api
+    # The starter's own invocation is shown too, linked.
+    headings = driver.find_element(By.ID, "trace").text.lower()
+    assert "invocation (linked)" in headings and "starter" in headings
+    overflow = driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, "the timeline makes the page scroll sideways"
+
+
+def test_a_refused_decision_shows_as_an_error_in_the_operations_traces(
+    driver, local_stack, operations
+):
+    reviewed = operations["reviewed"]
+    again = local_stack.decide(reviewed, {"decision": "approve"})
+    assert again.status_code == 409
+    xray = local_stack.aws("xray")
+    wait_until(
+        lambda: xray.get_trace_summaries(
+            StartTime=time.time() - 600,
+            EndTime=time.time() + 60,
+            FilterExpression=f'annotation.operation_id = "{reviewed}" AND error',
+        )["TraceSummaries"],
+        10,
+        "the refused decision's trace",
+    )
+    _open_execution(driver, local_stack, reviewed)
+    refused = "#trace li.span.error[data-kind='api']"
+    _wait(driver, lambda d: _css(d, refused))
+    notes = driver.find_element(By.CSS_SELECTOR, f"{refused} .span-notes").text
+    assert "⚠ error" in notes and "HTTP 409" in notes
+    # The review waited in its own state, shown with its function.
+    rows = driver.execute_script(_TIMELINE_ROWS, OPERATION_TRACE)
+    assert ["state", "AwaitReview"] in [row[:2] for row in rows]
+    assert "user_review_request" in [row[1] for row in rows]

@@ -295,3 +295,36 @@ def test_make_demo_signs_in_as_the_page_does_with_the_password_it_is_given(
     assert listed.status_code == 200
     monkeypatch.delenv("LOCAL_REVIEWER_PASSWORD")
     assert client.reviewer_credentials(local_stack.api) is None  # it says how, and decides not
+
+
+def test_traces_are_read_with_the_x_ray_api_on_the_aws_endpoint(local_stack):
+    import json
+    import socket
+    import time
+
+    operation_id = local_stack.create_user("trace@example.org").json()["id"]
+    local_stack.wait_done(operation_id)
+    # What the stack's X-Ray daemon cannot read it drops, and goes on.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.sendto(b"not a segment", ("127.0.0.1", local_stack.xray_port))
+    xray = local_stack.aws("xray")
+
+    def summaries() -> list[dict] | None:
+        found = xray.get_trace_summaries(
+            StartTime=time.time() - 600,
+            EndTime=time.time() + 60,
+            FilterExpression=f'annotation.operation_id = "{operation_id}" AND ok',
+        )["TraceSummaries"]
+        return found if len(found) == 2 and not any(s["IsPartial"] for s in found) else None
+
+    # The functions' segments reach the daemon over UDP, a moment after the answers.
+    found = wait_until(summaries, 10, "the operation's two traces")
+    traces = xray.batch_get_traces(TraceIds=[s["Id"] for s in found])["Traces"]
+    documents = json.dumps([s["Document"] for t in traces for s in t["Segments"]])
+    for name in ("accept_user_request", "start_workflow", "user-service-local-workflow"):
+        assert name in documents
+    refused = requests.post(
+        local_stack.otlp, data=b"{", headers={"Content-Type": "application/json"}, timeout=5
+    )
+    assert refused.status_code == 400
+    assert local_stack.create_user("after@example.org").status_code == 202

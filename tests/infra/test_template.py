@@ -876,3 +876,24 @@ def test_the_state_machine_waits_for_a_reviewer_with_a_timeout(packaged):
     assert caught["States.ALL"] == "RecordFailure"
     assert all("States.Timeout" not in r["ErrorEquals"] for r in wait["Retry"])
     assert states["NeedsReview"]["Type"] == "Choice"
+
+
+def test_a_stage_that_traces_with_open_telemetry_gets_the_adot_layer_and_its_wrapper(
+    monkeypatch,
+):
+    from infra.template import merge_template
+
+    xray = merge_template("dev")["Resources"]
+    assert all("Layers" not in xray[f]["Properties"] for f in FUNCTIONS)
+    monkeypatch.setattr(definition, "tracer", lambda stage: "otel")
+    otel = merge_template("dev")["Resources"]
+    for function in FUNCTIONS:
+        properties = otel[function]["Properties"]
+        # https://aws-otel.github.io/docs/getting-started/lambda/lambda-python
+        assert properties["Layers"] == [definition.otel_layer()]
+        assert properties["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] == (
+            "/opt/otel-instrument"
+        )
+        assert properties["Tracing"] == "Active"  # X-Ray still receives the spans
+    assert otel["Starter"]["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARN"]
+    assert "AWSOpenTelemetryDistroPython" in definition.otel_layer()["Fn::Sub"]

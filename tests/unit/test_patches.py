@@ -12,6 +12,8 @@ import pytest
 from moto.core.models import botocore_stubber
 
 from local.aws.kinesis_poller import RecordsArrived
+from local.aws.trace_segments import ServiceSegments
+from local.aws.xray_daemon import TraceStore
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.process.child import free_port
@@ -47,7 +49,13 @@ def test_a_patch_that_no_longer_fits_is_named_in_one_line():
 def test_applied_restores_every_original():
     targets = [target for patch in registry.PATCHES for target in patch.targets]
     before = {target: _raw(target) for target in targets}
-    engine = Hooks(records_arrived=RecordsArrived(), journal=None)
+    traces = TraceStore()
+    engine = Hooks(
+        records_arrived=RecordsArrived(),
+        journal=None,
+        trace_store=traces,
+        segments=ServiceSegments(traces.put, float, "123456789012"),
+    )
     with registry.applied(engine):
         changed = {target for target in targets if _raw(target) is not before[target]}
     assert all(_raw(target) is before[target] for target in targets)

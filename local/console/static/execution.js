@@ -2,6 +2,7 @@
 // state's details and log lines, the event history, the definition itself.
 
 import { drawGraph, statusLine } from './graph.js';
+import { traceView } from './timeline.js';
 import {
   el,
   every,
@@ -31,6 +32,7 @@ export function executionView(main, operationId) {
     'aria-label': 'Selected state',
   });
   const events = el('section', { class: 'events', 'aria-label': 'Event history' });
+  const trace = traceView(operationId);
   const definition = el('details', { class: 'definition' });
   main.replaceChildren(
     el(
@@ -52,6 +54,7 @@ export function executionView(main, operationId) {
       ),
       details,
     ),
+    trace.element,
     events,
     definition,
   );
@@ -90,7 +93,21 @@ export function executionView(main, operationId) {
       if (error.status === 404) poller?.stop();
     }
   }, () => !execution || execution.status === 'RUNNING');
-  return () => poller.stop();
+  // The trace fills in as segments arrive (each function's as it ends): polled until the
+  // operation's trace is whole, and a few times more after the execution ended.
+  let settled = false;
+  let afterEnd = 0;
+  const tracePoller = every(1, async () => {
+    const model = await trace.refresh();
+    const running = !execution || execution.status === 'RUNNING';
+    if (!running) afterEnd += 1;
+    const whole = model?.traces.some((t) => t.operation && !t.inProgress);
+    settled = !running && (whole || afterEnd > 10);
+  }, () => !settled);
+  return () => {
+    poller.stop();
+    tracePoller.stop();
+  };
 }
 
 // The state to show first: the one where it stopped or waits, else the first one.
