@@ -89,7 +89,9 @@ def approval_input(payload: Mapping[str, Any]) -> ApprovalInput:
     outcome = payload["outcome"]
     if "review" not in outcome:
         return ApprovalInput(str(payload["operationId"]), _outcome_from(outcome))
-    ended = payload["reviewEnded"]
+    # Executions the previous definition started (JSONPath, before a deploy) still wait in a
+    # review, and hand the wait's end inside the outcome: they conclude all the same.
+    ended = payload["reviewEnded"] if "reviewEnded" in payload else outcome["review"]["ended"]
     timed_out = isinstance(ended, Mapping) and ended.get("Error") == _TIMED_OUT
     return ApprovalInput(
         str(payload["operationId"]), ReviewEnded(str(outcome["userId"]), timed_out)

@@ -54,3 +54,20 @@ def test_the_last_step_answers_with_what_it_recorded():
 def test_a_payload_without_an_operation_has_no_correlation_id():
     assert state_machine.operation_id({}) is None
     assert state_machine.operation_id({"operationId": 7}) is None
+
+
+@pytest.mark.parametrize("timed_out", [False, True])
+def test_a_review_started_by_the_previous_definition_concludes_too(timed_out):
+    """Executions waiting in a review across a deploy run the definition they started with,
+    which handed the wait's end inside the outcome (review.ended); the new one beside it."""
+    ended = {"Error": "States.Timeout", "Cause": "x"} if timed_out else {"decision": "approve"}
+    waiting = {"userId": "user-1", "review": {"timeoutSeconds": 60}}
+    previous = {
+        "operationId": "op-1",
+        "outcome": {**waiting, "review": {**waiting["review"], "ended": ended}},
+    }
+    current = {"operationId": "op-1", "outcome": waiting, "reviewEnded": ended}
+    assert state_machine.approval_input(previous) == state_machine.approval_input(current)
+    assert state_machine.approval_input(current).outcome == state_machine.ReviewEnded(
+        "user-1", timed_out
+    )
