@@ -117,7 +117,8 @@ PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 test: lint typecheck checkov-venv
 	$(PYTEST)
 
-# The in-process tiers, while working: unit, contract, integration and e2e in process; not
+# The in-process tiers, while working: unit, contract, integration, conformance, states
+# (each state of the workflow through TestState) and e2e in process; not
 # the local stack in a subprocess (marker `process`: its tests, restarts, the fuzz), the
 # deploy tests (`infra`), the browser or the black-box suite (`deployed`). Markers: tests/conftest.py, from the directories.
 test-fast: venv

@@ -24,7 +24,7 @@ from typing import Any
 
 from infra import cli
 from infra.cli import CommandError
-from infra.definition import ROOT, STATE_MACHINE_FILE
+from infra.definition import ROOT, workflow_definition
 
 HERE = Path(__file__).resolve().parent
 # The load run docs/performance.md reports (`make load N=2000 C=32` on the local stack).
@@ -61,11 +61,12 @@ SHARD_READS_PER_SECOND = 5
 SHARD_READ_KB_PER_SECOND = 2048
 
 # What a human review adds to an operation (docs/contributors.md, "Human review, inside"), as
-# tests/e2e/test_human_review.py counts it: two more states (AwaitReview, ConcludeReview),
-# two more step invocations (user_review_request, user-approve again) and the decision's API
-# request, which runs the API handler once more. While the execution waits for the person,
-# nothing runs and nothing is billed: Standard bills state transitions, not time.
-REVIEW_EXTRA = {"state_transitions": 2, "lambda_invocations": 3, "api_requests": 1}
+# tests/e2e/test_human_review.py counts it: the states of its detour (review_transitions(),
+# from the definition), two more step invocations (user_review_request, user-approve again)
+# and the decision's API request, which runs the API handler once more. While the execution
+# waits for the person, nothing runs and nothing is billed: Standard bills state
+# transitions, not time.
+REVIEW_EXTRA = {"lambda_invocations": 3, "api_requests": 1}
 
 # Service quotas (defaults, us-east-1) that a rate runs into.
 QUOTAS = {
@@ -92,23 +93,64 @@ def load_counts(path: Path) -> dict[str, Any]:
         raise CommandError(
             f"{path} has no per_operation counts: run benchmarks/load.py on the local stack"
         )
-    path_taken = success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    path_taken = success_path(workflow_definition())
     return {**result["per_operation"], "state_transitions": float(len(path_taken))}
 
 
 def success_path(definition: dict[str, Any]) -> list[str]:
-    """The states a successful operation passes, each one paid transition on Standard: from
-    StartAt along Next (through a Choice, its Default: the case with no detour) to the end."""
+    """The states a successful operation passes (a refused one too: a refusal is an outcome the
+    steps pass on), each one paid transition on Standard."""
+    return workflow_path(definition)
+
+
+def workflow_path(
+    definition: dict[str, Any], *, reviewed: bool = False, broken_at: str | None = None
+) -> list[str]:
+    """The states an execution enters, in order: from StartAt along each state's Next to the
+    end. A Choice is left by its Default (the case with no detour) or, `reviewed`, by its rule
+    that leads to a callback task (.waitForTaskToken: the wait for a person), where it has
+    one. `broken_at`: that state is left by its Catch of States.ALL (a step that broke after
+    its retries), and the path goes on from there along Next."""
     states = definition["States"]
     path: list[str] = []
     name: str | None = definition["StartAt"]
     while name is not None:
         if name in path:
-            raise ValueError(f"the success path loops at {name}")
+            raise ValueError(f"the path loops at {name}")
         path.append(name)
         state = states[name]
-        name = state.get("Default") if state["Type"] == "Choice" else state.get("Next")
+        if name == broken_at:
+            name = next(c["Next"] for c in state["Catch"] if "States.ALL" in c["ErrorEquals"])
+        elif state["Type"] == "Choice":
+            waits = [r["Next"] for r in state["Choices"] if _callback(states[r["Next"]])]
+            name = waits[0] if reviewed and waits else state.get("Default")
+        else:
+            name = state.get("Next")
+    if broken_at is not None and broken_at not in path:
+        raise ValueError(f"{broken_at} is not on the path")
     return path
+
+
+def _callback(state: dict[str, Any]) -> bool:
+    return str(state.get("Resource", "")).endswith(".waitForTaskToken")
+
+
+def broken_paths(definition: dict[str, Any]) -> dict[str, list[str]]:
+    """Per state that catches a broken step (States.ALL), the path of an operation whose step
+    broke there."""
+    plain = success_path(definition)
+    return {
+        name: workflow_path(definition, reviewed=name not in plain, broken_at=name)
+        for name in workflow_path(definition, reviewed=True)
+        if any(
+            "States.ALL" in c["ErrorEquals"] for c in definition["States"][name].get("Catch", [])
+        )
+    }
+
+
+def review_transitions(definition: dict[str, Any]) -> int:
+    """The state transitions a human review adds to an operation."""
+    return len(workflow_path(definition, reviewed=True)) - len(success_path(definition))
 
 
 def service_counts(per_op: dict[str, Any], polls: float) -> dict[str, float]:
@@ -182,13 +224,13 @@ def archive_cost(counts: dict[str, float], prices: dict[str, Any]) -> dict[str, 
     }
 
 
-def review_cost_per_million(prices: dict[str, Any]) -> dict[str, float]:
-    """What human review adds per 1M reviewed operations (Standard + REST API)."""
+def review_cost_per_million(prices: dict[str, Any], transitions: int) -> dict[str, float]:
+    """What human review adds per 1M reviewed operations (Standard + REST API), given the
+    state transitions it adds."""
     gb_seconds = ASSUMED["lambda_memory_gb"] * ASSUMED["lambda_ms_per_invocation"] / 1000
     per_invocation = prices["lambda_per_request"] + gb_seconds * prices["lambda_per_gb_second"]
     parts = {
-        "Step Functions Standard": REVIEW_EXTRA["state_transitions"]
-        * prices["step_functions_standard_per_transition"],
+        "Step Functions Standard": transitions * prices["step_functions_standard_per_transition"],
         "Lambda": REVIEW_EXTRA["lambda_invocations"] * per_invocation,
         "REST API": REVIEW_EXTRA["api_requests"] * prices["api_gateway_rest_per_request"],
     }
@@ -199,10 +241,18 @@ def cost(args: argparse.Namespace) -> None:
     prices = json.loads((HERE / "prices.json").read_text())
     counts = service_counts(load_counts(args.counts), args.polls)
     print(f"prices: {prices['region']}, as of {prices['as_of']} (benchmarks/prices.json)")
-    transitions = " → ".join(success_path(json.loads(STATE_MACHINE_FILE.read_text())))
+    definition = workflow_definition()
+    transitions = " → ".join(success_path(definition))
     measured = {k: round(v, 2) for k, v in counts.items() if k != "state_transitions"}
     print(f"per operation, measured ({args.counts.name}): {json.dumps(measured)}")
     print(f"state transitions per operation: {counts['state_transitions']:g} ({transitions})")
+    broken = broken_paths(definition)
+    lengths = sorted({len(path) for path in broken.values()})
+    ending = " → ".join(next(iter(broken.values()))[-2:])
+    print(
+        f"  a step broken after its retries: {lengths[0]} to {lengths[-1]} states (broken at "
+        f"{', '.join(broken)}; then {ending})"
+    )
     print(f"assumed: {json.dumps(ASSUMED)}; client GETs per operation: {args.polls}")
     print(f"archive, measured: {json.dumps(ARCHIVE)}")
     print()
@@ -210,16 +260,18 @@ def cost(args: argparse.Namespace) -> None:
         total = sum(parts.values())
         detail = ", ".join(f"{k} ${v:,.2f}" for k, v in sorted(parts.items(), key=lambda i: -i[1]))
         print(f"{name:<22} ${total:8,.2f} per 1M operations   ({detail})")
-    review = review_cost_per_million(prices)
+    review = review_cost_per_million(prices, review_transitions(definition))
     detail = ", ".join(f"{k} ${v:,.2f}" for k, v in review.items())
+    reviewed = workflow_path(definition, reviewed=True)
     print()
     print(
         "human review: an execution waiting for a person costs nothing while it waits "
         "(Standard bills state transitions, not time; Express cannot wait for a callback)."
     )
     print(
-        f"  a reviewed operation adds ${sum(review.values()):,.2f} per 1M on Standard + REST "
-        f"API ({detail}), plus a few DynamoDB units"
+        f"  a reviewed operation passes {len(reviewed)} states ({' → '.join(reviewed)}) and "
+        f"adds ${sum(review.values()):,.2f} per 1M on Standard + REST API ({detail}), plus a "
+        "few DynamoDB units"
     )
 
 

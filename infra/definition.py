@@ -25,6 +25,8 @@ from chalicelib.domain.reviews import REVIEWERS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_MACHINE_FILE = ROOT / "statemachine" / "user_create.asl.json"
+# The workflow's retry policies by name: a task's "Retry": "<name>" in the ASL file.
+RETRY_POLICIES_FILE = ROOT / "statemachine" / "retry_policies.json"
 
 # The Lambda runtime of every function, stated once (AWS deprecates python3.13 on
 # 2029-06-30). `make package` builds for it whatever Python runs the build.
@@ -41,6 +43,61 @@ def _step_functions() -> dict[str, str]:
     """The ASL's ${<LogicalId>FunctionArn} placeholders -> the functions' logical ids."""
     names = re.findall(r"\$\{(\w+)FunctionArn\}", STATE_MACHINE_FILE.read_text())
     return {f"{name}FunctionArn": name for name in sorted(set(names))}
+
+
+def retry_policies() -> dict[str, list[dict[str, Any]]]:
+    """retry_policies.json's policies, by name, as the retriers a task's Retry holds. A
+    variant ("Like" another policy, "Without" some of its errors) is spelled out."""
+    written = json.loads(RETRY_POLICIES_FILE.read_text())
+    policies: dict[str, list[dict[str, Any]]] = {}
+    for name, policy in written.items():
+        if name == "Comment":
+            continue
+        if "Like" in policy:
+            without = set(policy["Without"])
+            policies[name] = [
+                {**retrier, "ErrorEquals": [e for e in retrier["ErrorEquals"] if e not in without]}
+                for retrier in written[policy["Like"]]["Retry"]
+            ]
+        else:
+            policies[name] = policy["Retry"]
+    return policies
+
+
+def workflow_definition() -> dict[str, Any]:
+    """The state machine as AWS and the local stack run it: the ASL file with each task's named
+    retry policy ("Retry": "LambdaStep") in its place. The ${...} placeholders stay, for
+    DefinitionSubstitutions."""
+    definition: dict[str, Any] = json.loads(STATE_MACHINE_FILE.read_text())
+    policies = retry_policies()
+
+    def resolve(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            named = state.get("Retry")
+            if isinstance(named, str):
+                if named not in policies:
+                    raise ValueError(
+                        f"{STATE_MACHINE_FILE.name}: {name}'s Retry names {named!r}, which "
+                        f"{RETRY_POLICIES_FILE.name} does not define"
+                    )
+                state["Retry"] = policies[named]
+            for branch in state.get("Branches", []):
+                resolve(branch["States"])
+            for key in ("ItemProcessor", "Iterator"):
+                if key in state:
+                    resolve(state[key]["States"])
+
+    resolve(definition["States"])
+    return definition
+
+
+def substituted(definition: dict[str, Any], substitutions: dict[str, str]) -> str:
+    """The definition's text with each ${Name} placeholder replaced by its value, as
+    CloudFormation applies DefinitionSubstitutions."""
+    body = json.dumps(definition)
+    for key, value in substitutions.items():
+        body = body.replace("${" + key + "}", value)
+    return body
 
 
 # The functions the state machine invokes, by the placeholder that stands for each ARN.
@@ -237,7 +294,7 @@ def resources(stage: str) -> dict[str, dict[str, Any]]:
                 "StateMachineName": env["STATE_MACHINE_NAME"],
                 "StateMachineType": capacity(stage).workflow_type,
                 "TracingConfiguration": {"Enabled": True},
-                "Definition": json.loads(STATE_MACHINE_FILE.read_text()),
+                "Definition": workflow_definition(),
                 "DefinitionSubstitutions": {
                     **{sub: {"Fn::GetAtt": [fn, "Arn"]} for sub, fn in STEP_FUNCTIONS.items()},
                     "OperationsTableName": {"Ref": "OperationsTable"},

@@ -82,6 +82,19 @@ def _no_aws_outside_the_emulator(request: AWSPreparedRequest, **_: object) -> No
 botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _no_aws_outside_the_emulator))
 
 
+def caller_session() -> boto3.Session:
+    """The caller's AWS credentials and region, as they were when pytest started: for the
+    suites that can be pointed at AWS (tests/deployed, tests/states)."""
+    env = ORIGINAL_ENVIRONMENT
+    return boto3.Session(
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        profile_name=env.get("AWS_PROFILE"),
+        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+    )
+
+
 # Hypothesis times each example against a deadline by default: a wall-clock assertion, which
 # a loaded machine (parallel workers, CI) fails now and then. Performance is measured in
 # benchmarks/, not here.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from chalicelib.adapters.workflows import execution_arn
-from infra.definition import STATE_MACHINE_FILE
+from infra.definition import workflow_definition
 from infra.functions import load_app, logical_ids
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def failed_tasks(stack: Any, operation_id: str) -> list[HistoryEventTypeDef]:
 def functions_of(states: Iterable[str]) -> list[str]:
     """The app's functions (Chalice names) that these states of the definition invoke, in
     order: each Task's ${<LogicalId>FunctionArn} placeholder, as infra/definition.py reads them."""
-    definition = json.loads(STATE_MACHINE_FILE.read_text())
+    definition = workflow_definition()
     names = {logical: name for name, logical in logical_ids(load_app()).items()}
     return [
         names[logical]

@@ -1,23 +1,29 @@
 """The state machine's data (statemachine/user_create.asl.json): the execution input, and what
 each step receives and hands back. The step handlers in app.py translate with these; the
-services see only domain objects.
+services see only domain objects. The ASL passes the request whole (never field by field), so
+a field the request gains, or an optional one it lacks, travels or stays absent on its own.
 
-    execution input   {"operationId", "email", "name"}
+    execution input   the request: {"operationId", "email", "name", ...} (execution_input, the
+                      request as chalicelib/codecs.py writes it); the
+                      state machine keeps it as $request
+    user-create       receives the request
     a step's outcome  {"userId": ...}, or {"refusal": {"code", "message"}} (a business refusal,
-                      passed through by the steps after it and recorded by the last)
+                      passed through by the steps after it and recorded by the last); each
+                      step's output, the next one's input
     user-approve and  {"operationId", "outcome": <the previous step's outcome>}
     user-create-response receive
-    user-create-response returns {"status": "SUCCEEDED" | "FAILED", "error"?, "recorded"}
+    user-create-response returns {"status": "SUCCEEDED" | "FAILED", "error"?, "recorded"}: the
+                      execution's output
 
 Human review (user-approve leaves the user to a person):
-    user-approve returns {"userId", "review": {"timeoutSeconds"}}; the state machine waits in
-                      a callback task, whose result it puts at review.ended
-    user-review-request receives {"operationId", "userId", "email", "name", "timeoutSeconds",
-                      "taskToken"} (the task token that resumes the wait)
-    the wait's result {"decision": "approve" | "reject"} (SendTaskSuccess), or the error that
-                      ended it ({"Error": "States.Timeout" | "ReviewClosed", "Cause"})
-    user-approve then receives {"operationId", "outcome": {"userId", "review": {"timeoutSeconds",
-                      "ended": <the wait's result>}}} and returns a step's outcome
+    user-approve returns {"userId", "review": {"timeoutSeconds"}}; the state machine keeps it
+                      as $approval and waits in a callback task
+    user-review-request receives the request and {"userId", "timeoutSeconds", "taskToken"}
+                      merged in (the task token that resumes the wait)
+    the wait ends     with {"decision": "approve" | "reject"} (SendTaskSuccess), or the error
+                      that ended it ({"Error": "States.Timeout" | "ReviewClosed", "Cause"})
+    user-approve then receives {"operationId", "outcome": <$approval>, "reviewEnded": <how the
+                      wait ended>} and returns a step's outcome
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib import codecs
 from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OperationError, OperationStatus, UserRequest
+from chalicelib.domain.operations import OperationError, OperationStatus
 from chalicelib.domain.reviews import ReviewDecision, TaskToken
 from chalicelib.services.steps import AwaitReview, Continue, Outcome, ReviewEnded, ReviewRequested
 
@@ -53,11 +60,8 @@ class ApprovalInput:
 
 
 def execution_input(event: OperationRequested) -> dict[str, Any]:
-    return {
-        "operationId": event.operation_id,
-        "email": event.request.email,
-        "name": event.request.name,
-    }
+    """The operation's id and its request, as chalicelib/codecs.py writes it."""
+    return {"operationId": event.operation_id, **codecs.encode_request(event.request)}
 
 
 def operation_id(payload: Mapping[str, Any]) -> str | None:
@@ -68,9 +72,7 @@ def operation_id(payload: Mapping[str, Any]) -> str | None:
 
 def create_input(payload: Mapping[str, Any]) -> OperationRequested:
     """What user-create receives: the execution input."""
-    return OperationRequested(
-        str(payload["operationId"]), UserRequest(payload["email"], payload["name"])
-    )
+    return OperationRequested(str(payload["operationId"]), codecs.decode_request(payload))
 
 
 def step_input(payload: Mapping[str, Any]) -> StepInput:
@@ -84,7 +86,9 @@ def approval_input(payload: Mapping[str, Any]) -> ApprovalInput:
     outcome = payload["outcome"]
     if "review" not in outcome:
         return ApprovalInput(str(payload["operationId"]), _outcome_from(outcome))
-    ended = outcome["review"]["ended"]
+    # Executions the previous definition started (JSONPath, before a deploy) still wait in a
+    # review, and hand the wait's end inside the outcome: they conclude all the same.
+    ended = payload["reviewEnded"] if "reviewEnded" in payload else outcome["review"]["ended"]
     timed_out = isinstance(ended, Mapping) and ended.get("Error") == _TIMED_OUT
     return ApprovalInput(
         str(payload["operationId"]), ReviewEnded(str(outcome["userId"]), timed_out)
@@ -93,10 +97,11 @@ def approval_input(payload: Mapping[str, Any]) -> ApprovalInput:
 
 def review_request(payload: Mapping[str, Any]) -> tuple[ReviewRequested, TaskToken]:
     """What user-review-request receives: the review to ask for, and the task's token."""
+    asked = create_input(payload)
     requested = ReviewRequested(
-        operation_id=str(payload["operationId"]),
+        operation_id=asked.operation_id,
         user_id=str(payload["userId"]),
-        request=UserRequest(payload["email"], payload["name"]),
+        request=asked.request,
         timeout_seconds=int(payload["timeoutSeconds"]),
     )
     return requested, TaskToken(str(payload["taskToken"]))

@@ -158,9 +158,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
             continue  # the reviewers' sign-in, below
         elif kind == "AWS::StepFunctions::StateMachine":
             substitutions = refs.resolve(props["DefinitionSubstitutions"], values)
-            body = json.dumps(props["Definition"])
-            for key, value in substitutions.items():
-                body = body.replace("${" + key + "}", value)
+            body = definition.substituted(props["Definition"], substitutions)
             state_machine_arn = session.client("stepfunctions").create_state_machine(
                 name=props["StateMachineName"],
                 definition=body,

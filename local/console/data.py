@@ -16,6 +16,7 @@ import collections
 import functools
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,7 +44,12 @@ QUIET_SECONDS = 10.0
 _RECENT_RECORDS = 10_000  # per shard: sequence numbers and arrival times, for the lag
 _PEEKED_MESSAGES = 10  # ReceiveMessage's maximum
 _RECORD_PREVIEW_CHARS = 600
-_TASK_TOKEN = "$$.Task.Token"  # what a callback task's parameters name the task token by
+# How a callback task's parameters name the task token: JSONPath's `"taskToken.$":
+# "$$.Task.Token"`, JSONata's `"taskToken": "{% $states.context.Task.Token %}"`, or a field
+# of an object a JSONata expression builds (`{'taskToken': $states.context.Task.Token}`).
+_TASK_TOKEN = "$$.Task.Token"
+_JSONATA_TOKEN = re.compile(r"^\{%\s*\$states\.context\.Task\.Token\s*%\}$")
+_JSONATA_TOKEN_FIELD = re.compile(r"""["'](\w+)["']\s*:\s*\$states\.context\.Task\.Token\b""")
 TOKEN_HIDDEN = "(task token hidden)"
 
 
@@ -348,7 +354,14 @@ def _token_fields(definition: Any) -> set[str]:
         return set().union(*map(_token_fields, definition))
     if not isinstance(definition, dict):
         return set()
-    fields = {key.removesuffix(".$") for key, value in definition.items() if value == _TASK_TOKEN}
+    fields = {
+        key.removesuffix(".$")
+        for key, value in definition.items()
+        if value == _TASK_TOKEN or (isinstance(value, str) and _JSONATA_TOKEN.match(value))
+    }
+    for value in definition.values():
+        if isinstance(value, str):
+            fields.update(_JSONATA_TOKEN_FIELD.findall(value))
     return fields.union(*map(_token_fields, definition.values()))
 
 

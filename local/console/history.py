@@ -22,7 +22,9 @@ def millis(start: datetime | None, stop: datetime | None) -> int | None:
 
 
 def steps_from(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per state visited: timing, input/output, attempts and errors."""
+    """One entry per state visited: timing, input/output, the variables it assigned (the
+    state-exit event's `assignedVariables`: each name with its value as JSON text; and
+    `variablesTruncated` when Step Functions cut them short), attempts and errors."""
     steps: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     for event in events:
@@ -45,6 +47,9 @@ def steps_from(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             current["output"] = details.get("output")
+            current["variables"] = details.get("assignedVariables") or {}
+            if details.get("assignedVariablesDetails", {}).get("truncated"):
+                current["variablesTruncated"] = True
             current["durationMs"] = millis(current["entered"], event["timestamp"])
         else:
             for key in _FAILURE_DETAILS:

@@ -72,13 +72,17 @@ def integration(state: dict[str, Any]) -> tuple[str | None, str | None]:
         return None, None
     if ":function:" in resource:  # a Lambda ARN as the Resource itself
         return "lambda", resource.split(":function:")[1].split(":")[0]
-    function = (state.get("Parameters") or {}).get("FunctionName")
+    arguments = state.get("Parameters") or state.get("Arguments")  # JSONPath's, JSONata's
+    function = arguments.get("FunctionName") if isinstance(arguments, dict) else None
     name = function.split(":function:")[-1].split(":")[0] if isinstance(function, str) else None
     return resource.removeprefix("arn:aws:states:::"), name
 
 
 def choice_label(rule: dict[str, Any]) -> str:
-    """A Choice rule as one line: `$.approval.outcome.ok == false`."""
+    """A Choice rule as one line: JSONPath's `$.approval.outcome.ok == false`, or a JSONata
+    Condition's expression without its `{% %}`: `$exists($states.input.review)`."""
+    if "Condition" in rule:
+        return _expression(rule["Condition"])
     if "And" in rule or "Or" in rule:
         joiner = " and " if "And" in rule else " or "
         return joiner.join(f"({choice_label(r)})" for r in rule.get("And") or rule["Or"])
@@ -97,9 +101,17 @@ def choice_label(rule: dict[str, Any]) -> str:
             if operator.endswith(suffix):
                 return f"{variable} {symbol} {operand}"
         return f"{variable} {operator} {operand}"
-    if "Condition" in rule:  # JSONata
-        return str(rule["Condition"])
     return variable
+
+
+def _expression(value: Any) -> str:
+    """A JSONata field as its expression (`{% $x > 1 %}` -> `$x > 1`); a literal as JSON."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{%") and text.endswith("%}"):
+            return text[2:-2].strip()
+        return value
+    return json.dumps(value)
 
 
 def _transitions(name: str, state: dict[str, Any]) -> Iterable[dict[str, Any]]:

@@ -381,6 +381,21 @@ def branch_error_names(original: Any, hooks: Hooks, name: str) -> Any:
 _STATES_ERRORS = frozenset(error.to_name() for error in StatesErrorNameType)
 
 
+def _same_failure(event: Any, details: Any) -> bool:
+    """Whether an EvaluationFailed event records the failure `details` describe: the same
+    error at the same field (moto words it again without AWS's preamble)."""
+    recorded = event.get("evaluationFailedEventDetails") or {}
+    details = details or {}
+    return bool(
+        recorded == details
+        or (
+            recorded.get("error") == details.get("error")
+            and recorded.get("location") == details.get("location")
+            and str(recorded.get("cause", "")).endswith(str(details.get("cause")))
+        )
+    )
+
+
 def _map_run_started(events: list[Any]) -> int | None:
     """The MapRunStarted event of the Map state being exited (None for an inline Map)."""
     depth = 0
@@ -400,7 +415,8 @@ def _map_run_started(events: list[Any]) -> int | None:
 def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces EventManager.add_event, where moto's history differs from AWS's: an
     EvaluationFailed event is recorded once (moto's Map state recorded again the one its
-    fields had recorded) and follows the event that preceded the failing state's entry (its
+    fields had recorded, and a Task state the one its Arguments had, without AWS's words)
+    and follows the event that preceded the failing state's entry (its
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
     follows its MapRunStarted event."""
 
@@ -424,11 +440,7 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             )  # moto passes all but context and event_type by name
         events = self._history_event_list
         details = (event_details or {}).get("evaluationFailedEventDetails")
-        if (
-            events
-            and events[-1]["type"] == event_type
-            and events[-1].get("evaluationFailedEventDetails") == details
-        ):
+        if events and events[-1]["type"] == event_type and _same_failure(events[-1], details):
             return events[-1]["id"]
         entered = next((e for e in reversed(events) if e["id"] == context.source_event_id), None)
         previous = context.source_event_id

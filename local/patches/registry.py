@@ -34,6 +34,7 @@ from local.patches import (
     packed_items,
     poller_wakeup,
     speed,
+    task_errors,
     teststate,
     weak_tracking,
     xray,
@@ -428,6 +429,18 @@ PATCHES: tuple[Patch, ...] = (
         "AWS limits a variable and one state's Assign to 256 KiB and an execution's variables "
         "to 10 MiB; moto had no limit (local/aws/stepfunctions/variables.py)",
         jsonata.limited_assign,
+    ),
+    Patch(
+        "service-task-errors",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_dynamodb"
+            ":StateTaskServiceDynamoDB._from_error": "(self, env, ex)",
+        },
+        "a DynamoDB task named every error after the service (a JSONata field "
+        "that returned nothing became DynamoDB.AmazonDynamoDBException, its cause a Python "
+        "repr; so did a TestState mock's error): the state's own errors, and a mock's, stay "
+        "what they are, as in moto's other integrations and on AWS (local/patches/task_errors.py)",
+        task_errors.named_as_raised,
     ),
     # cognito
     Patch(

@@ -9,7 +9,6 @@ signing out.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import time
 from pathlib import Path
@@ -22,17 +21,16 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from infra.definition import api_stage, app_name, resource_name
+from local.console.model import choice_label
 from tests.browser.conftest import WINDOW, require_browser
 from tests.local_stack_process import wait_until
+from tests.workflow_paths import NO_REVIEW, REVIEW_CHOICE, STATES, reviewed, succeeded
+from tests.workflow_paths import REVIEW_WAIT as AWAIT
 
 require_browser()
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
-# The Choice that sends a user to a person, and where each of its ways leads.
-(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
-AWAIT = STATES[REVIEW_CHOICE]["Choices"][0]["Next"]
-NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
+# The state that concludes a review, however the wait ended.
+CONCLUDE = STATES[AWAIT]["Next"]
 
 
 def _wait(driver, condition, timeout: float = 15):
@@ -79,7 +77,7 @@ def operations(local_stack) -> dict[str, str]:
 
 def _open_execution(driver, local_stack, operation_id: str) -> None:
     driver.get(f"{local_stack.api}/_local/#/executions/{operation_id}")
-    _wait(driver, lambda d: _css(d, "g.node[data-state='CreateUser']"))
+    _wait(driver, lambda d: _css(d, f"g.node[data-state='{succeeded()[0]}']"))
     _wait(driver, lambda d: "…" not in d.find_element(By.ID, "operation-outcome").text)
 
 
@@ -145,12 +143,12 @@ def test_the_graph_draws_every_state_and_marks_the_path_taken(driver, local_stac
 
     drawn = {n.get_attribute("data-state") for n in _css(driver, "g.node")}
     assert drawn == set(STATES) | {"__start__", "__end__"}
-    taken = ["CreateUser", "ApproveUser", REVIEW_CHOICE, NO_REVIEW]
+    taken = succeeded()
     for state in taken:  # in colour (the class) and in words (the text)
         node = _node(driver, state)
         assert "status-succeeded" in node.get_attribute("class").split(), state
         assert "✓ succeeded" in node.text, state
-    for state in (AWAIT, "ConcludeReview", "RecordFailure", "StepFailed", "ApproveUserBroke"):
+    for state in set(STATES) - set(taken):
         node = _node(driver, state)
         assert "status-not-reached" in node.get_attribute("class").split(), state
         assert "not reached" in node.text, state
@@ -158,16 +156,12 @@ def test_the_graph_draws_every_state_and_marks_the_path_taken(driver, local_stac
         (e.get_attribute("data-from"), e.get_attribute("data-to"))
         for e in _css(driver, "path.edge.taken")
     }
-    assert edges == {
-        ("__start__", "CreateUser"),
-        *itertools.pairwise(taken),
-        (NO_REVIEW, "__end__"),
-    }
+    assert edges == set(itertools.pairwise(["__start__", *taken, "__end__"]))
     (choice,) = _css(driver, f"path.edge.kind-choice[data-from='{REVIEW_CHOICE}']")
     assert choice.get_attribute("data-to") == AWAIT
-    assert "review is present" in choice.find_element(By.TAG_NAME, "title").get_attribute(
-        "textContent"
-    )
+    (rule,) = STATES[REVIEW_CHOICE]["Choices"]
+    title = choice.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+    assert choice_label(rule) in title and "{%" not in title
     catch_edges = _css(driver, "path.edge.kind-catch")
     assert len(catch_edges) == sum(len(s.get("Catch", [])) for s in STATES.values())
     header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
@@ -188,12 +182,19 @@ def test_a_state_selected_with_the_keyboard_shows_its_details_and_log_lines(
     assert "user rejected" in details  # the app's log line, written during this state
     assert "chalicelib.services.steps" in details
     assert "lambda:invoke" in details and "Attempts" in details
-    assert operations["rejected"] in details  # its input
+    assert "ASSIGNED VARIABLES\nnone" in details  # beside its input and output (CSS capitals)
 
     create = _node(driver, "CreateUser")
     create.send_keys(Keys.SPACE)
     _wait(driver, lambda d: _details(d).startswith("CreateUser"))
     assert "user created" in _details(driver)
+    assert operations["rejected"] in _details(driver)  # its input
+    # The variables it assigned: the request, kept for the states after it.
+    (assigned,) = _css(driver, "#state-details dl.variables")
+    names = [dt.text for dt in assigned.find_elements(By.TAG_NAME, "dt")]
+    (value,) = [dd.text for dd in assigned.find_elements(By.TAG_NAME, "dd")]
+    assert names == ["$request"]
+    assert operations["rejected"] in value and "eve@example.test" in value
 
     _node(driver, "__start__").click()
     _wait(driver, lambda d: _details(d).startswith("Start"))
@@ -317,7 +318,7 @@ def _waits_on_the_graph(driver, local_stack, operation_id: str, tokens: dict[str
     _open_execution(driver, local_stack, operation_id)
     _wait(driver, lambda d: "status-waiting" in _node(d, AWAIT).get_attribute("class").split())
     assert "waiting" in _node(driver, AWAIT).text
-    for state in ("ConcludeReview", "__end__"):
+    for state in (CONCLUDE, "__end__"):
         assert "status-not-reached" in _node(driver, state).get_attribute("class").split()
     header = driver.find_element(By.CSS_SELECTOR, ".execution-header").text
     assert "RUNNING · AWAITING_REVIEW" in header
@@ -329,7 +330,7 @@ def _waits_on_the_graph(driver, local_stack, operation_id: str, tokens: dict[str
 
 def _went_the_review_s_way(driver, local_stack, waiting: dict[str, str], tokens: dict[str, str]):
     """Each execution went the review's way to its end; the console says who decided."""
-    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
+    path = reviewed()
     for name, outcome, decided in (
         ("approve", "SUCCEEDED", "approved"),
         ("reject", "FAILED · USER_REJECTED", "rejected"),
@@ -457,7 +458,7 @@ def test_a_screenshot_of_an_execution(driver, local_stack, operations, tmp_path)
     driver.set_window_size(WINDOW[0], 1700)  # a laptop's width, tall enough for the graph
     try:
         _open_execution(driver, local_stack, operations["reviewed"])
-        _node(driver, "ConcludeReview").click()
+        _node(driver, CONCLUDE).click()
         _wait(driver, lambda d: "user rejected" in _details(d))
         driver.execute_script("document.activeElement.blur()")
         assert driver.save_screenshot(str(target))
@@ -508,7 +509,8 @@ OPERATION_TRACE = "#trace .trace-group[data-operation-trace='true']"
 
 def test_an_operations_trace_is_drawn_as_a_timeline(driver, local_stack, operations):
     _open_execution(driver, local_stack, operations["approved"])
-    _wait(driver, lambda d: _css(d, f"{OPERATION_TRACE} li.span[data-name='CreateResponse']"))
+    last = succeeded()[-1]
+    _wait(driver, lambda d: _css(d, f"{OPERATION_TRACE} li.span[data-name='{last}']"))
     rows = driver.execute_script(_TIMELINE_ROWS, OPERATION_TRACE)
     kinds = {kind for kind, *_ in rows}
     # The API request, the time on the stream, the starter, the execution, each state and its
@@ -519,7 +521,7 @@ def test_an_operations_trace_is_drawn_as_a_timeline(driver, local_stack, operati
     for name in (api, "Kinesis", "start_workflow", resource_name("local", "workflow")):
         assert name in names
     states = [name for kind, name, *_ in rows if kind == "state"]
-    assert states == ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
+    assert states == succeeded()
     assert {"user_create", "user_approve", "user_create_response"} <= set(names)
     assert all(duration.endswith(("ms", " s")) for *_, duration, _ in rows), rows
     (api,) = [notes for kind, _, _, notes in rows if kind == "api"]

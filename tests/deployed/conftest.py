@@ -28,7 +28,7 @@ import requests
 
 from infra import definition
 from infra.deploy import stack_name
-from tests.conftest import ORIGINAL_ENVIRONMENT
+from tests.conftest import ORIGINAL_ENVIRONMENT, caller_session
 from tests.deployed.api import Api, Authorise
 
 
@@ -40,22 +40,10 @@ class Target:
     denied_domain: str | None  # a domain of the stage's deny list, if any
 
 
-def _caller_session() -> boto3.Session:
-    """The caller's AWS credentials and region, as they were when pytest started."""
-    env = ORIGINAL_ENVIRONMENT
-    return boto3.Session(
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        profile_name=env.get("AWS_PROFILE"),
-        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
-    )
-
-
 def _deployed_url(stage: str) -> str:
     """The stage's API URL from its stack's outputs; a reason in one line when it cannot."""
     try:
-        cloudformation = _caller_session().client("cloudformation")
+        cloudformation = caller_session().client("cloudformation")
         (stack,) = cloudformation.describe_stacks(StackName=stack_name(stage))["Stacks"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         pytest.exit(f"no URL for stage {stage}: {error}", returncode=2)
@@ -74,7 +62,7 @@ def _authorise(
     if auth == "none":
         return None
     if auth == "iam":
-        return _sigv4(_caller_session())
+        return _sigv4(caller_session())
     if auth == "cognito" and setting == "REVIEW_AUTH":
         env = ORIGINAL_ENVIRONMENT
         password = password or env.get("REVIEWER_PASSWORD") or env.get("LOCAL_REVIEWER_PASSWORD")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import socket
-from pathlib import Path
 
 import pytest
 import requests
 
-from infra.definition import app_name, resource_name, starter_failure_queue_name
+from infra.definition import (
+    app_name,
+    resource_name,
+    starter_failure_queue_name,
+    workflow_definition,
+)
 from tests.local_stack_process import LocalStackProcess
 
 PROBLEM = "application/problem+json"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _get(stack: LocalStackProcess, path: str, **kwargs) -> requests.Response:
@@ -105,7 +107,7 @@ def test_executions_are_listed_and_polling_an_unchanged_list_costs_a_304(local_s
 
     detail = _get(local_stack, f"/_local/api/executions/{accepted['id']}").json()
     assert detail["status"] == "SUCCEEDED"
-    states = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
+    states = workflow_definition()["States"]
     assert {n["id"] for n in detail["graph"]["nodes"]} == {*states, "__start__", "__end__"}
     assert {n["id"]: n["status"] for n in detail["graph"]["nodes"]}["__end__"] == "succeeded"
     assert detail["links"]["operation"] == f"/operations/{accepted['id']}"

@@ -13,7 +13,7 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "contributors.md"
 
 
 def _examples() -> list[str]:
-    section = PAGE.read_text().split("### Write a test", 1)[1].split("\n## ", 1)[0]
+    section = re.split(r"\n##+ ", PAGE.read_text().split("### Write a test\n", 1)[1], maxsplit=1)[0]
     return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
 
 

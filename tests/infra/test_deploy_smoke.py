@@ -117,11 +117,13 @@ def test_the_state_machine_invokes_the_stack_functions(deployed):
     (machine,) = sfn.list_state_machines()["stateMachines"]
     described = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])
     states = json.loads(described["definition"])["States"]
-    assert physical["UserCreate"] in states["CreateUser"]["Parameters"]["FunctionName"]
-    assert physical["UserApprove"] in states["ApproveUser"]["Parameters"]["FunctionName"]
-    assert states["RecordFailure"]["Parameters"]["TableName"] == DEV["OPERATIONS_TABLE"]
-    assert physical["UserReviewRequest"] in states["AwaitReview"]["Parameters"]["FunctionName"]
-    assert "$$.State.EnteredTime" in described["definition"]
+    assert physical["UserCreate"] in states["CreateUser"]["Arguments"]["FunctionName"]
+    assert physical["UserApprove"] in states["ApproveUser"]["Arguments"]["FunctionName"]
+    assert states["RecordFailure"]["Arguments"]["TableName"] == DEV["OPERATIONS_TABLE"]
+    assert physical["UserReviewRequest"] in states["AwaitReview"]["Arguments"]["FunctionName"]
+    # The JSONata expressions and the retry policies came through as written.
+    assert "{% $states.context.State.EnteredTime %}" in described["definition"]
+    assert all(isinstance(state.get("Retry", []), list) for state in states.values())
     assert described["roleArn"].endswith("/" + physical["WorkflowRole"])
 
 

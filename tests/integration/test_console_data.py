@@ -5,7 +5,6 @@ import itertools
 import json
 import os
 import threading
-from pathlib import Path
 
 import boto3
 import pytest
@@ -13,25 +12,22 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.domain.errors import TransientError
-from local.console.data import TOKEN_HIDDEN
+from local.console.data import TOKEN_HIDDEN, task_tokens
 from local.console.logbook import LogBook
 from local.console.routes import Console
+from tests import workflow_paths as paths
 from tests.helpers import (
     awaiting_review,
     body,
     decide,
     fail_calls,
     finished,
+    operation,
     post_user,
     table_items,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-STATES = json.loads((ROOT / "statemachine" / "user_create.asl.json").read_text())["States"]
-# The Choice that sends a user to a person, and where each of its ways leads.
-(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
-AWAIT = STATES[REVIEW_CHOICE]["Choices"][0]["Next"]
-NO_REVIEW = STATES[REVIEW_CHOICE]["Default"]
+AWAIT, NO_REVIEW, REVIEW_CHOICE = paths.REVIEW_WAIT, paths.NO_REVIEW, paths.REVIEW_CHOICE
 
 
 @pytest.fixture
@@ -72,14 +68,19 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console, book):
     states = json.loads(machine["definition"])["States"]
     statuses = _statuses(detail)
     assert set(statuses) == set(states) | {"__start__", "__end__"}
-    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, NO_REVIEW]
+    path = paths.succeeded()
     assert [step["state"] for step in detail["steps"]] == path
     assert all(statuses[state] == "succeeded" for state in path)
-    assert statuses[AWAIT] == "not-reached" and statuses["RecordFailure"] == "not-reached"
+    assert statuses[AWAIT] == "not-reached" and statuses[paths.RECORD_FAILURE] == "not-reached"
     assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
     steps = {step["state"]: step for step in detail["steps"]}
     assert "user created" in _messages(steps["CreateUser"]["logs"])
     assert "user approved" in _messages(steps["ApproveUser"]["logs"])
+    # Each visit shows the variables it assigned, as the history's state-exit event has them.
+    assert {
+        name: json.loads(value) for name, value in steps["CreateUser"]["variables"].items()
+    } == {"request": json.loads(detail["input"])}
+    assert steps["ApproveUser"]["variables"] == {}
     assert "operation accepted" in _messages(detail["logs"]["before"])
     # Every line of the operation is shown once. (Until the local Lambda runtime names the
     # function of each line, the starter's "workflow started", written after StartExecution
@@ -89,7 +90,7 @@ def test_an_execution_is_drawn_from_the_definition_it_ran(stack, console, book):
     written = [json.loads(line.line)["message"] for line in book.lines(approved["id"])]
     assert sorted(shown) == sorted(written)
     assert {"operation accepted", "workflow started", "operation done"} <= set(written)
-    user_id = json.loads(detail["output"])["created"]["outcome"]["userId"]
+    user_id = operation(stack.client, approved["id"])["result"]["user"]["id"]
     assert detail["links"] == {
         "operation": f"/operations/{approved['id']}",
         "user": f"/users/{user_id}",
@@ -115,6 +116,11 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     statuses = _statuses(detail)
     assert statuses[AWAIT] == "waiting"
     assert statuses[REVIEW_CHOICE] == "succeeded"
+    # The Choice's rule remembered what waits; the waiting state has assigned nothing yet.
+    steps = {step["state"]: step for step in detail["steps"]}
+    remembered = {k: json.loads(v) for k, v in steps[REVIEW_CHOICE]["variables"].items()}
+    assert list(remembered) == ["approval"] and "review" in remembered["approval"]
+    assert "variables" not in steps[AWAIT]
     assert statuses[NO_REVIEW] == "not-reached" and statuses["__end__"] == "not-reached"
     assert (REVIEW_CHOICE, AWAIT) in _taken(detail)
     assert (REVIEW_CHOICE, NO_REVIEW) not in _taken(detail)
@@ -133,7 +139,7 @@ def test_a_review_waits_on_the_graph_then_takes_the_choice_and_hides_its_token(s
     assert decide(stack, waiting["id"], "approve").status_code == 200
     assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
     done = console.executions.detail(waiting["id"])
-    path = ["CreateUser", "ApproveUser", REVIEW_CHOICE, AWAIT, "ConcludeReview", "CreateResponse"]
+    path = paths.reviewed()
     assert [step["state"] for step in done["steps"]] == path
     assert all(_statuses(done)[state] == "succeeded" for state in path)
     assert _taken(done) == set(itertools.pairwise(["__start__", *path, "__end__"]))
@@ -155,7 +161,7 @@ def test_a_step_that_failed_once_is_marked_retried_with_two_attempts(stack, cons
     assert create["attempts"] == 2
     assert create["errors"] == ["TransientError"]
     assert ("CreateUser", "ApproveUser") in _taken(detail)
-    assert ("CreateUser", "CreateUserBroke") not in _taken(detail)
+    assert ("CreateUser", paths.RECORD_FAILURE) not in _taken(detail)
     assert _statuses(detail)["ApproveUser"] == "succeeded"
 
 
@@ -168,11 +174,18 @@ def test_a_broken_step_is_caught_and_the_execution_fails_where_it_ended(
     detail = console.executions.detail(accepted["id"])
     assert detail["status"] == "FAILED"
     statuses = _statuses(detail)
+    path = paths.broken_at("ApproveUser")
     assert statuses["ApproveUser"] == "caught"
-    assert ("ApproveUser", "ApproveUserBroke") in _taken(detail)
-    assert statuses["StepFailed"] == "failed"
+    assert _taken(detail) == set(itertools.pairwise(["__start__", *path, "__end__"]))
+    assert statuses[path[-1]] == "failed"
     (approve,) = [node for node in detail["graph"]["nodes"] if node["id"] == "ApproveUser"]
     assert approve["errors"] == ["KeyError"]
+    # The Catch's assignments are the caught visit's: the failure the next state records.
+    (caught,) = [step for step in detail["steps"] if step["state"] == "ApproveUser"]
+    assert json.loads(caught["variables"]["failure"]) == {
+        "code": "USER_APPROVE_FAILED",
+        "message": "user-approve failed: KeyError",
+    }
 
 
 def test_a_step_in_progress_is_running(stack, console, monkeypatch):
@@ -268,3 +281,20 @@ def test_the_system_shows_the_starter_lag_the_failure_queue_and_the_tables(stack
     tables = {table["name"]: table["items"] for table in system["tables"]}
     assert tables[os.environ["OPERATIONS_TABLE"]] == 3
     assert tables[os.environ["USERS_TABLE"]] >= 3
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"Payload": {"taskToken.$": "$$.Task.Token"}},  # JSONPath
+        {"Payload": {"taskToken": "{% $states.context.Task.Token %}"}},  # JSONata, a field
+        {"Payload": "{% $merge([$x, {'taskToken': $states.context.Task.Token}]) %}"},  # built
+    ],
+    ids=["jsonpath", "jsonata-field", "jsonata-object"],
+)
+def test_the_task_token_is_found_however_the_definition_passes_it(parameters):
+    key = "Parameters" if "taskToken.$" in json.dumps(parameters) else "Arguments"
+    definition = {"States": {"Wait": {"Type": "Task", key: parameters}}}
+    scheduled = {"parameters": json.dumps({"Payload": {"x": 1, "taskToken": "t-1"}})}
+    events = [{"type": "TaskScheduled", "taskScheduledEventDetails": scheduled}]
+    assert task_tokens(definition, events) == {"t-1"}

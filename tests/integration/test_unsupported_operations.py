@@ -12,6 +12,7 @@ import functools
 import json
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -69,8 +70,10 @@ def endpoint() -> Iterator[str]:
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
 
-    default_user_config.update(EMULATOR_CONFIG)
+    # The server's threads read moto's global config: set for this module, then put back (left
+    # set, every later mock_aws() of the worker would execute state machines).
     with (
+        mock.patch.dict(default_user_config, EMULATOR_CONFIG),
         mock_aws(config=EMULATOR_CONFIG),
         registry.applied(Hooks(clock=Clock(skip_sleeps=True))),
     ):

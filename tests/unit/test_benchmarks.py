@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import model
 from benchmarks.load import Outcome, percentile, summarize
-from infra.definition import STATE_MACHINE_FILE
+from infra.definition import workflow_definition
 from local.aws.provision import deployed_name
 
 pytestmark = pytest.mark.unit
@@ -61,22 +61,47 @@ def test_standard_cost_is_dominated_by_state_transitions():
     assert sum(table["Express + HTTP API"].values()) < sum(standard.values()) / 5
 
 
-def test_a_successful_operation_passes_four_states_of_the_definition():
-    path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+def test_the_workflows_paths_in_paid_transitions():
+    """What each kind of operation costs in state transitions on Standard (a test about the
+    path's length: a step added to the workflow changes it, on purpose)."""
+    definition = workflow_definition()
+    # A user created or refused: four at most, the review's Choice being the fourth.
+    path = model.success_path(definition)
     assert path == ["CreateUser", "ApproveUser", "NeedsReview", "CreateResponse"]
+    # Reviewed: the wait and the conclusion on top.
+    assert model.review_transitions(definition) == 2
+    # A step that broke: caught straight into the failure recording, then the Fail state.
+    broken = model.broken_paths(definition)
+    assert {name: len(path) for name, path in broken.items()} == {
+        "CreateUser": 3,
+        "ApproveUser": 4,
+        "AwaitReview": 6,
+        "ConcludeReview": 7,
+        "CreateResponse": 6,
+    }
+    assert {tuple(path[-2:]) for path in broken.values()} == {("RecordFailure", "StepFailed")}
 
 
 def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
     definition: dict[str, Any] = {
         "StartAt": "A",
         "States": {
-            "A": {"Type": "Task", "Next": "Review?"},
+            "A": {
+                "Type": "Task",
+                "Next": "Review?",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
+            },
             "Review?": {"Type": "Choice", "Choices": [{"Next": "Wait"}], "Default": "B"},
-            "Wait": {"Type": "Task", "Next": "B"},
+            "Wait": {"Type": "Task", "Resource": "x.waitForTaskToken", "Next": "B"},
             "B": {"Type": "Task", "End": True},
+            "Failed": {"Type": "Fail"},
         },
     }
     assert model.success_path(definition) == ["A", "Review?", "B"]
+    assert model.workflow_path(definition, reviewed=True) == ["A", "Review?", "Wait", "B"]
+    assert model.workflow_path(definition, broken_at="A") == ["A", "Failed"]
+    with pytest.raises(ValueError, match="not on the path"):
+        model.workflow_path(definition, broken_at="Wait")
     definition["States"]["B"] = {"Type": "Pass", "Next": "A"}
     with pytest.raises(ValueError, match="loops"):
         model.success_path(definition)
@@ -84,7 +109,7 @@ def test_the_success_path_takes_a_choices_default_and_refuses_a_loop():
 
 def test_the_committed_counts_pay_each_state_of_the_definition_s_success_path():
     counts = model.service_counts(model.load_counts(model.DEFAULT_COUNTS), polls=2)
-    path = model.success_path(json.loads(STATE_MACHINE_FILE.read_text()))
+    path = model.success_path(workflow_definition())
     assert counts["state_transitions"] == len(path)
     standard = model.cost_per_million(counts, PRICES)["Standard + REST API"]
     per_transition = PRICES["step_functions_standard_per_transition"] * 1_000_000
@@ -221,7 +246,7 @@ def test_soak_growth_is_measured_from_the_mark_to_the_last_sample_under_load():
 
 
 def test_the_cost_of_a_review_is_its_transitions_and_invocations_not_its_wait(tmp_path, capsys):
-    review = model.review_cost_per_million(PRICES)
+    review = model.review_cost_per_million(PRICES, transitions=2)
     assert review["Step Functions Standard"] == pytest.approx(2 * 0.025 * 1000)
     assert review["REST API"] == pytest.approx(3.5)
     counts_file = tmp_path / "counts.json"

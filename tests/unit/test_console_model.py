@@ -1,10 +1,10 @@
 """The local console's reading of an execution (graph, statuses, log lines) and its log book,
 over histories shaped like the ones Step Functions (moto) writes."""
 
+import itertools
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,11 +15,20 @@ from local.aws.provision import deployed_name
 from local.console.history import steps_from
 from local.console.logbook import TRUNCATED, LogBook, LogLine
 from local.console.model import END, START, attribute_logs, choice_label, graph
+from tests.workflow_paths import (
+    DEFINITION,
+    NO_REVIEW,
+    RECORD_FAILURE,
+    REVIEW_CHOICE,
+    broken_at,
+    reviewed,
+    succeeded,
+)
+from tests.workflow_paths import REVIEW_WAIT as AWAIT
 
-# The definition as DescribeStateMachine gives it: the ASL file, substitutions applied.
+# The definition as DescribeStateMachine gives it: the ASL, substitutions applied.
 ASL = json.loads(
-    (Path(__file__).resolve().parents[2] / "statemachine" / "user_create.asl.json")
-    .read_text()
+    json.dumps(DEFINITION)
     .replace("${OperationsTableName}", resource_name("local", "operations"))
     .replace("${UserCreateFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_create")
     .replace("${UserApproveFunctionArn}", "arn:aws:lambda:us-east-1:1:function:user_approve")
@@ -27,10 +36,7 @@ ASL = json.loads(
     .replace("${UserReviewRequestFunctionArn}", "arn:aws:lambda:us-east-1:1:function:review")
 )
 STATES = ASL["States"]
-# The Choice that sends a user to a person, and where each of its ways leads.
-(REVIEW_CHOICE,) = [name for name, state in STATES.items() if state["Type"] == "Choice"]
 (REVIEW_RULE,) = STATES[REVIEW_CHOICE]["Choices"]
-AWAIT, NO_REVIEW = REVIEW_RULE["Next"], STATES[REVIEW_CHOICE]["Default"]
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
@@ -98,10 +104,13 @@ def test_every_state_and_every_transition_of_the_definition_is_drawn():
     assert len(edges) == len(set(edges)) == 1 + sum(map(_transitions_allowed, STATES.values()))
     assert (START, ASL["StartAt"], "start", None) in edges
     assert ("CreateUser", "ApproveUser", "next", None) in edges
-    assert ("CreateUser", "CreateUserBroke", "catch", "catch States.ALL") in edges
+    assert ("CreateUser", RECORD_FAILURE, "catch", "catch States.ALL") in edges
     assert ("ApproveUser", REVIEW_CHOICE, "next", None) in edges
-    # The Choice: its rule, read as a condition, and its default.
-    assert (REVIEW_CHOICE, AWAIT, "choice", "$.approval.outcome.review is present") in edges
+    # The Choice: its rule, read as its condition (a JSONata expression, without its {% %}),
+    # and its default.
+    label = choice_label(REVIEW_RULE)
+    assert (REVIEW_CHOICE, AWAIT, "choice", label) in edges
+    assert label.startswith("$") and "{%" not in label
     assert (REVIEW_CHOICE, NO_REVIEW, "default", "default") in edges
     # Two ways from the waiting task to the same state: done, or caught (timed out, closed).
     assert [(kind, label) for source, target, kind, label in edges if source == AWAIT] == [
@@ -111,67 +120,59 @@ def test_every_state_and_every_transition_of_the_definition_is_drawn():
     ]
     assert {target for source, target, *_ in edges if source == AWAIT} == {
         STATES[AWAIT]["Next"],
-        "AwaitReviewBroke",
+        RECORD_FAILURE,
     }
     for name, state in STATES.items():  # every Catch of every state, with its errors
         for catcher in state.get("Catch", []):
             label = "catch " + ", ".join(catcher["ErrorEquals"])
             assert (name, catcher["Next"], "catch", label) in edges
-    assert [(t, label) for s, t, kind, label in edges if s == "RecordFailure"] == [
-        ("StepFailed", None),
-        ("AlreadyRecorded", "catch DynamoDB.ConditionalCheckFailedException"),
-        ("OutcomeNotRecorded", "catch States.ALL"),
-    ]
-    terminals = [n for n, s in STATES.items() if s.get("End") or s["Type"] in ("Succeed", "Fail")]
-    for terminal in terminals:
-        assert (terminal, END, "end", None) in edges
+        if state.get("End") or state["Type"] in ("Succeed", "Fail"):
+            assert (name, END, "end", None) in edges
     assert nodes["CreateUser"]["resource"] == "lambda:invoke"
     assert nodes["CreateUser"]["function"] == "user_create"
     assert nodes[AWAIT]["resource"] == "lambda:invoke.waitForTaskToken"
     assert nodes[AWAIT]["function"] == "review"
-    assert nodes["RecordFailure"]["resource"] == "dynamodb:updateItem"
+    assert nodes[RECORD_FAILURE]["resource"] == "dynamodb:updateItem"
     assert nodes[REVIEW_CHOICE]["resource"] is None
 
 
+def _through(path: list[str]) -> History:
+    """A history that passes the states of the path, each task at its first attempt."""
+    history = History()
+    for name in path:
+        kind = STATES[name]["Type"]
+        history.state(name, kind, *(["ok"] if kind == "Task" else []))
+    return history
+
+
+def _hops(path: list[str]) -> list[tuple[str, str]]:
+    return list(itertools.pairwise([START, *path, END]))
+
+
 def test_the_path_taken_is_marked_choice_by_choice():
-    history = _happy_path()
-    history.state(NO_REVIEW, "Task", "ok")
-    nodes, _, taken = _drawn(history, "SUCCEEDED")
-    assert taken == [
-        (START, "CreateUser", "start"),
-        ("CreateUser", "ApproveUser", "next"),
-        ("ApproveUser", REVIEW_CHOICE, "next"),
-        (REVIEW_CHOICE, NO_REVIEW, "default"),
-        (NO_REVIEW, END, "end"),
-    ]
+    nodes, _, taken = _drawn(_through(succeeded()), "SUCCEEDED")
+    assert [(source, target) for source, target, _ in taken] == _hops(succeeded())
+    assert (REVIEW_CHOICE, NO_REVIEW, "default") in taken
+    assert [kind for *_, kind in taken if kind not in ("next", "default")] == ["start", "end"]
     assert nodes[REVIEW_CHOICE]["status"] == "succeeded"
     assert nodes[AWAIT]["status"] == "not-reached"
     assert nodes[END]["status"] == "succeeded"
 
-    reviewed = _happy_path()
-    reviewed.state(AWAIT, "Task", "ok")
-    reviewed.state("ConcludeReview", "Task", "ok")
-    reviewed.state("CreateResponse", "Task", "ok")
-    nodes, _, taken = _drawn(reviewed, "SUCCEEDED")
-    assert taken == [
-        (START, "CreateUser", "start"),
-        ("CreateUser", "ApproveUser", "next"),
-        ("ApproveUser", REVIEW_CHOICE, "next"),
-        (REVIEW_CHOICE, AWAIT, "choice"),
-        (AWAIT, "ConcludeReview", "next"),
-        ("ConcludeReview", "CreateResponse", "next"),
-        ("CreateResponse", END, "end"),
-    ]
+    nodes, _, taken = _drawn(_through(reviewed()), "SUCCEEDED")
+    assert [(source, target) for source, target, _ in taken] == _hops(reviewed())
+    assert (REVIEW_CHOICE, AWAIT, "choice") in taken
+    assert (AWAIT, STATES[AWAIT]["Next"], "next") in taken
     assert nodes[AWAIT]["status"] == "succeeded"
-    assert nodes["CreateResponse"]["visits"] == 1
+    assert nodes[reviewed()[-1]]["visits"] == 1
 
     # Nobody decided: the wait timed out and its Catch, not its Next, led on.
+    concluding = STATES[AWAIT]["Next"]
     expired = _happy_path()
     expired.state(AWAIT, "Task", "States.Timeout")
-    expired.state("ConcludeReview", "Task", "ok")
+    expired.state(concluding, "Task", "ok")
     nodes, drawn, taken = _drawn(expired, "RUNNING")
-    assert taken[-2:] == [(REVIEW_CHOICE, AWAIT, "choice"), (AWAIT, "ConcludeReview", "catch")]
-    assert (AWAIT, "ConcludeReview", "next") not in taken
+    assert taken[-2:] == [(REVIEW_CHOICE, AWAIT, "choice"), (AWAIT, concluding, "catch")]
+    assert (AWAIT, concluding, "next") not in taken
     (caught,) = [e for e in drawn["edges"] if e["taken"] and e["kind"] == "catch"]
     assert caught["label"] == "catch States.Timeout, ReviewClosed"
     assert nodes[AWAIT]["status"] == "caught"
@@ -179,24 +180,24 @@ def test_the_path_taken_is_marked_choice_by_choice():
 
 
 def test_a_retried_step_and_a_caught_step_are_told_apart():
+    create, approve, record, failed = broken_at("ApproveUser")
     history = History()
-    history.state("CreateUser", "Task", "TransientError", "TransientError", "ok")
-    history.state("ApproveUser", "Task", "KeyError")
-    history.state("ApproveUserBroke", "Pass")
-    history.state("RecordFailure", "Task", "ok")
-    history._add("FailStateEntered", stateEnteredEventDetails={"name": "StepFailed"})
+    history.state(create, "Task", "TransientError", "TransientError", "ok")
+    history.state(approve, "Task", "KeyError")
+    history.state(record, "Task", "ok")
+    history._add("FailStateEntered", stateEnteredEventDetails={"name": failed})
     history._add("ExecutionFailed", executionFailedEventDetails={"error": "USER_APPROVE_FAILED"})
     nodes, _, taken = _drawn(history, "FAILED")
-    assert nodes["CreateUser"]["status"] == "retried"
-    assert nodes["CreateUser"]["attempts"] == 3
-    assert ("CreateUser", "ApproveUser", "next") in taken
-    assert nodes["ApproveUser"]["status"] == "caught"
-    assert nodes["ApproveUser"]["errors"] == ["KeyError"]
-    assert ("ApproveUser", "ApproveUserBroke", "catch") in taken
-    assert ("ApproveUser", REVIEW_CHOICE, "next") not in taken
-    assert ("RecordFailure", "StepFailed", "next") in taken
-    assert nodes["StepFailed"]["status"] == "failed"
-    assert ("StepFailed", END, "end") in taken
+    assert nodes[create]["status"] == "retried"
+    assert nodes[create]["attempts"] == 3
+    assert (create, approve, "next") in taken
+    assert nodes[approve]["status"] == "caught"
+    assert nodes[approve]["errors"] == ["KeyError"]
+    assert (approve, record, "catch") in taken
+    assert (approve, REVIEW_CHOICE, "next") not in taken
+    assert (record, failed, "next") in taken
+    assert nodes[failed]["status"] == "failed"
+    assert (failed, END, "end") in taken
 
 
 def test_a_state_the_execution_is_in_runs_or_waits_and_one_it_died_in_failed():
@@ -217,8 +218,27 @@ def test_a_state_the_execution_is_in_runs_or_waits_and_one_it_died_in_failed():
     assert nodes[AWAIT]["status"] == "waiting"
     assert nodes[AWAIT]["resource"] == "lambda:invoke.waitForTaskToken"
     assert (REVIEW_CHOICE, AWAIT, "choice") in taken
-    assert nodes["ConcludeReview"]["status"] == "not-reached"
+    assert nodes[STATES[AWAIT]["Next"]]["status"] == "not-reached"
     assert nodes[END]["status"] == "not-reached"
+
+
+def test_a_visit_carries_the_variables_its_state_assigned():
+    history = _created()
+    history.state("ApproveUser", "Task", exit=False)
+    history._add(
+        "TaskStateExited",
+        stateExitedEventDetails={
+            "name": "ApproveUser",
+            "output": "{}",
+            "assignedVariables": {"big": '"xxx"'},
+            "assignedVariablesDetails": {"truncated": True},
+        },
+    )
+    history.state(REVIEW_CHOICE, "Choice", exit=False)
+    created, approved, choosing = steps_from(history.events)
+    assert created["variables"] == {} and "variablesTruncated" not in created
+    assert approved["variables"] == {"big": '"xxx"'} and approved["variablesTruncated"] is True
+    assert "variables" not in choosing  # not exited yet: nothing assigned so far
 
 
 @pytest.mark.parametrize(
@@ -239,6 +259,9 @@ def test_a_state_the_execution_is_in_runs_or_waits_and_one_it_died_in_failed():
             },
             '($.a == "x") and (not ($.b is null))',
         ),
+        ({"Condition": "{% $states.input.n > 3 %}", "Next": "x"}, "$states.input.n > 3"),
+        ({"Condition": "{%$exists($v)%}", "Next": "x"}, "$exists($v)"),
+        ({"Condition": True, "Next": "x"}, "true"),
     ],
 )
 def test_choice_rules_read_as_one_line(rule, label):

@@ -355,11 +355,13 @@ def test_the_wait_for_a_review_travels_through_the_state_machine():
     await_review = steps.AwaitReview("user-1", 3600)
     payload = state_machine.outcome_payload(await_review)
     assert payload == {"userId": "user-1", "review": {"timeoutSeconds": 3600}}
-    timed_out = {**payload, "review": {**payload["review"], "ended": {"Error": "States.Timeout"}}}
-    woken = {**payload, "review": {**payload["review"], "ended": {"decision": "approve"}}}
-    closed = {**payload, "review": {**payload["review"], "ended": {"Error": "ReviewClosed"}}}
-    for outcome, expected in [(timed_out, True), (woken, False), (closed, False)]:
-        step = state_machine.approval_input({"operationId": "op-1", "outcome": outcome})
+    timed_out = {"Error": "States.Timeout", "Cause": "the task timed out"}
+    woken = {"decision": "approve"}
+    closed = {"Error": "ReviewClosed", "Cause": "decided already"}
+    for ended, expected in [(timed_out, True), (woken, False), (closed, False)]:
+        step = state_machine.approval_input(
+            {"operationId": "op-1", "outcome": payload, "reviewEnded": ended}
+        )
         assert step.outcome == steps.ReviewEnded("user-1", expected)
     with pytest.raises(ValueError, match="waiting for a review"):
         state_machine.step_input({"operationId": "op-1", "outcome": payload})

@@ -1,12 +1,15 @@
 """What the state machine hands the steps and takes back (chalicelib/adapters/state_machine.py)."""
 
+from typing import Any
+
 import pytest
 
 from chalicelib.adapters import state_machine
 from chalicelib.domain.errors import ErrorCode
-from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OperationError, UserRequest
+from chalicelib.domain.operations import OperationError
+from chalicelib.services import steps
 from chalicelib.services.steps import Continue
+from tests.builders import an_event
 
 pytestmark = pytest.mark.unit
 
@@ -14,7 +17,7 @@ REFUSAL = OperationError(ErrorCode.EMAIL_ALREADY_REGISTERED, "the email is alrea
 
 
 def test_the_execution_input_is_what_user_create_receives():
-    event = OperationRequested("op-1", UserRequest("ada@example.org", "Ada"))
+    event = an_event(operation_id="op-1", email="ada@example.org", name="Ada")
     payload = state_machine.execution_input(event)
     assert payload == {"operationId": "op-1", "email": "ada@example.org", "name": "Ada"}
     assert state_machine.create_input(payload) == event
@@ -54,3 +57,18 @@ def test_the_last_step_answers_with_what_it_recorded():
 def test_a_payload_without_an_operation_has_no_correlation_id():
     assert state_machine.operation_id({}) is None
     assert state_machine.operation_id({"operationId": 7}) is None
+
+
+@pytest.mark.parametrize("timed_out", [False, True])
+def test_a_review_started_by_the_previous_definition_concludes_too(timed_out):
+    """Executions waiting in a review across a deploy run the definition they started with,
+    which handed the wait's end inside the outcome (review.ended); the new one beside it."""
+    ended = {"Error": "States.Timeout", "Cause": "x"} if timed_out else {"decision": "approve"}
+    waiting: dict[str, Any] = {"userId": "user-1", "review": {"timeoutSeconds": 60}}
+    previous = {
+        "operationId": "op-1",
+        "outcome": {**waiting, "review": {**waiting["review"], "ended": ended}},
+    }
+    current = {"operationId": "op-1", "outcome": waiting, "reviewEnded": ended}
+    assert state_machine.approval_input(previous) == state_machine.approval_input(current)
+    assert state_machine.approval_input(current).outcome == steps.ReviewEnded("user-1", timed_out)

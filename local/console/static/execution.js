@@ -286,6 +286,7 @@ function renderDetails(box, execution, id) {
         section('Log lines', logList(step.logs)),
         section('Input', jsonBlock(step.input)),
         section('Output', jsonBlock(step.output)),
+        section('Assigned variables', variablesBlock(step)),
       ),
     );
   });
@@ -299,6 +300,26 @@ function section(title, content) {
 function jsonBlock(text) {
   if (text === null || text === undefined) return el('p', { class: 'muted' }, 'none');
   return el('pre', { class: 'json' }, prettyJson(text));
+}
+
+// The variables a visit assigned (its state-exit event's assignedVariables: each value JSON
+// text), as `$name` and the value; nothing yet while the state runs.
+function variablesBlock(step) {
+  const variables = step.variables;
+  if (!variables) return el('p', { class: 'muted' }, 'not yet: the state has not exited');
+  const names = Object.keys(variables);
+  if (!names.length) return el('p', { class: 'muted' }, 'none');
+  return [
+    el(
+      'dl',
+      { class: 'variables' },
+      names.map((name) => [
+        el('dt', { class: 'mono' }, `$${name}`),
+        el('dd', {}, el('pre', { class: 'json' }, prettyJson(variables[name]))),
+      ]),
+    ),
+    step.variablesTruncated ? el('p', { class: 'muted' }, 'truncated by Step Functions') : null,
+  ];
 }
 
 const STANDARD_FIELDS = new Set(['timestamp', 'level', 'logger', 'message', 'correlation_id']);

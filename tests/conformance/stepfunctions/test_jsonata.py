@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+import pytest
+
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 
 TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
@@ -260,6 +262,44 @@ def test_an_expression_that_returns_nothing_fails_the_state_and_can_be_caught(ma
         "location": "Output/result",
         "state": "Read",
     }
+
+
+@pytest.mark.parametrize(
+    ("resource", "arguments"),
+    [
+        ("arn:aws:states:::dynamodb:putItem", {"TableName": "t", "Item": "{% $nope %}"}),
+        ("arn:aws:states:::sqs:sendMessage", {"QueueUrl": "q", "MessageBody": "{% $nope %}"}),
+    ],
+    ids=["dynamodb", "sqs"],
+)
+def test_a_task_whose_arguments_return_nothing_fails_with_the_query_error(
+    machines: Machines, resource, arguments
+):
+    # ERRORS: a task's Arguments that fail to evaluate fail the state with
+    # States.QueryEvaluationError before any call (not a service's error), caught like any
+    # error; the history records one EvaluationFailed event, in AWS's words.
+    states = {
+        "Call": {
+            "Type": "Task",
+            "Resource": resource,
+            "Arguments": arguments,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    }
+    machine = machines.create(jsonata(states, "Call"))
+    arn = machines.sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    caught = output(machines.finished(arn))
+    assert caught["Error"] == "States.QueryEvaluationError"
+    assert "'$nope'" in caught["Cause"]
+    (failed,) = [e for e in machines.history(arn) if e["type"] == "EvaluationFailed"]
+    field = next(iter(k for k, v in arguments.items() if v == "{% $nope %}"))
+    assert failed["evaluationFailedEventDetails"]["cause"] == (
+        "An error occurred while executing the state 'Call' (entered at the event id #2). The "
+        f"JSONata expression '$nope' specified for the field 'Arguments/{field}' returned "
+        "nothing (undefined)."
+    )
 
 
 def test_choice_conditions_and_the_default(machines: Machines):

@@ -28,8 +28,9 @@ def workflow(shared_stack):
 
 
 def test_a_task_state_calls_the_real_function(shared_stack, workflow):
-    """CreateUser, unmocked: the user_create function runs and creates the user; the result
-    goes through the state's ResultSelector and ResultPath to the next state."""
+    """CreateUser, unmocked: the user_create function runs and creates the user; the state's
+    Output makes the function's answer (the result's Payload) its output, and its Assign keeps
+    the request."""
     sfn, definition = workflow
     request = {"operationId": str(uuid.uuid4()), "email": "grace@example.org", "name": "Grace"}
     answer = sfn.test_state(
@@ -45,7 +46,8 @@ def test_a_task_state_calls_the_real_function(shared_stack, workflow):
     assert result["StatusCode"] == 200
     created = result["Payload"]
     assert set(created) == {"userId"}
-    assert json.loads(answer["output"]) == request | {"created": {"outcome": created}}
+    assert json.loads(answer["output"]) == created
+    assert json.loads(answer["inspectionData"]["variables"]) == {"request": request}
     user = shared_stack.client.http.get(f"/users/{created['userId']}")
     assert user.status_code == 200
     assert json.loads(user.body)["email"] == "grace@example.org"
@@ -54,7 +56,7 @@ def test_a_task_state_calls_the_real_function(shared_stack, workflow):
 def test_a_functions_error_goes_to_the_states_catch(workflow):
     """CreateUser, unmocked, with an email the function cannot read: the function's error
     (its error type, and Lambda's error payload as the cause) is the state's, caught by its
-    Catch (States.ALL) on to CreateUserBroke."""
+    Catch (States.ALL) on to RecordFailure, with the step's failure in a variable."""
     sfn, definition = workflow
     answer = sfn.test_state(
         definition=definition,
@@ -64,24 +66,31 @@ def test_a_functions_error_goes_to_the_states_catch(workflow):
         inspectionLevel="DEBUG",
     )
     assert answer["status"] == "CAUGHT_ERROR"
-    assert answer["nextState"] == "CreateUserBroke"
-    assert answer["error"] == "AttributeError"
-    assert json.loads(answer["cause"])["errorType"] == "AttributeError"
+    assert answer["nextState"] == "RecordFailure"
+    # The request's codec refuses an email that is not text (chalicelib/codecs.py).
+    assert answer["error"] == "MalformedData"
+    assert json.loads(answer["cause"])["errorType"] == "MalformedData"
     assert answer["inspectionData"]["errorDetails"] == {"catchIndex": 0}
-    assert json.loads(answer["output"])["cause"]["Error"] == "AttributeError"
+    assert json.loads(answer["output"])["Error"] == "MalformedData"
+    failure = json.loads(answer["inspectionData"]["variables"])["failure"]
+    assert failure == {
+        "code": "USER_CREATE_FAILED",
+        "message": "user-create failed: MalformedData",
+    }
 
 
 def test_a_states_own_data_error_is_caught_too(workflow):
-    """CreateUser without the fields its Parameters select: States.Runtime, before the
-    function is called, caught on to CreateUserBroke."""
+    """ApproveUser without the request its Arguments read ($request, not given): the JSONata
+    expression returns nothing, States.QueryEvaluationError before the function is called,
+    caught on to RecordFailure."""
     sfn, definition = workflow
     answer = sfn.test_state(
         definition=definition,
-        stateName="CreateUser",
+        stateName="ApproveUser",
         roleArn=ROLE,
-        input='{"name": "No Operation"}',
+        input='{"userId": "u-1"}',
     )
     assert answer["status"] == "CAUGHT_ERROR"
-    assert answer["error"] == "States.Runtime"
-    assert answer["cause"].startswith("The JSONPath '$.operationId' ")
-    assert answer["nextState"] == "CreateUserBroke"
+    assert answer["error"] == "States.QueryEvaluationError"
+    assert "'$request.operationId'" in answer["cause"]
+    assert answer["nextState"] == "RecordFailure"
