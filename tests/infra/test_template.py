@@ -132,7 +132,16 @@ def test_a_stage_cannot_be_express_since_the_workflow_waits_for_reviewers():
         ("UserCreateRole", {"UsersTable"}),
         ("UserApproveRole", {"UsersTable", "ReviewsTable"}),
         ("UserCreateResponseRole", {"UsersTable", "OperationsTable"}),
-        ("SweeperRole", {"OperationsTable", "EventStream", "Workflow", "SweeperDeadLetterQueue"}),
+        (
+            "SweeperRole",
+            {
+                "OperationsTable",
+                "EventStream",
+                "Workflow",
+                "SweeperDeadLetterQueue",
+                "ReviewsTable",
+            },
+        ),
         (
             "WorkflowRole",
             {
@@ -861,3 +870,10 @@ def test_a_stage_that_traces_with_open_telemetry_gets_the_adot_layer_and_its_wra
         assert properties["Tracing"] == "Active"  # X-Ray still receives the spans
     assert otel["Starter"]["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARN"]
     assert "AWSOpenTelemetryDistroPython" in definition.otel_layer()["Fn::Sub"]
+
+
+def test_every_function_writes_its_metrics_under_the_stage_s_namespace(packaged):
+    stage, template = packaged
+    for function in FUNCTIONS:
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables.items() >= definition.metrics_environment(stage).items()
