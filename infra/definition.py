@@ -16,6 +16,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from chalicelib.adapters import metrics
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,14 +138,22 @@ def capacity(stage: str) -> Capacity:
 
 
 def stage_environment(stage: str) -> dict[str, str]:
-    """The environment variables Chalice gives the functions of a stage."""
+    """The environment variables the functions of a stage get: Chalice's (from its config), and
+    the stack's own (metrics_environment)."""
     config = json.loads(CHALICE_CONFIG.read_text())
     if stage not in config["stages"]:
         raise ValueError(f"no stage {stage!r} in {CHALICE_CONFIG}")
     return {
+        **metrics_environment(stage),
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
+
+
+def metrics_environment(stage: str) -> dict[str, str]:
+    """Where the functions' metrics go (chalicelib/adapters/metrics.py): the app's namespace,
+    the stage as a dimension. The stack sets them on every function, the local stack too."""
+    return {metrics.NAMESPACE_VARIABLE: app_name(), metrics.STAGE_VARIABLE: stage}
 
 
 @dataclasses.dataclass(frozen=True)
