@@ -101,7 +101,14 @@ def main() -> None:
     for _ in range(args.rounds):
         for mode, (root, child) in modes.items():
             done = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "-n", str(args.n), "--child", child],
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "-n",
+                    str(args.n),
+                    "--child",
+                    child,
+                ],
                 cwd=root,
                 env={**os.environ, "TRACER": "off"},
                 capture_output=True,
