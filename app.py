@@ -98,7 +98,11 @@ def create_user() -> Response:
     user_request = parse_user_request(headers, _body(request), settings().max_request_bytes)
     with tracing.subsegment("accept_user_request"):
         operation = operations.accept_user_request(
-            user_request, parse_idempotency_key(headers), wiring.operations(), wiring.events()
+            user_request,
+            parse_idempotency_key(headers),
+            wiring.operations(),
+            wiring.events(),
+            metrics=wiring.metrics(),
         )
         tracing.annotate(operation.id)
     return json_response(
@@ -173,6 +177,7 @@ def decide_review(operation_id: str) -> Response:
             wiring.operations(),
             wiring.callbacks(),
             decided_by=decided_by,
+            metrics=wiring.metrics(),
         )
     return json_response(200, decision_resource(decided))
 
@@ -223,6 +228,8 @@ def _body(request: Request) -> bytes:
 def starter(event: KinesisEvent) -> dict[str, Any]:
     operations_table, workflows = wiring.operations(), wiring.workflows()
     function_name = str(getattr(event.context, "function_name", "starter"))
+    batch = list(event)
+    wiring.metrics().records_arrived([record.timestamp for record in batch])
 
     def start(data: bytes) -> None:
         requested = event_stream.decode(data)
@@ -236,7 +243,7 @@ def starter(event: KinesisEvent) -> dict[str, Any]:
         ):
             workflow.start_workflow(requested, operations_table, workflows)
 
-    records = ((record.sequence_number, record.data) for record in event)
+    records = ((record.sequence_number, record.data) for record in batch)
     failures = workflow.process_batch(records, start)
     return {"batchItemFailures": [{"itemIdentifier": number} for number in failures]}
 
@@ -257,6 +264,7 @@ def user_approve(event: dict[str, Any], context: Any) -> dict[str, Any]:
         wiring.users(),
         wiring.review_policy(),
         wiring.reviews(),
+        metrics=wiring.metrics(),
     )
     return state_machine.outcome_payload(outcome)
 
@@ -271,6 +279,7 @@ def user_review_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
         wiring.reviews(),
         wiring.operations(),
         wiring.review_notifications(),
+        metrics=wiring.metrics(),
     )
     return {}
 
@@ -279,20 +288,27 @@ def user_review_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def user_create_response(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = state_machine.step_input(event)
     recorded = steps.record_outcome(
-        step.operation_id, step.outcome, wiring.users(), wiring.operations()
+        step.operation_id,
+        step.outcome,
+        wiring.users(),
+        wiring.operations(),
+        metrics=wiring.metrics(),
     )
     return state_machine.recorded_payload(step.outcome, recorded)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="sweeper")
 def sweeper(event: Any) -> dict[str, int]:
+    measured = wiring.metrics()
     report = workflow.sweep(
         clock.now(),
         wiring.sweep_policy(),
         wiring.operations(),
         wiring.events(),
         wiring.workflows(),
+        metrics=measured,
     )
+    reviews.count_waiting(wiring.reviews(), measured)
     return {"republished": report.republished, "failed": report.failed}
 
 

@@ -1,12 +1,15 @@
-"""Import time of the deployed entrypoint, of libraries we chose not to ship, and of the app
-with each tracer.
+"""Import time of the deployed entrypoint, of libraries we chose not to ship, of the app
+with each tracer, and of the app writing its first metric with each metrics library.
 
 Each module is imported in a fresh interpreter (as on a Lambda cold start), several times;
 the median wall time of the import is printed. Then the app's cold start with each tracer of
 chalicelib/adapters/tracing.py: `app` imported and the tracer loaded (what the first traced
 call does), in a fresh interpreter with the stage's TRACER; for OpenTelemetry, also what the
 ADOT layer adds before the handler (the SDK's tracer provider and the botocore
-instrumentation: a lower bound, the layer loads its distro and exporter too). Usage:
+instrumentation: a lower bound, the layer loads its distro and exporter too). Last, `app`
+imported and one metric written as embedded metric format by our emitter
+(chalicelib/adapters/metrics.py) and by Powertools' Metrics (where it is installed: PYTHONPATH
+may name a directory it was installed into with `pip install --target`). Usage:
 
     .venv/bin/python benchmarks/import_cost.py [module ...]
 """
@@ -20,6 +23,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script too (`python benchmarks/import_cost.py`): the project's packages are
+# importable once its root is on the path, hence the import below it.
+sys.path.insert(0, str(ROOT))
+
+from infra.definition import app_name, metrics_environment  # noqa: E402
+
 DEFAULT_MODULES = [
     "app",
     "boto3",
@@ -29,6 +38,8 @@ DEFAULT_MODULES = [
     "opentelemetry.sdk.trace",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.utilities.batch",
+    "aws_lambda_powertools.metrics",
+    "chalicelib.adapters.metrics",
     "pydantic",
 ]
 RUNS = 7
@@ -55,6 +66,31 @@ TRACERS = {
     "otel (the app's side: the API)": ({"TRACER": "otel"}, ""),
     "otel + the ADOT layer's SDK and botocore instrumentation": ({"TRACER": "otel"}, ADOT_LAYER),
 }
+
+
+# The app and its first metric (an accepted operation), as a cold start writes it: our emitter,
+# or Powertools' Metrics (flushed as its log_metrics decorator flushes at the end of a handler).
+# The output goes to /dev/null, so that only the number is printed.
+METRIC = (
+    "import os, sys, time; t = time.perf_counter(); import app; {emit}; "
+    "d = time.perf_counter() - t; sys.stdout = sys.__stdout__; print(d)"
+)
+EMITTERS = {
+    "our emitter (chalicelib/adapters/metrics.py)": (
+        "from chalicelib import wiring; sys.stdout = open(os.devnull, 'w'); "
+        "import logging; logging.basicConfig(stream=sys.stdout); "
+        "wiring.metrics().operation_accepted()"
+    ),
+    "Powertools' Metrics": (
+        "from aws_lambda_powertools import Metrics; "
+        "from aws_lambda_powertools.metrics import MetricUnit; "
+        f"m = Metrics(namespace={app_name()!r}, service={app_name()!r}); "
+        "m.add_dimension(name='Stage', value='bench'); "
+        "m.add_metric(name='OperationsAccepted', unit=MetricUnit.Count, value=1); "
+        "sys.stdout = open(os.devnull, 'w'); m.flush_metrics()"
+    ),
+}
+METRICS_ENVIRONMENT = metrics_environment("bench")
 
 
 def _median(code: str, extra_env: dict[str, str] | None = None) -> float | None:
@@ -96,6 +132,10 @@ def main(modules: list[str]) -> None:
     print("the app's cold start with each tracer (import app, load the tracer)")
     for label, (env, layer) in TRACERS.items():
         print(f"  {label:<58} {_shown(_median(TRACED.format(layer=layer), env))}")
+    print("the app's cold start with its first metric (import app, write one EMF line)")
+    for label, emit in EMITTERS.items():
+        seconds = _median(METRIC.format(emit=emit), {"TRACER": "off", **METRICS_ENVIRONMENT})
+        print(f"  {label:<58} {_shown(seconds)}")
 
 
 if __name__ == "__main__":

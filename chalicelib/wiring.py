@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.adapters import metrics as emf
 from chalicelib.adapters.event_stream import EventStream
 from chalicelib.adapters.notifications import ReviewTopic
 from chalicelib.adapters.operations_table import OperationsTable
@@ -11,6 +12,7 @@ from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks, StepFunctionsWorkflows
 from chalicelib.config import settings
+from chalicelib.services.ports import Metrics
 from chalicelib.services.steps import ReviewPolicy
 from chalicelib.services.workflow import SweepPolicy
 
@@ -58,3 +60,7 @@ def sweep_policy() -> SweepPolicy:
         republish_after=timedelta(seconds=config.republish_after_seconds),
         give_up_after=timedelta(seconds=config.give_up_after_seconds),
     )
+
+
+def metrics() -> Metrics:
+    return emf.from_environment()

@@ -18,7 +18,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from chalicelib.adapters import operations_table, reviews_table, users_table
+from chalicelib.adapters import metrics, operations_table, reviews_table, users_table
 from chalicelib.adapters.dynamodb import KEY, TableSchema
 from chalicelib.config import CHALICE_CONFIG, configured_app_name
 from chalicelib.domain.reviews import REVIEWERS_GROUP
@@ -171,11 +171,13 @@ def resource_names(stage: str) -> dict[str, str]:
 
 def stage_environment(stage: str) -> dict[str, str]:
     """The environment variables of a stage's functions: .chalice/config.json's settings (its
-    own and every stage's), and the names derived here."""
+    own and every stage's), where the metrics go (metrics_environment), and the names derived
+    here."""
     config = json.loads(CHALICE_CONFIG.read_text())
     if stage not in config["stages"]:
         raise ValueError(f"no stage {stage!r} in {CHALICE_CONFIG}")
     settings = {
+        **metrics_environment(stage),
         **config.get("environment_variables", {}),
         **config["stages"][stage].get("environment_variables", {}),
     }
@@ -186,6 +188,12 @@ def stage_environment(stage: str) -> dict[str, str]:
             "stage (infra/definition.py), so remove them from the config"
         )
     return {**settings, **derived}
+
+
+def metrics_environment(stage: str) -> dict[str, str]:
+    """Where the functions' metrics go (chalicelib/adapters/metrics.py): the app's namespace,
+    the stage as a dimension. The stack sets them on every function, the local stack too."""
+    return {metrics.NAMESPACE_VARIABLE: app_name(), metrics.STAGE_VARIABLE: stage}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,7 @@ from infra import cli
 from infra.archive import add_archive, add_replay_mapping
 from infra.chalice_policy import policy
 from infra.cli import CommandError
+from infra.dashboard import add_dashboard
 from infra.definition import LAMBDA_RUNTIME, ROOT, stage_environment
 from infra.template import merge_template
 
@@ -81,7 +82,7 @@ def package(stage: str, out: Path) -> Path:
         raise BuildError(str(error)) from None
     out.mkdir(parents=True, exist_ok=True)
     merge_file = out / "merge-template.json"
-    merged = add_archive(merge_template(stage), stage)
+    merged = add_dashboard(add_archive(merge_template(stage), stage), stage)
     merge_file.write_text(json.dumps(merged, indent=2))
     source = out / "src"
     _stage_app(source, stage)

@@ -146,6 +146,8 @@ def review_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
         ],
         # Reads the review and concludes it (expires it) when the wait ends.
         "UserApprove": [_allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [reviews])],
+        # Counts the reviews waiting, each minute (the ReviewsWaiting metric): the index only.
+        "Sweeper": [_allow(["dynamodb:Query"], [pending_index])],
         "UserReviewRequest": [
             _allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [reviews]),
             _allow(["dynamodb:UpdateItem"], [operations]),
@@ -414,6 +416,10 @@ def merge_template(stage: str) -> dict[str, Any]:
         api_definition["securityDefinitions"] = sign_in["securityDefinitions"]
         resources["APIHandler"]["Properties"]["Environment"] = {"Variables": sign_in["environment"]}
         outputs.update(sign_in["Outputs"])
+    for function in policies:
+        # Chalice packages its config's variables; the stack adds its own.
+        environment = resources[function]["Properties"].setdefault("Environment", {})
+        environment.setdefault("Variables", {}).update(definition.metrics_environment(stage))
     if definition.tracer(stage) == "otel":
         # The ADOT layer and its wrapper, on every function once each has its environment
         # (Chalice packages TRACER itself).

@@ -1,5 +1,6 @@
 """The emulated system: the stack's resources on moto, the app's functions in process, the
-Kinesis pollers, Firehose's feeder and the schedule, wired, with moto patched.
+Kinesis pollers, Firehose's feeder and the schedule, wired, with moto patched; the metrics the
+functions write (embedded metric format) read into a bounded series store.
 
 Tests run it inside moto's in-process mock on test time and drive it step by step (`drain`,
 `clock.advance`); the local stack (`make run`, local/process/run.py) runs the same pieces
@@ -27,8 +28,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.config import DefaultConfig
 
 from chalicelib import clock
-from chalicelib.adapters import tracing
+from chalicelib.adapters import metrics, tracing
 from infra import definition
+from local.aws.emf import DataPoints, EmfReader
 from local.aws.firehose import ArchiveFeeder
 from local.aws.kinesis_poller import MappingConfig, RecordsArrived, StreamPoller
 from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas, lambda_handlers
@@ -42,6 +44,7 @@ from local.state.clock import Clock
 from local.state.counters import CallCounter
 from local.state.persistence import TableState
 from local.state.retention import Bounds, Retention, StreamReaders
+from local.state.series import SeriesStore, series_key
 
 logger = logging.getLogger(__name__)
 EMULATOR_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}}
@@ -99,6 +102,9 @@ class Emulator:
             segments=self.segments,
         )
         self.retention = Retention(bounds, self.stream_readers)
+        # CloudWatch's metrics of the app: what the functions' EMF lines make.
+        self.metric_series = SeriesStore()
+        self.emf = EmfReader(self._metric)
         self.resources: Provisioned | None = None
         self.poller: StreamPoller | None = None  # the starter's mapping of the event stream
         self.replay: StreamPoller | None = None  # the starter's mapping of the replay stream
@@ -108,7 +114,12 @@ class Emulator:
     @contextlib.contextmanager
     def running(self) -> Iterator[Emulator]:
         """Patch moto, provision and wire everything; the emulator must already be up."""
-        with registry.applied(self.hooks), _app_time(self.clock), self._tracing():
+        with (
+            registry.applied(self.hooks),
+            _app_time(self.clock),
+            self._tracing(),
+            self._reading_metrics(),
+        ):
             resources = self.resources = provision(self.app, self.stage, self.session)
             handlers = lambda_handlers(self.app)
             limits = definition.function_limits(self.stage)
@@ -137,6 +148,20 @@ class Emulator:
                 self.app, self.clock, self.session.region_name, DEFAULT_ACCOUNT_ID, self.invoke
             )
             yield self
+
+    @contextlib.contextmanager
+    def _reading_metrics(self) -> Iterator[None]:
+        """The functions' metrics lines, read as CloudWatch Logs reads them (local/aws/emf.py)."""
+        emitting = logging.getLogger(metrics.LOGGER)
+        emitting.addHandler(self.emf)
+        try:
+            yield
+        finally:
+            emitting.removeHandler(self.emf)
+
+    def _metric(self, points: DataPoints) -> None:
+        key = series_key(points.namespace, points.name, points.dimensions)
+        self.metric_series.put(key, points.unit, points.values, points.timestamp)
 
     @contextlib.contextmanager
     def _tracing(self) -> Iterator[None]:

@@ -22,11 +22,16 @@ _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # Messages and tracebacks can quote input; no email address reaches the logs.
 _EMAIL = re.compile(r"[^\s@\"'<>()]+@[^\s@\"'<>()]+")
 _STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# A record with this attribute set carries a whole JSON document of its own as its message (an
+# embedded-metric-format line, chalicelib/adapters/metrics.py): it is written as it is.
+VERBATIM = "_verbatim"
 _configured = False
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, VERBATIM, False):
+            return record.getMessage()
         moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         entry: dict[str, object] = {
             "timestamp": f"{moment}.{int(record.msecs):03d}Z",

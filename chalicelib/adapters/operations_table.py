@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import botocore.exceptions
 
@@ -114,7 +114,7 @@ class OperationsTable:
         return None if item is None else _operation_from(item)
 
     def mark_running(self, operation_id: str) -> bool:
-        return self._update_if_not_done(
+        return self._changed(
             operation_id,
             "SET #status = :new, inFlight = :inflight,"
             " startedAt = if_not_exists(startedAt, :now),"
@@ -128,7 +128,7 @@ class OperationsTable:
 
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
-    ) -> bool:
+    ) -> Operation | None:
         update = self._failed_update(operation_id, error)
         if release_key is None:
             return self._update_if_not_done(**update)
@@ -153,16 +153,17 @@ class OperationsTable:
             # The key now names another operation, or this one is already done:
             # fail the operation on its own and leave the key alone.
             return self._update_if_not_done(**update)
-        return True
+        # A transaction returns no item: read back what it recorded (a publish failed: rare).
+        return self.get(operation_id)
 
     def mark_step(self, operation_id: str, step: OperationStep) -> bool:
-        return self._update_if_not_done(
+        return self._changed(
             operation_id,
             "SET step = :step, updatedAt = :now",
             {":step": {"S": step.value}, ":now": {"S": utc_now()}},
         )
 
-    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+    def mark_succeeded(self, operation_id: str, user: User) -> Operation | None:
         return self._update_if_not_done(
             operation_id,
             "SET #status = :new, #result = :result, updatedAt = :now REMOVE inFlight, step",
@@ -209,16 +210,29 @@ class OperationsTable:
         expression: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
-    ) -> bool:
-        request = self._update_request(operation_id, expression, values, names)
+    ) -> Operation | None:
+        """The operation as the update left it (returned by the write itself, at no extra
+        read), None when it was done or unknown."""
+        item = self._write_if_not_done(
+            self._update_request(operation_id, expression, values, names), "ALL_NEW"
+        )
+        return None if item is None else _operation_from(from_item(item))
+
+    def _changed(self, operation_id: str, expression: str, values: dict[str, Any]) -> bool:
+        request = self._update_request(operation_id, expression, values)
+        return self._write_if_not_done(request, "NONE") is not None
+
+    def _write_if_not_done(
+        self, request: UpdateTypeDef, returned: Literal["ALL_NEW", "NONE"]
+    ) -> dict[str, Any] | None:
         try:
             with aws.transient_errors():
-                aws.client("dynamodb").update_item(**request)
+                response = aws.client("dynamodb").update_item(**request, ReturnValues=returned)
         except botocore.exceptions.ClientError as error:
             if aws.error_code(error) == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        return dict(response.get("Attributes", {}))
 
     def in_flight(self, status: OperationStatus, created_before: str) -> list[Operation]:
         found: list[Operation] = []

@@ -170,12 +170,7 @@ class ReviewsTable:
 
     def pending(self, limit: int, after: ReviewPosition | None, now: str) -> ReviewPage:
         query: QueryInputTypeDef = {
-            "TableName": self._table,
-            "IndexName": PENDING_INDEX,
-            "KeyConditionExpression": "pending = :pending",
-            # Expired, but its workflow has not concluded it yet: not pending any more.
-            "FilterExpression": "expiresAt > :now",
-            "ExpressionAttributeValues": {":pending": {"S": _PENDING}, ":now": {"S": now}},
+            **self._pending_query(now),
             "ScanIndexForward": True,  # oldest first
             "Limit": limit,
         }
@@ -195,6 +190,28 @@ class ReviewsTable:
             else ReviewPosition(requested_at=last["requestedAt"]["S"], operation_id=last["pk"]["S"])
         )
         return ReviewPage(reviews, position)
+
+    def count_pending(self, now: str) -> int:
+        query: QueryInputTypeDef = {**self._pending_query(now), "Select": "COUNT"}
+        counted = 0
+        while True:
+            with aws.transient_errors():
+                response = aws.client("dynamodb").query(**query)
+            counted += response["Count"]
+            last = response.get("LastEvaluatedKey")
+            if last is None:
+                return counted
+            query["ExclusiveStartKey"] = last
+
+    def _pending_query(self, now: str) -> QueryInputTypeDef:
+        return {
+            "TableName": self._table,
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending = :pending",
+            # Expired, but its workflow has not concluded it yet: not pending any more.
+            "FilterExpression": "expiresAt > :now",
+            "ExpressionAttributeValues": {":pending": {"S": _PENDING}, ":now": {"S": now}},
+        }
 
 
 def _item_of(error: botocore.exceptions.ClientError) -> dict[str, Any] | None:

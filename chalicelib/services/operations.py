@@ -8,7 +8,13 @@ from chalicelib.domain.errors import ErrorCode, OperationNotFound, PublishFailed
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import Operation, OperationError, new_operation
 from chalicelib.domain.users import User, UserRequest
-from chalicelib.services.ports import EventPublisher, OperationRepository, UserRepository
+from chalicelib.services.ports import (
+    UNMEASURED,
+    EventPublisher,
+    Metrics,
+    OperationRepository,
+    UserRepository,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +24,8 @@ def accept_user_request(
     idempotency_key: str | None,
     operations: OperationRepository,
     events: EventPublisher,
+    *,
+    metrics: Metrics = UNMEASURED,
 ) -> Operation:
     """Record the operation, then hand it to the stream.
 
@@ -34,15 +42,18 @@ def accept_user_request(
     except PublishFailed:
         # Not accepted: fail it (so nobody waits on it) and free the key for a retry. An event
         # that did land after all is ignored by the starter, which only starts unfinished ones.
-        operations.mark_failed(
+        failed = operations.mark_failed(
             stored.id,
             OperationError(
                 ErrorCode.PUBLISH_FAILED, "the operation could not be queued; retry the request"
             ),
             release_key=idempotency_key,
         )
+        if failed is not None:
+            metrics.operation_done(failed)
         raise
     logger.info("operation accepted", extra={"operation_id": stored.id})
+    metrics.operation_accepted()
     return stored
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import Operation, OperationError, OperationStatus, OperationStep
-from chalicelib.domain.reviews import Review, ReviewDecision, ReviewPage, ReviewPosition, TaskToken
+from chalicelib.domain.reviews import (
+    Decision,
+    Review,
+    ReviewDecision,
+    ReviewPage,
+    ReviewPosition,
+    TaskToken,
+)
 from chalicelib.domain.users import User
 
 
@@ -26,14 +35,16 @@ class OperationRepository(Protocol):
         """PENDING or RUNNING → RUNNING; False when the operation is done or unknown."""
         ...
 
-    def mark_succeeded(self, operation_id: str, user: User) -> bool:
-        """Not done → SUCCEEDED with the user as its result; False when done or unknown."""
+    def mark_succeeded(self, operation_id: str, user: User) -> Operation | None:
+        """Not done → SUCCEEDED with the user as its result; the operation as recorded, None
+        when it was done already or is unknown."""
         ...
 
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
-    ) -> bool:
-        """Not done → FAILED with the error; False when done or unknown.
+    ) -> Operation | None:
+        """Not done → FAILED with the error; the operation as recorded, None when it was done
+        already or is unknown.
 
         With release_key, the Idempotency-Key is freed too, but only if it names this
         operation and the operation was not done: a retry with that key then starts afresh.
@@ -118,6 +129,10 @@ class ReviewRepository(Protocol):
         """Pending reviews not expired at `now`, oldest first, at most `limit`, after a position."""
         ...
 
+    def count_pending(self, now: str) -> int:
+        """How many reviews are pending and not expired at `now`."""
+        ...
+
 
 class TaskCallbacks(Protocol):
     def resume(self, token: TaskToken, decision: ReviewDecision) -> bool:
@@ -131,3 +146,59 @@ class ReviewNotifications(Protocol):
         """Tell the reviewers that the review waits (ReviewNotification: no user's email, no
         token). Raises TransientError (worth retrying) or NotificationFailed."""
         ...
+
+
+class Metrics(Protocol):
+    """What the service measures, for its operators (adapters.metrics writes it as CloudWatch
+    embedded metric format). Nothing personal goes in: counts, times, an error code, a decision.
+    Never raises: a metric that cannot be written is dropped."""
+
+    def operation_accepted(self) -> None: ...
+
+    def operation_done(self, operation: Operation) -> None:
+        """The operation ended (as recorded: SUCCEEDED, or FAILED with its error's code),
+        accepted at its created_at, done at its updated_at."""
+        ...
+
+    def review_requested(self) -> None: ...
+
+    def review_decided(self, decision: Decision) -> None: ...
+
+    def review_timed_out(self) -> None: ...
+
+    def reviews_waiting(self, count: int) -> None:
+        """How many reviews wait for a reviewer now."""
+        ...
+
+    def records_arrived(self, arrivals: Sequence[datetime]) -> None:
+        """The starter took records that arrived on the stream at these times."""
+        ...
+
+
+class Unmeasured:
+    """Metrics that measure nothing: where nobody reads them (a stage without a metrics
+    namespace, a recovery at the local stack's start, unit tests of other things)."""
+
+    def operation_accepted(self) -> None:
+        pass
+
+    def operation_done(self, operation: Operation) -> None:
+        pass
+
+    def review_requested(self) -> None:
+        pass
+
+    def review_decided(self, decision: Decision) -> None:
+        pass
+
+    def review_timed_out(self) -> None:
+        pass
+
+    def reviews_waiting(self, count: int) -> None:
+        pass
+
+    def records_arrived(self, arrivals: Sequence[datetime]) -> None:
+        pass
+
+
+UNMEASURED = Unmeasured()

@@ -1,4 +1,5 @@
-"""Use cases of the reviewers' API: list the pending reviews, decide one."""
+"""Use cases of the reviewers' API: list the pending reviews, decide one; and count the
+waiting ones (the sweeper, for the metrics)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from chalicelib.domain.reviews import (
     ReviewPosition,
     ReviewStatus,
 )
-from chalicelib.services.ports import OperationRepository, ReviewRepository, TaskCallbacks
+from chalicelib.services.ports import (
+    UNMEASURED,
+    Metrics,
+    OperationRepository,
+    ReviewRepository,
+    TaskCallbacks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +44,7 @@ def decide_review(
     callbacks: TaskCallbacks,
     *,
     decided_by: str | None,
+    metrics: Metrics = UNMEASURED,
 ) -> Review:
     """Record the decision once, with who took it, then wake the waiting workflow.
 
@@ -54,6 +62,7 @@ def decide_review(
     if operation is None or operation.done:
         raise ReviewNotFound(operation_id)  # a review its workflow no longer waits for
     decided, token = reviews.decide(operation_id, decision, utc_now(), decided_by)
+    metrics.review_decided(decision.decision)
     try:
         resumed = callbacks.resume(token, decision)
     except TransientError as error:
@@ -68,3 +77,15 @@ def decide_review(
             extra=outcome,
         )
     return decided
+
+
+def count_waiting(reviews: ReviewRepository, metrics: Metrics) -> int | None:
+    """How many reviews wait for a reviewer now, measured; None when the table could not be
+    read this time (throttled: the next count will do, and the caller's work stands)."""
+    try:
+        waiting = reviews.count_pending(utc_now())
+    except TransientError:
+        logger.warning("the reviews waiting were not counted this time", exc_info=True)
+        return None
+    metrics.reviews_waiting(waiting)
+    return waiting

@@ -31,6 +31,8 @@ from chalicelib.domain.operations import (
 from chalicelib.domain.reviews import Decision, Review, ReviewStatus, TaskToken, new_review
 from chalicelib.domain.users import User, UserStatus, Verdict, approve, user_id_for_operation
 from chalicelib.services.ports import (
+    UNMEASURED,
+    Metrics,
     OperationRepository,
     ReviewNotifications,
     ReviewRepository,
@@ -108,6 +110,8 @@ def approve_user(
     users: UserRepository,
     review: ReviewPolicy | None = None,
     reviews: ReviewRepository | None = None,
+    *,
+    metrics: Metrics = UNMEASURED,
 ) -> Outcome | AwaitReview:
     """Decide by the rules, or send the user to a person (with a review policy) and, once the
     wait for the person ends, conclude from the review what was decided."""
@@ -115,7 +119,7 @@ def approve_user(
         return outcome  # refused before: nothing to approve
     user = _existing_user(outcome.user_id, users)
     if isinstance(outcome, ReviewEnded):
-        return _conclude_review(user, outcome.timed_out, users, _reviews(reviews))
+        return _conclude_review(user, outcome.timed_out, users, _reviews(reviews), metrics)
     review_domains = review.email_domains if review is not None else ()
     decision = approve(user.request.email, denied_domains, review_domains)
     if decision.verdict is Verdict.APPROVE:
@@ -128,7 +132,7 @@ def approve_user(
         return OperationError(ErrorCode.USER_REJECTED, f"the user was rejected: {decision.reason}")
     if review is None:  # only a review policy's domains yield REVIEW
         raise RuntimeError("a review verdict without a review policy")
-    return _await_review(user, review, users, _reviews(reviews))
+    return _await_review(user, review, users, _reviews(reviews), metrics)
 
 
 def _reviews(reviews: ReviewRepository | None) -> ReviewRepository:
@@ -138,7 +142,11 @@ def _reviews(reviews: ReviewRepository | None) -> ReviewRepository:
 
 
 def _await_review(
-    user: User, policy: ReviewPolicy, users: UserRepository, reviews: ReviewRepository
+    user: User,
+    policy: ReviewPolicy,
+    users: UserRepository,
+    reviews: ReviewRepository,
+    metrics: Metrics,
 ) -> Outcome | AwaitReview:
     """Wait for a person; when the workflow runs again (after a restart), the review it asked
     for before keeps its deadline, and one that was decided or expired meanwhile concludes."""
@@ -151,11 +159,15 @@ def _await_review(
         left = max(1, math.ceil(existing.seconds_left(now)))
         logger.info("review still pending", extra={"user_id": user.id, "seconds_left": left})
         return AwaitReview(user.id, left)
-    return _conclude_review(user, True, users, reviews)
+    return _conclude_review(user, True, users, reviews, metrics)
 
 
 def _conclude_review(
-    user: User, timed_out: bool, users: UserRepository, reviews: ReviewRepository
+    user: User,
+    timed_out: bool,
+    users: UserRepository,
+    reviews: ReviewRepository,
+    metrics: Metrics,
 ) -> Outcome:
     """The review is the record: its decision stands, whichever way the wait ended; a review
     still PENDING when the wait timed out expires, unless a decision reaches it first."""
@@ -166,6 +178,8 @@ def _conclude_review(
         if not timed_out:
             raise ReviewInconsistent(f"woken, yet the review of {user.operation_id} is pending")
         review = reviews.expire(user.operation_id)
+        if review.status is ReviewStatus.EXPIRED:
+            metrics.review_timed_out()
     if review.status is ReviewStatus.DECIDED and review.decision is not None:
         if review.decision.decision is Decision.APPROVE:
             users.activate(user.id)
@@ -189,6 +203,8 @@ def request_review(
     reviews: ReviewRepository,
     operations: OperationRepository,
     notifications: ReviewNotifications,
+    *,
+    metrics: Metrics = UNMEASURED,
 ) -> Review:
     """Put the user before a person: the review (with the token that resumes the waiting
     workflow), the operation's step, and a word to the reviewers. Safe to repeat: a review
@@ -204,6 +220,8 @@ def request_review(
         requested.timeout_seconds,
     )
     stored = reviews.request(candidate, token)
+    if stored == candidate:  # not asked again (a retry keeps the first request)
+        metrics.review_requested()
     operations.mark_step(requested.operation_id, OperationStep.AWAITING_REVIEW)
     logger.info(
         "review requested",
@@ -223,6 +241,8 @@ def record_outcome(
     outcome: Outcome,
     users: UserRepository,
     operations: OperationRepository,
+    *,
+    metrics: Metrics = UNMEASURED,
 ) -> bool:
     """End the operation: SUCCEEDED with its user, or FAILED with the refusal.
 
@@ -236,11 +256,12 @@ def record_outcome(
         if user.status is not UserStatus.ACTIVE:
             raise UserCreationIncomplete(f"user {user.id} is {user.status.value}, not ACTIVE")
         recorded = operations.mark_succeeded(operation_id, user)
-    if recorded:
-        logger.info("operation done", extra={"outcome": _describe(outcome)})
-    else:
+    if recorded is None:
         logger.warning("operation was already done; its outcome stands")
-    return recorded
+        return False
+    logger.info("operation done", extra={"outcome": _describe(outcome)})
+    metrics.operation_done(recorded)
+    return True
 
 
 def _describe(outcome: Outcome) -> str:

@@ -9,9 +9,17 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.events import OperationRequested
-from chalicelib.domain.operations import OperationError, OperationStatus, OperationStep, to_iso
+from chalicelib.domain.operations import (
+    Operation,
+    OperationError,
+    OperationStatus,
+    OperationStep,
+    to_iso,
+)
 from chalicelib.services.ports import (
+    UNMEASURED,
     EventPublisher,
+    Metrics,
     OperationRepository,
     Workflows,
 )
@@ -76,6 +84,8 @@ def sweep(
     operations: OperationRepository,
     events: EventPublisher,
     workflows: Workflows,
+    *,
+    metrics: Metrics = UNMEASURED,
 ) -> SweepReport:
     """Make sure no operation stays in flight for ever.
 
@@ -89,9 +99,10 @@ def sweep(
     for operation in operations.in_flight(OperationStatus.PENDING, quiet_since):
         if operation.created_at < given_up_before:
             message = "the workflow could not be started in time"
-            report.failed += operations.mark_failed(
+            failed = operations.mark_failed(
                 operation.id, OperationError(ErrorCode.NOT_STARTED, message)
             )
+            report.failed += _measured(failed, metrics)
         else:
             events.publish(OperationRequested.of(operation))
             report.republished += 1
@@ -110,9 +121,18 @@ def sweep(
         else:
             ended = execution_status or "without starting"
             message = f"the workflow ended {ended} without recording a result"
-            report.failed += operations.mark_failed(
+            failed = operations.mark_failed(
                 operation.id, OperationError(ErrorCode.WORKFLOW_ENDED, message)
             )
+            report.failed += _measured(failed, metrics)
     if report.republished or report.failed:
         logger.warning("sweep recovered operations", extra=dataclasses.asdict(report))
     return report
+
+
+def _measured(failed: Operation | None, metrics: Metrics) -> int:
+    """1 for an operation the sweep failed (measured), 0 when it was done already."""
+    if failed is None:
+        return 0
+    metrics.operation_done(failed)
+    return 1

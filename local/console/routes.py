@@ -1,6 +1,6 @@
 """The console's HTTP side: its page and static files, and its JSON API under /_local/api/
-(executions, the system, metrics, the review topic's notifications, about), which the
-terminal client reads too.
+(executions, the system, metrics and the app's metric charts, the review topic's
+notifications, about), which the terminal client reads too.
 
 Plain routing over the local API server's request handler (no framework: a handful of GET routes).
 Every error is RFC 9457 problem+json, in the app's own shape (chalicelib/http/problems.py):
@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.http import edges
 from chalicelib.http.problems import Problem, bad_request, not_found
+from local.console.charts import MetricCharts
 from local.console.data import EXECUTION_STATUSES, Executions, StreamReader, SystemPanel
 from local.console.logbook import LogBook
 from local.console.notifications import Inbox
@@ -71,6 +72,7 @@ class Console:
         *,
         inbox: Inbox | None = None,
         timelines: Timelines | None = None,
+        charts: MetricCharts | None = None,
     ) -> None:
         self.executions = executions
         self.timelines = timelines
@@ -78,6 +80,7 @@ class Console:
         self.about = about
         self._metrics = metrics
         self.inbox = inbox
+        self.charts = charts
         self._routes: list[tuple[re.Pattern[str], Callable[..., Reply]]] = [
             (re.compile(r"/_local/?"), self._index),
             (re.compile(r"/_local/static/(?P<name>[\w.-]+(?:/[\w.-]+)*)"), self._static),
@@ -86,6 +89,7 @@ class Console:
             (re.compile(r"/_local/api/executions/(?P<operation_id>[^/]+)/trace"), self._trace),
             (re.compile(r"/_local/api/system"), self._system),
             (re.compile(r"/_local/api/metrics"), self._metrics_page),
+            (re.compile(r"/_local/api/metrics/charts"), self._charts),
             (re.compile(r"/_local/api/notifications"), self._notifications),
             (re.compile(r"/_local/api/about"), self._about),
         ]
@@ -142,6 +146,7 @@ class Console:
                 emulator.session, resources.notifications_queue_url, resources.review_topic_arn
             ),
             timelines=Timelines(emulator.session),
+            charts=MetricCharts(emulator.metric_series, emulator.stage, emulator.clock.time),
         )
 
     def handle(self, request: Any) -> None:
@@ -224,6 +229,16 @@ class Console:
 
     def _metrics_page(self, query: dict[str, list[str]]) -> Reply:
         return replies.json_content(self._metrics())
+
+    def _charts(self, query: dict[str, list[str]]) -> Reply:
+        """The app's metrics as the dashboard charts them, over the last minutes
+        (local/console/charts.py): ?minutes=1-15 (15), ?period=10|30|60 seconds (10)."""
+        if self.charts is None:
+            raise not_found("metric charts")
+        minutes, period = _parameter(query, "minutes") or "15", _parameter(query, "period") or "10"
+        if not minutes.isdigit() or not period.isdigit():
+            raise bad_request("minutes and period are whole numbers")
+        return replies.json_content(self.charts.snapshot(int(minutes), int(period)))
 
     def _notifications(self, query: dict[str, list[str]]) -> Reply:
         if self.inbox is None:

@@ -560,3 +560,42 @@ def test_a_refused_decision_shows_as_an_error_in_the_operations_traces(
     rows = driver.execute_script(_TIMELINE_ROWS, OPERATION_TRACE)
     assert ["state", "AwaitReview"] in [row[:2] for row in rows]
     assert "user_review_request" in [row[1] for row in rows]
+
+
+def test_the_metrics_are_drawn_as_the_dashboard_charts_them(driver, local_stack, operations):
+    from infra.dashboard import APP_CHARTS
+
+    driver.get(f"{local_stack.api}/_local/#/metrics")
+    _wait(driver, lambda d: _css(d, "figure.chart"))
+    titles = [figure.get_attribute("data-chart") for figure in _css(driver, "figure.chart")]
+    assert titles == [chart.title for chart in APP_CHARTS]
+
+    def value(chart: str, line: str) -> float | None:
+        """The line's sum over the window (a count), or its latest value; None: no data."""
+        found = _css(driver, f'figure[data-chart="{chart}"] li[data-line="{line}"]')
+        given = found[0].get_attribute("data-value") if found else ""
+        return float(given) if given else None
+
+    operations_chart, failed_chart = APP_CHARTS[0].title, APP_CHARTS[1].title
+    # The module's operations (and those of the tests before): counted over the window.
+    _wait(driver, lambda d: (value(operations_chart, "accepted") or 0) >= 3, timeout=20)
+    assert (value(operations_chart, "succeeded") or 0) >= 1
+    assert (value(failed_chart, "USER_REJECTED") or 0) >= 2  # eve's, and mallory's reviewer
+    assert (value("Human review", "decided: reject") or 0) >= 1
+    assert (value("Time from accepted to done", "p50") or -1) >= 0
+    legend = driver.find_element(By.CSS_SELECTOR, f'figure[data-chart="{operations_chart}"] ul')
+    assert "accepted: " in legend.text and " in 15 min" in legend.text
+    drawn = _css(driver, f'figure[data-chart="{operations_chart}"] svg.chart-plot')[0]
+    assert "accepted" in drawn.get_attribute("aria-label")  # what it shows, in words
+    assert _css(driver, f'figure[data-chart="{operations_chart}"] path[data-line="accepted"]')
+
+    # Per minute: the same operations in fewer, fuller periods.
+    Select(driver.find_element(By.ID, "period")).select_by_value("60")
+    _wait(driver, lambda d: "per 60 s" in d.find_element(By.CSS_SELECTOR, "figure.chart").text)
+    assert (value(operations_chart, "accepted") or 0) >= 3
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "nav a[data-tab='metrics']").get_attribute(
+            "aria-current"
+        )
+        == "page"
+    )

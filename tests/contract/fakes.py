@@ -4,8 +4,11 @@ tests; the contract suites beside them (tests/contract/) hold each to its adapte
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters import metrics as m
 from chalicelib.domain.errors import (
     EmailAlreadyRegistered,
     IdempotencyKeyReused,
@@ -26,6 +29,7 @@ from chalicelib.domain.operations import (
     utc_now,
 )
 from chalicelib.domain.reviews import (
+    Decision,
     Review,
     ReviewDecision,
     ReviewPage,
@@ -55,25 +59,26 @@ class FakeOperations:
     def get(self, operation_id: str) -> Operation | None:
         return self.items.get(operation_id)
 
-    def _update(self, operation_id: str, **changes: Any) -> bool:
+    def _update(self, operation_id: str, **changes: Any) -> Operation | None:
         current = self.items.get(operation_id)
         if current is None or current.done:
-            return False
-        self.items[operation_id] = dataclasses.replace(current, updated_at=utc_now(), **changes)
-        return True
+            return None
+        updated = dataclasses.replace(current, updated_at=utc_now(), **changes)
+        self.items[operation_id] = updated
+        return updated
 
     def mark_running(self, operation_id: str) -> bool:
-        return self._update(operation_id, status=OperationStatus.RUNNING)
+        return self._update(operation_id, status=OperationStatus.RUNNING) is not None
 
     def mark_step(self, operation_id: str, step: OperationStep) -> bool:
-        return self._update(operation_id, step=step)
+        return self._update(operation_id, step=step) is not None
 
-    def mark_succeeded(self, operation_id: str, user: User) -> bool:
+    def mark_succeeded(self, operation_id: str, user: User) -> Operation | None:
         return self._update(operation_id, status=OperationStatus.SUCCEEDED, result=user, step=None)
 
     def mark_failed(
         self, operation_id: str, error: OperationError, release_key: str | None = None
-    ) -> bool:
+    ) -> Operation | None:
         failed = self._update(operation_id, status=OperationStatus.FAILED, error=error, step=None)
         # The key goes only with the operation's failure, and only if it is this operation's.
         if failed and release_key is not None and self.keys.get(release_key) == operation_id:
@@ -192,6 +197,11 @@ class FakeReviews:
             self.tokens.pop(operation_id, None)
         return review
 
+    def count_pending(self, now: str) -> int:
+        return sum(
+            r.status is ReviewStatus.PENDING and not r.expired(now) for r in self.reviews.values()
+        )
+
     def pending(self, limit: int, after: ReviewPosition | None, now: str) -> ReviewPage:
         ordered = sorted(
             (r for r in self.reviews.values() if r.status is ReviewStatus.PENDING),
@@ -250,3 +260,50 @@ class FakeNotifications:
         if self.fail is not None:
             raise self.fail
         self.told.append(review)
+
+
+# What a Metrics port measured: the metric's name, its dimensions beyond Stage, one value.
+Measured = tuple[str, dict[str, str], float]
+
+
+class FakeMetrics:
+    """Records what the services measure as the EMF adapter writes it (a value per entry); a
+    dimension value outside the catalogue is dropped, as the adapter drops it."""
+
+    def __init__(self) -> None:
+        self.measured: list[Measured] = []
+
+    def total(self, name: str, **dimensions: str) -> float:
+        return sum(v for n, d, v in self.measured if n == name and d == dimensions)
+
+    def _add(self, metric: m.Metric, *values: float, **dimensions: str) -> bool:
+        if not all(value in m.DIMENSION_VALUES[d] for d, value in dimensions.items()):
+            return False
+        self.measured += [(metric.name, dimensions, float(value)) for value in values]
+        return True
+
+    def operation_accepted(self) -> None:
+        self._add(m.OPERATIONS_ACCEPTED, 1)
+
+    def operation_done(self, operation: Operation) -> None:
+        if operation.status is OperationStatus.SUCCEEDED:
+            self._add(m.OPERATIONS_SUCCEEDED, 1)
+        elif not self._add(m.OPERATIONS_FAILED, 1, ErrorCode=getattr(operation.error, "code", "")):
+            return
+        elapsed = m.elapsed_milliseconds(operation.created_at, operation.updated_at)
+        self._add(m.OPERATION_DURATION, elapsed)
+
+    def review_requested(self) -> None:
+        self._add(m.REVIEWS_REQUESTED, 1)
+
+    def review_decided(self, decision: Decision) -> None:
+        self._add(m.REVIEWS_DECIDED, 1, Decision=decision.value)
+
+    def review_timed_out(self) -> None:
+        self._add(m.REVIEWS_TIMED_OUT, 1)
+
+    def reviews_waiting(self, count: int) -> None:
+        self._add(m.REVIEWS_WAITING, count)
+
+    def records_arrived(self, arrivals: Sequence[datetime]) -> None:
+        self._add(m.STARTER_LAG, *m.lags_milliseconds(arrivals))

@@ -146,3 +146,15 @@ def test_pending_reviews_page_oldest_first_without_the_closed_or_expired(
     assert listed == ["user-0", "user-1", "user-3", "user-4", "user-5", "user-6"]
     assert pages >= 3
     assert all(r.status is ReviewStatus.PENDING for r in seen)
+
+
+def test_the_pending_reviews_are_counted_without_the_closed_or_expired(
+    reviews: ReviewRepository, requests: Requests
+) -> None:
+    before = reviews.count_pending(_at(20))  # the adapter's table holds other tests' reviews
+    for n in range(4):
+        reviews.request(requests.review(n), TaskToken(f"t{n}"))
+    reviews.decide(requests.review(0).operation_id, APPROVE, _at(10), None)
+    reviews.expire(requests.review(1).operation_id)
+    reviews.request(requests.review(5, START - timedelta(days=2)), TaskToken("old"))  # expired
+    assert reviews.count_pending(_at(20)) == before + 2

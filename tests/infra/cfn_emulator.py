@@ -13,6 +13,9 @@ something moto 5.2.5 does differently from AWS. None of them is applied to what 
 - Alarms and the API Gateway account setting: moto skips AWS::CloudWatch::Alarm and
   AWS::ApiGateway::Account; they are made through the API after the stack, from the same
   properties (create_deferred).
+- The dashboard's alarm widget: it names each alarm by `${<Alarm>.Arn}`, which moto cannot
+  resolve for the deferred alarms; the ARN is spelled out from the alarm's name instead, as
+  CloudWatch makes it.
 - The reviewers' user pool, client and group: moto has no AWS::Cognito::* resources, and the
   API's function and outputs refer to them; they are made through the API before the stack,
   from the same properties, and the references replaced by their ids (create_ahead).
@@ -151,6 +154,25 @@ def shim_stage_into_deployment(t: Template) -> Template:
     return t
 
 
+def shim_dashboard_alarm_arns(t: Template) -> Template:
+    """`${<Alarm>.Arn}` in a dashboard's body → the alarm's ARN from its name (the alarms are
+    deferred: moto's CFN cannot resolve their attributes)."""
+    t = copy.deepcopy(t)
+    resources = t["Resources"]
+    arns = {
+        f"${{{lid}.Arn}}": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:"
+        f"alarm:{res['Properties']['AlarmName']['Fn::Sub']}"
+        for lid, res in resources.items()
+        if res["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    for res in resources.values():
+        if res["Type"] == "AWS::CloudWatch::Dashboard":
+            body = res["Properties"]["DashboardBody"]
+            for reference, arn in arns.items():
+                body["Fn::Sub"] = body["Fn::Sub"].replace(reference, arn)
+    return t
+
+
 # Types moto 5.2.5's CloudFormation skips (stack still CREATE_COMPLETE).
 MOTO_CFN_UNSUPPORTED = {"AWS::CloudWatch::Alarm", "AWS::ApiGateway::Account"}
 
@@ -221,6 +243,7 @@ EMULATOR_SHIMS: list[Callable[[Template], Template]] = [
     shim_state_machine_definition_string,
     shim_restapi_body_to_methods,
     shim_stage_into_deployment,
+    shim_dashboard_alarm_arns,
     shim_defer_unsupported,
 ]
 

@@ -146,6 +146,23 @@ def test_the_alarms_exist(deployed):
     }
 
 
+def test_the_dashboard_shows_every_alarm_and_every_alarm_links_to_it(deployed):
+    session, physical = deployed
+    cloudwatch = session.client("cloudwatch")
+    name = deploy.stack_name(STAGE)
+    text = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+    assert "${" not in text  # every reference filled in by CloudFormation
+    widgets = json.loads(text)["widgets"]
+    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    (shown,) = [w["properties"]["alarms"] for w in widgets if w["type"] == "alarm"]
+    assert sorted(shown) == sorted(alarm["AlarmArn"] for alarm in alarms)
+    for alarm in alarms:
+        assert alarm["AlarmDescription"].endswith(f"#dashboards/dashboard/{name}")
+    drawn = json.dumps([w for w in widgets if w["type"] == "metric"])
+    for function in functions.logical_ids(functions.load_app()).values():
+        assert f'"FunctionName", "{physical[function]}"' in drawn
+
+
 def test_api_gateway_may_write_the_access_logs(deployed):
     session, physical = deployed
     account = session.client("apigateway").get_account()

@@ -14,6 +14,7 @@ import pytest
 from botocore.model import StringShape
 from moto import mock_aws
 
+from chalicelib.adapters import metrics
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 from chalicelib.http.auth import REVIEWERS_AUTHORIZER, STACK_POOL_ARN
 from chalicelib.http.problems import PROBLEM_TYPES
@@ -168,7 +169,16 @@ def test_a_stage_cannot_be_express_since_the_workflow_waits_for_reviewers():
         ("UserCreateRole", {"UsersTable"}),
         ("UserApproveRole", {"UsersTable", "ReviewsTable"}),
         ("UserCreateResponseRole", {"UsersTable", "OperationsTable"}),
-        ("SweeperRole", {"OperationsTable", "EventStream", "Workflow", "SweeperDeadLetterQueue"}),
+        (
+            "SweeperRole",
+            {
+                "OperationsTable",
+                "EventStream",
+                "Workflow",
+                "SweeperDeadLetterQueue",
+                "ReviewsTable",
+            },
+        ),
         # The functions of the workflow's tasks (infra/definition.py reads them from the ASL).
         ("WorkflowRole", {*definition.STEP_FUNCTIONS.values(), "OperationsTable"}),
         ("UserReviewRequestRole", {"ReviewsTable", "OperationsTable", "ReviewTopic"}),
@@ -905,3 +915,99 @@ def test_a_stage_that_traces_with_open_telemetry_gets_the_adot_layer_and_its_wra
         assert properties["Tracing"] == "Active"  # X-Ray still receives the spans
     assert otel["Starter"]["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARN"]
     assert "AWSOpenTelemetryDistroPython" in definition.otel_layer()["Fn::Sub"]
+
+
+def _widgets(template: dict) -> list[dict]:
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    return json.loads(body)["widgets"]
+
+
+def _drawn(template: dict) -> list[tuple[str, str, dict[str, str], str]]:
+    """Every metric the dashboard draws: namespace, name, dimensions, statistic."""
+    found = []
+    for widget in _widgets(template):
+        for *names, options in widget["properties"].get("metrics", []):
+            namespace, name, *pairs = names
+            found.append(
+                (namespace, name, dict(zip(pairs[::2], pairs[1::2], strict=True)), options["stat"])
+            )
+    return found
+
+
+def test_every_function_writes_its_metrics_under_the_stage_s_namespace(packaged):
+    stage, template = packaged
+    for function in FUNCTIONS:
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables.items() >= definition.metrics_environment(stage).items()
+
+
+def test_the_dashboard_draws_each_app_metric_as_the_functions_write_it(packaged):
+    """Each of the app's metrics on the dashboard is one the emitter writes, with the dimensions
+    and values it writes (its EMF document built from the very same terms); and the dashboard
+    draws every metric of the catalogue, every error code a function records, both decisions.
+    (tests/e2e/test_metrics.py: a run of the stack writes each of them.)"""
+    stage, template = packaged
+    namespace = definition.metrics_environment(stage)[metrics.NAMESPACE_VARIABLE]
+    catalogue = {metric.name: metric for metric in metrics.CATALOGUE}
+    drawn = [d for d in _drawn(template) if d[0] == namespace]
+    for _, name, dimensions, stat in drawn:
+        assert dimensions.pop(metrics.STAGE) == stage
+        measurement = metrics.Measurement(catalogue[name], [1.0], dimensions)
+        written = metrics.document(namespace, stage, [measurement], 0)
+        (directive,) = written["_aws"]["CloudWatchMetrics"]  # type: ignore[index]
+        assert directive["Dimensions"] == [[metrics.STAGE, *dimensions]]
+        assert stat in ("Sum", "Maximum") or re.fullmatch(r"p\d+", stat)
+    assert {name for _, name, _, _ in drawn} == set(catalogue)
+    by = {
+        (name, dimension): {d[dimension] for _, n, d, _ in drawn if n == name}
+        for name, dimension in (("OperationsFailed", "ErrorCode"), ("ReviewsDecided", "Decision"))
+    }
+    assert by["OperationsFailed", "ErrorCode"] == set(metrics.MEASURED_ERROR_CODES)
+    assert by["ReviewsDecided", "Decision"] == {"approve", "reject"}
+
+
+def test_the_dashboard_draws_the_aws_metrics_that_matter(packaged):
+    _, template = packaged
+    drawn = _drawn(template)
+    assert {(namespace, name) for namespace, name, _, _ in drawn} >= {
+        ("AWS/ApiGateway", "4XXError"),
+        ("AWS/ApiGateway", "5XXError"),
+        ("AWS/ApiGateway", "Latency"),
+        ("AWS/Lambda", "IteratorAge"),
+        ("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds"),
+        ("AWS/States", "ExecutionsStarted"),
+        ("AWS/States", "ExecutionsFailed"),
+        ("AWS/States", "ExecutionsTimedOut"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("AWS/DynamoDB", "WriteThrottleEvents"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+    }
+
+    def named(namespace: str, metric: str, dimension: str) -> set[str]:
+        return {d[dimension] for n, m, d, _ in drawn if (n, m) == (namespace, metric)}
+
+    for metric in ("Errors", "Throttles", "Duration"):
+        assert named("AWS/Lambda", metric, "FunctionName") == {f"${{{f}}}" for f in FUNCTIONS}
+    tables = {f"${{{t}}}" for t in _resources(template, "AWS::DynamoDB::Table")}
+    assert named("AWS/DynamoDB", "WriteThrottleEvents", "TableName") == tables
+    queues = named("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+    assert "${StarterFailureQueue.QueueName}" in queues
+    # Every reference is to the stack's own resources (or CloudFormation's pseudo parameters).
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for reference in re.findall(r"\$\{([^}]+)\}", body):
+        assert reference.startswith("AWS::") or reference.split(".")[0] in template["Resources"]
+
+
+def test_every_alarm_is_on_the_dashboard_and_names_it(packaged):
+    _, template = packaged
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 8
+    (widget,) = [w for w in _widgets(template) if w["type"] == "alarm"]
+    assert widget["properties"]["alarms"] == [f"${{{alarm}.Arn}}" for alarm in sorted(alarms)]
+    dashboard = template["Resources"]["Dashboard"]["Properties"]
+    assert dashboard["DashboardName"] == {"Fn::Sub": "${AWS::StackName}"}
+    for alarm in alarms.values():
+        description = alarm["Properties"]["AlarmDescription"]["Fn::Sub"]
+        assert "Dashboard ${AWS::StackName}: https://" in description
+        assert description.endswith("#dashboards/dashboard/${AWS::StackName}")
+        assert len(description) < 1024  # CloudWatch's limit, with room for the names

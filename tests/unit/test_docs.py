@@ -59,3 +59,14 @@ def test_the_problem_types_table_is_the_catalogue():
     assert [(slug, int(status), title.strip()) for slug, status, title in rows] == [
         (kind.slug, kind.status, kind.title) for kind in PROBLEM_TYPES.values()
     ]
+
+
+def test_the_metrics_table_is_the_catalogue():
+    from chalicelib.adapters import metrics
+
+    page = (ROOT / "docs" / "metrics.md").read_text()
+    section = page.split("## What is measured", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| ([\w, ]+) \|", section, re.MULTILINE)
+    assert [(name, unit, dimensions.split(", ")) for name, unit, dimensions in rows] == [
+        (m.name, m.unit, [metrics.STAGE, *m.dimensions]) for m in metrics.CATALOGUE
+    ]

@@ -1,14 +1,11 @@
 """What the state machine hands the steps and takes back (chalicelib/adapters/state_machine.py)."""
 
-from typing import Any
-
 import pytest
 
 from chalicelib.adapters import state_machine
 from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.operations import OperationError
-from chalicelib.services import steps
-from chalicelib.services.steps import Continue
+from chalicelib.services.steps import Continue, ReviewEnded
 from tests.builders import an_event
 
 pytestmark = pytest.mark.unit
@@ -64,11 +61,11 @@ def test_a_review_started_by_the_previous_definition_concludes_too(timed_out):
     """Executions waiting in a review across a deploy run the definition they started with,
     which handed the wait's end inside the outcome (review.ended); the new one beside it."""
     ended = {"Error": "States.Timeout", "Cause": "x"} if timed_out else {"decision": "approve"}
-    waiting: dict[str, Any] = {"userId": "user-1", "review": {"timeoutSeconds": 60}}
+    waiting = {"userId": "user-1", "review": {"timeoutSeconds": 60}}
     previous = {
         "operationId": "op-1",
-        "outcome": {**waiting, "review": {**waiting["review"], "ended": ended}},
+        "outcome": {"userId": "user-1", "review": {"timeoutSeconds": 60, "ended": ended}},
     }
     current = {"operationId": "op-1", "outcome": waiting, "reviewEnded": ended}
     assert state_machine.approval_input(previous) == state_machine.approval_input(current)
-    assert state_machine.approval_input(current).outcome == steps.ReviewEnded("user-1", timed_out)
+    assert state_machine.approval_input(current).outcome == ReviewEnded("user-1", timed_out)

@@ -1,6 +1,7 @@
 // The local console: a hash-routed page over /_local/api/* (and the API's own resources).
 
 import { executionView } from './execution.js';
+import { metricsView } from './metrics.js';
 import {
   EXECUTION_STATUS,
   el,
@@ -20,6 +21,7 @@ const routes = [
   [/^#?\/?$/, () => executionsView(main)],
   [/^#\/executions\/([^/]+)$/, (id) => executionView(main, decodeURIComponent(id))],
   [/^#\/system$/, () => systemView(main)],
+  [/^#\/metrics$/, () => metricsView(main)],
   [/^#\/reviews$/, () => reviewsView(main)],
 ];
 
@@ -40,7 +42,7 @@ function route() {
 }
 
 function markCurrentTab(hash) {
-  const section = hash.startsWith('#/system') ? 'system' : hash.startsWith('#/reviews') ? 'reviews' : 'executions';
+  const section = ['system', 'metrics', 'reviews'].find((s) => hash.startsWith(`#/${s}`)) || 'executions';
   for (const tab of document.querySelectorAll('[data-tab]')) {
     if (tab.dataset.tab === section) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
