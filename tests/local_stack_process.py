@@ -69,6 +69,18 @@ class LocalStackProcess(ChildStack):
 
         return wait_until(done, timeout, f"operation {operation_id} done")
 
+    def wait_ended(self, operation_id: str, timeout: float = 10) -> dict:
+        """The operation's execution as the console lists it, once it is over: a step may
+        follow the one that records the operation's outcome, so done is not yet ended."""
+
+        def ended() -> dict | None:
+            listing = requests.get(f"{self.api}/_local/api/executions", timeout=5).json()
+            listed = [e for e in listing["executions"] if e["operationId"] == operation_id]
+            assert len(listed) <= 1, listed  # one execution per operation
+            return listed[0] if listed and listed[0]["status"] != "RUNNING" else None
+
+        return wait_until(ended, timeout, f"the execution of {operation_id} to end")
+
     def reviewers_pool(self) -> str:
         """The reviewers' pool, found as scripts find it: ListUserPools, by its name."""
         pools = self.aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]

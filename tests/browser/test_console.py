@@ -71,7 +71,7 @@ def operations(local_stack) -> dict[str, str]:
     )
     assert decided.status_code == 200, decided.text
     for operation_id in created.values():
-        local_stack.wait_done(operation_id)
+        local_stack.wait_ended(operation_id)
     return created
 
 

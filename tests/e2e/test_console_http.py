@@ -94,7 +94,7 @@ def test_a_bad_query_is_a_400_problem(local_stack, query):
 
 def test_executions_are_listed_and_polling_an_unchanged_list_costs_a_304(local_stack):
     accepted = local_stack.create_user("ada@example.org").json()
-    local_stack.wait_done(accepted["id"])
+    local_stack.wait_ended(accepted["id"])
     listing = _get(local_stack, "/_local/api/executions")
     assert listing.status_code == 200
     (execution,) = [e for e in listing.json()["executions"] if e["operationId"] == accepted["id"]]

@@ -81,16 +81,7 @@ def test_make_load_prints_its_summary_and_writes_its_results(local_stack, tmp_pa
 def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
     accepted = local_stack.create_user("alan@example.org").json()
-    local_stack.wait_done(accepted["id"])
-
-    def ended() -> dict | None:
-        """The execution, once it is over (a step may follow the one that records the
-        operation's outcome)."""
-        listing = requests.get(f"{api}/_local/api/executions", timeout=5).json()["executions"]
-        (execution,) = [e for e in listing if e["operationId"] == accepted["id"]]
-        return execution if execution["status"] != "RUNNING" else None
-
-    execution = wait_until(ended, what="the execution's end")
+    execution = local_stack.wait_ended(accepted["id"])
     assert execution["status"] == "SUCCEEDED"
     assert execution["outcome"]["status"] == "SUCCEEDED"
     assert execution["durationMs"] >= 0
@@ -103,7 +94,7 @@ def test_executions_are_listed_with_their_history(local_stack):
 
 def test_make_executions_shows_each_operations_outcome_beside_its_execution(local_stack):
     refused = local_stack.create_user("eve@example.test").json()
-    local_stack.wait_done(refused["id"])
+    local_stack.wait_ended(refused["id"])
 
     def executions(*arguments: str) -> str:
         run = subprocess.run(
