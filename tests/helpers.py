@@ -4,6 +4,7 @@ the adapters' seams, and what the emulator holds."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -86,3 +87,18 @@ def put_again(stack: Any, partition_key: str) -> tuple[str, RecordTypeDef]:
     (record,) = kinesis.get_records(ShardIterator=iterator)["Records"]
     kinesis.put_record(StreamName=stream, Data=record["Data"], PartitionKey=partition_key)
     return shard, record
+
+
+class LogLines(logging.Handler):
+    """The lines a logger writes, formatted as the functions write them (JSON, an EMF document
+    as it is)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from chalicelib.adapters.logs import JsonFormatter
+
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))

@@ -22,8 +22,8 @@ problem title and invalid fields; three runs of 1,000 generated examples per ope
   (past the cases above, the 3,000 generated bodies brought only other mixes of the same
   field errors), 100 for each GET (after the coverage phase, 1,000 generated ids each brought
   no new kind of answer: always a 404 problem), 100 review decisions and undeclared paths,
-  50 journeys (every (operation, status) pair met by the 19th). Fewer than before 2026-12:
-  the suite's time budget (make test under 90 s on 2 cores). `make fuzz` runs 5,000 per operation against
+  50 journeys (every (operation, status) pair met by the 19th); so few for the suite's time
+  budget (make test under 90 s on 2 cores). `make fuzz` runs 5,000 per operation against
   `make run` for the long search.
 """
 

@@ -18,29 +18,15 @@ from infra.dashboard import APP_CHARTS
 from local.state.series import SeriesKey, series_key
 from tests.conftest import STAGE
 from tests.e2e.test_human_review import REVIEWED, awaiting_review, decide, finished
-from tests.helpers import body, operation, post_user
+from tests.helpers import LogLines, body, operation, post_user
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = "user-service"
 
 
-class Lines(logging.Handler):
-    """The metrics logger's lines, as the functions write them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        from chalicelib.adapters.logs import JsonFormatter
-
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def lines() -> Iterator[list[str]]:
-    handler = Lines()
+    handler = LogLines()
     logging.getLogger(metrics.LOGGER).addHandler(handler)
     yield handler.lines
     logging.getLogger(metrics.LOGGER).removeHandler(handler)
