@@ -4,6 +4,7 @@ the adapters' seams, and what the emulator holds."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -155,3 +156,18 @@ def finished(stack: Any, operation_id: str) -> dict[str, Any]:
     done = operation(stack.client, operation_id)
     assert done["done"] is True, done
     return done
+
+
+class LogLines(logging.Handler):
+    """The lines a logger writes, formatted as the functions write them (JSON, an EMF document
+    as it is)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from chalicelib.adapters.logs import JsonFormatter
+
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))

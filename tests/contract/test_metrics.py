@@ -16,7 +16,6 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.adapters import metrics
-from chalicelib.adapters.logs import JsonFormatter
 from chalicelib.domain.operations import (
     Operation,
     OperationError,
@@ -29,6 +28,7 @@ from local.aws.emf import extract
 from tests.builders import an_operation
 from tests.contract.conftest import IMPLEMENTATIONS
 from tests.contract.fakes import FakeMetrics, Measured
+from tests.helpers import LogLines
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 EMAIL = "ada.lovelace@example.org"
@@ -41,16 +41,6 @@ class Measuring:
     lines: list[str]  # what the adapter wrote (none for the fake)
 
 
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture(params=IMPLEMENTATIONS)
 def measuring(request: pytest.FixtureRequest) -> Iterator[Measuring]:
     clock.set_source(lambda: NOW)
@@ -59,7 +49,7 @@ def measuring(request: pytest.FixtureRequest) -> Iterator[Measuring]:
             fake = FakeMetrics()
             yield Measuring(fake, lambda: fake.measured, [])
             return
-        handler = _Lines()
+        handler = LogLines()
         emitting = logging.getLogger(metrics.LOGGER)
         emitting.addHandler(handler)
         try:

@@ -18,29 +18,24 @@ from infra.dashboard import APP_CHARTS
 from infra.definition import metrics_environment
 from local.state.series import SeriesKey, series_key
 from tests.conftest import STAGE
-from tests.helpers import REVIEWED, awaiting_review, body, decide, finished, operation, post_user
+from tests.helpers import (
+    REVIEWED,
+    LogLines,
+    awaiting_review,
+    body,
+    decide,
+    finished,
+    operation,
+    post_user,
+)
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = metrics_environment(STAGE)[metrics.NAMESPACE_VARIABLE]  # the app's name
 
 
-class Lines(logging.Handler):
-    """The metrics logger's lines, as the functions write them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        from chalicelib.adapters.logs import JsonFormatter
-
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def lines() -> Iterator[list[str]]:
-    handler = Lines()
+    handler = LogLines()
     logging.getLogger(metrics.LOGGER).addHandler(handler)
     yield handler.lines
     logging.getLogger(metrics.LOGGER).removeHandler(handler)
