@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {refused}", file=sys.stderr)
         return 2
     print(stack.banner(), flush=True)
-    while not stopping.wait(0.5):  # a timed wait lets the signal handler run promptly
+    while not stopping.wait(0.05):  # a timed wait lets the signal handler run promptly
         pass
     print("stopping...", file=sys.stderr, flush=True)
     stack.stop()
