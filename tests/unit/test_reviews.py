@@ -493,7 +493,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(
     st.one_of(
         json_values,
@@ -513,7 +513,7 @@ def test_arbitrary_decision_bodies_are_a_decision_or_a_problem(document):
         assert set(document) <= {"decision", "reason"}
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.lists(st.text(max_size=300), max_size=3))
 def test_arbitrary_page_tokens_are_a_position_or_a_problem(values):
     try:

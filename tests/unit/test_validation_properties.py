@@ -35,7 +35,7 @@ def _parse(body: bytes, headers: dict[str, str] | None = None) -> UserRequest | 
         return problem
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(st.binary(max_size=5000))
 def test_arbitrary_bytes_never_escape_as_anything_but_a_problem(body):
     outcome = _parse(body)
@@ -44,7 +44,7 @@ def test_arbitrary_bytes_never_escape_as_anything_but_a_problem(body):
         assert json.loads(outcome.to_response().body)["status"] == outcome.status
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(json_values)
 def test_arbitrary_json_documents_are_accepted_only_when_valid(document):
     outcome = _parse(json.dumps(document).encode())
@@ -63,7 +63,7 @@ names = st.text(min_size=1, max_size=100).filter(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(emails, names)
 def test_valid_requests_are_accepted(email, name):
     outcome = _parse(json.dumps({"email": email, "name": name}).encode())
@@ -71,14 +71,14 @@ def test_valid_requests_are_accepted(email, name):
     assert outcome.email == email
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.integers(min_value=1, max_value=3000))
 def test_deep_nesting_is_refused_cheaply(depth):
     outcome = _parse(b"[" * depth + b"]" * depth)
     assert isinstance(outcome, Problem) and outcome.status in (400, 413)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text(max_size=400))
 def test_idempotency_keys_are_printable_ascii_up_to_255(key):
     try:
@@ -88,7 +88,7 @@ def test_idempotency_keys_are_printable_ascii_up_to_255(key):
         assert problem.status == 400
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.text(max_size=60))
 def test_content_types_other_than_json_are_415(content_type):
     outcome = _parse(b'{"email": "a@b.co", "name": "A"}', {"content-type": content_type})
@@ -119,7 +119,7 @@ def test_names_refuse_exactly_the_control_format_surrogate_and_separator_charact
     assert all(_name_is_accepted(name) for name in names)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text(alphabet=st.characters(categories=["Zs"]) | st.sampled_from(" \u3000"), max_size=5))
 def test_blank_names_and_names_over_the_limit_are_refused(blank):
     assert not _name_is_accepted(blank)
