@@ -402,6 +402,8 @@ class Daemon:
                 if self._stopped.is_set():
                     return
                 continue
+            if self._stopped.is_set():
+                return  # the wake-up of stop(), not a segment
             self.receive(datagram)
 
     def receive(self, datagram: bytes) -> None:

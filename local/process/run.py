@@ -298,6 +298,8 @@ class Run:
         r = self.emulator.resources
         assert r is not None
         speed = "real time" if o.speed == 1 else f"{o.speed:g}x real time"
+        # make demo and make executions call the default API's address unless told another.
+        url = "" if o.api_url == Options().api_url else f" URL={o.api_url}"
         credentials = o.environment()  # the stage's placeholders, as .chalice/config.json has them
         return "\n".join(
             [
@@ -323,8 +325,8 @@ class Run:
                 "  Try:",
                 f"    curl -X POST {o.api_url}/users -H 'content-type: application/json' \\",
                 '         -d \'{"email":"ada@example.org","name":"Ada"}\'',
-                "    make demo            # a few users and each operation's journey",
-                "    make executions      # what the state machine ran",
+                f"    make demo{url}            # a few users and each operation's journey",
+                f"    make executions{url}      # what the state machine ran",
                 "",
                 "  AWS CLI / boto3 against the emulator:",
                 f"    export AWS_ENDPOINT_URL={o.endpoint} AWS_DEFAULT_REGION={o.region}"

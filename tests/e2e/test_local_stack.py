@@ -31,6 +31,9 @@ def test_the_banner_says_what_is_where(local_stack):
     # The local stage's placeholder credentials, as .chalice/config.json gives them.
     placeholder = LOCAL["AWS_ACCESS_KEY_ID"]
     assert f"AWS_ACCESS_KEY_ID={placeholder}" in banner
+    # On ports of its own, the commands it suggests are told where the API is.
+    assert f"make demo URL={local_stack.api} " in banner
+    assert f"make executions URL={local_stack.api} " in banner
 
 
 def test_a_user_is_created(local_stack):

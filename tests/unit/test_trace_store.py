@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -168,6 +169,18 @@ def test_the_daemon_reads_datagrams_and_drops_what_it_cannot_read_logging_once(c
         daemon.stop()
     assert len(store) == 1
     assert len(caplog.records) == 2  # a missing header, then bad JSON: each kind once
+
+
+def test_a_daemon_serving_stops_without_a_word(caplog):
+    """stop() wakes the blocked read with an empty datagram: that is no segment to drop."""
+    daemon = Daemon(TraceStore(), port=0)
+    serving = threading.Thread(target=daemon.serve_forever)
+    serving.start()
+    with caplog.at_level(logging.WARNING, "local.aws.xray_daemon"):
+        daemon.stop()
+        serving.join(timeout=5)
+    assert not serving.is_alive()
+    assert caplog.records == []
 
 
 def test_compiling_leaves_a_subsegment_whose_parent_is_missing_as_it_came():
