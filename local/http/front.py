@@ -87,19 +87,19 @@ def api_server(
     verbose: bool = False,
     authorizers: CognitoAuthorizers | None = None,
     traced: Emulator | None = None,
-    shutdown_poll: float = 0.05,
 ) -> LocalDevServer:
     """Chalice's own local server, with the edge in front of the app, the Cognito authorizers
     checking tokens, and /_local/ handed to `local_pages`; each API request traced as API
-    Gateway and Lambda trace it (`traced`); told to stop, it stops within `shutdown_poll`
-    seconds (socketserver's default, 0.5 s, is a wait on each Ctrl-C)."""
+    Gateway and Lambda trace it (`traced`)."""
     edge = Edge(app, stage)
 
     class BackloggedServer(ThreadedHTTPServer):
         # socketserver's default backlog of 5 refuses connections under a modest load.
         request_queue_size = 256
 
-        def serve_forever(self, poll_interval: float = shutdown_poll) -> None:
+        def serve_forever(self, poll_interval: float = 0.05) -> None:
+            # Told to stop, it stops within 50 ms (socketserver's default, 0.5 s, is a wait on
+            # each Ctrl-C and each test's teardown).
             super().serve_forever(poll_interval)
 
     class LocalApiHandler(ChaliceRequestHandler):
