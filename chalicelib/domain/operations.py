@@ -8,10 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from chalicelib import clock
-from chalicelib.domain.users import User
-
-# Re-exported for the modules that import it from here, its first home.
-from chalicelib.domain.users import UserRequest as UserRequest  # noqa: PLC0414
+from chalicelib.domain.users import User, UserRequest
 
 OPERATION_TYPE_USER_CREATE = "user.create"
 

@@ -21,15 +21,16 @@ from chalicelib.domain.errors import (
     ReviewInconsistent,
     UserCreationIncomplete,
 )
-from chalicelib.domain.operations import (
-    OperationError,
-    OperationStep,
-    UserRequest,
-    to_iso,
-    utc_now,
-)
+from chalicelib.domain.operations import OperationError, OperationStep, to_iso, utc_now
 from chalicelib.domain.reviews import Decision, Review, ReviewStatus, TaskToken, new_review
-from chalicelib.domain.users import User, UserStatus, Verdict, approve, user_id_for_operation
+from chalicelib.domain.users import (
+    User,
+    UserRequest,
+    UserStatus,
+    Verdict,
+    approve,
+    user_id_for_operation,
+)
 from chalicelib.services.ports import (
     UNMEASURED,
     Metrics,

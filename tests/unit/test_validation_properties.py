@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.operations import UserRequest
+from chalicelib.domain.users import UserRequest
 from chalicelib.http.problems import Problem
 from chalicelib.http.validation import (
     MAX_NAME_LENGTH,
