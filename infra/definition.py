@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters import metrics, operations_table, reviews_table, users_table
-from chalicelib.adapters.dynamodb import KEY, TableSchema
+from chalicelib.adapters.dynamodb import KEY, Index, TableSchema
 from chalicelib.config import CHALICE_CONFIG, configured_app_name
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 
@@ -462,11 +462,7 @@ def table(name: str, schema: TableSchema) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": (
-                    {"ProjectionType": "ALL"}
-                    if index.projected is None
-                    else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
-                ),
+                "Projection": _projection(index),
             }
             for index in schema.indexes
         ]
@@ -477,6 +473,14 @@ def table(name: str, schema: TableSchema) -> dict[str, Any]:
         }
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+
+
+def _projection(index: Index) -> dict[str, Any]:
+    if index.projected is None:
+        return {"ProjectionType": "ALL"}
+    if not index.projected:
+        return {"ProjectionType": "KEYS_ONLY"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
 
 
 def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:
