@@ -219,8 +219,11 @@ def function_limits(stage: str) -> FunctionLimits:
 # OpenTelemetry on AWS (a stage whose TRACER is `otel`): the ADOT Lambda layer, started by its
 # wrapper, brings the SDK, instruments the AWS SDK and exports the spans to X-Ray. Its ARN
 # differs by region (the account that publishes it, and the version): the table is at
-# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python ; ADOT_LAYER_ARN at
-# packaging time names another one.
+# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python (account 615299751070,
+# version 11, is what the release lambda-v0.8.0 of aws-observability/aws-otel-python-
+# instrumentation lists for most regions, ap-northeast-1, ca-central-1 and eu-central-1 among
+# them; af-south-1 and a few others name another account). Not checked against a deployment:
+# ADOT_LAYER_ARN at packaging time names another one.
 ADOT_LAYER = (
     "arn:${AWS::Partition}:lambda:${AWS::Region}:615299751070:layer:AWSOpenTelemetryDistroPython:11"
 )
