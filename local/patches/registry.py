@@ -30,6 +30,7 @@ from local.patches import (
     counting,
     journal,
     jsonata,
+    jsonpath,
     lambdas,
     packed_items,
     poller_wakeup,
@@ -441,6 +442,16 @@ PATCHES: tuple[Patch, ...] = (
         "repr; so did a TestState mock's error): the state's own errors, and a mock's, stay "
         "what they are, as in moto's other integrations and on AWS (local/patches/task_errors.py)",
         task_errors.named_as_raised,
+    ),
+    # jsonpath
+    Patch(
+        "jsonpath-quoted-names",
+        {f"{_SFN}.asl.utils.json_path:parse": "(path, debug)"},
+        "a backslash in a JSONPath quoted name ($['...']) is part of the name unless it "
+        "escapes the name's quote or a backslash, as AWS's recorded executions read it; "
+        'jsonpath-ng dropped it, and a name holding \\" was not found: the state failed '
+        "with States.Runtime (local/patches/jsonpath.py)",
+        jsonpath.quoted_names,
     ),
     # cognito
     Patch(

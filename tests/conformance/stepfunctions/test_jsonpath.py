@@ -40,3 +40,17 @@ def test_the_event_after_a_distributed_maps_exit_follows_the_exit(machines: Mach
         (10, 9, "ExecutionSucceeded"),
     ]
 
+
+def test_a_quoted_name_keeps_a_backslash_that_escapes_nothing(machines: Machines):
+    # AWS's recorded execution (docs/jsonata.md): `$['Test\""Name"']` finds the key
+    # `Test\""Name"`; a backslash is an escape only before the name's own quote.
+    name = 'Test\\""Name"'
+    states = {"P": {"Type": "Pass", "Parameters": {"value.$": f"$['{name}']"}, "End": True}}
+    described = machines.run({"StartAt": "P", "States": states}, {name: 'Value"\\'})
+    assert output(described) == {"value": 'Value"\\'}
+
+
+def test_a_backslash_before_the_names_own_quote_escapes_it(machines: Machines):
+    states = {"P": {"Type": "Pass", "Parameters": {"value.$": "$['it\\'s']"}, "End": True}}
+    described = machines.run({"StartAt": "P", "States": states}, {"it's": 1})
+    assert output(described) == {"value": 1}
