@@ -37,6 +37,7 @@ from local.patches import (
     speed,
     task_errors,
     teststate,
+    versions,
     weak_tracking,
     xray,
 )
@@ -452,6 +453,24 @@ PATCHES: tuple[Patch, ...] = (
         'jsonpath-ng dropped it, and a name holding \\" was not found: the state failed '
         "with States.Runtime (local/patches/jsonpath.py)",
         jsonpath.quoted_names,
+    ),
+    # versions
+    Patch(
+        "state-machine-versions",
+        {
+            "moto.stepfunctions.models:StateMachineVersion": "class "
+            "moto.stepfunctions.models.StateMachineVersion",
+            f"{_SFN}.models:StepFunctionsParserBackend.start_execution": "(self, "
+            "state_machine_arn, name, execution_input, trace_header)",
+            "moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)",
+            "moto.stepfunctions.responses:StepFunctionResponse"
+            ".describe_state_machine_for_execution": "(self)",
+        },
+        "StartExecution of a version ARN runs that version, as on AWS; moto answered a 500 "
+        "(its versions have no execution-name check): the execution is the state machine's "
+        "and the version's, DescribeExecution names the version and "
+        "DescribeStateMachineForExecution answers its definition (local/patches/versions.py)",
+        versions.runnable_versions,
     ),
     # cognito
     Patch(
