@@ -52,14 +52,8 @@ def runnable_versions(original: Any, hooks: Hooks, name: str) -> Any:
 
 def _started(original: Any) -> Any:
     @functools.wraps(original)
-    def start_execution(
-        self: Any,
-        state_machine_arn: str,
-        name: str | None = None,
-        execution_input: str | None = None,
-        trace_header: str | None = None,
-    ) -> Any:
-        execution = original(self, state_machine_arn, name, execution_input, trace_header)
+    def start_execution(self: Any, state_machine_arn: str, *arguments: Any) -> Any:
+        execution = original(self, state_machine_arn, *arguments)  # name, input, trace header
         version = self.describe_state_machine(state_machine_arn)
         if isinstance(version, RunnableVersion):
             executions = version.machine().executions
