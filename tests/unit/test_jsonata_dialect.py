@@ -3,6 +3,7 @@ definition may hold, the Step Functions functions, and how an evaluation ends.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 
@@ -231,3 +232,85 @@ def test_expressions_are_located_relative_to_their_state():
         ("M", "$x"): ["Items"],
         ("I", "$x"): ["Output"],
     }
+
+
+_DATA = {
+    "input": {"a": {"b": "x", "n": None, "deep": {"list": [1, {"k": "é"}]}}, "i": 9007199254740992},
+    "result": {"Payload": {"operationId": "op-1", "review": None}},
+}
+_VARIABLES = {"request": {"operationId": "op-1", "name": "Ann"}, "flag": True, "count": 3}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$states.input",
+        "$states.input.a",
+        "$states.input.a.b",
+        "$states.input.a.n",
+        "$states.input.a.missing",
+        "$states.input.i",
+        "$states.result.Payload",
+        "$request.operationId",
+        "$request",
+        "$flag",
+        "$count",
+        "$exists($states.input.a.n)",
+        "$exists($states.input.a.missing)",
+        "$exists($states.result.Payload.review)",
+        "$exists($request.operationId)",
+    ],
+)
+def test_a_plain_path_is_read_without_the_evaluator(text, monkeypatch):
+    # What jsonatapy answers, read from the data on the caller's thread: no handoff.
+    answered = jsonata.evaluate(_by_the_evaluator(text), _DATA, _VARIABLES)
+    monkeypatch.setattr(jsonata._EVALUATOR, "evaluate", _no_handoff)
+    read = jsonata.evaluate(jsonata.analyse(text), _DATA, _VARIABLES)
+    assert read == answered and type(read) is type(answered)
+    if isinstance(read, dict):
+        assert list(read) == list(answered)  # the fields' order kept
+        assert read is not _DATA["input"] and read is not _DATA["result"]["Payload"]
+
+
+@pytest.mark.parametrize(
+    ("text", "states", "variables"),
+    [
+        ("$states.input.a", {"input": {"a": 1.0}}, {}),  # jsonatapy gives 1.0 back as 1
+        ("$states.input", {"input": {"big": 2**53 + 1}}, {}),  # ... and this as 2**53
+        ("$states.input.a.b", {"input": {"a": [{"b": 1}, {"b": 2}]}}, {}),  # JSONata maps
+        ("$states.input.a", {"input": {"a": [[1], [2, 3]]}}, {}),
+        ("$exists($states.input.a)", {"input": {"a": []}}, {}),
+        ("$states.input.a.b", {"input": {"a": "text"}}, {}),
+        ("$string", {}, {}),  # unbound: the built-in function
+        ("$exists($x)", {}, {"exists": 1, "x": 2}),  # a variable hides the function
+        ("$unbound.field", {}, {}),
+    ],
+)
+def test_what_jsonata_rules_stay_with_the_evaluator(text, states, variables, monkeypatch):
+    calls: list[str] = []
+    evaluate = jsonata._EVALUATOR.evaluate
+
+    def counted(expression_text, *args):
+        calls.append(expression_text)
+        return evaluate(expression_text, *args)
+
+    monkeypatch.setattr(jsonata._EVALUATOR, "evaluate", counted)
+    answered = _outcome(jsonata.analyse(text), states, variables)
+    assert calls == [text]
+    assert answered == _outcome(_by_the_evaluator(text), states, variables)
+
+
+def _outcome(expression: jsonata.Expression, states: dict, variables: dict) -> object:
+    """The value, or the failure's kind and words."""
+    try:
+        return jsonata.evaluate(expression, states, variables)
+    except (jsonata.Failed, jsonata.Unsupported) as error:
+        return type(error), str(error)
+
+
+def _by_the_evaluator(text: str) -> jsonata.Expression:
+    return dataclasses.replace(jsonata.analyse(text), path=None, exists=False)
+
+
+def _no_handoff(*args: object) -> None:
+    raise AssertionError("a plain path was handed to the evaluator")

@@ -16,6 +16,12 @@ Expressions are analysed and compiled once per text. jsonatapy's compiled expres
 only be used on the thread that compiled them (they are "unsendable" native objects) while
 moto runs each execution, and each Map iteration, on a thread of its own: every compiled
 expression therefore lives on one evaluator thread, and `evaluate` hands the work to it.
+That handoff costs the caller its turn at the interpreter twice, some 10-20 ms each time
+under load, so the commonest expressions are read without it: a plain path of a bound
+variable (`$states.input`, `$request.operationId`) and `$exists` of one are read from the
+data in Python, wherever the value is one jsonatapy gives back unchanged (objects, strings,
+integers, booleans and null: no array on the path, no float); anything else goes to the
+evaluator.
 """
 
 from __future__ import annotations
@@ -70,6 +76,10 @@ class Expression:
     text: str
     variables: frozenset[str]  # the `$name`s it reads (without the `$`); binding others is waste
     states: frozenset[str] | None  # the `$states` fields it reads; None: `$states` whole
+    # A plain path, `$variable.field.field`: the variable's name and the fields (read in
+    # Python: _read); None for any other expression.
+    path: tuple[str, ...] | None = None
+    exists: bool = False  # the expression is `$exists(<plain path>)`
 
 
 # ---- static analysis: a JSONata tokenizer enough to follow contexts -------------------
@@ -254,6 +264,11 @@ def _skip_parameters(tokens: list[tuple[str, str]], index: int) -> int:
 
 
 _STATES_FIELD = re.compile(r"\$states\s*\.\s*(\w+)")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_PLAIN_PATH = re.compile(rf"\$({_NAME}(?:\.{_NAME})*)")
+_EXISTS = re.compile(rf"\$exists\(\s*{_PLAIN_PATH.pattern}\s*\)")
+# Words that are not field names as a path step (`$x.true` is the literal true).
+_NOT_FIELDS: Final = _OPERATOR_WORDS | _LITERAL_WORDS | {"function"}
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -278,7 +293,12 @@ def analyse(text: str) -> Expression:
         fields = _STATES_FIELD.findall(text)
         bare = sum(1 for kind, value in tokens if kind == "var" and value == "$states")
         states = frozenset(fields) if len(fields) == bare else None
-    return Expression(text, variables, states)
+    exists = _EXISTS.fullmatch(text)
+    plain = exists or _PLAIN_PATH.fullmatch(text)
+    path = tuple(plain.group(1).split(".")) if plain else None
+    if path is not None and _NOT_FIELDS.intersection(path[1:]):
+        path = None
+    return Expression(text, variables, states, path, exists is not None and path is not None)
 
 
 # ---- errors: jsonatapy's messages, as jsonata-js (and so AWS) words them -------------
@@ -490,6 +510,66 @@ class _Evaluator:
 _EVALUATOR = _Evaluator()
 
 
+# ---- plain paths, read without the evaluator ----------------------------------------
+
+_SAFE_INTEGER: Final = 2**53  # beyond it, jsonatapy gives back the nearest double
+
+
+class _NotPlain(Exception):
+    """The data needs JSONata's own rules (an array on the path), or its value would not come
+    back from jsonatapy unchanged: the evaluator answers."""
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a value, as jsonatapy gives it back; _NotPlain where it would change it (a
+    float: 1.0 comes back 1; an integer beyond 2**53; text that is not Unicode)."""
+    if value is None or value is True or value is False:
+        return value
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:  # a lone surrogate: jsonatapy refuses it
+                raise _NotPlain from None
+        return value
+    if kind is int and -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        return value
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    raise _NotPlain
+
+
+def _read(
+    expression: Expression, states: Mapping[str, Any] | None, variables: Mapping[str, Any]
+) -> Any:
+    """A plain path's value (or, for `$exists`, whether it has one) as jsonatapy would answer
+    it: a field that is not there is UNDEFINED; _NotPlain where JSONata's array rules apply
+    (an array along the path or at its end), on a value that is not an object before the
+    last field, and on an unbound variable (a built-in function's name, or nothing)."""
+    assert expression.path is not None
+    name, *fields = expression.path
+    if expression.exists and "exists" in variables:
+        raise _NotPlain  # a variable named `exists` hides the function
+    if name == "states" and states is not None:
+        value: Any = states
+    elif name != "states" and name in variables:
+        value = variables[name]
+    else:
+        raise _NotPlain
+    for field in fields:
+        if not isinstance(value, Mapping):
+            raise _NotPlain
+        if field not in value:
+            return False if expression.exists else UNDEFINED
+        value = value[field]
+    if isinstance(value, list):
+        raise _NotPlain
+    return True if expression.exists else _copied(value)
+
+
 def evaluate(
     expression: Expression,
     states: Mapping[str, Any] | None,
@@ -499,6 +579,11 @@ def evaluate(
 ) -> Any:
     """The expression's value (UNDEFINED if it returned nothing) for these `$states` and
     variables. Raises Failed (JSONata's code and message) or Unsupported."""
+    if expression.path is not None:
+        try:
+            return _read(expression, states, variables)
+        except _NotPlain:
+            pass
     bindings = {name: variables[name] for name in expression.variables if name in variables}
     if states is not None and "states" in expression.variables:
         if expression.states is None:
