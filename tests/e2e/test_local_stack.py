@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import signal
 import subprocess
 import sys
 import uuid
@@ -21,7 +20,7 @@ from infra.definition import ROOT, stage_environment, starter_failure_queue_name
 from local.process.child import free_port
 from local.terminal import client
 from tests.builders import unique_email
-from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
+from tests.local_stack_process import LocalStackProcess, wait_until
 from tests.workflow_paths import succeeded
 
 LOCAL = stage_environment("local")  # the local stage's names (infra/definition.py)
@@ -164,12 +163,6 @@ def test_a_busy_port_gives_a_one_line_error(local_stack):
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines[-1].startswith("error: port") and "busy" in lines[-1]
     assert "Traceback" not in output
-
-
-def test_the_stack_stops_cleanly_on_sigterm():
-    stack = LocalStackProcess(free_port(), free_port())
-    stack.wait_until_up()
-    assert_stops_cleanly(stack, signal.SIGTERM)
 
 
 @pytest.mark.parametrize(

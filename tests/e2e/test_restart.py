@@ -3,12 +3,14 @@
 What must hold: while the process lives, every accepted operation can be read back; after
 the restart, every accepted operation is there and finishes (the ones in flight are
 published again and run to the end), each with its own user and one new execution; a review
-pending at the kill is asked for again and can be decided. A clean stop keeps everything.
+pending at the kill is asked for again and can be decided. A clean stop (SIGTERM, as a
+service manager asks for one) keeps everything.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,7 +19,7 @@ import requests
 
 from infra.definition import resource_name
 from local.process.child import free_port
-from tests.local_stack_process import LocalStackProcess, wait_until
+from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 
 CLIENTS = 8
 
@@ -121,9 +123,10 @@ def test_a_stopped_stack_keeps_everything(tmp_path):
         rival = LocalStackProcess(free_port(), free_port(), "--state", str(state))
         code, output = rival.wait()
         assert code == 2 and "in use by another stack" in output, output
-    finally:
-        code, output = first.stop()
-    assert code == 0, output
+    except BaseException:
+        first.stop()
+        raise
+    assert_stops_cleanly(first, signal.SIGTERM)
 
     second = LocalStackProcess(free_port(), free_port(), "--state", str(state))
     second.wait_until_up()
