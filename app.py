@@ -309,6 +309,7 @@ def sweeper(event: Any) -> dict[str, int]:
         metrics=measured,
     )
     reviews.count_waiting(wiring.reviews(), measured)
+    workflow.measure_recorded_failures(wiring.operations(), measured)
     return {"republished": report.republished, "failed": report.failed}
 
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from chalicelib.adapters import metrics as m
+from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.reviews import Decision
 from infra import definition, functions
 
@@ -59,12 +60,9 @@ APP_CHARTS: tuple[Chart, ...] = (
         ),
     ),
     Chart(
-        "Operations failed, by error code (a broken step: executions failed)",
+        "Operations failed, by error code",
         "count",
-        tuple(
-            _count(m.OPERATIONS_FAILED, code, **{m.ERROR_CODE: code})
-            for code in m.MEASURED_ERROR_CODES
-        ),
+        tuple(_count(m.OPERATIONS_FAILED, code, **{m.ERROR_CODE: code}) for code in ErrorCode),
     ),
     Chart(
         "Time from accepted to done",

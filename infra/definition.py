@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters import metrics, operations_table, reviews_table, users_table
-from chalicelib.adapters.dynamodb import KEY, TableSchema
+from chalicelib.adapters.dynamodb import KEY, Index, TableSchema
 from chalicelib.config import CHALICE_CONFIG, configured_app_name
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 
@@ -219,8 +219,11 @@ def function_limits(stage: str) -> FunctionLimits:
 # OpenTelemetry on AWS (a stage whose TRACER is `otel`): the ADOT Lambda layer, started by its
 # wrapper, brings the SDK, instruments the AWS SDK and exports the spans to X-Ray. Its ARN
 # differs by region (the account that publishes it, and the version): the table is at
-# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python ; ADOT_LAYER_ARN at
-# packaging time names another one.
+# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python (account 615299751070,
+# version 11, is what the release lambda-v0.8.0 of aws-observability/aws-otel-python-
+# instrumentation lists for most regions, ap-northeast-1, ca-central-1 and eu-central-1 among
+# them; af-south-1 and a few others name another account). Not checked against a deployment:
+# ADOT_LAYER_ARN at packaging time names another one.
 ADOT_LAYER = (
     "arn:${AWS::Partition}:lambda:${AWS::Region}:615299751070:layer:AWSOpenTelemetryDistroPython:11"
 )
@@ -462,11 +465,7 @@ def table(name: str, schema: TableSchema) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": (
-                    {"ProjectionType": "ALL"}
-                    if index.projected is None
-                    else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
-                ),
+                "Projection": _projection(index),
             }
             for index in schema.indexes
         ]
@@ -477,6 +476,14 @@ def table(name: str, schema: TableSchema) -> dict[str, Any]:
         }
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     return {"Type": "AWS::DynamoDB::Table", "Properties": properties}
+
+
+def _projection(index: Index) -> dict[str, Any]:
+    if index.projected is None:
+        return {"ProjectionType": "ALL"}
+    if not index.projected:
+        return {"ProjectionType": "KEYS_ONLY"}
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)}
 
 
 def _stream_mode(stage_capacity: Capacity) -> dict[str, Any]:

@@ -72,6 +72,7 @@ def function_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
     operations, users = _table("OperationsTable"), _table("UsersTable")
     stream = {"Fn::GetAtt": ["EventStream", "Arn"]}
     in_flight_index = _sub(f"${{OperationsTable.Arn}}/index/{operations_table.IN_FLIGHT_INDEX}")
+    unmeasured_index = _sub(f"${{OperationsTable.Arn}}/index/{operations_table.UNMEASURED_INDEX}")
     executions = _arn("states", "execution:${Workflow.Name}:*")
     found = {
         # Idempotent create and publish-failure rollback run as transactions: each item
@@ -115,7 +116,9 @@ def function_policies(stage: str) -> dict[str, list[dict[str, Any]]]:
         ],
         "Sweeper": [
             _allow(["sqs:SendMessage"], [{"Fn::GetAtt": ["SweeperDeadLetterQueue", "Arn"]}]),
-            _allow(["dynamodb:Query"], [in_flight_index]),
+            # What went quiet, and the failures the workflow recorded (to measure them: the
+            # mark comes off with an UpdateItem).
+            _allow(["dynamodb:Query"], [in_flight_index, unmeasured_index]),
             _allow(["dynamodb:UpdateItem"], [operations]),
             _allow(["kinesis:PutRecord"], [stream]),
             _allow(["states:DescribeExecution"], [executions]),

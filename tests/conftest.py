@@ -178,15 +178,59 @@ def shared_stack() -> Iterator[Emulator]:
         yield emulator
 
 
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[LocalStackProcess]:
-    """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
-    ports, one for a module; stopped with Ctrl-C after it, and required to stop cleanly. A
-    module whose tests take it is marked `process`."""
-    from tests.local_stack_process import running
+class _SharedLocalStack:
+    """The `local_stack` of this test process (a pytest-xdist worker): started when a test
+    first takes it, stopped when the next test will not (and started again if a later one
+    does)."""
 
-    with running() as process:
-        yield process
+    def __init__(self) -> None:
+        self._running: contextlib.AbstractContextManager[LocalStackProcess] | None = None
+        self._process: LocalStackProcess | None = None
+
+    def get(self) -> LocalStackProcess:
+        if self._process is None:
+            from tests.local_stack_process import running
+
+            running_stack = running()
+            self._process = running_stack.__enter__()
+            self._running = running_stack
+        return self._process
+
+    def stop(self) -> None:
+        """Ctrl-C, and the stack must stop cleanly (tests/local_stack_process.py: running)."""
+        if self._running is not None:
+            running_stack, self._running, self._process = self._running, None, None
+            running_stack.__exit__(None, None, None)
+
+
+_LOCAL_STACK = _SharedLocalStack()
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> LocalStackProcess:
+    """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
+    ports: one for every module of the test process that takes it, since a start costs a few
+    seconds of CPU. tests/scheduling.py runs the modules that take it first, and it is stopped
+    with Ctrl-C, and required to stop cleanly, after the last of them (pytest_runtest_teardown
+    below). So its tables, executions and queues hold the data of every such module: a test
+    works on data of its own (tests/builders.py: unique_email) and asserts on what it did,
+    never on how much the stack holds. A module whose tests take it is marked `process`; a
+    test that needs a stack of its own (one it kills or restarts, other options, or one no
+    other test has touched, as the fuzz's journeys do) starts it with
+    tests.local_stack_process.running() or LocalStackProcess."""
+    return _LOCAL_STACK.get()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the item's own teardown: the shared local stack stops once the next test does not
+    take it (the last test of the run, or of the worker: nextitem None)."""
+    from tests.scheduling import may_take_local_stack  # a plugin: imported once registered
+
+    torn_down = yield
+    if nextitem is None or not may_take_local_stack(nextitem):
+        _LOCAL_STACK.stop()
+    return torn_down
 
 
 @functools.cache

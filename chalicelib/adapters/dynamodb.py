@@ -19,7 +19,7 @@ KEY = "pk"
 @dataclasses.dataclass(frozen=True)
 class Index:
     """A global secondary index an adapter queries: its name, its string keys, and the
-    attributes it copies (None: all of them)."""
+    attributes it copies besides the keys (None: all of them; (): none)."""
 
     name: str
     partition_key: str

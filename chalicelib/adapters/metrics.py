@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from chalicelib import clock
 from chalicelib.adapters.logs import VERBATIM
-from chalicelib.domain.errors import RECORDED_BY_THE_STATE_MACHINE, ErrorCode
+from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.operations import Operation, OperationStatus
 from chalicelib.domain.reviews import Decision
 from chalicelib.services.ports import UNMEASURED, Metrics
@@ -44,11 +44,6 @@ DIMENSION_VALUES: Mapping[str, frozenset[str]] = {
     ERROR_CODE: frozenset(ErrorCode),
     DECISION: frozenset(Decision),
 }
-# The codes a function records (and so measures); the state machine records the others itself,
-# and its failed executions (AWS/States ExecutionsFailed) count those.
-MEASURED_ERROR_CODES = tuple(
-    code for code in ErrorCode if code not in RECORDED_BY_THE_STATE_MACHINE
-)
 
 # EMF's limits: values per metric in one document.
 MAX_VALUES = 100

@@ -1,8 +1,10 @@
-"""The operations table: operations, their Idempotency-Keys, and the in-flight index."""
+"""The operations table: operations, their Idempotency-Keys, the in-flight index, and the
+index of the failures the workflow recorded that no sweep has measured yet."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import botocore.exceptions
@@ -40,10 +42,21 @@ IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 _IDEMPOTENCY_PREFIX = "idempotency#"
 # The attribute DynamoDB's TTL deletes an idempotency key by (epoch seconds).
 _EXPIRES_AT = "expiresAt"
+# The failures the workflow's RecordFailure state wrote (statemachine/user_create.asl.json: no
+# function runs there, so none measured them), marked with UNMEASURED until a sweep takes them.
+UNMEASURED_INDEX = "unmeasured-failures"
+UNMEASURED = "unmeasured"
+# The index's one partition: a step broken after its retries is rare.
+UNMEASURED_FAILURE = "FAILED"
 # The table infra/definition.py declares: the sweeper's sparse in-flight index (operations not
-# done, by shard and age; whole operations) and the keys' expiry.
+# done, by shard and age; whole operations), its sparse index of unmeasured failures (oldest
+# first; keys only: taking one returns the operation) and the keys' expiry.
 SCHEMA = TableSchema(
-    indexes=(Index(IN_FLIGHT_INDEX, "inFlight", "createdAt"),), time_to_live=_EXPIRES_AT
+    indexes=(
+        Index(IN_FLIGHT_INDEX, "inFlight", "createdAt"),
+        Index(UNMEASURED_INDEX, UNMEASURED, "updatedAt", projected=()),
+    ),
+    time_to_live=_EXPIRES_AT,
 )
 # An outcome is written only over an operation not done (domain.operations.NOT_DONE).
 _NOT_DONE_VALUES = {f":{status.lower()}": {"S": status.value} for status in sorted(NOT_DONE)}
@@ -213,18 +226,19 @@ class OperationsTable:
     ) -> Operation | None:
         """The operation as the update left it (returned by the write itself, at no extra
         read), None when it was done or unknown."""
-        item = self._write_if_not_done(
+        item = self._write_if(
             self._update_request(operation_id, expression, values, names), "ALL_NEW"
         )
         return None if item is None else _operation_from(from_item(item))
 
     def _changed(self, operation_id: str, expression: str, values: dict[str, Any]) -> bool:
         request = self._update_request(operation_id, expression, values)
-        return self._write_if_not_done(request, "NONE") is not None
+        return self._write_if(request, "NONE") is not None
 
-    def _write_if_not_done(
+    def _write_if(
         self, request: UpdateTypeDef, returned: Literal["ALL_NEW", "NONE"]
     ) -> dict[str, Any] | None:
+        """The update's returned attributes, None when its condition did not hold."""
         try:
             with aws.transient_errors():
                 response = aws.client("dynamodb").update_item(**request, ReturnValues=returned)
@@ -250,6 +264,31 @@ class OperationsTable:
                 )
                 found.extend(_operation_from(from_item(i)) for page in pages for i in page["Items"])
         return found
+
+    def take_unmeasured_failures(self, limit: int) -> Iterator[Operation]:
+        paginator = aws.client("dynamodb").get_paginator("query")
+        with aws.transient_errors():
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=UNMEASURED_INDEX,
+                KeyConditionExpression=f"{UNMEASURED} = :failure",
+                ExpressionAttributeValues={":failure": {"S": UNMEASURED_FAILURE}},
+                PaginationConfig={"MaxItems": limit},
+            )
+            marked = [item["pk"]["S"] for page in pages for item in page["Items"]]
+        for operation_id in marked:
+            # Only if the mark is still there: another sweep may have taken it meanwhile.
+            item = self._write_if(
+                {
+                    "TableName": self._table,
+                    "Key": {"pk": {"S": operation_id}},
+                    "UpdateExpression": f"REMOVE {UNMEASURED}",
+                    "ConditionExpression": f"attribute_exists({UNMEASURED})",
+                },
+                "ALL_NEW",
+            )
+            if item is not None:
+                yield _operation_from(from_item(item))
 
 
 def _operation_item(operation: Operation) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -58,6 +58,13 @@ class OperationRepository(Protocol):
 
     def mark_step(self, operation_id: str, step: OperationStep) -> bool:
         """Not done → the step it waits in (shown while it runs); False when done or unknown."""
+        ...
+
+    def take_unmeasured_failures(self, limit: int) -> Iterator[Operation]:
+        """The operations the workflow failed itself (its failure-recording state, where no
+        function runs) that nobody has measured yet, oldest first, at most `limit`; each taken
+        once, as the caller asks for it: its mark is removed, only if still there, before it is
+        given, so two callers never both get it."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""Use cases on the stream side: start workflows, recover operations that went quiet."""
+"""Use cases on the stream side: start workflows, recover operations that went quiet, measure
+the failures the workflow records itself."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from chalicelib.domain.errors import ErrorCode
+from chalicelib.domain.errors import ErrorCode, TransientError
 from chalicelib.domain.events import OperationRequested
 from chalicelib.domain.operations import (
     Operation,
@@ -25,6 +26,9 @@ from chalicelib.services.ports import (
 )
 
 logger = logging.getLogger(__name__)
+# The failures measured by one sweep at most, oldest first: a flood of them (a dependency down)
+# is measured over the next sweeps, and leaves the sweeper's other work its time.
+MEASURED_PER_SWEEP = 1000
 
 
 def start_workflow(
@@ -136,3 +140,21 @@ def _measured(failed: Operation | None, metrics: Metrics) -> int:
         return 0
     metrics.operation_done(failed)
     return 1
+
+
+def measure_recorded_failures(
+    operations: OperationRepository, metrics: Metrics, limit: int = MEASURED_PER_SWEEP
+) -> int:
+    """Measure the operations the workflow failed itself (its failure-recording state, where no
+    function runs), each once: the repository gives each to one caller only, before it is
+    measured (a sweep that dies in between loses that count rather than doubling it). How many
+    it measured; a throttled table leaves the rest to the next sweep."""
+    measured = 0
+    try:
+        for failed in operations.take_unmeasured_failures(limit):
+            metrics.operation_done(failed)
+            measured += 1
+    except TransientError:
+        # Each one taken is measured already; the others keep their mark for the next sweep.
+        logger.warning("failures recorded by the workflow left to the next sweep", exc_info=True)
+    return measured

@@ -418,7 +418,7 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     fields had recorded, and a Task state the one its Arguments had, without AWS's words)
     and follows the event that preceded the failing state's entry (its
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
-    follows its MapRunStarted event."""
+    follows its MapRunStarted event, and the next event follows the MapStateExited."""
 
     @functools.wraps(original)
     def add_event(
@@ -432,8 +432,8 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     ) -> int:
         if event_type == HistoryEventType.MapStateExited:
             run = _map_run_started(self._history_event_list)
-            if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event
-                context = EventHistoryContext(previous_event_id=run)
+            if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
+                context.source_event_id = run  # moto moves the context on to the exit event
         if event_type != HistoryEventType.EvaluationFailed:
             return original(
                 self, context, event_type, event_details, timestamp, update_source_event_id

@@ -30,12 +30,14 @@ from local.patches import (
     counting,
     journal,
     jsonata,
+    jsonpath,
     lambdas,
     packed_items,
     poller_wakeup,
     speed,
     task_errors,
     teststate,
+    versions,
     weak_tracking,
     xray,
 )
@@ -441,6 +443,34 @@ PATCHES: tuple[Patch, ...] = (
         "repr; so did a TestState mock's error): the state's own errors, and a mock's, stay "
         "what they are, as in moto's other integrations and on AWS (local/patches/task_errors.py)",
         task_errors.named_as_raised,
+    ),
+    # jsonpath
+    Patch(
+        "jsonpath-quoted-names",
+        {f"{_SFN}.asl.utils.json_path:parse": "(path, debug)"},
+        "a backslash in a JSONPath quoted name ($['...']) is part of the name unless it "
+        "escapes the name's quote or a backslash, as AWS's recorded executions read it; "
+        'jsonpath-ng dropped it, and a name holding \\" was not found: the state failed '
+        "with States.Runtime (local/patches/jsonpath.py)",
+        jsonpath.quoted_names,
+    ),
+    # versions
+    Patch(
+        "state-machine-versions",
+        {
+            "moto.stepfunctions.models:StateMachineVersion": "class "
+            "moto.stepfunctions.models.StateMachineVersion",
+            f"{_SFN}.models:StepFunctionsParserBackend.start_execution": "(self, "
+            "state_machine_arn, name, execution_input, trace_header)",
+            "moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)",
+            "moto.stepfunctions.responses:StepFunctionResponse"
+            ".describe_state_machine_for_execution": "(self)",
+        },
+        "StartExecution of a version ARN runs that version, as on AWS; moto answered a 500 "
+        "(its versions have no execution-name check): the execution is the state machine's "
+        "and the version's, DescribeExecution names the version and "
+        "DescribeStateMachineForExecution answers its definition (local/patches/versions.py)",
+        versions.runnable_versions,
     ),
     # cognito
     Patch(

@@ -119,6 +119,10 @@ class Run:
         server = ThreadedMotoServer(ip_address=options.host, port=options.aws_port)
         server.start()
         self._closers.append(server.stop)
+        # In this process, calls go through the in-process door: the emulator's clients
+        # (provisioning's, the pollers', the feeder's) are built below and keep the endpoint
+        # they were built with, so the server's address must not be in the environment then.
+        os.environ.pop("AWS_ENDPOINT_URL", None)
 
         # Import the app only now: it reads the stage's stream name from the environment.
         sys.path.insert(0, str(ROOT))
@@ -139,8 +143,8 @@ class Run:
         running.__enter__()
         self._closers.append(lambda: running.__exit__(None, None, None))
         self._api = self._api_server(app)
-        # In this process, calls go through the in-process door (loading Chalice's config
-        # for the API server put the stage's endpoint back into the environment).
+        # Loading Chalice's config for the API server put the stage's endpoint back into the
+        # environment: out again, for the app's clients.
         os.environ.pop("AWS_ENDPOINT_URL", None)
         self._add_reviewer()
         if self._state is not None:

@@ -110,7 +110,7 @@ def trim_executions(keep: int) -> int:
     removed = 0
     for account in list(stepfunctions_parser_backends.values()):
         for backend in list(account.values()):
-            for machine in list(backend.state_machines):
+            for machine in _listing_executions(backend):
                 seen = len(machine.executions)
                 executions = machine.executions[:seen]
                 finished = [e for e in executions if e.status != "RUNNING"]
@@ -121,6 +121,15 @@ def trim_executions(keep: int) -> int:
                 machine.executions[:seen] = [e for e in executions if id(e) not in forget]
                 removed += len(forget)
     return removed
+
+
+def _listing_executions(backend: Any) -> list[Any]:
+    """The state machines and their versions: a version lists its own executions too
+    (local/patches/versions.py; trimmed from both lists, such an execution counts twice)."""
+    machines = list(backend.state_machines)
+    return machines + [
+        version for machine in machines for version in list(machine.versions.values())
+    ]
 
 
 def forget_finished_threads() -> int:

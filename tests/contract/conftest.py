@@ -33,6 +33,7 @@ from chalicelib.adapters.state_machine import review_result
 from chalicelib.adapters.users_table import UsersTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks, StepFunctionsWorkflows
 from chalicelib.domain.events import OperationRequested
+from chalicelib.domain.operations import OperationError
 from chalicelib.domain.reviews import TaskToken
 from chalicelib.services.ports import (
     EventPublisher,
@@ -43,6 +44,8 @@ from chalicelib.services.ports import (
     Workflows,
 )
 from local.aws.provision import Provisioned
+from local.patches import registry
+from local.patches.hooks import Hooks
 from tests.conftest import STAGE
 from tests.contract.fakes import (
     FakeCallbacks,
@@ -53,6 +56,7 @@ from tests.contract.fakes import (
     FakeWorkflows,
 )
 from tests.machines import Machine, running
+from tests.states.conftest import LOCAL_ROLE, definition_for
 
 IMPLEMENTATIONS = [
     pytest.param("fake", marks=pytest.mark.unit),
@@ -84,6 +88,44 @@ def _table_name(request: pytest.FixtureRequest, variable: str) -> str | None:
 def operations(request: pytest.FixtureRequest) -> OperationRepository:
     table = _table_name(request, "OPERATIONS_TABLE")
     return FakeOperations() if table is None else OperationsTable(table)
+
+
+@dataclasses.dataclass
+class RecordedFailures:
+    """An OperationRepository, and how the workflow fails one of its operations itself: its
+    failure-recording state (RecordFailure), with a step's error."""
+
+    operations: OperationRepository
+    record: Callable[[str, OperationError], None]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def failures(request: pytest.FixtureRequest) -> RecordedFailures:
+    table = _table_name(request, "OPERATIONS_TABLE")
+    if table is None:
+        fake = FakeOperations()
+        return RecordedFailures(fake, fake.fail_as_the_workflow_does)
+    return RecordedFailures(OperationsTable(table), _record_failure)
+
+
+def _record_failure(operation_id: str, error: OperationError) -> None:
+    """The workflow's RecordFailure state (statemachine/user_create.asl.json, as the stage
+    deploys it) run once through TestState, its DynamoDB call made for real on the table."""
+    with registry.applied(Hooks()):
+        answer = boto3.client("stepfunctions").test_state(
+            definition=definition_for("123456789012", "us-east-1"),
+            stateName="RecordFailure",
+            roleArn=LOCAL_ROLE,
+            input="{}",
+            variables=json.dumps(
+                {
+                    "request": {"operationId": operation_id},
+                    "failure": {"code": error.code, "message": error.message},
+                }
+            ),
+        )
+    # Recorded (on to StepFailed), or the operation was done already (AlreadyRecorded).
+    assert answer.get("nextState") in ("StepFailed", "AlreadyRecorded"), answer
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)

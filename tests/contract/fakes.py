@@ -4,7 +4,7 @@ tests; the contract suites beside them (tests/contract/) hold each to its adapte
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,8 @@ class FakeOperations:
     def __init__(self) -> None:
         self.items: dict[str, Operation] = {}
         self.keys: dict[str, str] = {}
+        # Failed by the workflow, not taken yet, in the order it failed them.
+        self.unmeasured: dict[str, None] = {}
 
     def create(self, operation: Operation, idempotency_key: str | None) -> Operation:
         if idempotency_key in self.keys:
@@ -89,6 +91,19 @@ class FakeOperations:
         return [
             o for o in self.items.values() if o.status is status and o.created_at < created_before
         ]
+
+    def fail_as_the_workflow_does(self, operation_id: str, error: OperationError) -> None:
+        """What the workflow's RecordFailure state does: FAILED with the error unless done,
+        marked as not measured yet."""
+        if self.mark_failed(operation_id, error):
+            self.unmeasured[operation_id] = None
+
+    def take_unmeasured_failures(self, limit: int) -> Iterator[Operation]:
+        oldest = sorted((self.items[i] for i in self.unmeasured), key=lambda o: o.updated_at)
+        for taken in oldest[:limit]:
+            if taken.id in self.unmeasured:  # not taken by another caller meanwhile
+                del self.unmeasured[taken.id]
+                yield taken
 
 
 class FakeUsers:

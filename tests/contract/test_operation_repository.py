@@ -144,3 +144,37 @@ def test_in_flight_lists_the_operations_of_a_status_created_before_a_time(operat
     assert old.id in listed(OperationStatus.RUNNING)
     operations.mark_succeeded(old.id, _user_of(old.id, old.request.email))
     assert old.id not in listed(OperationStatus.RUNNING)
+
+
+def test_a_failure_the_workflow_records_is_taken_once_oldest_first(failures):
+    operations = failures.operations
+    broken = [operations.create(new_operation(_request()), None) for _ in range(3)]
+    for created in broken:
+        operations.mark_running(created.id)
+        failures.record(created.id, BROKEN)
+
+    first = next(operations.take_unmeasured_failures(limit=10))  # taken as asked for
+    (second,) = operations.take_unmeasured_failures(limit=1)
+    (third,) = operations.take_unmeasured_failures(limit=10)
+    assert [first.id, second.id, third.id] == [o.id for o in broken]
+    for taken, created in zip((first, second, third), broken, strict=True):
+        assert taken == operations.get(created.id)  # as recorded
+        assert taken.status is OperationStatus.FAILED and taken.error == BROKEN
+        assert taken.created_at == created.created_at <= taken.updated_at
+    assert list(operations.take_unmeasured_failures(limit=10)) == []  # taken once
+
+
+def test_only_the_failures_the_workflow_records_are_taken(failures):
+    """The app's own outcomes are measured where they are recorded; an operation done already
+    keeps its outcome, and the workflow records nothing over it."""
+    operations = failures.operations
+    failed = operations.create(new_operation(_request()), None)
+    operations.mark_failed(failed.id, SWEPT)
+    request = _request()
+    succeeded = operations.create(new_operation(request), None)
+    operations.mark_succeeded(succeeded.id, _user_of(succeeded.id, request.email))
+    for done in (failed, succeeded):
+        recorded = operations.get(done.id)
+        failures.record(done.id, BROKEN)
+        assert operations.get(done.id) == recorded
+    assert list(operations.take_unmeasured_failures(limit=10)) == []

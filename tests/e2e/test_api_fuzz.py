@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from infra.definition import ROOT
+from tests.local_stack_process import LocalStackProcess, running
 
 SPEC = json.loads((ROOT / "openapi.json").read_text())
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
@@ -56,15 +58,25 @@ def _only(method: str, path: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def api(local_stack) -> str:
-    return local_stack.api
+def fuzzed() -> Iterator[LocalStackProcess]:
+    """A local stack of the module's own, not the shared `local_stack`: the journeys follow
+    GET /reviews to the decisions, so they would decide the reviews another module left
+    waiting there, and Hypothesis, whose steps must offer the same choices when it replays
+    them, could not replay a journey (FlakyStrategyDefinition)."""
+    with running() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
-def reviewer(local_stack) -> dict[str, str]:
+def api(fuzzed) -> str:
+    return fuzzed.api
+
+
+@pytest.fixture(scope="module")
+def reviewer(fuzzed) -> dict[str, str]:
     """The local reviewer's token: the reviewers' routes take it (the spec's reviewerToken);
     schemathesis's ignored_auth check also sends each request without it, expecting a 401."""
-    return local_stack.reviewer()
+    return fuzzed.reviewer()
 
 
 def _examples(count: int) -> settings:

@@ -1,4 +1,5 @@
-"""`make run`: the local stack in a subprocess on free ports, driven over HTTP."""
+"""`make run`: the local stack in a subprocess on free ports, driven over HTTP (the stack is
+shared with the other modules that take `local_stack`: each test's users are its own)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import signal
 import subprocess
 import sys
+import uuid
 from urllib.parse import urljoin
 
 import pytest
@@ -18,6 +20,7 @@ from joserfc.jwk import KeySet
 from infra.definition import ROOT, stage_environment, starter_failure_queue_name
 from local.process.child import free_port
 from local.terminal import client
+from tests.builders import unique_email
 from tests.local_stack_process import LocalStackProcess, assert_stops_cleanly, wait_until
 from tests.workflow_paths import succeeded
 
@@ -37,7 +40,8 @@ def test_the_banner_says_what_is_where(local_stack):
 
 
 def test_a_user_is_created(local_stack):
-    accepted = local_stack.create_user("ada@example.org")
+    email = unique_email()
+    accepted = local_stack.create_user(email)
     assert accepted.status_code == 202
     assert accepted.headers["Location"] == f"/operations/{accepted.json()['id']}"
     # What a client does with it (RFC 9110 section 10.2.2): resolve it against the request's URL.
@@ -46,18 +50,19 @@ def test_a_user_is_created(local_stack):
     done = local_stack.wait_done(accepted.json()["id"])
     assert done["status"] == "SUCCEEDED"
     user = requests.get(f"{local_stack.api}/users/{done['result']['user']['id']}", timeout=5)
-    assert user.status_code == 200 and user.json()["email"] == "ada@example.org"
+    assert user.status_code == 200 and user.json()["email"] == email
 
 
 def test_the_contract_holds_over_http(local_stack):
     api = local_stack.api
-    rejected = local_stack.create_user("eve@example.test").json()
-    first = local_stack.create_user("grace@example.org", key="k-1").json()
-    assert local_stack.create_user("grace@example.org", key="k-1").json()["id"] == first["id"]
-    assert local_stack.create_user("other@example.org", key="k-1").status_code == 422
+    email, key = unique_email(), f"k-{uuid.uuid4()}"
+    rejected = local_stack.create_user(unique_email("example.test")).json()
+    first = local_stack.create_user(email, key=key).json()
+    assert local_stack.create_user(email, key=key).json()["id"] == first["id"]
+    assert local_stack.create_user(unique_email(), key=key).status_code == 422
     assert local_stack.wait_done(rejected["id"])["error"]["code"] == "USER_REJECTED"
     assert local_stack.wait_done(first["id"])["status"] == "SUCCEEDED"
-    duplicate = local_stack.create_user("GRACE@example.org").json()
+    duplicate = local_stack.create_user(email.upper()).json()
     assert local_stack.wait_done(duplicate["id"])["error"]["code"] == "EMAIL_ALREADY_REGISTERED"
     bad = requests.post(f"{api}/users", data="{", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
@@ -83,7 +88,7 @@ def test_make_load_prints_its_summary_and_writes_its_results(local_stack, tmp_pa
 
 def test_executions_are_listed_with_their_history(local_stack):
     api = local_stack.api
-    accepted = local_stack.create_user("alan@example.org").json()
+    accepted = local_stack.create_user(unique_email()).json()
     execution = local_stack.wait_ended(accepted["id"])
     assert execution["status"] == "SUCCEEDED"
     assert execution["outcome"]["status"] == "SUCCEEDED"
@@ -96,7 +101,7 @@ def test_executions_are_listed_with_their_history(local_stack):
 
 
 def test_make_executions_shows_each_operations_outcome_beside_its_execution(local_stack):
-    refused = local_stack.create_user("eve@example.test").json()
+    refused = local_stack.create_user(unique_email("example.test")).json()
     local_stack.wait_ended(refused["id"])
 
     def executions(*arguments: str) -> str:
@@ -121,7 +126,7 @@ def test_make_executions_shows_each_operations_outcome_beside_its_execution(loca
 
 
 def test_the_aws_endpoint_serves_the_aws_cli_and_boto3(local_stack):
-    accepted = local_stack.create_user("linus@example.org").json()
+    accepted = local_stack.create_user(unique_email()).json()
     local_stack.wait_done(accepted["id"])
     sfn = local_stack.aws("stepfunctions")
     (machine,) = sfn.list_state_machines()["stateMachines"]
@@ -147,7 +152,7 @@ def test_a_poison_record_reaches_the_on_failure_queue_and_the_stream_moves_on(lo
         what="a message on the on-failure queue",
     )
     assert "KinesisBatchInfo" in messages[0]["Body"]
-    after = local_stack.create_user("after.poison@example.org").json()
+    after = local_stack.create_user(unique_email()).json()
     assert local_stack.wait_done(after["id"])["status"] == "SUCCEEDED"
 
 
@@ -262,7 +267,8 @@ def test_a_user_outside_the_reviewers_group_gets_403(local_stack):
 
 
 def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(local_stack):
-    accepted = local_stack.create_user("olivia@review.example.org").json()
+    email = unique_email("review.example.org")
+    accepted = local_stack.create_user(email).json()
 
     def announced() -> list[dict] | None:
         notes = requests.get(f"{local_stack.api}/_local/api/notifications", timeout=5).json()
@@ -270,7 +276,7 @@ def test_a_requested_review_is_announced_and_decided_by_the_signed_in_reviewer(l
 
     (note,) = wait_until(announced, 15, "the review announced on the topic")
     assert f"{local_stack.api}/review/" in note["message"]
-    assert "olivia" not in note["message"]  # not the reviewed user's email
+    assert email.split("@")[0] not in note["message"]  # not the reviewed user's email
     decided = local_stack.decide(accepted["id"], {"decision": "approve"})
     assert decided.status_code == 200, decided.text
     assert decided.json()["decidedBy"] == "reviewer"
@@ -298,7 +304,7 @@ def test_traces_are_read_with_the_x_ray_api_on_the_aws_endpoint(local_stack):
     import socket
     import time
 
-    operation_id = local_stack.create_user("trace@example.org").json()["id"]
+    operation_id = local_stack.create_user(unique_email()).json()["id"]
     local_stack.wait_done(operation_id)
     # What the stack's X-Ray daemon cannot read it drops, and goes on.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
@@ -323,4 +329,6 @@ def test_traces_are_read_with_the_x_ray_api_on_the_aws_endpoint(local_stack):
         local_stack.otlp, data=b"{", headers={"Content-Type": "application/json"}, timeout=5
     )
     assert refused.status_code == 400
-    assert local_stack.create_user("after@example.org").status_code == 202
+    after = local_stack.create_user(unique_email())
+    assert after.status_code == 202
+    local_stack.wait_done(after.json()["id"])  # nothing left in flight on the shared stack

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.adapters import metrics
+from chalicelib.adapters.users_table import UsersTable
 from chalicelib.config import settings
-from chalicelib.domain.errors import ErrorCode
+from chalicelib.domain.errors import ErrorCode, TransientError
 from infra.dashboard import APP_CHARTS
 from infra.definition import metrics_environment
 from local.state.series import SeriesKey, series_key
@@ -24,6 +25,7 @@ from tests.helpers import (
     awaiting_review,
     body,
     decide,
+    fail_calls,
     finished,
     operation,
     post_user,
@@ -71,8 +73,7 @@ def test_each_operation_and_review_is_measured_as_the_dashboard_draws_it(stack, 
     assert _all(stack, _key(metrics.OPERATIONS_ACCEPTED)) == 6
     assert _all(stack, _key(metrics.OPERATIONS_SUCCEEDED)) == 2  # ada, bob
     failed = {
-        code: _all(stack, _key(metrics.OPERATIONS_FAILED, ErrorCode=code))
-        for code in metrics.MEASURED_ERROR_CODES
+        code: _all(stack, _key(metrics.OPERATIONS_FAILED, ErrorCode=code)) for code in ErrorCode
     }
     assert {code: n for code, n in failed.items() if n} == {
         ErrorCode.USER_REJECTED: 2,  # eve by the rules, carol by a reviewer
@@ -121,3 +122,28 @@ def test_a_review_nobody_decides_is_measured_as_timed_out(stack):
     day = settings().review_timeout_seconds * 1000
     duration = _all(stack, _key(metrics.OPERATION_DURATION), "Maximum")
     assert duration is not None and day <= duration < day + 60_000
+
+
+def test_a_step_broken_after_its_retries_is_measured_by_the_next_sweep_once(
+    stack, lines, monkeypatch
+):
+    """The workflow records that failure itself (RecordFailure: no function runs), marked for
+    the sweeper, which measures it on its next run each emulated minute, and never again."""
+    throttled = TransientError("ThrottlingException: still throttled")
+    calls = fail_calls(monkeypatch, UsersTable, "add", throttled, lambda call: True)
+    accepted = body(post_user(stack.client, "ada@example.org"))["id"]
+    assert finished(stack, accepted)["error"]["code"] == "USER_CREATE_FAILED"
+    assert len(calls) == 4  # the first attempt and three retries
+    failed = _key(metrics.OPERATIONS_FAILED, ErrorCode="USER_CREATE_FAILED")
+    sweeps = _key(metrics.REVIEWS_WAITING)  # written by every sweep
+    assert _all(stack, failed) is None  # not measured yet
+
+    for runs in (1, 2):
+        stack.clock.advance(timedelta(minutes=1))
+        stack.housekeeping()  # as the local stack's runs it: the schedule, when due
+        assert _all(stack, sweeps, "SampleCount") == runs
+        assert _all(stack, failed) == 1
+    assert _all(stack, _key(metrics.OPERATION_DURATION), "SampleCount") == 1
+    assert stack.emf.invalid == 0
+    text = "\n".join(lines)
+    assert "@" not in text and accepted not in text

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from typing import Any
 
 import boto3
 import botocore.session
-import cfnlint.api
 import pytest
 from botocore.model import StringShape
+from cfnlint.config import ConfigMixIn, ManualArgs
+from cfnlint.decode.decode import decode_str
+from cfnlint.runner import Runner
 from moto import mock_aws
 
 from chalicelib.adapters import metrics
+from chalicelib.domain.errors import ErrorCode
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 from chalicelib.http.auth import REVIEWERS_AUTHORIZER, STACK_POOL_ARN
 from chalicelib.http.problems import PROBLEM_TYPES
@@ -56,11 +60,17 @@ def _cfn_lint_false_positive(match: Any) -> bool:
     )
 
 
+@functools.cache
+def _linter() -> Runner:
+    """`cfn-lint --ignore-checks=W3005` in this process, its rules loaded once for every
+    template of the module as its command line loads them once for every file it is given
+    (loading them is a quarter of linting a stage's template)."""
+    return Runner(ConfigMixIn(**ManualArgs(ignore_checks=["W3005"])))
+
+
 def _lint(template: dict) -> None:
-    """`cfn-lint --ignore-checks=W3005` in this process: its start-up is a third of a run."""
-    matches = cfnlint.api.lint(
-        json.dumps(template), config=cfnlint.api.ManualArgs(ignore_checks=["W3005"])
-    )
+    decoded, errors = decode_str(json.dumps(template))
+    matches = errors or list(_linter().validate_template(decoded))
     matches = [m for m in matches if not _cfn_lint_false_positive(m)]
     assert matches == [], "\n".join(f"{m.rule.id} {m.message} {m.path}" for m in matches)
 
@@ -882,6 +892,27 @@ def test_the_reviews_table_lists_pending_reviews_without_their_tokens(packaged):
     assert query["Resource"] == [{"Fn::Sub": "${ReviewsTable.Arn}/index/pending-reviews"}]
 
 
+def test_only_the_sweeper_queries_the_failures_to_measure_and_finds_keys_only(packaged):
+    _, template = packaged
+    props = template["Resources"]["OperationsTable"]["Properties"]
+    (index,) = [
+        i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == "unmeasured-failures"
+    ]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["unmeasured", "updatedAt"]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    index_arn = {"Fn::Sub": "${OperationsTable.Arn}/index/unmeasured-failures"}
+    granted = [
+        (role, statement)
+        for role in _resources(template, "AWS::IAM::Role")
+        for statement in _statements(template, role)
+        if index_arn in statement["Resource"]
+    ]
+    ((role, query),) = granted
+    assert role == "SweeperRole"
+    assert query["Action"] == ["dynamodb:Query"]
+    assert query["Resource"] == [{"Fn::Sub": "${OperationsTable.Arn}/index/in-flight"}, index_arn]
+
+
 def test_the_state_machine_waits_for_a_reviewer_with_a_timeout(packaged):
     _, template = packaged
     states = template["Resources"]["Workflow"]["Properties"]["Definition"]["States"]
@@ -944,7 +975,7 @@ def test_every_function_writes_its_metrics_under_the_stage_s_namespace(packaged)
 def test_the_dashboard_draws_each_app_metric_as_the_functions_write_it(packaged):
     """Each of the app's metrics on the dashboard is one the emitter writes, with the dimensions
     and values it writes (its EMF document built from the very same terms); and the dashboard
-    draws every metric of the catalogue, every error code a function records, both decisions.
+    draws every metric of the catalogue, every error code, both decisions.
     (tests/e2e/test_metrics.py: a run of the stack writes each of them.)"""
     stage, template = packaged
     namespace = definition.metrics_environment(stage)[metrics.NAMESPACE_VARIABLE]
@@ -962,7 +993,7 @@ def test_the_dashboard_draws_each_app_metric_as_the_functions_write_it(packaged)
         (name, dimension): {d[dimension] for _, n, d, _ in drawn if n == name}
         for name, dimension in (("OperationsFailed", "ErrorCode"), ("ReviewsDecided", "Decision"))
     }
-    assert by["OperationsFailed", "ErrorCode"] == set(metrics.MEASURED_ERROR_CODES)
+    assert by["OperationsFailed", "ErrorCode"] == set(ErrorCode)
     assert by["ReviewsDecided", "Decision"] == {"approve", "reject"}
 
 

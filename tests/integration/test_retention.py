@@ -9,12 +9,14 @@ not in bytes or time.
 
 import dataclasses
 import gc
+import json
 import platform
 import threading
 import time
 import uuid
 import weakref
 
+import boto3
 import pytest
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.dynamodb.models import dynamodb_backends
@@ -126,6 +128,28 @@ def test_the_janitor_frees_the_executions_it_trims_without_waiting_for_the_colle
         assert sum(1 for execution in started if execution() is not None) == BOUNDS.executions
     finally:
         gc.enable()
+
+
+def test_the_executions_of_a_version_are_trimmed_as_its_state_machines(stack):
+    # A version lists the executions started through its ARN (local/patches/versions.py).
+    sfn = boto3.client("stepfunctions")
+    created = sfn.create_state_machine(
+        name="versioned",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/versioned",
+        publish=True,
+    )
+    version = created["stateMachineVersionArn"]
+    for _ in range(BOUNDS.executions + 2):
+        arn = sfn.start_execution(stateMachineArn=version)["executionArn"]
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            threading.Event().wait(0.01)
+
+    trim(BOUNDS)
+
+    for listed_by in (created["stateMachineArn"], version):
+        listed = sfn.list_executions(stateMachineArn=listed_by)["executions"]
+        assert len(listed) == BOUNDS.executions
 
 
 def test_a_record_the_poller_has_not_handled_stays(stack):

@@ -9,10 +9,11 @@ import boto3
 import botocore.exceptions
 import pytest
 
+from chalicelib.adapters import aws, operations_table
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.users_table import UsersTable
-from chalicelib.domain.errors import EmailAlreadyRegistered
-from chalicelib.domain.operations import OperationStatus, new_operation
+from chalicelib.domain.errors import EmailAlreadyRegistered, ErrorCode
+from chalicelib.domain.operations import Operation, OperationError, OperationStatus, new_operation
 from chalicelib.domain.users import User, UserStatus
 from tests.builders import a_request, a_user
 
@@ -112,3 +113,31 @@ def test_an_outcome_recorded_by_the_earlier_state_machine_still_reads(operations
     done = operations.get(created.id)
     assert done.status is OperationStatus.SUCCEEDED
     assert done.result == dataclasses.replace(user, status=UserStatus.ACTIVE)
+
+
+def test_a_failure_two_sweeps_find_at_once_is_taken_by_one(operations):
+    """The second sweep removes the mark between the first one's query and its removal: the
+    first finds it gone (its condition fails) and takes nothing."""
+    created = operations.create(new_operation(ADA), None)
+    operations.mark_failed(created.id, OperationError(ErrorCode.USER_CREATE_FAILED, "broken"))
+    boto3.client("dynamodb").update_item(  # the mark RecordFailure writes (tests/contract)
+        TableName=os.environ["OPERATIONS_TABLE"],
+        Key={"pk": {"S": created.id}},
+        UpdateExpression=f"SET {operations_table.UNMEASURED} = :failure",
+        ExpressionAttributeValues={":failure": {"S": operations_table.UNMEASURED_FAILURE}},
+    )
+    other: list[Operation] = []
+    swept: list[bool] = []
+
+    def another_sweep(**_: object) -> None:
+        if not swept:  # once, not again from its own query
+            swept.append(True)
+            other.extend(operations.take_unmeasured_failures(limit=10))
+
+    events = aws.client("dynamodb").meta.events
+    events.register("after-call.dynamodb.Query", another_sweep)
+    try:
+        assert list(operations.take_unmeasured_failures(limit=10)) == []
+    finally:
+        events.unregister("after-call.dynamodb.Query", another_sweep)
+    assert [o.id for o in other] == [created.id]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters import state_machine
+from chalicelib.adapters import operations_table, state_machine
 from chalicelib.services.steps import Continue, ReviewEnded, ReviewRequested
 from tests.builders import a_request, an_event
 from tests.states.conftest import Workflow
@@ -253,6 +253,11 @@ class TestRecordFailure:
         assert values[":error"] == {
             "M": {"code": {"S": FAILURE["code"]}, "message": {"S": FAILURE["message"]}}
         }
+        # Marked for the sweeper to measure (no function runs here): in the sparse index the
+        # adapter takes unmeasured failures from (tests/contract: the two agree).
+        mark = f"{operations_table.UNMEASURED} = :unmeasured"
+        assert mark in update["UpdateExpression"].split(" REMOVE ")[0]
+        assert values[":unmeasured"] == {"S": operations_table.UNMEASURED_FAILURE}
         assert answer["output"] == FAILURE
 
     def test_an_operation_already_done_keeps_its_outcome(self, workflow: Workflow):

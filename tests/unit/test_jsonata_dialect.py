@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import threading
+from typing import Any
 
 import pytest
 
@@ -234,7 +235,7 @@ def test_expressions_are_located_relative_to_their_state():
     }
 
 
-_DATA = {
+_DATA: dict[str, Any] = {
     "input": {"a": {"b": "x", "n": None, "deep": {"list": [1, {"k": "é"}]}}, "i": 9007199254740992},
     "result": {"Payload": {"operationId": "op-1", "review": None}},
 }

@@ -5,18 +5,19 @@ redelivery, a second sweep) measures nothing again."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib import clock
 from chalicelib.domain.errors import ErrorCode, PublishFailed, TransientError
-from chalicelib.domain.operations import OperationError, new_operation, to_iso
+from chalicelib.domain.operations import Operation, OperationError, new_operation, to_iso
 from chalicelib.domain.reviews import Decision, ReviewDecision, TaskToken
 from chalicelib.services import reviews as review_service
 from chalicelib.services import steps
 from chalicelib.services.operations import accept_user_request
-from chalicelib.services.workflow import SweepPolicy, sweep
+from chalicelib.services.workflow import SweepPolicy, measure_recorded_failures, sweep
 from tests.builders import a_request
 from tests.contract.fakes import (
     FakeCallbacks,
@@ -96,6 +97,62 @@ def test_what_the_sweeper_fails_is_measured_once(age, execution, code):
         sweep(NOW, policy, operations, FakeEvents(), workflows, metrics=measured)
     assert measured.total("OperationsFailed", ErrorCode=code) == 1
     assert measured.total("OperationDuration") >= age.total_seconds() * 1000
+
+
+def _failed_by_the_workflow(operations: FakeOperations, code: ErrorCode, age: timedelta) -> str:
+    operation = operations.create(new_operation(ADA, now=to_iso(NOW - age)), None)
+    operations.mark_running(operation.id)
+    operations.fail_as_the_workflow_does(operation.id, OperationError(code, "a step broke"))
+    return operation.id
+
+
+def test_the_failures_the_workflow_records_are_measured_once_by_the_sweeper():
+    operations, measured = FakeOperations(), FakeMetrics()
+    _failed_by_the_workflow(operations, ErrorCode.USER_CREATE_FAILED, timedelta(seconds=90))
+    _failed_by_the_workflow(operations, ErrorCode.USER_REVIEW_FAILED, timedelta(seconds=30))
+    swept = operations.create(new_operation(ADA), None)
+    operations.mark_failed(swept.id, OperationError(ErrorCode.WORKFLOW_ENDED, "measured already"))
+
+    assert measure_recorded_failures(operations, measured) == 2
+    assert measure_recorded_failures(operations, measured) == 0  # the next sweep
+    assert measured.measured == [
+        ("OperationsFailed", {"ErrorCode": "USER_CREATE_FAILED"}, 1),
+        ("OperationDuration", {}, 90_000),
+        ("OperationsFailed", {"ErrorCode": "USER_REVIEW_FAILED"}, 1),
+        ("OperationDuration", {}, 30_000),
+    ]
+
+
+def test_a_sweep_measures_a_bounded_number_of_failures_and_the_next_one_the_rest():
+    operations, measured = FakeOperations(), FakeMetrics()
+    for _ in range(3):
+        _failed_by_the_workflow(operations, ErrorCode.USER_APPROVE_FAILED, timedelta(seconds=1))
+    assert measure_recorded_failures(operations, measured, limit=2) == 2
+    assert measure_recorded_failures(operations, measured, limit=2) == 1
+    assert measured.total("OperationsFailed", ErrorCode="USER_APPROVE_FAILED") == 3
+
+
+def test_a_throttled_table_leaves_the_failures_not_yet_taken_to_the_next_sweep(caplog):
+    class Throttled(FakeOperations):
+        throttled = True
+
+        def take_unmeasured_failures(self, limit: int) -> Iterator[Operation]:
+            taking = super().take_unmeasured_failures(limit)
+            if not self.throttled:
+                yield from taking
+                return
+            yield next(taking)
+            raise TransientError("ThrottlingException")
+
+    operations, measured = Throttled(), FakeMetrics()
+    for code in (ErrorCode.USER_CREATE_FAILED, ErrorCode.USER_CREATE_RESPONSE_FAILED):
+        _failed_by_the_workflow(operations, code, timedelta(seconds=5))
+    assert measure_recorded_failures(operations, measured) == 1
+    assert "left to the next sweep" in caplog.text
+    operations.throttled = False
+    assert measure_recorded_failures(operations, measured) == 1
+    assert measured.total("OperationsFailed", ErrorCode="USER_CREATE_FAILED") == 1
+    assert measured.total("OperationsFailed", ErrorCode="USER_CREATE_RESPONSE_FAILED") == 1
 
 
 def _requested(flow: Workflow, measured: FakeMetrics, token: str = "token-1") -> None:

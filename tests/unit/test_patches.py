@@ -4,6 +4,7 @@ installed moto."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from local.patches.hooks import Hooks
 from local.process.child import free_port
 from local.process.options import Options
 
-CONTRIBUTORS = Path(__file__).resolve().parents[2] / "docs" / "contributors.md"
+ROOT = Path(__file__).resolve().parents[2]
+CONTRIBUTORS = ROOT / "docs" / "contributors.md"
 
 
 def test_every_patch_fits_the_installed_moto():
@@ -92,3 +94,21 @@ def test_the_contributors_page_lists_the_registry():
     listed = {name: set(re.findall(r"`([^`]+)`", targets)) for name, targets in rows}
     expected = {patch.name: set(patch.targets) for patch in registry.PATCHES}
     assert listed == expected
+
+
+def test_the_step_functions_parser_comes_without_ec2_and_batch_whole_after_it():
+    """local/patches/batch_import.py: the registry (and so moto's Step Functions parser) is
+    imported without moto.batch's package, so without EC2's models; importing moto.batch
+    afterwards gives the whole package, on the very modules the parser took."""
+    script = (
+        "import sys; import local.patches.registry; "
+        "from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import "
+        "state_task_service_batch as task; "
+        "before = sorted(m for m in ('moto.batch', 'moto.ec2') if m in sys.modules); "
+        "from moto.batch import batch_backends; from moto.batch.models import JobStatus; "
+        "print(before, task.JobStatus is JobStatus, type(batch_backends).__name__)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert ran.stdout.split() == ["[]", "True", "BackendDict"], ran.stderr

@@ -6,6 +6,10 @@ import { el, every, formatTime, getJson, svg } from './util.js';
 
 const COLOURS = ['#0969da', '#1a7f37', '#cf222e', '#8250df', '#9a6700', '#bc4c00'];
 const DASHES = ['', '6 3', '2 3', '8 3 2 3', '1 2', '10 4'];
+// Line i's colour and dash pattern: a pair of its own for the first 36 lines of a chart (the
+// failures by error code draw ten).
+const colour = (i) => COLOURS[i % COLOURS.length];
+const dash = (i) => DASHES[(i + Math.floor(i / COLOURS.length)) % DASHES.length];
 const WIDTH = 360;
 const HEIGHT = 150;
 const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
@@ -115,7 +119,7 @@ function chartFigure(chart, { start, period, minutes }) {
           svg(
             'svg',
             { width: 22, height: 10, 'aria-hidden': 'true' },
-            svg('line', { x1: 0, y1: 5, x2: 22, y2: 5, stroke: COLOURS[i % COLOURS.length], 'stroke-width': 2, 'stroke-dasharray': DASHES[i % DASHES.length] }),
+            svg('line', { x1: 0, y1: 5, x2: 22, y2: 5, stroke: colour(i), 'stroke-width': 2, 'stroke-dasharray': dash(i) }),
           ),
           el('span', {}, `${line.label}: `, el('span', { class: 'num' }, summaries[i])),
         ),
@@ -126,7 +130,7 @@ function chartFigure(chart, { start, period, minutes }) {
 
 // A line through its periods with data; a period alone between gaps is a dot.
 function plot(line, i, x, y) {
-  const colour = COLOURS[i % COLOURS.length];
+  const stroke = colour(i);
   const parts = [];
   let path = '';
   line.values.forEach((v, k) => {
@@ -134,11 +138,11 @@ function plot(line, i, x, y) {
     const joined = k > 0 && line.values[k - 1] !== null;
     path += `${joined ? 'L' : 'M'}${x(k).toFixed(1)},${y(v).toFixed(1)}`;
     const alone = !joined && (k === line.values.length - 1 || line.values[k + 1] === null);
-    if (alone) parts.push(svg('circle', { cx: x(k).toFixed(1), cy: y(v).toFixed(1), r: 3, fill: colour }));
+    if (alone) parts.push(svg('circle', { cx: x(k).toFixed(1), cy: y(v).toFixed(1), r: 3, fill: stroke }));
   });
   if (path) {
     parts.unshift(
-      svg('path', { d: path, fill: 'none', stroke: colour, 'stroke-width': 1.75, 'stroke-dasharray': DASHES[i % DASHES.length], 'data-line': line.label }),
+      svg('path', { d: path, fill: 'none', stroke, 'stroke-width': 1.75, 'stroke-dasharray': dash(i), 'data-line': line.label }),
     );
   }
   return parts;

@@ -3,6 +3,7 @@ creation, unnamed executions, outputs that hold the context object."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -12,6 +13,13 @@ from botocore.exceptions import ClientError
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 
 START = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html"
+DESCRIBE = (
+    "https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html"
+)
+FOR_EXECUTION = (
+    "https://docs.aws.amazon.com/step-functions/latest/apireference/"
+    "API_DescribeStateMachineForExecution.html"
+)
 CONTEXT = "https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html"
 TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
 PASS = {"Type": "Pass", "End": True}
@@ -89,3 +97,30 @@ def test_a_function_that_does_not_exist_fails_when_it_runs(machines: Machines):
         "threw an error during evaluation. T1006: Attempted to invoke a non-function"
     )
     assert "Traceback" not in described["cause"]
+
+
+def test_a_version_arn_starts_an_execution_of_that_version(machines: Machines):
+    # START: "If you provide a qualified state machine ARN that refers to a version ARN or an
+    # alias ARN, the request starts execution for that version or alias." DESCRIBE:
+    # stateMachineVersionArn is "the ARN of the state machine version associated with the
+    # execution". FOR_EXECUTION: the definition of "a state machine that was used to start an
+    # execution" -- the version's, though the state machine has changed since.
+    published = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v1", "End": True}}}
+    created = machines.sfn.create_state_machine(
+        name="versioned", definition=json.dumps(published), roleArn=machines.role, publish=True
+    )
+    machine, version = created["stateMachineArn"], created["stateMachineVersionArn"]
+    changed = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "v2", "End": True}}}
+    machines.sfn.update_state_machine(stateMachineArn=machine, definition=json.dumps(changed))
+    arn = machines.sfn.start_execution(stateMachineArn=version, name="run-1")["executionArn"]
+    described = machines.finished(arn)
+    assert output(described) == "v1"
+    assert (described["stateMachineArn"], described["stateMachineVersionArn"]) == (machine, version)
+    ran = machines.sfn.describe_state_machine_for_execution(executionArn=arn)
+    assert (json.loads(ran["definition"]), ran["stateMachineArn"]) == (published, machine)
+    for listed_by in (machine, version):
+        listed = machines.sfn.list_executions(stateMachineArn=listed_by)["executions"]
+        assert [e["executionArn"] for e in listed] == [arn]
+    with pytest.raises(ClientError) as taken:  # the name is the state machine's
+        machines.sfn.start_execution(stateMachineArn=machine, name="run-1")
+    assert taken.value.response["Error"]["Code"] == "ExecutionAlreadyExists"

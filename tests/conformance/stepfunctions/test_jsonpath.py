@@ -1,0 +1,56 @@
+"""JSONPath state machines as AWS runs them: where recorded real-AWS executions (docs/jsonata.md,
+"Fidelity, measured") showed the engine answering otherwise."""
+
+from __future__ import annotations
+
+from tests.conformance.stepfunctions.conftest import Machines, output
+
+PASS = {"Type": "Pass", "End": True}
+
+
+def test_the_event_after_a_distributed_maps_exit_follows_the_exit(machines: Machines):
+    # No page documents previousEventId; AWS's recorded executions do (docs/jsonata.md): since
+    # November 2024 a distributed Map's MapStateExited follows its MapRunStarted event, and the
+    # next event follows the MapStateExited, as after any state's exit.
+    states = {
+        "Each": {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Inner",
+                "States": {"Inner": PASS},
+            },
+            "Next": "After",
+        },
+        "After": PASS,
+    }
+    described = machines.run({"StartAt": "Each", "States": states}, [1, 2])
+    assert output(described) == [1, 2]
+    history = machines.history(described["executionArn"])
+    assert [(e["id"], e["previousEventId"], e["type"]) for e in history] == [
+        (1, 0, "ExecutionStarted"),
+        (2, 0, "MapStateEntered"),
+        (3, 2, "MapStateStarted"),
+        (4, 3, "MapRunStarted"),
+        (5, 4, "MapRunSucceeded"),
+        (6, 5, "MapStateSucceeded"),
+        (7, 4, "MapStateExited"),
+        (8, 7, "PassStateEntered"),
+        (9, 8, "PassStateExited"),
+        (10, 9, "ExecutionSucceeded"),
+    ]
+
+
+def test_a_quoted_name_keeps_a_backslash_that_escapes_nothing(machines: Machines):
+    # AWS's recorded execution (docs/jsonata.md): `$['Test\""Name"']` finds the key
+    # `Test\""Name"`; a backslash is an escape only before the name's own quote.
+    name = 'Test\\""Name"'
+    states = {"P": {"Type": "Pass", "Parameters": {"value.$": f"$['{name}']"}, "End": True}}
+    described = machines.run({"StartAt": "P", "States": states}, {name: 'Value"\\'})
+    assert output(described) == {"value": 'Value"\\'}
+
+
+def test_a_backslash_before_the_names_own_quote_escapes_it(machines: Machines):
+    states = {"P": {"Type": "Pass", "Parameters": {"value.$": "$['it\\'s']"}, "End": True}}
+    described = machines.run({"StartAt": "P", "States": states}, {"it's": 1})
+    assert output(described) == {"value": 1}
