@@ -6,7 +6,7 @@ read into the emulator's series store) and without (no METRICS_NAMESPACE: nothin
     .venv/bin/python benchmarks/metrics_cost.py [-n 300] [--rounds 3] [--root DIR]
 
 --root runs the same pipeline from another checkout (say, the commit before the metrics) as a
-third mode: that checkout needs a benchmarks/cpu_cost.py, or this script copied beside it.
+third mode: this script and its harness, that checkout's app and engine.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def measure(total: int, metrics: bool) -> dict[str, float]:
     and the series the emulator's store keeps."""
     import logging
 
+    sys.path.insert(0, os.getcwd())  # the checkout measured (--root): none of this one's local/
     from local.console.logbook import LogBook
 
     # As `make run` logs: every line to a stream (here, nowhere), and into the log book.

@@ -25,7 +25,9 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 
 class ChildStack:
-    def __init__(self, api_port: int, aws_port: int, *options: str) -> None:
+    def __init__(self, api_port: int, aws_port: int, *options: str, root: Path = ROOT) -> None:
+        """`root`: the checkout it runs, with that checkout's own .venv (benchmarks compare
+        one commit with another)."""
         self.api = f"http://127.0.0.1:{api_port}"
         self.endpoint = f"http://127.0.0.1:{aws_port}"
         self.xray_port = free_port(socket.SOCK_DGRAM)
@@ -35,9 +37,10 @@ class ChildStack:
         # The local reviewer's password, chosen here so that whoever drives the stack can sign
         # in (`make run` itself generates one when it is not given).
         self.reviewer_password = env["LOCAL_REVIEWER_PASSWORD"] = generated_password()
+        python = sys.executable if root == ROOT else str(root / ".venv" / "bin" / "python")
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "local",
                 "run",
@@ -52,7 +55,7 @@ class ChildStack:
                 str(self.otlp_port),
                 *options,
             ],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
