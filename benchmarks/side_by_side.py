@@ -19,16 +19,12 @@ from __future__ import annotations
 import os
 import statistics
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.load import _metrics, per_operation, run, summarize  # noqa: E402
-from infra import cli  # noqa: E402
-from local.process.child import ChildStack, free_port  # noqa: E402
+from benchmarks.load import _metrics, per_operation, run, summarize
+from infra import cli
+from local.process.child import ChildStack, free_port
 
 FIELDS = ("cpu_ms", "per_s", "p50_ms", "requests")
 
