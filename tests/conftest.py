@@ -25,6 +25,7 @@ from infra.definition import stage_environment
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest
     from chalice import Chalice
+    from moto.core.config import DefaultConfig
 
     from local.emulator import Emulator
     from tests.local_stack_process import LocalStackProcess
@@ -116,6 +117,19 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
+def emulated_aws(config: DefaultConfig | None = None) -> Iterator[boto3.Session]:
+    """moto's in-process mock (with moto's `config`), boto3's default session in it the test
+    process's one (_session), which it yields: moto sets boto3's default session aside for the
+    mock, and then each mock's first boto3.client(...) made a session of its own, which loaded
+    botocore's endpoints and each service's model again (0.1 s and more, every time)."""
+    from moto import mock_aws
+
+    with mock_aws(config=config):
+        boto3.DEFAULT_SESSION = _session()
+        yield boto3.DEFAULT_SESSION
+
+
+@contextlib.contextmanager
 def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterator[Emulator]:
     """The whole system in process over moto's mock, for app.py's app (or another one, such as
     the app imported with another stage's authorizers); its traces sampled as X-Ray's default
@@ -123,7 +137,6 @@ def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterat
     one (the tests that read traces)."""
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
-    from moto import mock_aws
 
     from local import emulator as emulation
     from local.state.clock import Clock
@@ -132,10 +145,8 @@ def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterat
         from app import app as app_py
 
         app = app_py
-    with mock_aws(config=emulation.EMULATOR_CONFIG):
-        # boto3.client(...) in the tests and the app's adapters: the process's session too
-        # (moto sets boto3's default session aside for the mock, and puts it back after).
-        boto3.DEFAULT_SESSION = _session()
+    # boto3.client(...) in the tests and the app's adapters: the process's session too.
+    with emulated_aws(emulation.EMULATOR_CONFIG):
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
         emulator = emulation.Emulator(
