@@ -218,18 +218,25 @@ _LOCAL_STACK = _SharedLocalStack()
 
 
 @pytest.fixture(scope="module")
-def local_stack() -> LocalStackProcess:
+def local_stack() -> Iterator[LocalStackProcess]:
     """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
     ports: one for every module of the test process that takes it, since a start costs a few
     seconds of CPU. tests/scheduling.py runs the modules that take it first, and it is stopped
     with Ctrl-C, and required to stop cleanly, after the last of them (pytest_runtest_teardown
     below). So its tables, executions and queues hold the data of every such module: a test
     works on data of its own (tests/builders.py: unique_email) and asserts on what it did,
-    never on how much the stack holds. A module whose tests take it is marked `process`; a
-    test that needs a stack of its own (one it kills or restarts, other options, or one no
-    other test has touched, as the fuzz's journeys do) starts it with
-    tests.local_stack_process.running() or LocalStackProcess."""
-    return _LOCAL_STACK.get()
+    never on how much the stack holds; and a module leaves no review waiting (checked after
+    it): the fuzz's journeys would decide it, and the reviewer page would not be empty. A
+    module whose tests take it is marked `process`; a test that needs a stack of its own (one
+    it kills or restarts, other options) starts it with tests.local_stack_process.running()
+    or LocalStackProcess."""
+    import requests
+
+    stack = _LOCAL_STACK.get()
+    yield stack
+    waiting = requests.get(f"{stack.api}/reviews", headers=stack.reviewer(), timeout=10)
+    assert waiting.status_code == 200, waiting.text
+    assert waiting.json()["reviews"] == [], "reviews left waiting on the shared local stack"
 
 
 @pytest.hookimpl(wrapper=True)
