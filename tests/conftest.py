@@ -37,6 +37,7 @@ pytest_plugins = ("tests.scheduling",)  # the order xdist hands out files: the s
 SUBPROCESS_MODULES = {"tests.local_stack_process", "local.process.child"}
 PROCESS_FIXTURE = "local_stack"  # the fixture that runs the local stack in a subprocess
 PROCESS = "process"  # the marker of the tests that drive it
+DEPLOYED = "deployed"  # the black-box suite's tier (tests/deployed)
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # The environment pytest started in: the black-box suite (tests/deployed) reaches a deployed
 # stage with the caller's own AWS settings, which the lines below replace for the emulator.
@@ -220,16 +221,16 @@ _LOCAL_STACK = _SharedLocalStack()
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[LocalStackProcess]:
     """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
-    ports: one for every module of the test process that takes it, since a start costs a few
-    seconds of CPU. tests/scheduling.py runs the modules that take it first, and it is stopped
-    with Ctrl-C, and required to stop cleanly, after the last of them (pytest_runtest_teardown
-    below). So its tables, executions and queues hold the data of every such module: a test
-    works on data of its own (tests/builders.py: unique_email) and asserts on what it did,
-    never on how much the stack holds; and a module leaves no review waiting (checked after
-    it): the fuzz's journeys would decide it, and the reviewer page would not be empty. A
-    module whose tests take it is marked `process`; a test that needs a stack of its own (one
-    it kills or restarts, other options) starts it with tests.local_stack_process.running()
-    or LocalStackProcess."""
+    ports: one for every module that takes it, since a start costs a few seconds of CPU.
+    tests/scheduling.py runs those modules first, one after the other on one pytest-xdist
+    worker, and the stack is stopped with Ctrl-C, and required to stop cleanly, after the
+    last of them (pytest_runtest_teardown below). So its tables, executions and queues hold
+    the data of every such module: a test works on data of its own (tests/builders.py:
+    unique_email) and asserts on what it did, never on how much the stack holds; and a module
+    leaves no review waiting (checked after it): the fuzz's journeys would decide it, and the
+    reviewer page would not be empty. A module whose tests take it is marked `process`; a
+    test that needs a stack of its own (one it kills or restarts, other options) starts it
+    with tests.local_stack_process.running() or LocalStackProcess."""
     import requests
 
     stack = _LOCAL_STACK.get()
@@ -241,14 +242,19 @@ def local_stack() -> Iterator[LocalStackProcess]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After the item's own teardown: the shared local stack stops once the next test does not
-    take it (the last test of the run, or of the worker: nextitem None)."""
-    from tests.scheduling import may_take_local_stack  # a plugin: imported once registered
-
+    """After the item's own teardown: the shared local stack stops once the next test's module
+    does not take it (or after the last test of the run, or of the worker: nextitem None)."""
     torn_down = yield
-    if nextitem is None or not may_take_local_stack(nextitem):
+    if nextitem is None or not takes_local_stack(nextitem.path):
         _LOCAL_STACK.stop()
     return torn_down
+
+
+def takes_local_stack(module: Path) -> bool:
+    """Whether a test module's tests take the shared local stack: as the fixture (a parameter
+    of one of its tests or fixtures), or, in the black-box suite (tests/deployed), through its
+    `target`, which takes it unless pointed elsewhere."""
+    return PROCESS_FIXTURE in _parameters(module) or DEPLOYED in _markers(module)
 
 
 @functools.cache
@@ -261,10 +267,9 @@ def _markers(module: Path) -> frozenset[str]:
     misplaced = _misplaced(module)
     if misplaced is not None:
         raise pytest.UsageError(misplaced)
-    tree = ast.parse(module.read_bytes(), str(module))
     imports = {
         name
-        for node in ast.walk(tree)
+        for node in ast.walk(_tree(module))
         for name in (
             [node.module]
             if isinstance(node, ast.ImportFrom)
@@ -273,15 +278,25 @@ def _markers(module: Path) -> frozenset[str]:
             else []
         )
     }
-    parameters = {
-        argument.arg
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        for argument in node.args.args
-    }
-    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in parameters
+    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in _parameters(module)
     tier = module.relative_to(TESTS).parts[0]
     return frozenset({tier, PROCESS} if process else {tier})
+
+
+@functools.cache
+def _tree(module: Path) -> ast.Module:
+    return ast.parse(module.read_bytes(), str(module))
+
+
+@functools.cache
+def _parameters(module: Path) -> frozenset[str]:
+    """The parameters of a module's functions: the fixtures its tests and fixtures take."""
+    return frozenset(
+        argument.arg
+        for node in ast.walk(_tree(module))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for argument in node.args.args
+    )
 
 
 def _misplaced(module: Path) -> str | None:
