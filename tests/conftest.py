@@ -25,6 +25,7 @@ from infra.definition import stage_environment
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSPreparedRequest
     from chalice import Chalice
+    from moto.core.config import DefaultConfig
 
     from local.emulator import Emulator
     from tests.local_stack_process import LocalStackProcess
@@ -36,6 +37,7 @@ pytest_plugins = ("tests.scheduling",)  # the order xdist hands out files: the s
 SUBPROCESS_MODULES = {"tests.local_stack_process", "local.process.child"}
 PROCESS_FIXTURE = "local_stack"  # the fixture that runs the local stack in a subprocess
 PROCESS = "process"  # the marker of the tests that drive it
+DEPLOYED = "deployed"  # the black-box suite's tier (tests/deployed)
 STAGE = "test"  # like the local stage, but for moto in process (no endpoint URL)
 # The environment pytest started in: the black-box suite (tests/deployed) reaches a deployed
 # stage with the caller's own AWS settings, which the lines below replace for the emulator.
@@ -116,6 +118,19 @@ def _session() -> boto3.Session:
 
 
 @contextlib.contextmanager
+def emulated_aws(config: DefaultConfig | None = None) -> Iterator[boto3.Session]:
+    """moto's in-process mock (with moto's `config`), boto3's default session in it the test
+    process's one (_session), which it yields: moto sets boto3's default session aside for the
+    mock, and then each mock's first boto3.client(...) made a session of its own, which loaded
+    botocore's endpoints and each service's model again (0.1 s and more, every time)."""
+    from moto import mock_aws
+
+    with mock_aws(config=config):
+        boto3.DEFAULT_SESSION = _session()
+        yield boto3.DEFAULT_SESSION
+
+
+@contextlib.contextmanager
 def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterator[Emulator]:
     """The whole system in process over moto's mock, for app.py's app (or another one, such as
     the app imported with another stage's authorizers); its traces sampled as X-Ray's default
@@ -123,7 +138,6 @@ def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterat
     one (the tests that read traces)."""
     # Imported here, after the environment above: app.py reads the stage's stream name.
     from chalice.test import Client
-    from moto import mock_aws
 
     from local import emulator as emulation
     from local.state.clock import Clock
@@ -132,10 +146,8 @@ def running_stack(app: Chalice | None = None, trace_all: bool = False) -> Iterat
         from app import app as app_py
 
         app = app_py
-    with mock_aws(config=emulation.EMULATOR_CONFIG):
-        # boto3.client(...) in the tests and the app's adapters: the process's session too
-        # (moto sets boto3's default session aside for the mock, and puts it back after).
-        boto3.DEFAULT_SESSION = _session()
+    # boto3.client(...) in the tests and the app's adapters: the process's session too.
+    with emulated_aws(emulation.EMULATOR_CONFIG):
         # Test time: a retry's backoff moves the clock instead of waiting, and a timeout
         # fires when a test advances the clock.
         emulator = emulation.Emulator(
@@ -207,30 +219,42 @@ _LOCAL_STACK = _SharedLocalStack()
 
 
 @pytest.fixture(scope="module")
-def local_stack() -> LocalStackProcess:
+def local_stack() -> Iterator[LocalStackProcess]:
     """The local stack as `make run` runs it (`python -m local run`), in a subprocess on free
-    ports: one for every module of the test process that takes it, since a start costs a few
-    seconds of CPU. tests/scheduling.py runs the modules that take it first, and it is stopped
-    with Ctrl-C, and required to stop cleanly, after the last of them (pytest_runtest_teardown
-    below). So its tables, executions and queues hold the data of every such module: a test
-    works on data of its own (tests/builders.py: unique_email) and asserts on what it did,
-    never on how much the stack holds. A module whose tests take it is marked `process`; a
-    test that needs a stack of its own (one it kills or restarts, other options, or one no
-    other test has touched, as the fuzz's journeys do) starts it with
-    tests.local_stack_process.running() or LocalStackProcess."""
-    return _LOCAL_STACK.get()
+    ports: one for every module that takes it, since a start costs a few seconds of CPU.
+    tests/scheduling.py runs those modules first, one after the other on one pytest-xdist
+    worker, and the stack is stopped with Ctrl-C, and required to stop cleanly, after the
+    last of them (pytest_runtest_teardown below). So its tables, executions and queues hold
+    the data of every such module: a test works on data of its own (tests/builders.py:
+    unique_email) and asserts on what it did, never on how much the stack holds; and a module
+    leaves no review waiting (checked after it): the fuzz's journeys would decide it, and the
+    reviewer page would not be empty. A module whose tests take it is marked `process`; a
+    test that needs a stack of its own (one it kills or restarts, other options) starts it
+    with tests.local_stack_process.running() or LocalStackProcess."""
+    import requests
+
+    stack = _LOCAL_STACK.get()
+    yield stack
+    waiting = requests.get(f"{stack.api}/reviews", headers=stack.reviewer(), timeout=10)
+    assert waiting.status_code == 200, waiting.text
+    assert waiting.json()["reviews"] == [], "reviews left waiting on the shared local stack"
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After the item's own teardown: the shared local stack stops once the next test does not
-    take it (the last test of the run, or of the worker: nextitem None)."""
-    from tests.scheduling import may_take_local_stack  # a plugin: imported once registered
-
+    """After the item's own teardown: the shared local stack stops once the next test's module
+    does not take it (or after the last test of the run, or of the worker: nextitem None)."""
     torn_down = yield
-    if nextitem is None or not may_take_local_stack(nextitem):
+    if nextitem is None or not takes_local_stack(nextitem.path):
         _LOCAL_STACK.stop()
     return torn_down
+
+
+def takes_local_stack(module: Path) -> bool:
+    """Whether a test module's tests take the shared local stack: as the fixture (a parameter
+    of one of its tests or fixtures), or, in the black-box suite (tests/deployed), through its
+    `target`, which takes it unless pointed elsewhere."""
+    return PROCESS_FIXTURE in _parameters(module) or DEPLOYED in _markers(module)
 
 
 @functools.cache
@@ -243,10 +267,9 @@ def _markers(module: Path) -> frozenset[str]:
     misplaced = _misplaced(module)
     if misplaced is not None:
         raise pytest.UsageError(misplaced)
-    tree = ast.parse(module.read_bytes(), str(module))
     imports = {
         name
-        for node in ast.walk(tree)
+        for node in ast.walk(_tree(module))
         for name in (
             [node.module]
             if isinstance(node, ast.ImportFrom)
@@ -255,15 +278,25 @@ def _markers(module: Path) -> frozenset[str]:
             else []
         )
     }
-    parameters = {
-        argument.arg
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        for argument in node.args.args
-    }
-    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in parameters
+    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in _parameters(module)
     tier = module.relative_to(TESTS).parts[0]
     return frozenset({tier, PROCESS} if process else {tier})
+
+
+@functools.cache
+def _tree(module: Path) -> ast.Module:
+    return ast.parse(module.read_bytes(), str(module))
+
+
+@functools.cache
+def _parameters(module: Path) -> frozenset[str]:
+    """The parameters of a module's functions: the fixtures its tests and fixtures take."""
+    return frozenset(
+        argument.arg
+        for node in ast.walk(_tree(module))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for argument in node.args.args
+    )
 
 
 def _misplaced(module: Path) -> str | None:

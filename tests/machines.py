@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from moto import mock_aws
 
 from infra.definition import LAMBDA_RUNTIME
 from local.aws.lambda_runtime import FunctionSpec, InProcessLambdas
@@ -21,6 +20,7 @@ from local.emulator import EMULATOR_CONFIG
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
+from tests.conftest import emulated_aws
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
@@ -109,5 +109,5 @@ def running() -> Iterator[Machine]:
     the test advances it (or a retry's backoff sleeps)."""
     clock = Clock(skip_sleeps=True)
     runtime = InProcessLambdas()
-    with mock_aws(config=EMULATOR_CONFIG), registry.applied(Hooks(clock=clock, lambdas=runtime)):
+    with emulated_aws(EMULATOR_CONFIG), registry.applied(Hooks(clock=clock, lambdas=runtime)):
         yield Machine(clock, runtime)

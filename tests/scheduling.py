@@ -8,31 +8,34 @@ worker ran it alone for 20 s while the other had finished. Slow here means a tie
 starts processes: the local stack in a subprocess, the browser, the packaging and checkov
 (markers `process`, `browser`, `infra`), then the whole system in process (`e2e`).
 
-First of all come the modules that take the `local_stack` fixture: a worker shares one stack
-among them and stops it once its next test does not take it (tests/conftest.py), so they
-run back to back and the stack does not idle through the rest of the run.
+First of all come the modules that take the shared `local_stack` (tests/conftest.py), and in
+`--dist loadfile` they are one unit of work, handed out whole to one worker: one stack serves
+them all, one after the other, and stops after the last of them instead of idling through
+the rest of the run.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
+if TYPE_CHECKING:
+    from xdist.scheduler import LoadFileScheduling
+
 SLOW_FIRST = (("process", "browser", "infra", "deployed"), ("e2e",))
+ONE_STACK = "the modules that take local_stack"  # their unit of work (scope) for xdist
 
 
-LOCAL_STACK = "local_stack"  # the fixture of the shared subprocess stack (tests/conftest.py)
+def _takes_local_stack(module: Path) -> bool:
+    from tests.conftest import takes_local_stack  # this plugin is loaded by that conftest
 
-
-def may_take_local_stack(item: pytest.Item) -> bool:
-    """Whether the test takes the shared local stack: as a fixture, or through the black-box
-    suite's `target` (tests/deployed/conftest.py), which takes it unless pointed elsewhere."""
-    return LOCAL_STACK in getattr(item, "fixturenames", ()) or bool(
-        item.get_closest_marker("deployed")
-    )
+    return takes_local_stack(module)
 
 
 def _rank(item: pytest.Item) -> int:
-    if may_take_local_stack(item):
+    if _takes_local_stack(item.path):
         return 0
     for rank, markers in enumerate(SLOW_FIRST, start=1):
         if any(item.get_closest_marker(marker) for marker in markers):
@@ -43,3 +46,18 @@ def _rank(item: pytest.Item) -> int:
 @pytest.hookimpl(trylast=True)  # after tests/conftest.py has marked each test with its tier
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: a file's tests share a rank and stay together, in order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    """`--dist loadfile`, but the modules that take the shared local stack are one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class OneStackScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return ONE_STACK if _takes_local_stack(config.rootpath / module) else module
+
+    return OneStackScheduling(config, log)

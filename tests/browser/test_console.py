@@ -6,8 +6,8 @@ password too), approving and rejecting, paging, a decision another reviewer took
 signing out.
 
 The stack is shared with the other modules that take `local_stack`: the users here are the
-module's own (unique emails, but for the screenshot's), and what is asserted of a list is
-asserted of them, but for the reviewer page's empty state.
+module's own (unique emails, but for the screenshot's), what is asserted of a list is asserted
+of them, and no review is left waiting.
 """
 
 from __future__ import annotations
@@ -320,8 +320,8 @@ def test_a_reviewer_signs_in_on_the_reviewer_page_and_decides_two_sign_ups(drive
     assert rejected["status"] == "FAILED"
     assert rejected["error"]["code"] == "USER_REJECTED"
     assert "not a real person" in rejected["error"]["message"]
-    # The page with nothing to review: no other test leaves a review waiting on the shared
-    # stack before this one (the paging test below leaves twelve, after it).
+    # The page with nothing to review: no test leaves a review waiting on the shared stack
+    # (tests/conftest.py: local_stack).
     driver.find_element(By.ID, "refresh").click()
     _wait(driver, lambda d: not _css(d, "#reviews tr[data-operation]"))
     assert "No review is waiting." in driver.find_element(By.ID, "reviews").text
@@ -484,11 +484,20 @@ def test_a_screenshot_of_an_execution(driver, local_stack, operations, tmp_path)
 
 
 def test_the_reviewer_page_pages_through_the_pending_reviews_oldest_first(driver, local_stack):
-    waiting = [
-        local_stack.create_user(unique_email("review.example.org")).json()["id"] for _ in range(12)
-    ]
-    for operation_id in waiting:
-        _awaiting_review(local_stack, operation_id)
+    waiting: list[str] = []
+    try:
+        for _ in range(12):
+            waiting.append(local_stack.create_user(unique_email("review.example.org")).json()["id"])
+        for operation_id in waiting:
+            _awaiting_review(local_stack, operation_id)
+        _pages_through(driver, local_stack, waiting)
+    finally:  # the shared stack is left with no review waiting (tests/conftest.py: local_stack)
+        token = local_stack.reviewer_token()
+        for operation_id in waiting:
+            local_stack.decide(operation_id, {"decision": "reject", "reason": "paged"}, token)
+
+
+def _pages_through(driver, local_stack, waiting: list[str]) -> None:
     oldest_first = [
         review["operationId"]
         for review in requests.get(

@@ -46,7 +46,7 @@ from chalicelib.services.ports import (
 from local.aws.provision import Provisioned
 from local.patches import registry
 from local.patches.hooks import Hooks
-from tests.conftest import STAGE
+from tests.conftest import STAGE, emulated_aws
 from tests.contract.fakes import (
     FakeCallbacks,
     FakeEvents,
@@ -67,13 +67,11 @@ IMPLEMENTATIONS = [
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Provisioned]:
     """The stage's resources in moto, without executing state machines."""
-    from moto import mock_aws
-
     from app import app
     from local.aws.provision import provision
 
-    with mock_aws():
-        yield provision(app, STAGE, boto3.Session())
+    with emulated_aws() as session:
+        yield provision(app, STAGE, session)
 
 
 def _table_name(request: pytest.FixtureRequest, variable: str) -> str | None:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,7 +41,6 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from infra.definition import ROOT
-from tests.local_stack_process import LocalStackProcess, running
 
 SPEC = json.loads((ROOT / "openapi.json").read_text())
 CONFIG = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
@@ -58,25 +56,19 @@ def _only(method: str, path: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def fuzzed() -> Iterator[LocalStackProcess]:
-    """A local stack of the module's own, not the shared `local_stack`: the journeys follow
-    GET /reviews to the decisions, so they would decide the reviews another module left
-    waiting there, and Hypothesis, whose steps must offer the same choices when it replays
-    them, could not replay a journey (FlakyStrategyDefinition)."""
-    with running() as stack:
-        yield stack
+def api(local_stack) -> str:
+    """The shared local stack, which no test leaves a review waiting on (tests/conftest.py):
+    the journeys follow GET /reviews to the decisions, and Hypothesis, whose steps must offer
+    the same choices when it replays them, could not replay a journey that decided another
+    module's review (FlakyStrategyDefinition)."""
+    return local_stack.api
 
 
 @pytest.fixture(scope="module")
-def api(fuzzed) -> str:
-    return fuzzed.api
-
-
-@pytest.fixture(scope="module")
-def reviewer(fuzzed) -> dict[str, str]:
+def reviewer(local_stack) -> dict[str, str]:
     """The local reviewer's token: the reviewers' routes take it (the spec's reviewerToken);
     schemathesis's ignored_auth check also sends each request without it, expecting a 401."""
-    return fuzzed.reviewer()
+    return local_stack.reviewer()
 
 
 def _examples(count: int) -> settings:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra.definition import LAMBDA_RUNTIME
 from local.aws.kinesis_poller import MappingConfig, StreamPoller
@@ -15,6 +14,7 @@ from local.aws.provision import function_zip
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
+from tests.conftest import emulated_aws
 
 STREAM = "probe-stream"
 
@@ -80,7 +80,7 @@ class Harness:
 
 @pytest.fixture
 def harness_for():
-    with mock_aws():
+    with emulated_aws():
         runtime = InProcessLambdas()
         with registry.applied(Hooks(lambdas=runtime), ["in-process-lambdas"]):
 

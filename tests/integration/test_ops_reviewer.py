@@ -9,13 +9,13 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib.domain.reviews import REVIEWERS_GROUP
 from infra.definition import reviewer_pool_name
 from local.aws.provision import ReviewerPool, provision_reviewers
 from local.process.child import free_port
 from ops import reviewer
+from tests.conftest import emulated_aws
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ReviewerPool]:
     """The dev stage's pool, for the module (each test adds users of its own)."""
-    with mock_aws():
-        yield provision_reviewers(boto3.Session(), "dev")
+    with emulated_aws() as session:
+        yield provision_reviewers(session, "dev")
 
 
 def _one_line(capsys) -> str:

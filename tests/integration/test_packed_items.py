@@ -12,12 +12,12 @@ from typing import Any
 import boto3
 import botocore.exceptions
 import pytest
-from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from local.patches import packed_items, registry
 from local.patches.hooks import Hooks
+from tests.conftest import emulated_aws
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def dynamodb() -> Iterator[Any]:
         "transaction-backup",
         "weakly-tracked-models",  # else moto keeps every Item it ever made
     ]
-    with mock_aws(), registry.applied(Hooks(), names):
+    with emulated_aws(), registry.applied(Hooks(), names):
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
             TableName=TABLE,

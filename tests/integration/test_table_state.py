@@ -10,17 +10,13 @@ from typing import Literal
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.persistence import StateInUse, StateMismatch, TableState
+from tests.conftest import emulated_aws
 
 TABLES = ["things", "pairs"]  # one with a hash key only, one with a range key too
-
-
-def _session() -> boto3.Session:
-    return boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
 def _create_tables(session: boto3.Session) -> None:
@@ -43,8 +39,7 @@ def _contents(session: boto3.Session) -> dict[str, list[dict]]:
 
 @contextlib.contextmanager
 def _emulator() -> Iterator[boto3.Session]:
-    with mock_aws():
-        session = _session()
+    with emulated_aws() as session:
         _create_tables(session)
         yield session
 

@@ -24,6 +24,7 @@ from local.emulator import EMULATOR_CONFIG
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
+from tests.conftest import emulated_aws
 from tests.local_stack_process import free_port
 
 UNSUPPORTED = [
@@ -66,7 +67,6 @@ NO_RETRIES = Config(retries={"max_attempts": 1})
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """moto in process and its server on a free port, patched as the local stack is."""
-    from moto import mock_aws
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
 
@@ -74,7 +74,7 @@ def endpoint() -> Iterator[str]:
     # set, every later mock_aws() of the worker would execute state machines).
     with (
         mock.patch.dict(default_user_config, EMULATOR_CONFIG),
-        mock_aws(config=EMULATOR_CONFIG),
+        emulated_aws(EMULATOR_CONFIG),
         registry.applied(Hooks(clock=Clock(skip_sleeps=True))),
     ):
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)

@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.aws.lambda_runtime import InProcessLambdas
 from local.emulator import EMULATOR_CONFIG
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
+from tests.conftest import emulated_aws
 
 
 class Machines:
@@ -75,7 +75,7 @@ def machines() -> Iterator[Machines]:
     """One emulator for a module: its tests create state machines of their own."""
     clock = Clock(skip_sleeps=True)
     hooks = Hooks(clock=clock, lambdas=InProcessLambdas())
-    with mock_aws(config=EMULATOR_CONFIG), registry.applied(hooks):
+    with emulated_aws(EMULATOR_CONFIG), registry.applied(hooks):
         yield Machines(clock)
 
 

@@ -13,14 +13,13 @@ from local.emulator import EMULATOR_CONFIG
 from local.patches import registry
 from local.patches.hooks import Hooks
 from local.state.clock import Clock
+from tests.conftest import emulated_aws
 
 
 @pytest.fixture(scope="module")
 def sfn() -> Iterator[Any]:
-    from moto import mock_aws
-
     with (
-        mock_aws(config=EMULATOR_CONFIG),
+        emulated_aws(EMULATOR_CONFIG),
         registry.applied(Hooks(clock=Clock(skip_sleeps=True))),
     ):
         yield boto3.client("stepfunctions")
