@@ -11,6 +11,7 @@ from chalice.app import KinesisEvent, LambdaFunctionEvent, Request
 
 from chalicelib import clock, wiring
 from chalicelib.adapters import event_stream, logs, state_machine, tracing
+from chalicelib.adapters.workflows import StepFunctionsCallbacks
 from chalicelib.config import app_name, settings
 from chalicelib.domain.operations import is_valid_id
 from chalicelib.http import edges, pagination, review_page
@@ -175,7 +176,7 @@ def decide_review(operation_id: str) -> Response:
             decision,
             wiring.reviews(),
             wiring.operations(),
-            wiring.callbacks(),
+            StepFunctionsCallbacks(),
             decided_by=decided_by,
             metrics=wiring.metrics(),
         )

@@ -1,4 +1,7 @@
-"""The composition root: the adapters the entrypoints hand to the services."""
+"""The composition root: the adapters the entrypoints hand to the services, configured from the
+stage's settings (chalicelib/config.py). An adapter with nothing to configure (the callbacks to
+Step Functions, an added step's client of a new service) is built where app.py hands it over:
+adding it edits no line here (docs/extending.md, "Add a step")."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from chalicelib.adapters.notifications import ReviewTopic
 from chalicelib.adapters.operations_table import OperationsTable
 from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.users_table import UsersTable
-from chalicelib.adapters.workflows import StepFunctionsCallbacks, StepFunctionsWorkflows
+from chalicelib.adapters.workflows import StepFunctionsWorkflows
 from chalicelib.config import settings
 from chalicelib.services.ports import Metrics
 from chalicelib.services.steps import ReviewPolicy
@@ -27,10 +30,6 @@ def users() -> UsersTable:
 
 def reviews() -> ReviewsTable:
     return ReviewsTable(settings().reviews_table)
-
-
-def callbacks() -> StepFunctionsCallbacks:
-    return StepFunctionsCallbacks()
 
 
 def review_notifications() -> ReviewTopic:
