@@ -218,15 +218,50 @@ def function_limits(stage: str) -> FunctionLimits:
 
 # OpenTelemetry on AWS (a stage whose TRACER is `otel`): the ADOT Lambda layer, started by its
 # wrapper, brings the SDK, instruments the AWS SDK and exports the spans to X-Ray. Its ARN
-# differs by region (the account that publishes it, and the version): the table is at
-# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python (account 615299751070,
-# version 11, is what the release lambda-v0.8.0 of aws-observability/aws-otel-python-
-# instrumentation lists for most regions, ap-northeast-1, ca-central-1 and eu-central-1 among
-# them; af-south-1 and a few others name another account). Not checked against a deployment:
-# ADOT_LAYER_ARN at packaging time names another one.
-ADOT_LAYER = (
-    "arn:${AWS::Partition}:lambda:${AWS::Region}:615299751070:layer:AWSOpenTelemetryDistroPython:11"
-)
+# differs by region, in the account that publishes it and in the version number of the same
+# release: the template picks it from this table (FindInMap on the stack's region), one
+# release's ARNs for every region AWS publishes it in, as AWS's own observability workshop
+# lists them (aws-samples/one-observability-demo, src/cdk/lib/constructs/lambda.ts:
+# getOpenTelemetryPythonLayerArn; the release tables of aws-observability/aws-otel-python-
+# instrumentation give the same accounts). Not checked against a deployment: ADOT_LAYER_ARN at
+# packaging time names another layer (a newer release, or a region missing here).
+ADOT_LAYER_NAME = "AWSOpenTelemetryDistroPython"
+ADOT_LAYER_MAP = "AdotPythonLayer"
+_ADOT_MAIN_ACCOUNT = "615299751070"
+ADOT_LAYERS: dict[str, tuple[str, int]] = {  # region: (publishing account, layer version)
+    "us-east-1": (_ADOT_MAIN_ACCOUNT, 16),
+    "us-east-2": (_ADOT_MAIN_ACCOUNT, 13),
+    "us-west-1": (_ADOT_MAIN_ACCOUNT, 20),
+    "us-west-2": (_ADOT_MAIN_ACCOUNT, 20),
+    "af-south-1": ("904233096616", 10),
+    "ap-east-1": ("888577020596", 10),
+    "ap-south-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "ap-south-2": ("796973505492", 10),
+    "ap-northeast-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "ap-northeast-2": (_ADOT_MAIN_ACCOUNT, 13),
+    "ap-northeast-3": (_ADOT_MAIN_ACCOUNT, 12),
+    "ap-southeast-1": (_ADOT_MAIN_ACCOUNT, 12),
+    "ap-southeast-2": (_ADOT_MAIN_ACCOUNT, 13),
+    "ap-southeast-3": ("039612877180", 10),
+    "ap-southeast-4": ("713881805771", 10),
+    "ap-southeast-5": ("152034782359", 1),
+    "ap-southeast-7": ("980416031188", 1),
+    "ca-central-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "ca-west-1": ("595944127152", 1),
+    "eu-central-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "eu-central-2": ("156041407956", 10),
+    "eu-west-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "eu-west-2": (_ADOT_MAIN_ACCOUNT, 13),
+    "eu-west-3": (_ADOT_MAIN_ACCOUNT, 13),
+    "eu-south-1": ("257394471194", 10),
+    "eu-south-2": ("490004653786", 10),
+    "eu-north-1": (_ADOT_MAIN_ACCOUNT, 13),
+    "il-central-1": ("746669239226", 10),
+    "me-south-1": ("980921751758", 10),
+    "me-central-1": ("739275441131", 10),
+    "mx-central-1": ("610118373846", 1),
+    "sa-east-1": (_ADOT_MAIN_ACCOUNT, 13),
+}
 OTEL_WRAPPER = "/opt/otel-instrument"
 
 
@@ -236,8 +271,19 @@ def tracer(stage: str) -> str:
     return stage_environment(stage).get("TRACER", "xray")
 
 
-def otel_layer() -> dict[str, str]:
-    return {"Fn::Sub": os.environ.get("ADOT_LAYER_ARN") or ADOT_LAYER}
+def adot_layers() -> dict[str, dict[str, str]]:
+    """The template's Mappings entry: each region's ADOT layer ARN."""
+    return {
+        region: {"Arn": f"arn:aws:lambda:{region}:{account}:layer:{ADOT_LAYER_NAME}:{version}"}
+        for region, (account, version) in ADOT_LAYERS.items()
+    }
+
+
+def otel_layer() -> dict[str, Any]:
+    """The ADOT layer of the stack's region (ADOT_LAYER_ARN at packaging time, if set)."""
+    if chosen := os.environ.get("ADOT_LAYER_ARN"):
+        return {"Fn::Sub": chosen}
+    return {"Fn::FindInMap": [ADOT_LAYER_MAP, {"Ref": "AWS::Region"}, "Arn"]}
 
 
 def api_stage(stage: str) -> str:

@@ -451,6 +451,12 @@ def merge_template(stage: str) -> dict[str, Any]:
     return {
         "Parameters": notifications["Parameters"],
         "Conditions": notifications["Conditions"],
+        # The ADOT layer's ARN by region, where a function names it (definition.otel_layer).
+        **(
+            {"Mappings": {definition.ADOT_LAYER_MAP: definition.adot_layers()}}
+            if definition.tracer(stage) == "otel"
+            else {}
+        ),
         "Resources": resources,
         "Outputs": {
             "StateMachineArn": {"Value": {"Ref": "Workflow"}},

@@ -945,7 +945,41 @@ def test_a_stage_that_traces_with_open_telemetry_gets_the_adot_layer_and_its_wra
         )
         assert properties["Tracing"] == "Active"  # X-Ray still receives the spans
     assert otel["Starter"]["Properties"]["Environment"]["Variables"]["STATE_MACHINE_ARN"]
-    assert "AWSOpenTelemetryDistroPython" in definition.otel_layer()["Fn::Sub"]
+
+
+def test_the_adot_layer_is_the_stack_region_s_own_and_a_team_can_name_another(monkeypatch):
+    """The layer is regional, and its publishing account and version differ by region
+    (https://aws-otel.github.io/docs/getting-started/lambda/lambda-python: "Lambda layers are a
+    regionalized resource"), so the stack looks its region up in one table."""
+    from infra.template import merge_template
+
+    assert "Mappings" not in merge_template("dev")
+    monkeypatch.setattr(definition, "tracer", lambda stage: "otel")
+    template = merge_template("dev")
+    layer = template["Resources"]["Starter"]["Properties"]["Layers"][0]
+    table_name, region, key = layer["Fn::FindInMap"]
+    assert region == {"Ref": "AWS::Region"}
+    table = template["Mappings"][table_name]
+    for name, entry in table.items():
+        arn = entry[key].split(":")
+        assert arn[:4] == ["arn", "aws", "lambda", name], entry
+        assert arn[6] == "AWSOpenTelemetryDistroPython" and int(arn[7]) >= 1, entry
+    assert table["us-east-1"][key] != table["eu-west-1"][key]  # versions differ by region
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Role": "arn:aws:iam::123456789012:role/r",
+            "Code": {"ZipFile": "def handler(event, context): pass"},
+            "Handler": "index.handler",
+            "Runtime": definition.LAMBDA_RUNTIME,
+            "Layers": [layer],
+        },
+    }
+    _lint({"Mappings": template["Mappings"], "Resources": {"Function": function}})
+    monkeypatch.setenv("ADOT_LAYER_ARN", "arn:aws:lambda:us-east-1:111122223333:layer:Mine:3")
+    assert merge_template("dev")["Resources"]["Starter"]["Properties"]["Layers"] == [
+        {"Fn::Sub": "arn:aws:lambda:us-east-1:111122223333:layer:Mine:3"}
+    ]
 
 
 def _widgets(template: dict) -> list[dict]:
