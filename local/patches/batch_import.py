@@ -13,7 +13,8 @@ them, or the package is imported already, this does nothing and the parser impor
 always did (slower, not wrong).
 
 Applied when local.patches is first imported (local/patches/__init__.py), before the
-registry imports the parser.
+registry imports the parser; the registry's check() stops the stack, as for any patch, when
+moto no longer has these modules where this loads them from.
 """
 
 from __future__ import annotations
@@ -27,13 +28,24 @@ PACKAGE = "moto.batch"
 AHEAD = ("moto.batch.exceptions", "moto.batch.utils")  # in import order
 
 
+def _where() -> list[str]:
+    spec = importlib.util.find_spec("moto")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [str(Path(location) / "batch") for location in spec.submodule_search_locations]
+
+
+def missing() -> list[str]:
+    """The modules to load ahead that the installed moto no longer has where this expects
+    them (the registry's check() names them: the preload would do nothing)."""
+    where = _where()
+    return [name for name in AHEAD if importlib.machinery.PathFinder.find_spec(name, where) is None]
+
+
 def load_ahead() -> None:
     if PACKAGE in sys.modules or all(name in sys.modules for name in AHEAD):
         return
-    spec = importlib.util.find_spec("moto")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    where = [str(Path(location) / "batch") for location in spec.submodule_search_locations]
+    where = _where()
     for name in AHEAD:
         if name in sys.modules:
             continue

@@ -25,6 +25,7 @@ from typing import Any
 
 from local.patches import (
     atomicity,
+    batch_import,
     clock,
     cognito,
     counting,
@@ -571,6 +572,12 @@ def check(patches: Iterable[Patch] | None = None) -> None:
     """Raises PatchMismatch, in one line, for the first patch that no longer fits moto."""
     import moto
 
+    # Not a replacement: how the parser's import of moto.batch is served (batch_import.py).
+    if moved := batch_import.missing():
+        raise PatchMismatch(
+            f"the preload of {batch_import.PACKAGE} does not fit moto {moto.__version__}: "
+            f"{', '.join(moved)} not found in its folder"
+        )
     for patch in PATCHES if patches is None else patches:
         for target, expected in patch.targets.items():
             try:

@@ -15,7 +15,7 @@ from moto.core.models import botocore_stubber
 from local.aws.kinesis_poller import RecordsArrived
 from local.aws.trace_segments import ServiceSegments
 from local.aws.xray_daemon import TraceStore
-from local.patches import registry
+from local.patches import batch_import, registry
 from local.patches.hooks import Hooks
 from local.process.child import free_port
 from local.process.options import Options
@@ -46,6 +46,14 @@ def test_a_patch_that_no_longer_fits_is_named_in_one_line():
     assert "item_attrs" in message  # what moto has now
     with pytest.raises(registry.PatchMismatch, match=r"'gone'.*missing"):
         registry.check([gone])
+
+
+def test_a_moved_module_of_the_batch_preload_stops_the_check(monkeypatch):
+    """local/patches/batch_import.py changes how moto is loaded: where moto no longer has the
+    modules it loads ahead, the preload would silently do nothing, so check() says so."""
+    monkeypatch.setattr(batch_import, "AHEAD", ("moto.batch.exceptions", "moto.batch.gone"))
+    with pytest.raises(registry.PatchMismatch, match=r"moto\.batch .*moto\.batch\.gone not found"):
+        registry.check([])
 
 
 def test_applied_restores_every_original():
