@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 JSON = {"Content-Type": "application/json"}
 
 
-def post_user(client: Any, email: str, name: str = "Ada", key: str | None = None) -> Any:
-    """POST /users through Chalice's test client (the `stack` fixture's `stack.client`)."""
+def post_user(
+    client: Any, email: str, name: str = "Ada", key: str | None = None, **fields: Any
+) -> Any:
+    """POST /users through Chalice's test client (the `stack` fixture's `stack.client`), with
+    the request's other fields if given (a field a team adds, docs/extending.md)."""
     headers = dict(JSON, **({"Idempotency-Key": key} if key else {}))
-    body = json.dumps(a_request_body(email=email, name=name))
+    body = json.dumps(a_request_body(email=email, name=name, **fields))
     return client.http.post("/users", headers=headers, body=body)
 
 
@@ -116,11 +119,13 @@ def until(condition: Callable[[], Any], what: str, turns: int = 1000) -> Any:
     raise AssertionError(f"still waiting for {what}")
 
 
-def awaiting_review(stack: Any, email: str = REVIEWED, name: str = "Ada") -> dict[str, Any]:
-    """POST a user whose email the stage reviews, and wait until its workflow waits for a
-    person (and the wait's timers run on the emulator's clock): the operation, RUNNING with
-    its step AWAITING_REVIEW."""
-    accepted = post_user(stack.client, email, name)
+def awaiting_review(
+    stack: Any, email: str = REVIEWED, name: str = "Ada", **fields: Any
+) -> dict[str, Any]:
+    """POST a user whose email the stage reviews (with the request's other fields if given),
+    and wait until its workflow waits for a person (and the wait's timers run on the
+    emulator's clock): the operation, RUNNING with its step AWAITING_REVIEW."""
+    accepted = post_user(stack.client, email, name, **fields)
     assert accepted.status_code == 202, accepted.body
     operation_id = body(accepted)["id"]
     stack.poller.drain()
