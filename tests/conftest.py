@@ -7,6 +7,7 @@ import ast
 import collections
 import contextlib
 import functools
+import gc
 import itertools
 import os
 from collections.abc import Iterator, Set
@@ -181,6 +182,19 @@ def stack() -> Iterator[Emulator]:
     Chalice's test client of the app as `stack.client`."""
     with running_stack() as emulator:
         yield emulator
+
+
+@pytest.fixture
+def young_heap() -> Iterator[None]:
+    """Everything alive before the test set aside (gc.freeze) until it ends: a collection and
+    a walk of the heap (tests/helpers.py: live) then see only the objects made since, by the
+    test and the fixtures it takes after this one, at a cost that does not grow with all the
+    worker ran before (a full pass took ~0.5 s late in a run). Take it first."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="module")
