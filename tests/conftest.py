@@ -185,16 +185,13 @@ def stack() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def young_heap() -> Iterator[None]:
-    """Everything alive before the test set aside (gc.freeze) until it ends: a collection and
-    a walk of the heap (tests/helpers.py: live) then see only the objects made since, by the
+def young_heap() -> None:
+    """Everything alive before the test out of the collector's sight (gc.freeze), as what
+    was alive once the tests were collected is (pytest_collection_finish): a collection and a
+    walk of the heap (tests/helpers.py: live) then see only the objects made since, by the
     test and the fixtures it takes after this one, at a cost that does not grow with all the
     worker ran before (a full pass took ~0.5 s late in a run). Take it first."""
     gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @pytest.fixture(scope="module")
@@ -390,6 +387,15 @@ def _has(markers: Set[str]) -> ExpressionMatcher:
         return not arguments and name in markers
 
     return matcher
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collector as in the local stack's process (local/state/retention.py:
+    settle_collector): what exists once the tests are collected (the modules, the tests)
+    lives to the end, and the stacks allocate heavily."""
+    from local.state.retention import settle_collector
+
+    settle_collector()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
