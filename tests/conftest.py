@@ -7,6 +7,7 @@ import ast
 import collections
 import contextlib
 import functools
+import gc
 import itertools
 import os
 from collections.abc import Iterator, Set
@@ -183,6 +184,16 @@ def stack() -> Iterator[Emulator]:
         yield emulator
 
 
+@pytest.fixture
+def young_heap() -> None:
+    """Everything alive before the test out of the collector's sight (gc.freeze), as what
+    was alive once the tests were collected is (pytest_collection_finish): a collection and a
+    walk of the heap (tests/helpers.py: live) then see only the objects made since, by the
+    test and the fixtures it takes after this one, at a cost that does not grow with all the
+    worker ran before (a full pass took ~0.5 s late in a run). Take it first."""
+    gc.freeze()
+
+
 @pytest.fixture(scope="module")
 def shared_stack() -> Iterator[Emulator]:
     """The same, one for a module whose tests do not depend on each other's data."""
@@ -254,7 +265,7 @@ def takes_local_stack(module: Path) -> bool:
     """Whether a test module's tests take the shared local stack: as the fixture (a parameter
     of one of its tests or fixtures), or, in the black-box suite (tests/deployed), through its
     `target`, which takes it unless pointed elsewhere."""
-    return PROCESS_FIXTURE in _parameters(module) or DEPLOYED in _markers(module)
+    return _takes_process_fixture(module) or DEPLOYED in _markers(module)
 
 
 @functools.cache
@@ -267,8 +278,33 @@ def _markers(module: Path) -> frozenset[str]:
     misplaced = _misplaced(module)
     if misplaced is not None:
         raise pytest.UsageError(misplaced)
-    imports = {
-        name
+    process = _drives_a_subprocess(module) or _takes_process_fixture(module)
+    tier = module.relative_to(TESTS).parts[0]
+    return frozenset({tier, PROCESS} if process else {tier})
+
+
+@functools.cache
+def _source(module: Path) -> bytes:
+    return module.read_bytes()
+
+
+@functools.cache
+def _tree(module: Path) -> ast.Module:
+    return ast.parse(_source(module), str(module))
+
+
+def _named(module: Path, names: Set[str]) -> bool:
+    """Whether the module's source names any of `names` at all: where it does not (most
+    modules), neither does its syntax tree, which is then neither parsed nor walked (0.5 s
+    of CPU for all the modules, in each pytest process)."""
+    return any(name.encode() in _source(module) for name in names)
+
+
+@functools.cache
+def _drives_a_subprocess(module: Path) -> bool:
+    """Whether the module imports one of SUBPROCESS_MODULES."""
+    return _named(module, SUBPROCESS_MODULES) and any(
+        name in SUBPROCESS_MODULES
         for node in ast.walk(_tree(module))
         for name in (
             [node.module]
@@ -277,22 +313,14 @@ def _markers(module: Path) -> frozenset[str]:
             if isinstance(node, ast.Import)
             else []
         )
-    }
-    process = bool(SUBPROCESS_MODULES & imports) or PROCESS_FIXTURE in _parameters(module)
-    tier = module.relative_to(TESTS).parts[0]
-    return frozenset({tier, PROCESS} if process else {tier})
+    )
 
 
 @functools.cache
-def _tree(module: Path) -> ast.Module:
-    return ast.parse(module.read_bytes(), str(module))
-
-
-@functools.cache
-def _parameters(module: Path) -> frozenset[str]:
-    """The parameters of a module's functions: the fixtures its tests and fixtures take."""
-    return frozenset(
-        argument.arg
+def _takes_process_fixture(module: Path) -> bool:
+    """Whether one of the module's functions, its tests and fixtures, takes PROCESS_FIXTURE."""
+    return _named(module, {PROCESS_FIXTURE}) and any(
+        argument.arg == PROCESS_FIXTURE
         for node in ast.walk(_tree(module))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         for argument in node.args.args
@@ -359,6 +387,15 @@ def _has(markers: Set[str]) -> ExpressionMatcher:
         return not arguments and name in markers
 
     return matcher
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collector as in the local stack's process (local/state/retention.py:
+    settle_collector): what exists once the tests are collected (the modules, the tests)
+    lives to the end, and the stacks allocate heavily."""
+    from local.state.retention import settle_collector
+
+    settle_collector()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

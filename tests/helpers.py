@@ -3,6 +3,7 @@ the adapters' seams, and what the emulator holds."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -31,6 +32,18 @@ def post_user(
     headers = dict(JSON, **({"Idempotency-Key": key} if key else {}))
     body = json.dumps(a_request_body(email=email, name=name, **fields))
     return client.http.post("/users", headers=headers, body=body)
+
+
+def live(*kinds: type) -> list[int]:
+    """How many objects of each kind are alive, after a collection: one pass over the heap for
+    them all. Under the `young_heap` fixture (tests/conftest.py), only those the test made."""
+    gc.collect()
+    counts = [0] * len(kinds)
+    for found in gc.get_objects():
+        for index, kind in enumerate(kinds):
+            if isinstance(found, kind):
+                counts[index] += 1
+    return counts
 
 
 def body(response: Any) -> Any:

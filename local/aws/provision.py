@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import time
 import zipfile
 from typing import Any
 
@@ -131,13 +132,7 @@ def provision(app: Chalice, stage: str, session: boto3.Session) -> Provisioned:
         elif kind == "AWS::Kinesis::Stream":
             kinesis = session.client("kinesis")
             kinesis.create_stream(StreamName=props["Name"], ShardCount=props.get("ShardCount", 1))
-            kinesis.get_waiter("stream_exists").wait(
-                StreamName=props["Name"],
-                WaiterConfig={"Delay": 0.05},  # type: ignore[typeddict-item]  # botocore sleeps a float
-            )
-            stream_arns[logical_id] = kinesis.describe_stream_summary(StreamName=props["Name"])[
-                "StreamDescriptionSummary"
-            ]["StreamARN"]
+            stream_arns[logical_id] = _active_stream_arn(kinesis, props["Name"])
             values[logical_id] = props["Name"]
         elif kind == "AWS::SQS::Queue":
             sqs = session.client("sqs")
@@ -241,6 +236,17 @@ def _notifications_inbox(session: boto3.Session, stage: str, topic_arn: str) -> 
     ]
     session.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return url
+
+
+def _active_stream_arn(kinesis: Any, name: str) -> str:
+    """The stream's ARN once it is ACTIVE, as CloudFormation waits for it: DescribeStreamSummary
+    answers both, one call a poll (moto's streams are ACTIVE at once: one call in all, where
+    the stream_exists waiter's DescribeStream and then the ARN took two)."""
+    while True:
+        summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            return str(summary["StreamARN"])
+        time.sleep(0.05)
 
 
 def _create_table(session: boto3.Session, props: dict[str, Any]) -> None:

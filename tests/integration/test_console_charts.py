@@ -5,6 +5,8 @@ wrote, per period over the last minutes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,12 +20,27 @@ from local.console.routes import Console
 from tests.conftest import STAGE
 from tests.helpers import post_user
 
+if TYPE_CHECKING:
+    from local.emulator import Emulator
 
-@pytest.fixture
-def console(stack):
+
+def _console(stack: Emulator) -> Iterator[Console]:
     book = LogBook.install()
     yield Console.for_emulator(stack, book, wiring.operations().get, wiring.reviews().get, dict)
     book.uninstall()
+
+
+@pytest.fixture
+def console(stack):
+    yield from _console(stack)
+
+
+@pytest.fixture(scope="module")
+def shared_console(shared_stack):
+    """One console, on the module's shared stack, for the tests that read no data (a bad
+    window is refused before any is read); they come last in the module, after the tests
+    that take a stack of their own."""
+    yield from _console(shared_stack)
 
 
 def _charts(console: Console, query: str = "") -> dict:
@@ -83,7 +100,7 @@ def test_polling_costs_a_304_while_nothing_changes(stack, console):
         "?minutes=1&minutes=2",
     ],
 )
-def test_a_bad_window_is_a_400_problem(console, query):
-    reply = console.answer("GET", f"/_local/api/metrics/charts{query}", {})
+def test_a_bad_window_is_a_400_problem(shared_console, query):
+    reply = shared_console.answer("GET", f"/_local/api/metrics/charts{query}", {})
     assert reply.status == 400
     assert reply.headers["Content-Type"] == "application/problem+json"

@@ -5,7 +5,6 @@ pin that they are kept packed (no moto Item alive between requests), and that ev
 attribute type, update, transaction rollback and index query behaves as before.
 """
 
-import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from local.patches import packed_items, registry
 from local.patches.hooks import Hooks
 from tests.conftest import emulated_aws
+from tests.helpers import live
 
 pytestmark = pytest.mark.integration
 
@@ -85,11 +85,6 @@ def _table() -> Any:
     return dynamodb_backends["123456789012"]["us-east-1"].get_table(TABLE)
 
 
-def _live_items() -> int:
-    gc.collect()
-    return sum(1 for found in gc.get_objects() if isinstance(found, Item))
-
-
 def test_every_attribute_type_comes_back_as_written(dynamodb):
     dynamodb.put_item(TableName=TABLE, Item=EVERY_TYPE)
 
@@ -110,7 +105,7 @@ def test_pack_then_unpack_gives_an_equal_item():
     assert again.attrs["blob"].value == item.attrs["blob"].value
 
 
-def test_between_requests_no_item_is_alive_and_updates_are_kept(dynamodb):
+def test_between_requests_no_item_is_alive_and_updates_are_kept(young_heap, dynamodb):
     for number in range(5):
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"thing#{number}"}, "n": {"N": "0"}})
     dynamodb.update_item(
@@ -126,7 +121,7 @@ def test_between_requests_no_item_is_alive_and_updates_are_kept(dynamodb):
         ExpressionAttributeValues={":more": {"SS": ["more"]}},
     )
 
-    assert _live_items() == 0
+    assert live(Item) == [0]
     item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "thing#3"}})["Item"]
     assert item["n"] == {"N": "1"}
     assert sorted(item["tags"]["SS"]) == ["more", "new"]
@@ -134,7 +129,7 @@ def test_between_requests_no_item_is_alive_and_updates_are_kept(dynamodb):
     assert dynamodb.scan(TableName=TABLE)["Count"] == 5
 
 
-def test_a_failed_transaction_leaves_the_items_as_they_were(dynamodb):
+def test_a_failed_transaction_leaves_the_items_as_they_were(young_heap, dynamodb):
     dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "kept"}, "n": {"N": "1"}})
 
     with pytest.raises(botocore.exceptions.ClientError, match="TransactionCanceled"):
@@ -162,7 +157,7 @@ def test_a_failed_transaction_leaves_the_items_as_they_were(dynamodb):
     assert dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "kept"}})["Item"]["n"] == {"N": "1"}
     assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "new"}})
     assert isinstance(_table().items, packed_items.PackedItems)
-    assert _live_items() == 0
+    assert live(Item) == [0]
 
 
 def test_an_index_query_unpacks_only_the_items_the_index_holds(dynamodb, unpacked):
