@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -45,8 +44,9 @@ STATES_WITHOUT_REVIEW = succeeded()
 
 # The tests that take a stack of their own: the first puts the stream's only record on it
 # again, the second deletes the stream, the third is the `stack` fixture's own example. They
-# come first: the module's other tests share one stack (`shared`, below), which the first of
-# them starts.
+# come first: the module's other tests share one stack (`shared`, tests/conftest.py), each
+# asserting on what it did itself (its own operations, unique emails and idempotency keys,
+# the executions and users made while it ran).
 
 
 def test_duplicate_kinesis_delivery_starts_one_execution(stack):
@@ -96,15 +96,6 @@ def test_chalice_s_test_client_works_in_a_test_that_takes_the_stack(stack):
         stack.drain()
         done = json.loads(client.http.get(f"/operations/{body(accepted)['id']}").body)
     assert done["status"] == "SUCCEEDED"
-
-
-@pytest.fixture
-def shared(shared_stack: Emulator) -> Iterator[Emulator]:
-    """The module's one stack, for a test that asserts only on what it did itself (its own
-    operations, the executions and users made while it ran, a unique email and idempotency
-    key); each leaves nothing in flight behind it."""
-    yield shared_stack
-    shared_stack.drain()
 
 
 def started_during(stack: Emulator, before: list[ExecutionListItemTypeDef]) -> list[Any]:
