@@ -113,9 +113,13 @@ def _mappings_after_their_streams(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
-def build(stage: str, session: boto3.Session, bucket: str) -> dict[str, Any]:
-    """The plain CloudFormation template of a stage, its bundle uploaded."""
-    template_file = package(stage, ROOT / "build" / stage)
+def build(
+    stage: str, session: boto3.Session, bucket: str, packaged: Path | None = None
+) -> dict[str, Any]:
+    """The plain CloudFormation template of a stage, its bundle uploaded: packaged into
+    build/<stage>/, or `packaged`, the sam.json of a package of the stage made before (its
+    deployment.zip beside it; cloudformation.json is written beside it too)."""
+    template_file = packaged or package(stage, ROOT / "build" / stage)
     template = json.loads(template_file.read_text())
     s3 = session.client("s3")
     key = _upload(s3, bucket, template_file.with_name("deployment.zip"), f"{app_name()}/{stage}")

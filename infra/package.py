@@ -31,8 +31,9 @@ class BuildError(CommandError):
     """The stage cannot be built as stated (said in one line)."""
 
 
-def _vendor_wheels(wheels: Path) -> None:
-    """Download the runtime requirements' wheels for LAMBDA_RUNTIME, not for this Python."""
+def download_wheels(wheels: Path) -> None:
+    """Download the runtime requirements' wheels for LAMBDA_RUNTIME, not for this Python
+    (the same for every stage)."""
     python_version = LAMBDA_RUNTIME.removeprefix("python")
     download = subprocess.run(
         [
@@ -52,7 +53,7 @@ def _vendor_wheels(wheels: Path) -> None:
         raise BuildError(f"cannot build for {LAMBDA_RUNTIME} ({LAMBDA_PLATFORM[1]}): {missing[-1]}")
 
 
-def _stage_app(source: Path, stage: str) -> None:
+def _stage_app(source: Path, stage: str, wheels: Path | None) -> None:
     if source.exists():
         shutil.rmtree(source)
     for name in APP_FILES:
@@ -67,15 +68,18 @@ def _stage_app(source: Path, stage: str) -> None:
     # Chalice installs requirements.txt with their dependencies (botocore included);
     # vendoring the pinned ones without dependencies keeps the bundle small.
     (source / "requirements.txt").write_text("")
-    wheels = source.parent / "wheels"
-    shutil.rmtree(wheels, ignore_errors=True)
-    _vendor_wheels(wheels)
+    if wheels is None:
+        wheels = source.parent / "wheels"
+        shutil.rmtree(wheels, ignore_errors=True)
+        download_wheels(wheels)
     for wheel in sorted(wheels.glob("*.whl")):
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(source / "vendor")
 
 
-def package(stage: str, out: Path) -> Path:
+def package(stage: str, out: Path, wheels: Path | None = None) -> Path:
+    """`wheels`: a folder download_wheels() filled, for a build of several stages; by
+    default, the wheels are downloaded into `out`."""
     try:
         stage_environment(stage)
     except ValueError as error:
@@ -85,7 +89,7 @@ def package(stage: str, out: Path) -> Path:
     merged = add_dashboard(add_archive(merge_template(stage), stage), stage)
     merge_file.write_text(json.dumps(merged, indent=2))
     source = out / "src"
-    _stage_app(source, stage)
+    _stage_app(source, stage, wheels)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     # Chalice's own command line, told the names the stage derives (infra/chalice_cli.py).
     subprocess.run(

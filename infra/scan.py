@@ -104,7 +104,15 @@ def checkov(templates: list[Path]) -> list[Report]:
             *[arg for name in names for arg in ("--file", name)],
         ],
         cwd=directory,  # no stray .checkov.yaml can add skips
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(directory), "BC_SKIP_MAPPING": "TRUE"},
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(directory),
+            "BC_SKIP_MAPPING": "TRUE",
+            # The templates parsed in this process, not in forked workers that pickle their
+            # definitions back (and each build the JSONPath tables again): the same findings
+            # for less CPU (checkov 3.3.30: 10.4 -> 9.6 s for both stages' four templates).
+            "CHECKOV_PARALLELIZATION_TYPE": "none",
+        },
         capture_output=True,
         text=True,
         check=False,

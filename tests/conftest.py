@@ -201,6 +201,17 @@ def shared_stack() -> Iterator[Emulator]:
         yield emulator
 
 
+@pytest.fixture
+def shared(shared_stack: Emulator) -> Iterator[Emulator]:
+    """The module's shared_stack, for a test that asserts only on what it did itself (its own
+    operations and what was made while it ran, with unique emails and keys), and drained
+    after it, so that it leaves nothing in flight for the next. A module's tests that take a
+    stack of their own come before the first that takes this one: no stack starts while the
+    shared one runs (moto's mock and the patches are on already)."""
+    yield shared_stack
+    shared_stack.drain()
+
+
 class _SharedLocalStack:
     """The `local_stack` of this test process (a pytest-xdist worker): started when a test
     first takes it, stopped when the next test will not (and started again if a later one

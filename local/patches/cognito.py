@@ -6,7 +6,9 @@ the local gateway checks their expiry against (local/aws/cognito.py)."""
 
 from __future__ import annotations
 
+import functools
 import json
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,12 +20,16 @@ from local.patches.hooks import Hooks
 
 JWKS_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/jwks.json$"
 KEY_BITS = 2048
+SHIPPED_KEY = "cognitoidp/resources/jwks-private.json"  # moto's, for every pool
 
 
 def pool_keys(original: Any, hooks: Hooks, name: str) -> Any:
-    """Replaces CognitoIdpUserPool.__init__ and moto.cognitoidp.urls.url_paths."""
+    """Replaces CognitoIdpUserPool.__init__, moto.cognitoidp.models' jwk and
+    moto.cognitoidp.urls.url_paths."""
     if name == "url_paths":
         return _pool_key_sets(original)
+    if name == "jwk":
+        return _ShippedKeyNotImported(original)
     return _own_signing_key(original)
 
 
@@ -37,6 +43,41 @@ def _own_signing_key(original: Any) -> Any:
         )
 
     return __init__
+
+
+@functools.cache
+def _shipped_key() -> dict[str, Any]:
+    from moto.utilities.utils import load_resource
+
+    return dict(load_resource(SHIPPED_KEY))
+
+
+class _ShippedKeyNotImported:
+    """moto.cognitoidp.models' `jwk` (joserfc.jwk) as it is, but for RSAKey.import_key of the
+    key moto ships: the pool's __init__ imports it only for _own_signing_key to replace it at
+    once, and the import costs 0.1-0.7 s of CPU (its primes are recovered from n, e and d),
+    most of a local stack's provisioning. It is not imported: the pool holds None until its
+    own key is set. Any other key is imported as by joserfc."""
+
+    def __init__(self, jwk: ModuleType) -> None:
+        self._jwk = jwk
+        self.RSAKey = _NotTheShippedKey(jwk.RSAKey)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jwk, name)
+
+
+class _NotTheShippedKey:
+    def __init__(self, rsa_key: Any) -> None:
+        self._rsa_key = rsa_key
+
+    def import_key(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if value == _shipped_key():
+            return None
+        return self._rsa_key.import_key(value, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rsa_key, name)
 
 
 def _pool_key_sets(original: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from chalicelib.adapters.reviews_table import ReviewsTable
 from chalicelib.adapters.workflows import StepFunctionsCallbacks
 from local.console.data import Executions
 from local.console.logbook import LogBook
+from tests.builders import unique_email
 from tests.executions import history, states_entered
 from tests.helpers import (
     REVIEWED,
@@ -42,6 +43,7 @@ from tests.workflow_paths import broken_at, reviewed
 pytestmark = pytest.mark.e2e
 
 WITH_REVIEW = reviewed()
+REVIEWED_DOMAIN = REVIEWED.partition("@")[2]
 
 
 def pending(stack, query: str = "") -> dict:
@@ -143,143 +145,6 @@ def test_no_decision_in_time_fails_the_operation_and_frees_the_email(stack):
     # The email is free: registering it again succeeds (outside the reviewed domain's rule,
     # the same address would be created at once; here it goes to review again).
     assert awaiting_review(stack)["step"] == "AWAITING_REVIEW"
-
-
-def test_a_second_decision_is_refused(stack):
-    waiting = awaiting_review(stack)
-    assert decide(stack, waiting["id"], "approve").status_code == 200
-    second = decide(stack, waiting["id"], "reject", "changed my mind")
-    assert second.status_code == 409
-    assert second.headers["Content-Type"] == "application/problem+json"
-    assert body(second)["type"] == "/problems/review-already-decided"
-    assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
-    assert decide(stack, waiting["id"], "reject").status_code == 409  # once done, too
-
-
-def test_an_unknown_review_is_not_found(stack):
-    for path in ("0b6f5bc8-8a0c-4bdb-9b3a-7f4c2f3c1d2e", "not-an-id"):
-        response = decide(stack, path, "approve")
-        assert response.status_code == 404
-        assert body(response)["type"] == "/problems/not-found"
-    done = body(post_user(stack.client, "ada@example.org"))  # approved by the rules
-    stack.drain()
-    assert decide(stack, done["id"], "approve").status_code == 404
-
-
-def test_concurrent_decisions_one_wins(stack, monkeypatch):
-    # Requests on threads, as the local server serves them: Chalice's LocalChalice keeps
-    # each thread's current request apart.
-    monkeypatch.setattr(stack.app, "__class__", type("Threaded", (LocalChalice, Chalice), {}))
-    waiting = awaiting_review(stack)
-    start = threading.Barrier(2)
-    answers: dict[str, int] = {}
-
-    def reviewer(decision: str) -> None:
-        start.wait()
-        answers[decision] = decide(stack, waiting["id"], decision, "by a thread").status_code
-
-    threads = [threading.Thread(target=reviewer, args=(d,)) for d in ("approve", "reject")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(answers.values()) == [200, 409]
-    winner = next(d for d, status in answers.items() if status == 200)
-    done = finished(stack, waiting["id"])
-    assert done["status"] == ("SUCCEEDED" if winner == "approve" else "FAILED")
-
-
-def test_a_decision_that_reaches_the_review_first_stands_though_the_wait_timed_out(
-    stack, monkeypatch
-):
-    """The wait times out between the decision's write and its wake-up call: the operation
-    still ends as decided, as the reviewer was told."""
-    waiting = awaiting_review(stack)
-    resume = StepFunctionsCallbacks.resume
-
-    def late(self, token, decision):
-        stack.clock.advance(review_timeout())
-        until(
-            lambda: any(e["type"] == "TaskTimedOut" for e in history(stack, waiting["id"])),
-            "the wait to time out",
-        )
-        return resume(self, token, decision)
-
-    monkeypatch.setattr(StepFunctionsCallbacks, "resume", late)
-    answer = decide(stack, waiting["id"], "reject", "too late to wake it")
-    assert answer.status_code == 200, answer.body
-    done = finished(stack, waiting["id"])
-    assert done["error"]["code"] == "USER_REJECTED"
-    assert "too late to wake it" in done["error"]["message"]
-    assert _stored_review(waiting["id"])["status"]["S"] == "DECIDED"
-
-
-@pytest.mark.parametrize(
-    "seam",
-    [
-        None,  # the reviewer and the clock start together
-        (ReviewsTable, "get"),  # the review expires as the decision reads it,
-        (ReviewsTable, "decide"),  # as it writes it,
-        (StepFunctionsCallbacks, "resume"),  # or as it wakes the workflow
-    ],
-)
-def test_a_decision_racing_the_timeout_has_one_outcome(stack, monkeypatch, seam):
-    monkeypatch.setattr(stack.app, "__class__", type("Threaded", (LocalChalice, Chalice), {}))
-    waiting = awaiting_review(stack)
-    answer: list[int] = []
-    clocks: list[threading.Thread] = []
-
-    def reviewer() -> None:
-        answer.append(decide(stack, waiting["id"], "approve").status_code)
-
-    def clock() -> threading.Thread:
-        """The review's time runs out, on its own thread, from now."""
-        clocks.append(threading.Thread(target=stack.clock.advance, args=(review_timeout(),)))
-        clocks[-1].start()
-        return clocks[-1]
-
-    if seam is None:
-        start = threading.Barrier(2)
-
-        def together(action: Callable[[], object]) -> Callable[[], None]:
-            def run() -> None:
-                start.wait()
-                action()
-
-            return run
-
-        threads = [
-            threading.Thread(target=together(reviewer)),
-            threading.Thread(target=together(clock)),
-        ]
-    else:
-        owner, method = seam
-        original = getattr(owner, method)
-
-        def racing(self, *args, **kwargs):
-            if not clocks:
-                clock()
-            return original(self, *args, **kwargs)
-
-        monkeypatch.setattr(owner, method, racing)
-        threads = [threading.Thread(target=reviewer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for thread in clocks:  # started by now
-        thread.join()
-    done = finished(stack, waiting["id"])
-    (status,) = answer
-    # Whichever reached the review first is the outcome, and the reviewer's answer says which.
-    if status == 200:
-        assert done["status"] == "SUCCEEDED", done
-        assert _stored_review(waiting["id"])["status"]["S"] == "DECIDED"
-    else:
-        assert status == 404
-        assert done["error"]["code"] == "REVIEW_TIMED_OUT", done
-        assert _stored_review(waiting["id"])["status"]["S"] == "EXPIRED"
-    assert pending(stack)["reviews"] == []
 
 
 def test_a_redelivered_event_or_a_retried_task_makes_no_second_review(stack):
@@ -393,3 +258,151 @@ def test_a_broken_review_step_fails_the_operation_with_its_code(
     assert states_entered(stack, accepted["id"]) == broken_at(broken)
     (execution,) = executions(stack)
     assert execution["status"] == "FAILED"  # the failed-executions alarm
+
+
+# The tests above take a stack of their own: they count the reviews, executions or
+# invocations the stack holds, read the stream back or leave a review waiting. The ones below
+# share one (`shared`, tests/conftest.py), each with an email of its own; each ends with its
+# review decided or expired, so none waits when the next one moves the clock.
+
+
+def test_a_second_decision_is_refused(shared):
+    stack = shared
+    waiting = awaiting_review(stack, unique_email(REVIEWED_DOMAIN))
+    assert decide(stack, waiting["id"], "approve").status_code == 200
+    second = decide(stack, waiting["id"], "reject", "changed my mind")
+    assert second.status_code == 409
+    assert second.headers["Content-Type"] == "application/problem+json"
+    assert body(second)["type"] == "/problems/review-already-decided"
+    assert finished(stack, waiting["id"])["status"] == "SUCCEEDED"
+    assert decide(stack, waiting["id"], "reject").status_code == 409  # once done, too
+
+
+def test_an_unknown_review_is_not_found(shared):
+    stack = shared
+    for path in ("0b6f5bc8-8a0c-4bdb-9b3a-7f4c2f3c1d2e", "not-an-id"):
+        response = decide(stack, path, "approve")
+        assert response.status_code == 404
+        assert body(response)["type"] == "/problems/not-found"
+    done = body(post_user(stack.client, unique_email()))  # approved by the rules
+    stack.drain()
+    assert decide(stack, done["id"], "approve").status_code == 404
+
+
+def test_concurrent_decisions_one_wins(shared, monkeypatch):
+    stack = shared
+    # Requests on threads, as the local server serves them: Chalice's LocalChalice keeps
+    # each thread's current request apart.
+    monkeypatch.setattr(stack.app, "__class__", type("Threaded", (LocalChalice, Chalice), {}))
+    waiting = awaiting_review(stack, unique_email(REVIEWED_DOMAIN))
+    start = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def reviewer(decision: str) -> None:
+        start.wait()
+        answers[decision] = decide(stack, waiting["id"], decision, "by a thread").status_code
+
+    threads = [threading.Thread(target=reviewer, args=(d,)) for d in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [200, 409]
+    winner = next(d for d, status in answers.items() if status == 200)
+    done = finished(stack, waiting["id"])
+    assert done["status"] == ("SUCCEEDED" if winner == "approve" else "FAILED")
+
+
+def test_a_decision_that_reaches_the_review_first_stands_though_the_wait_timed_out(
+    shared, monkeypatch
+):
+    """The wait times out between the decision's write and its wake-up call: the operation
+    still ends as decided, as the reviewer was told."""
+    stack = shared
+    waiting = awaiting_review(stack, unique_email(REVIEWED_DOMAIN))
+    resume = StepFunctionsCallbacks.resume
+
+    def late(self, token, decision):
+        stack.clock.advance(review_timeout())
+        until(
+            lambda: any(e["type"] == "TaskTimedOut" for e in history(stack, waiting["id"])),
+            "the wait to time out",
+        )
+        return resume(self, token, decision)
+
+    monkeypatch.setattr(StepFunctionsCallbacks, "resume", late)
+    answer = decide(stack, waiting["id"], "reject", "too late to wake it")
+    assert answer.status_code == 200, answer.body
+    done = finished(stack, waiting["id"])
+    assert done["error"]["code"] == "USER_REJECTED"
+    assert "too late to wake it" in done["error"]["message"]
+    assert _stored_review(waiting["id"])["status"]["S"] == "DECIDED"
+
+
+@pytest.mark.parametrize(
+    "seam",
+    [
+        None,  # the reviewer and the clock start together
+        (ReviewsTable, "get"),  # the review expires as the decision reads it,
+        (ReviewsTable, "decide"),  # as it writes it,
+        (StepFunctionsCallbacks, "resume"),  # or as it wakes the workflow
+    ],
+)
+def test_a_decision_racing_the_timeout_has_one_outcome(shared, monkeypatch, seam):
+    stack = shared
+    monkeypatch.setattr(stack.app, "__class__", type("Threaded", (LocalChalice, Chalice), {}))
+    waiting = awaiting_review(stack, unique_email(REVIEWED_DOMAIN))
+    answer: list[int] = []
+    clocks: list[threading.Thread] = []
+
+    def reviewer() -> None:
+        answer.append(decide(stack, waiting["id"], "approve").status_code)
+
+    def clock() -> threading.Thread:
+        """The review's time runs out, on its own thread, from now."""
+        clocks.append(threading.Thread(target=stack.clock.advance, args=(review_timeout(),)))
+        clocks[-1].start()
+        return clocks[-1]
+
+    if seam is None:
+        start = threading.Barrier(2)
+
+        def together(action: Callable[[], object]) -> Callable[[], None]:
+            def run() -> None:
+                start.wait()
+                action()
+
+            return run
+
+        threads = [
+            threading.Thread(target=together(reviewer)),
+            threading.Thread(target=together(clock)),
+        ]
+    else:
+        owner, method = seam
+        original = getattr(owner, method)
+
+        def racing(self, *args, **kwargs):
+            if not clocks:
+                clock()
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, method, racing)
+        threads = [threading.Thread(target=reviewer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for thread in clocks:  # started by now
+        thread.join()
+    done = finished(stack, waiting["id"])
+    (status,) = answer
+    # Whichever reached the review first is the outcome, and the reviewer's answer says which.
+    if status == 200:
+        assert done["status"] == "SUCCEEDED", done
+        assert _stored_review(waiting["id"])["status"]["S"] == "DECIDED"
+    else:
+        assert status == 404
+        assert done["error"]["code"] == "REVIEW_TIMED_OUT", done
+        assert _stored_review(waiting["id"])["status"]["S"] == "EXPIRED"
+    assert pending(stack)["reviews"] == []

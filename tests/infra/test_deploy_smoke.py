@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +30,12 @@ REPLAY = definition.replay_stream_name(STAGE)
 
 
 @pytest.fixture(scope="module")
-def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
+def deployed(packaged_stage, tmp_path_factory) -> Iterator[tuple[boto3.Session, dict[str, str]]]:
+    # The stage as `make package` packages it, once per run (tests/infra/conftest.py), copied:
+    # the build writes its CloudFormation template beside it.
+    build = tmp_path_factory.mktemp("build")
+    packaged = shutil.copy(packaged_stage(STAGE), build / "sam.json")
+    shutil.copy(packaged_stage(STAGE).with_name("deployment.zip"), build)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -37,7 +43,8 @@ def deployed() -> Iterator[tuple[boto3.Session, dict[str, str]]]:
         env.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
         session = boto3.Session(region_name="us-east-1")
         bucket = deploy.artifacts_bucket(session, None)
-        template, ahead = create_ahead(for_emulator(deploy.build(STAGE, session, bucket)), session)
+        built = deploy.build(STAGE, session, bucket, packaged)
+        template, ahead = create_ahead(for_emulator(built), session)
         # As the pipeline deploys: CloudFormation acts with the role `make bootstrap-ci` made.
         ci = bootstrap_ci.template(STAGE, f"acme/{definition.app_name()}")
         roles = bootstrap_ci.deploy(session, bootstrap_ci.bootstrap_stack_name(STAGE), ci)
