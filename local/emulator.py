@@ -83,7 +83,7 @@ class Emulator:
         self.session = session
         self.clock = clock or Clock()
         bounds = bounds or Bounds()
-        self.lambdas = InProcessLambdas()
+        self.lambdas = InProcessLambdas(self.clock.time)
         self.aws_calls = CallCounter()
         self.records_arrived = RecordsArrived()
         self.xray_daemon = xray_daemon

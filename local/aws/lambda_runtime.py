@@ -17,22 +17,29 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import email.utils
 import json
 import logging
+import site
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from chalice import Chalice
 
 from chalicelib.adapters import tracing
-from local.aws.trace_segments import Invocation, ServiceSegments, TraceHeader
+from local.aws.trace_segments import Invocation, ServiceSegments, TraceHeader, new_trace_id
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
+PROJECT = Path(__file__).resolve().parents[2]  # where app.py and chalicelib/ are
+TASK_ROOT = "/var/task"  # where Lambda unpacks a function's code
+_LIBRARIES = tuple(Path(p).resolve() for p in site.getsitepackages())
+_OWN_FRAMES = 1  # the runtime's frame above the handler's, left out of a stack trace
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "lambda_function", default=None
 )
@@ -84,6 +91,35 @@ class FunctionSpec:
     arn: str
     memory_mb: int
     timeout_seconds: float
+    code_root: Path = PROJECT  # the folder deployed as the function's /var/task
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """What Lambda answers an invocation."""
+
+    payload: str  # the result's JSON, or the error's
+    errored: bool
+    request_id: str
+    trace_header: str  # what Lambda sends back in X-Amzn-Trace-Id
+
+
+def deployed_path(filename: str, code_root: Path) -> str:
+    """Where a source file of the function is in Lambda: its code and the libraries bundled
+    with it under /var/task (a Chalice package puts both there); anything else as it is."""
+    path = Path(filename)
+    for root in (code_root, *_LIBRARIES):
+        if path.is_relative_to(root):
+            return f"{TASK_ROOT}/{path.relative_to(root).as_posix()}"
+    return filename
+
+
+def _payload(text: str) -> Any:
+    """lambda:invoke's Payload: the function's answer read as JSON, else as the text it is."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 # What runs a function's invocation inside its trace, given the header Lambda hands it: the
@@ -99,8 +135,9 @@ class InProcessLambdas:
     format, ~3 ms less per task).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, time: Callable[[], float] = time.time) -> None:
         self._functions: dict[str, FunctionSpec] = {}
+        self._time = time  # for the Date of lambda:invoke's answer: the emulator's clock
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
         self.segments: ServiceSegments | None = None  # Lambda's own segments, when traced
@@ -126,10 +163,18 @@ class InProcessLambdas:
 
     def run(self, function_name: str, event: Any) -> tuple[str, bool]:
         """Invoke like Lambda: (JSON payload, whether the function errored)."""
+        reply = self.invoke(function_name, event)
+        return reply.payload, reply.errored
+
+    def invoke(self, function_name: str, event: Any) -> Reply:
+        """Invoke like Lambda's Python runtime: the handler's result as JSON (bytes it returns
+        as they are), or its unhandled error in the runtime's format."""
+        request_id = str(uuid.uuid4())
         spec = self._functions.get(function_name)
         if spec is None:
             message = f"no in-process handler for function {function_name}"
-            return json.dumps({"errorType": "HandlerNotFound", "errorMessage": message}), True
+            body = {"errorType": "HandlerNotFound", "errorMessage": message}
+            return Reply(json.dumps(body), True, request_id, "")
         with self._lock:
             self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
         context = LambdaContext(
@@ -137,39 +182,72 @@ class InProcessLambdas:
             invoked_function_arn=spec.arn,
             memory_limit_in_mb=spec.memory_mb,
             timeout_seconds=spec.timeout_seconds,
+            aws_request_id=request_id,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
-        with self.traced(function_name, spec.arn, context.aws_request_id) as traced:
+        with self.traced(function_name, spec.arn, request_id) as traced:
+            header = traced.header if traced else str(TraceHeader(new_trace_id(), None, False))
             try:
                 with invoking(function_name):
-                    return json.dumps(spec.handler(payload, context)), False
+                    result = spec.handler(payload, context)
+                if isinstance(result, bytes | bytearray):  # the runtime sends bytes as they are
+                    text = bytes(result).decode("utf-8", "replace")
+                else:
+                    text = json.dumps(result)
+                return Reply(text, False, request_id, header)
             except (Exception, SystemExit) as error:
                 if traced is not None:
                     traced.error = (type(error).__name__, str(error))
-                return self._failed(function_name, error), True
+                written = self._failed(function_name, error, request_id, spec)
+                return Reply(written, True, request_id, header)
 
     @staticmethod
-    def _failed(function_name: str, error: BaseException) -> str:
-        # What the Lambda runtime reports for an unhandled exception (or a process that
-        # exits); Step Functions takes errorType as the name Retry and Catch match.
+    def _failed(
+        function_name: str, error: BaseException, request_id: str, spec: FunctionSpec
+    ) -> str:
+        # What the Python runtime reports for an unhandled exception (or a process that exits):
+        # these four keys in this order, the frames from the handler down, paths as deployed.
+        # Step Functions takes errorType as the name Retry and Catch match.
         logger.warning("function %s raised %s", function_name, type(error).__name__)
+        frames = traceback.extract_tb(error.__traceback__)[_OWN_FRAMES:]
+        for frame in frames:
+            frame.filename = deployed_path(frame.filename, spec.code_root)
         body = {
-            "errorType": type(error).__name__,
             "errorMessage": str(error),
-            "stackTrace": traceback.format_tb(error.__traceback__),
+            "errorType": type(error).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_list(frames),
         }
         return json.dumps(body)
 
     def step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
+        """lambda:invoke's answer, as Step Functions records it: Lambda's Invoke response
+        through the AWS SDK for Java, with its HTTP and request metadata."""
         name = str(parameters["FunctionName"]).split(":function:")[-1].split(":")[0]
         if name not in self._functions:
             return None
-        payload, errored = self.run(name, parameters.get("Payload") or {})
-        response: dict[str, Any] = {
-            "StatusCode": 200,
-            "ExecutedVersion": "$LATEST",
-            "Payload": json.loads(payload),
+        reply = self.invoke(name, parameters.get("Payload") or {})
+        headers = {
+            "X-Amz-Executed-Version": "$LATEST",
+            "x-amzn-Remapped-Content-Length": "0",
+            "Connection": "keep-alive",
+            "x-amzn-RequestId": reply.request_id,
+            "Content-Length": str(len(reply.payload.encode())),
+            "Date": email.utils.formatdate(self._time(), usegmt=True),
+            "X-Amzn-Trace-Id": reply.trace_header,
+            "Content-Type": "application/json",
         }
-        if errored:
+        response: dict[str, Any] = {
+            "ExecutedVersion": "$LATEST",
+            "Payload": _payload(reply.payload),
+            "SdkHttpMetadata": {
+                "AllHttpHeaders": {key: [value] for key, value in headers.items()},
+                "HttpHeaders": dict(sorted(headers.items(), key=lambda item: item[0].lower())),
+                "HttpStatusCode": 200,
+            },
+            "SdkResponseMetadata": {"RequestId": reply.request_id},
+            "StatusCode": 200,
+        }
+        if reply.errored:
             response["FunctionError"] = "Unhandled"
         return response

@@ -3,9 +3,13 @@ the app's handlers through the local Lambda runtime (local/aws/lambda_runtime.py
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 
 from local.patches.hooks import Hooks
 
@@ -34,3 +38,54 @@ def step_functions_shortcut(original: Any, hooks: Hooks, name: str) -> Any:
         return response
 
     return _invoke_lambda_function
+
+
+# What Step Functions' lambda:invoke answers: Lambda's Invoke response as the AWS SDK for Java
+# gives it (fields in its order), which moto cut down to the Python SDK's fields.
+_INVOKE_ANSWER = (
+    "ExecutedVersion",
+    "LogResult",
+    "Payload",
+    "SdkHttpMetadata",
+    "SdkResponseMetadata",
+    "StatusCode",
+)
+
+
+def sdk_answer(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces lambda_eval_utils.execute_lambda_function_integration(env, parameters, region,
+    state_credentials): the answer keeps Lambda's HTTP and request metadata."""
+
+    def execute_lambda_function_integration(
+        env: Environment, parameters: dict[str, Any], region: str, state_credentials: Any
+    ) -> None:
+        if env.is_mocked_mode():  # TestState's mocks: the mock is the whole answer
+            original(env, parameters, region, state_credentials)
+            return
+        response = lambda_eval_utils._invoke_lambda_function(
+            parameters=parameters, region=region, state_credentials=state_credentials
+        )
+        if function_error := response.get("FunctionError"):
+            payload = json.dumps(response["Payload"], separators=(",", ":"))
+            raise lambda_eval_utils.LambdaFunctionErrorException(function_error, payload)
+        env.stack.append({key: response[key] for key in _INVOKE_ANSWER if key in response})
+
+    return execute_lambda_function_integration
+
+
+def error_as_written(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StateTaskLambda._from_error(self, env, ex): a Lambda resource's error cause is
+    the function's error payload as its runtime wrote it, not re-written compactly (only
+    lambda:invoke's is)."""
+
+    @functools.wraps(original)
+    def _from_error(self: Any, env: Environment, ex: Exception) -> Any:
+        if isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException):
+            try:  # the Python runtime writes its error with json.dumps' default separators
+                written = json.dumps(json.loads(ex.payload))
+            except ValueError:
+                written = ex.payload
+            ex = lambda_eval_utils.LambdaFunctionErrorException(ex.function_error, written)
+        return original(self, env, ex)
+
+    return _from_error

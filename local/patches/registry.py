@@ -112,6 +112,27 @@ PATCHES: tuple[Patch, ...] = (
         lambdas.step_functions_shortcut,
     ),
     Patch(
+        "lambda-invoke-answer",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.lambda_eval_utils"
+            ":execute_lambda_function_integration": "(env, parameters, region, state_credentials)"
+        },
+        "moto cut lambda:invoke's answer down to boto3's fields; Step Functions records Lambda's "
+        "Invoke response as the AWS SDK for Java gives it, SdkHttpMetadata and "
+        "SdkResponseMetadata included, as AWS's recorded executions show",
+        lambdas.sdk_answer,
+    ),
+    Patch(
+        "lambda-error-as-written",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.state_task_lambda"
+            ":StateTaskLambda._from_error": "(self, env, ex)"
+        },
+        "moto re-wrote a Lambda resource's error payload compactly; AWS records it as the "
+        "function's runtime wrote it (only lambda:invoke's is compact)",
+        lambdas.error_as_written,
+    ),
+    Patch(
         "journal-table-writes",
         _WRITES,
         "--state: every table write is journalled before it returns (local/state/persistence.py)",

@@ -1,0 +1,129 @@
+"""Lambda tasks answer as on AWS: lambda:invoke's answer with the SDK's metadata, an unhandled
+error in the Python runtime's format, a result over Step Functions' size limit.
+
+Pages followed:
+- https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (lambda:invoke's
+  output: ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode)
+- https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html (errorMessage,
+  errorType, requestId, stackTrace from the handler down, under /var/task)
+- https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (256 KiB of task
+  result) and concepts-error-handling.html (States.DataLimitExceeded)
+The texts are those of AWS's recorded executions (docs/jsonata.md: the outside corpus).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.machines import Machine, running
+
+INVOKE = "arn:aws:states:::lambda:invoke"
+
+
+class Broken(Exception):
+    pass
+
+
+def broken(event: Any, context: Any) -> Any:
+    raise Broken("no luck")
+
+
+@pytest.fixture(scope="module")
+def machine() -> Iterator[Machine]:
+    with running() as machine:
+        machine.function("echo", lambda event, context: event)
+        machine.function("broken", broken)
+        machine.function("raw", lambda event, context: b'"HelloWorld!"')
+        machine.function("huge", lambda event, context: b"a" * (257 * 1024))
+        yield machine
+
+
+def _task(machine: Machine, resource: str, name: str, payload: Any = None) -> list[Any]:
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    task: dict[str, Any] = {"Type": "Task", "End": True}
+    if resource == INVOKE:
+        task.update(Resource=INVOKE, Parameters={"FunctionName": arn, "Payload": payload})
+    else:
+        task.update(Resource=arn)
+    execution = machine.run({"T": task}, "T")
+    machine.ended(execution, f"the {name} task")
+    return list(machine.sfn.get_execution_history(executionArn=execution)["events"])
+
+
+def _event(history: list[Any], kind: str) -> dict[str, Any]:
+    (found,) = [event for event in history if event["type"] == kind]
+    return dict(found)
+
+
+def test_lambda_invoke_answers_with_the_sdk_metadata(machine: Machine):
+    details = _event(_task(machine, INVOKE, "echo", {"a": 1}), "TaskSucceeded")
+    answer = json.loads(details["taskSucceededEventDetails"]["output"])
+    assert list(answer) == [
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    ]
+    assert (answer["Payload"], answer["StatusCode"]) == ({"a": 1}, 200)
+    http = answer["SdkHttpMetadata"]
+    assert http["HttpStatusCode"] == 200
+    assert http["HttpHeaders"]["Content-Length"] == str(len(json.dumps({"a": 1})))
+    assert http["HttpHeaders"]["x-amzn-RequestId"] == answer["SdkResponseMetadata"]["RequestId"]
+    assert http["AllHttpHeaders"] == {k: [v] for k, v in http["HttpHeaders"].items()}
+    assert http["HttpHeaders"]["X-Amzn-Trace-Id"].startswith("Root=1-")
+
+
+@pytest.mark.parametrize(
+    ("resource", "failed", "separators"),
+    [
+        # lambda:invoke re-writes the error compactly; a Lambda resource keeps the runtime's text
+        (INVOKE, "TaskFailed", (",", ":")),
+        ("function", "LambdaFunctionFailed", (", ", ": ")),
+    ],
+)
+def test_an_unhandled_error_is_the_python_runtimes(machine: Machine, resource, failed, separators):
+    event = _event(_task(machine, resource, "broken"), failed)
+    details = event[
+        "taskFailedEventDetails" if failed == "TaskFailed" else "lambdaFunctionFailedEventDetails"
+    ]
+    assert details["error"] == "Broken"
+    cause = json.loads(details["cause"])
+    assert json.dumps(cause, separators=separators) == details["cause"]
+    assert list(cause) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert (cause["errorMessage"], cause["errorType"]) == ("no luck", "Broken")
+    (frame,) = cause["stackTrace"]  # the handler's frame: none of the runtime's
+    assert frame.startswith(
+        '  File "/var/task/tests/conformance/stepfunctions/test_lambda_tasks.py", line '
+    )
+    assert frame.endswith(', in broken\n    raise Broken("no luck")\n')
+
+
+def test_bytes_a_function_returns_are_its_answer_as_they_are(machine: Machine):
+    details = _event(_task(machine, INVOKE, "raw"), "TaskSucceeded")
+    answer = json.loads(details["taskSucceededEventDetails"]["output"])
+    assert answer["Payload"] == "HelloWorld!"
+    assert answer["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"] == "13"
+
+
+@pytest.mark.parametrize(
+    ("resource", "failed", "named"),
+    [
+        (INVOKE, "TaskFailed", "lambda"),
+        ("function", "LambdaFunctionFailed", "arn:aws:lambda:us-east-1:123456789012:function:huge"),
+    ],
+)
+def test_a_result_over_256_kib_is_a_data_limit_error(machine: Machine, resource, failed, named):
+    event = _event(_task(machine, resource, "huge"), failed)
+    details = event[
+        "taskFailedEventDetails" if failed == "TaskFailed" else "lambdaFunctionFailedEventDetails"
+    ]
+    assert details["error"] == "States.DataLimitExceeded"
+    assert details["cause"] == (
+        f"The state/task '{named}' returned a result with a size exceeding the maximum number "
+        "of bytes service limit."
+    )
