@@ -435,9 +435,12 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
                 context.source_event_id = run  # moto moves the context on to the exit event
         if event_type != HistoryEventType.EvaluationFailed:
-            return original(
+            added: int = original(
                 self, context, event_type, event_details, timestamp, update_source_event_id
             )  # moto passes all but context and event_type by name
+            if event_type.endswith("StateEntered"):
+                context.entered_event_id = added  # type: ignore[attr-defined]  # read by entered_at
+            return added
         events = self._history_event_list
         details = (event_details or {}).get("evaluationFailedEventDetails")
         if events and events[-1]["type"] == event_type and _same_failure(events[-1], details):
@@ -460,6 +463,21 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
         return event_id
 
     return add_event
+
+
+def entered_at(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces FailureEvent.__init__(self, env, error_name, event_type, event_details): the
+    event a failure's cause says its state was "entered at" is the state's StateEntered event
+    (history_events notes it), not the last event of the state (a Task's result, for one)."""
+
+    @functools.wraps(original)
+    def __init__(self: Any, env: Environment, *args: Any, **kwargs: Any) -> None:
+        original(self, env, *args, **kwargs)
+        entered = getattr(env.event_history_context, "entered_event_id", None)
+        if entered is not None:
+            self.source_event_id = entered
+
+    return __init__
 
 
 def error_codes(original: Any, hooks: Hooks, name: str) -> Any:

@@ -7,7 +7,9 @@ import functools
 import json
 from typing import Any
 
+from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda.models import LambdaFunction
+from moto.awslambda.utils import make_function_arn
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
@@ -89,3 +91,26 @@ def error_as_written(original: Any, hooks: Hooks, name: str) -> Any:
         return original(self, env, ex)
 
     return _from_error
+
+
+def unknown_as_latest(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces LambdaBackend.invoke(self, function_name, qualifier, body, headers,
+    response_headers): an unqualified invocation of a function that does not exist is
+    refused naming the version it asked for, `...:function:NAME:$LATEST`, as Lambda does."""
+
+    @functools.wraps(original)
+    def invoke(self: Any, function_name: str, qualifier: str | None, *request: Any) -> Any:
+        try:
+            return original(self, function_name, qualifier, *request)
+        except UnknownFunctionException:
+            arn = function_name
+            if not arn.startswith("arn:"):
+                arn = make_function_arn(self.region_name, self.account_id, function_name)
+            if qualifier is not None or arn.count(":") != _UNQUALIFIED_COLONS:
+                raise
+            raise UnknownFunctionException(f"{arn}:$LATEST") from None
+
+    return invoke
+
+
+_UNQUALIFIED_COLONS = 6  # arn:aws:lambda:REGION:ACCOUNT:function:NAME

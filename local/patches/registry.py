@@ -133,6 +133,17 @@ PATCHES: tuple[Patch, ...] = (
         lambdas.error_as_written,
     ),
     Patch(
+        "lambda-unknown-latest",
+        {
+            "moto.awslambda.models:LambdaBackend.invoke": "(self, function_name, qualifier, body, "
+            "headers, response_headers)"
+        },
+        "Lambda refuses an unqualified invocation of a function that does not exist naming "
+        "`...:function:NAME:$LATEST`, as AWS's recorded executions show; moto left the "
+        "version out",
+        lambdas.unknown_as_latest,
+    ),
+    Patch(
         "journal-table-writes",
         _WRITES,
         "--state: every table write is journalled before it returns (local/state/persistence.py)",
@@ -423,6 +434,17 @@ PATCHES: tuple[Patch, ...] = (
         "the failing state's entry; a distributed Map's MapStateExited follows its "
         "MapRunStarted",
         jsonata.history_events,
+    ),
+    Patch(
+        "failure-entered-at",
+        {
+            f"{_SFN}.asl.component.common.error_name.failure_event:FailureEvent.__init__": (
+                "(self, env, error_name, event_type, event_details)"
+            )
+        },
+        "a States.Runtime or evaluation error's cause says the state was 'entered at the event "
+        "id #N': moto gave the state's last event (a Task's result), AWS its StateEntered event",
+        jsonata.entered_at,
     ),
     Patch(
         "interpreter-error-codes",

@@ -1,5 +1,6 @@
 """Lambda tasks answer as on AWS: lambda:invoke's answer with the SDK's metadata, an unhandled
-error in the Python runtime's format, a result over Step Functions' size limit.
+error in the Python runtime's format, a result over Step Functions' size limit, a function
+that does not exist, the event a runtime error's cause names.
 
 Pages followed:
 - https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (lambda:invoke's
@@ -126,4 +127,27 @@ def test_a_result_over_256_kib_is_a_data_limit_error(machine: Machine, resource,
     assert details["cause"] == (
         f"The state/task '{named}' returned a result with a size exceeding the maximum number "
         "of bytes service limit."
+    )
+
+
+def test_a_function_that_does_not_exist_is_named_at_latest(machine: Machine):
+    event = _event(_task(machine, INVOKE, "nowhere"), "TaskFailed")["taskFailedEventDetails"]
+    assert event["error"] == "Lambda.ResourceNotFoundException"
+    assert event["cause"].startswith(
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nowhere:$LATEST "
+        "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
+    )
+
+
+def test_a_runtime_error_names_the_event_its_state_was_entered_at(machine: Machine):
+    # The Task's result comes in events 3 to 5; the cause names its TaskStateEntered, event 2.
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    task = {"Type": "Task", "Resource": arn, "OutputPath": "$.missing", "End": True}
+    execution = machine.run({"T": task}, "T")
+    machine.ended(execution, "the task")
+    history = machine.sfn.get_execution_history(executionArn=execution)["events"]
+    failed = _event(list(history), "ExecutionFailed")["executionFailedEventDetails"]
+    assert failed["error"] == "States.Runtime"
+    assert failed["cause"].startswith(
+        "An error occurred while executing the state 'T' (entered at the event id #2). "
     )
