@@ -108,7 +108,7 @@ def deployed_path(filename: str, code_root: Path) -> str:
     """Where a source file of the function is in Lambda: its code and the libraries bundled
     with it under /var/task (a Chalice package puts both there); anything else as it is."""
     path = Path(filename)
-    for root in (code_root, *_LIBRARIES):
+    for root in (*_LIBRARIES, code_root):  # the libraries first: a virtualenv may be inside
         if path.is_relative_to(root):
             return f"{TASK_ROOT}/{path.relative_to(root).as_posix()}"
     return filename

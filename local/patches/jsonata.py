@@ -11,6 +11,7 @@ The patches are registered in local/patches/registry.py.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import threading
@@ -90,10 +91,17 @@ def _failure(env: Environment, expression: str, location: str | None, outcome: s
     """AWS's States.QueryEvaluationError for an expression, recorded as an EvaluationFailed
     event; moto adds the 'An error occurred while executing the state ...' sentence."""
     field = f" specified for the field '{location}'" if location else ""
-    details = EvaluationFailedEventDetails(
-        error=_QUERY_EVALUATION_ERROR.to_name(),
-        cause=f"The JSONata expression '{expression}'{field} {outcome}",
-    )
+    cause = f"The JSONata expression '{expression}'{field} {outcome}"
+    return query_evaluation_failure(env, cause, location)
+
+
+def query_evaluation_failure(
+    env: Environment, cause: str, location: str | None, after_entry: bool = False
+) -> FailureEventException:
+    """A States.QueryEvaluationError of the state, its EvaluationFailed event recorded (as
+    history_events places it; `after_entry`: following the state's last event, as AWS
+    records a Wait's Timestamp that is no date)."""
+    details = EvaluationFailedEventDetails(error=_QUERY_EVALUATION_ERROR.to_name(), cause=cause)
     if location:
         details["location"] = location
     failure = FailureEventException(
@@ -104,11 +112,15 @@ def _failure(env: Environment, expression: str, location: str | None, outcome: s
             event_details=_evaluation_failed(details),
         )
     )
-    env.event_manager.add_event(
-        context=env.event_history_context,
-        event_type=HistoryEventType.EvaluationFailed,
-        event_details=_evaluation_failed(failure.get_evaluation_failed_event_details()),
-    )
+    token = _AFTER_ENTRY.set(after_entry)
+    try:
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.EvaluationFailed,
+            event_details=_evaluation_failed(failure.get_evaluation_failed_event_details()),
+        )
+    finally:
+        _AFTER_ENTRY.reset(token)
     return failure
 
 
@@ -396,6 +408,11 @@ def _same_failure(event: Any, details: Any) -> bool:
     )
 
 
+# An EvaluationFailed event being recorded follows the state's last event (not the event
+# before the state's entry, as an expression's failure does).
+_AFTER_ENTRY: contextvars.ContextVar[bool] = contextvars.ContextVar("after_entry", default=False)
+
+
 def _map_run_started(events: list[Any]) -> int | None:
     """The MapRunStarted event of the Map state being exited (None for an inline Map)."""
     depth = 0
@@ -434,7 +451,7 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             run = _map_run_started(self._history_event_list)
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
                 context.source_event_id = run  # moto moves the context on to the exit event
-        if event_type != HistoryEventType.EvaluationFailed:
+        if event_type != HistoryEventType.EvaluationFailed or _AFTER_ENTRY.get():
             added: int = original(
                 self, context, event_type, event_details, timestamp, update_source_event_id
             )  # moto passes all but context and event_type by name
@@ -463,6 +480,28 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
         return event_id
 
     return add_event
+
+
+_DECORATED = "An error occurred while executing the state '"
+
+
+def decorated_once(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces FailureEventException.get_execution_failed_event_details(self): a cause that
+    already says which state it occurred in (an iteration's or a branch's, passed on by its
+    Map or Parallel) is not said again, with the outer state's name (None at an End)."""
+
+    @functools.wraps(original)
+    def get_execution_failed_event_details(self: FailureEventException) -> Any:
+        pair = self.extract_error_cause_pair()
+        if pair is None or not str(pair[1] or "").startswith(_DECORATED):
+            return original(self)
+        error, cause = pair
+        details = ExecutionFailedEventDetails(cause=str(cause))
+        if error:
+            details["error"] = error
+        return details
+
+    return get_execution_failed_event_details
 
 
 def entered_at(original: Any, hooks: Hooks, name: str) -> Any:
@@ -572,7 +611,38 @@ def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
                     ),
                 )
             )
-        for identifier, value in declarations.items():
-            env.variable_store.set(variable_identifier=identifier, variable_value=value)
+        setattr(env, _PENDING, declarations)  # made as the state exits
 
     return eval_body
+
+
+# A state's assignments, evaluated and waiting for the state's exit (an Environment's).
+_PENDING = "pending_assignments"
+
+
+def assigned_at_exit(original: Any, hooks: Hooks, name: str) -> Any:
+    """A state's assignments take effect as it exits, not before: its OutputPath and Output
+    still read the values from before the state (AWS's recorded executions: OutputPath
+    "$answer" after Assign {"answer": "<omitted>"} gives the earlier 42), and a failed
+    attempt's are dropped (a retry evaluates them again, a Catch has its own Assign).
+    Replaces CommonStateField._get_state_exited_event_details (which notes the assigned
+    variables: made first), ExecutionState._handle_retry and ExecutionState._handle_catch
+    (drop them first)."""
+
+    if name == "_get_state_exited_event_details":
+
+        @functools.wraps(original)
+        def exiting(self: Any, env: Environment) -> Any:
+            for identifier, value in (getattr(env, _PENDING, None) or {}).items():
+                env.variable_store.set(variable_identifier=identifier, variable_value=value)
+            setattr(env, _PENDING, None)
+            return original(self, env)
+
+        return exiting
+
+    @functools.wraps(original)
+    def failed(self: Any, env: Environment, failure_event: Any) -> Any:
+        setattr(env, _PENDING, None)
+        return original(self, env, failure_event)
+
+    return failed

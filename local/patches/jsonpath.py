@@ -3,7 +3,14 @@ with) reads it otherwise. Registered in local/patches/registry.py."""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING, Any
+
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
 
 if TYPE_CHECKING:
     from local.patches.hooks import Hooks
@@ -43,3 +50,49 @@ def quoted_names(original: Any, hooks: Hooks, name: str) -> Any:
         return original(as_written(path) if "\\" in path else path, debug)
 
     return parse
+
+
+_NAME = re.compile(r"[A-Za-z_$][\w$-]*")
+
+
+def missing_words(path: str, data: Any) -> str | None:
+    """What AWS (its JSONPath library, Jayway) says of a plain dotted path (`$.a.b.c`) that
+    finds nothing in `data`: "No results for path: $['a']['b']['c']" when only the last name
+    is missing, "Missing property in path $['a']" when a name before it is. None for any
+    other path, whose words stay moto's."""
+    names = path[2:].split(".") if path.startswith("$.") else []
+    if not names or not all(_NAME.fullmatch(name) for name in names):
+        return None
+    found = data
+    for depth, name in enumerate(names, start=1):
+        if not isinstance(found, dict):
+            return None
+        if name not in found:
+            walked = "$" + "".join(f"['{n}']" for n in names[:depth])
+            if depth == len(names):
+                return f"No results for path: {walked}"
+            return f"Missing property in path {walked}"
+        found = found[name]
+    return None
+
+
+def missing_path_cause(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps the evaluations that fail a state when a path finds nothing (InputPath,
+    OutputPath, TimeoutSecondsPath, HeartbeatSecondsPath): the cause is worded as AWS's
+    (missing_words); moto wrote `$['a.b.c']` for every path, whichever name was missing."""
+
+    @functools.wraps(original)
+    def evaluate(self: Any, env: Any) -> Any:
+        try:
+            return original(self, env)
+        except FailureEventException as failure:
+            missing = failure.__context__  # moto raises the failure while handling this
+            if isinstance(missing, NoSuchJsonPathError):
+                words = missing_words(missing.json_path, missing.data)
+                details: dict[str, Any] = dict(failure.failure_event.event_details or {})
+                for detail in details.values():
+                    if words is not None and "cause" in detail:
+                        detail["cause"] = f"Invalid path '{missing.json_path}' : {words}"
+            raise
+
+    return evaluate

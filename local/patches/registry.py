@@ -26,6 +26,7 @@ from typing import Any
 from local.patches import (
     atomicity,
     batch_import,
+    branches,
     clock,
     cognito,
     counting,
@@ -40,6 +41,7 @@ from local.patches import (
     task_errors,
     teststate,
     versions,
+    waits,
     weak_tracking,
     xray,
 )
@@ -436,6 +438,49 @@ PATCHES: tuple[Patch, ...] = (
         jsonata.history_events,
     ),
     Patch(
+        "wait-timestamp-jsonata",
+        {
+            f"{_SFN}.asl.component.state.wait.wait_function.timestamp"
+            ":Timestamp._create_failure_event": "(self, env, timestamp_str)"
+        },
+        "a JSONata Wait whose Timestamp is no ISO-8601 date-time fails with "
+        "States.QueryEvaluationError (an EvaluationFailed event at 'Timestamp') in AWS's "
+        "words; moto failed it with States.Runtime in JSONPath's",
+        waits.wait_timestamp_failure,
+    ),
+    Patch(
+        "branch-state-aborted",
+        {
+            f"{_SFN}.asl.component.state.exec.state_parallel.branch_worker"
+            ":BranchWorker._thread_routine": "(self)"
+        },
+        "a Parallel branch whose state fails, uncaught, records that state as aborted "
+        "(TaskStateAborted after its TaskFailed), as AWS's recorded executions show; moto "
+        "recorded nothing (local/patches/branches.py)",
+        branches.failed_state_aborted,
+    ),
+    Patch(
+        "longest-wait",
+        {
+            f"{_SFN}.asl.component.state.wait.wait_function.wait_function"
+            ":WaitFunction._eval_body": "(self, env)"
+        },
+        "a Wait longer than 2^31 - 1 seconds fails with States.Runtime 'Wait state delay is "
+        "too long.', as AWS's recorded executions show; moto waited (local/patches/waits.py)",
+        waits.longest_wait,
+    ),
+    Patch(
+        "failure-decorated-once",
+        {
+            f"{_SFN}.asl.component.common.error_name.failure_event"
+            ":FailureEventException.get_execution_failed_event_details": "(self)"
+        },
+        "moto said again where an error occurred when a Map or Parallel passed on its "
+        "iteration's or branch's error (\"... the state 'None' ... An error occurred while "
+        "executing the state 'Fallback' ...\"); AWS says it once, naming the inner state",
+        jsonata.decorated_once,
+    ),
+    Patch(
         "failure-entered-at",
         {
             f"{_SFN}.asl.component.common.error_name.failure_event:FailureEvent.__init__": (
@@ -478,6 +523,21 @@ PATCHES: tuple[Patch, ...] = (
         jsonata.limited_assign,
     ),
     Patch(
+        "assign-at-exit",
+        {
+            f"{_SFN}.asl.component.state.state"
+            ":CommonStateField._get_state_exited_event_details": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.execute_state"
+            ":ExecutionState._handle_retry": "(self, env, failure_event)",
+            f"{_SFN}.asl.component.state.exec.execute_state"
+            ":ExecutionState._handle_catch": "(self, env, failure_event)",
+        },
+        "a state's assignments take effect as it exits: its OutputPath and Output read the "
+        "values from before it, as AWS's recorded executions show, and a failed attempt's are "
+        "dropped; moto made them before the state's output was processed",
+        jsonata.assigned_at_exit,
+    ),
+    Patch(
         "service-task-errors",
         {
             f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_dynamodb"
@@ -498,6 +558,24 @@ PATCHES: tuple[Patch, ...] = (
         'jsonpath-ng dropped it, and a name holding \\" was not found: the state failed '
         "with States.Runtime (local/patches/jsonpath.py)",
         jsonpath.quoted_names,
+    ),
+    Patch(
+        "jsonpath-missing-words",
+        {
+            f"{_SFN}.asl.component.common.path.input_path:InputPath._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.common.path.output_path:OutputPath._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.common.timeouts.timeout:TimeoutSecondsPath._eval_seconds": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.common.timeouts.heartbeat:HeartbeatSecondsPath._eval_seconds": (
+                "(self, env)"
+            ),
+        },
+        "a path that finds nothing fails the state with AWS's words: \"Missing property in path "
+        "$['a']\" when a name before the last is missing, \"No results for path: "
+        "$['a']['b']\" when the last is; moto wrote $['a.b'] for either "
+        "(local/patches/jsonpath.py)",
+        jsonpath.missing_path_cause,
     ),
     # versions
     Patch(

@@ -345,3 +345,35 @@ def test_a_jsonpath_machine_may_hold_jsonata_states(machines: Machines):
         },
     }
     assert output(machines.run(definition, {"n": 1})) == 2
+
+
+def test_a_wait_timestamp_that_is_no_date_is_an_evaluation_error(machines: Machines):
+    # AWS's recorded executions (LocalStack's test_wait_timestamp_jsonata, December 2024): an
+    # EvaluationFailed event at "Timestamp", following the WaitStateEntered.
+    wait = {"Type": "Wait", "Timestamp": "{% $states.input.at %}", "End": True}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "W", "States": {"W": wait}}
+    arn = machines.start(definition, {"at": "2016-13-05T21:29:29Z"})
+    cause = query_evaluation_cause(machines.finished(arn))
+    assert cause == (
+        "An error occurred while executing the state 'W' (entered at the event id #2). The "
+        "Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+        "string: 2016-13-05T21:29:29Z"
+    )
+    failed = [e for e in machines.history(arn) if e["type"] == "EvaluationFailed"]
+    assert [
+        (e["previousEventId"], e["evaluationFailedEventDetails"]["location"]) for e in failed
+    ] == [(2, "Timestamp")]
+
+
+def test_an_iterations_error_is_said_once_naming_its_state(machines: Machines):
+    # The Map passes on its iteration's error; the cause names the iteration's state once
+    # (AWS's recorded test_map_catch_error[MAP_CATCH_ERROR_OUTPUT_WITH_RETRY]).
+    inner = {
+        "StartAt": "Inner",
+        "States": {"Inner": {"Type": "Pass", "Output": "{% $nope %}", "End": True}},
+    }
+    states = {"M": {"Type": "Map", "Items": [1], "ItemProcessor": inner, "End": True}}
+    described = machines.run({"QueryLanguage": "JSONata", "StartAt": "M", "States": states})
+    cause = query_evaluation_cause(described)
+    assert cause.startswith("An error occurred while executing the state 'Inner' (entered at ")
+    assert cause.count("An error occurred") == 1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conformance.stepfunctions.conftest import Machines, output
 
 PASS = {"Type": "Pass", "End": True}
@@ -54,3 +56,41 @@ def test_a_backslash_before_the_names_own_quote_escapes_it(machines: Machines):
     states = {"P": {"Type": "Pass", "Parameters": {"value.$": "$['it\\'s']"}, "End": True}}
     described = machines.run({"StartAt": "P", "States": states}, {"it's": 1})
     assert output(described) == {"value": 1}
+
+
+@pytest.mark.parametrize(
+    ("field", "data", "words"),
+    [
+        # AWS's recorded words (LocalStack's catch_states_runtime and *_path snapshots):
+        ("OutputPath", {}, "Missing property in path $['a']"),
+        ("OutputPath", {"a": {}}, "No results for path: $['a']['b']"),
+        ("InputPath", {"a": {"c": 1}}, "No results for path: $['a']['b']"),
+    ],
+)
+def test_a_path_that_finds_nothing_says_which_name_is_missing(
+    machines: Machines, field, data, words
+):
+    states = {"P": {"Type": "Pass", field: "$.a.b", "End": True}}
+    described = machines.run({"StartAt": "P", "States": states}, data)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert described["cause"] == (
+        "An error occurred while executing the state 'P' (entered at the event id #2). "
+        f"Invalid path '$.a.b' : {words}"
+    )
+
+
+def test_a_wait_over_2_to_the_31_seconds_is_too_long(machines: Machines):
+    # AWS's recorded executions (LocalStack's test_timestamp_too_far_in_future_boundary): a
+    # wait of 24855 days is taken, one of 24856 fails.
+    states = {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}
+    longest = machines.start({"StartAt": "W", "States": states}, {"s": 2**31 - 1})
+    machines.until_waiting()
+    machines.clock.advance(2**31)  # the emulator's clock: nobody waits 68 years
+    assert machines.finished(longest)["status"] == "SUCCEEDED"
+    described = machines.run({"StartAt": "W", "States": states}, {"s": 2**31})
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "States.Runtime",
+        "An error occurred while executing the state 'W' (entered at the event id #2). "
+        "Wait state delay is too long.",
+    )

@@ -18,8 +18,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import chalice
 import pytest
 
+from local.aws.lambda_runtime import PROJECT, deployed_path
 from tests.machines import Machine, running
 
 INVOKE = "arn:aws:states:::lambda:invoke"
@@ -151,3 +153,60 @@ def test_a_runtime_error_names_the_event_its_state_was_entered_at(machine: Machi
     assert failed["cause"].startswith(
         "An error occurred while executing the state 'T' (entered at the event id #2). "
     )
+
+
+def test_a_frame_is_named_where_lambda_has_the_file():
+    # A Chalice package puts the app and the libraries it bundles under /var/task; the
+    # virtualenv inside the project is where those libraries are here.
+    assert deployed_path(chalice.__file__, PROJECT) == "/var/task/chalice/__init__.py"
+    assert deployed_path(str(PROJECT / "app.py"), PROJECT) == "/var/task/app.py"
+    assert deployed_path("/usr/lib/python3/json/decoder.py", PROJECT).startswith("/usr/lib/")
+
+
+def test_a_failed_attempts_assignments_are_dropped(machine: Machine):
+    # The Task assigns, then its ResultSelector fails and the Catch takes over: the state did
+    # not complete, so its Assign is not made (the catcher's would be; this one has none).
+    echo = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    states = {
+        "Store": {"Type": "Pass", "Assign": {"x": "old"}, "Next": "T"},
+        "T": {
+            "Type": "Task",
+            "Resource": echo,
+            "Assign": {"x": "new"},
+            "ResultSelector": {"v.$": "$.missing"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Read"}],
+            "Next": "Read",
+        },
+        "Read": {"Type": "Pass", "OutputPath": "$x", "End": True},
+    }
+    execution = machine.run(states, "Store")
+    machine.ended(execution, "the caught task")
+    described = machine.sfn.describe_execution(executionArn=execution)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", "old")
+
+
+def test_a_branchs_failed_task_is_aborted_before_the_parallel_fails(machine: Machine):
+    # AWS's recorded executions: TaskStateAborted right after the branch's failure, and what
+    # follows the branch (ParallelStateFailed) follows the failure, not the abort.
+    broken_arn = "arn:aws:lambda:us-east-1:123456789012:function:broken"
+    branch = {
+        "StartAt": "B",
+        "States": {"B": {"Type": "Task", "Resource": broken_arn, "End": True}},
+    }
+    states = {
+        "P": {
+            "Type": "Parallel",
+            "Branches": [branch],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+            "Next": "Done",
+        },
+        "Done": {"Type": "Pass", "End": True},
+    }
+    execution = machine.run(states, "P")
+    machine.ended(execution, "the parallel")
+    history = list(machine.sfn.get_execution_history(executionArn=execution)["events"])
+    failed = _event(history, "LambdaFunctionFailed")
+    aborted = _event(history, "TaskStateAborted")
+    after = _event(history, "ParallelStateFailed")
+    assert (aborted["id"], aborted["previousEventId"]) == (failed["id"] + 1, failed["id"])
+    assert (after["id"], after["previousEventId"]) == (aborted["id"] + 1, failed["id"])

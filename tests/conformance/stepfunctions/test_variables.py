@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 
 VARIABLES = "https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html"
@@ -156,3 +158,31 @@ def test_a_variable_over_256_kib_fails_the_state(machines: Machines):
         assert described["status"] == status
         if status == "FAILED":
             assert described["error"] == "States.DataLimitExceeded"
+
+
+@pytest.mark.parametrize(
+    ("language", "read"),
+    [("JSONPath", {"OutputPath": "$answer"}), ("JSONata", {"Output": "{% $answer %}"})],
+)
+def test_a_states_output_reads_the_variables_from_before_its_own_assign(
+    machines: Machines, language, read
+):
+    # VARIABLES ("Variable evaluation order"): a state's Assign and Output are evaluated
+    # with the values the variables had as the state was entered; the new ones are for the
+    # states after it. AWS's recorded execution of this JSONPath case (LocalStack's
+    # test_state_assign_evaluation_order) answers 42.
+    states = {
+        "Store": {"Type": "Pass", "Assign": {"answer": 42}, "Next": "Read"},
+        "Read": {"Type": "Pass", "Assign": {"answer": "<omitted>"}, **read, "Next": "After"},
+        "After": {
+            "Type": "Pass",
+            "QueryLanguage": "JSONata",
+            "Output": "{% $answer %}",
+            "End": True,
+        },
+    }
+    arn = machines.start({"QueryLanguage": language, "StartAt": "Store", "States": states})
+    assert output(machines.finished(arn)) == "<omitted>"  # the next state reads the new one
+    exited = [e for e in machines.history(arn) if e["type"] == "PassStateExited"]
+    assert json.loads(exited[1]["stateExitedEventDetails"]["output"]) == 42
+    assert exited[1]["stateExitedEventDetails"]["assignedVariables"] == {"answer": '"<omitted>"'}

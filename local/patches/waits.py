@@ -1,0 +1,74 @@
+"""Wait states as AWS runs them, where moto's differ. Registered in local/patches/registry.py."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, cast
+
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+    StringJSONata,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+from local.patches.hooks import Hooks
+from local.patches.jsonata import query_evaluation_failure
+
+# The longest delay a Wait takes: 2^31 - 1 seconds (24855 days and a little); AWS's recorded
+# executions wait 24855 days and fail a wait of 24856 with "Wait state delay is too long."
+LONGEST_WAIT_SECONDS = 2**31 - 1
+
+
+def wait_timestamp_failure(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces Timestamp._create_failure_event(self, env, timestamp_str): a JSONata Wait
+    whose Timestamp is no ISO-8601 date-time fails with States.QueryEvaluationError, recorded
+    as an EvaluationFailed event at the field "Timestamp", in AWS's words; moto failed it
+    with States.Runtime in JSONPath's (TimestampPath keeps those)."""
+
+    @functools.wraps(original)
+    def _create_failure_event(self: Any, env: Environment, timestamp_str: str) -> Any:
+        if not isinstance(self.string, StringJSONata):
+            return original(self, env, timestamp_str)
+        cause = (
+            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+            f"format string: {timestamp_str}"
+        )
+        failure = query_evaluation_failure(env, cause, "Timestamp", after_entry=True)
+        return failure.failure_event
+
+    return _create_failure_event
+
+
+def longest_wait(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces WaitFunction._eval_body(self, env): a delay over LONGEST_WAIT_SECONDS fails
+    the state with States.Runtime, as on AWS; moto waited."""
+
+    def _eval_body(self: Any, env: Environment) -> None:
+        seconds = self._get_wait_seconds(env=env)
+        if seconds > LONGEST_WAIT_SECONDS:
+            runtime = StatesErrorNameType.StatesRuntime
+            details = ExecutionFailedEventDetails(
+                error=runtime.to_name(), cause="Wait state delay is too long."
+            )
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=runtime),
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=cast(EventDetails, {"executionFailedEventDetails": details}),
+                )
+            )
+        self._wait_interval(env=env, wait_seconds=seconds)
+
+    return _eval_body
