@@ -435,7 +435,9 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     fields had recorded, and a Task state the one its Arguments had, without AWS's words)
     and follows the event that preceded the failing state's entry (its
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
-    follows its MapRunStarted event, and the next event follows the MapStateExited."""
+    follows its MapRunStarted event, and the next event follows the MapStateExited; an
+    execution's failure is recorded once, in the execution's words (a Task whose
+    TimeoutSecondsPath or HeartbeatSecondsPath found nothing recorded it itself first)."""
 
     @functools.wraps(original)
     def add_event(
@@ -447,6 +449,12 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
         timestamp: Any = None,
         update_source_event_id: bool = True,
     ) -> int:
+        events = self._history_event_list
+        if event_type == HistoryEventType.ExecutionFailed and events:
+            last = events[-1]
+            if last["type"] == event_type:  # a state recorded it first: the execution's words
+                last.update(event_details or {})
+                return int(last["id"])
         if event_type == HistoryEventType.MapStateExited:
             run = _map_run_started(self._history_event_list)
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
@@ -458,7 +466,6 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             if event_type.endswith("StateEntered"):
                 context.entered_event_id = added  # type: ignore[attr-defined]  # read by entered_at
             return added
-        events = self._history_event_list
         details = (event_details or {}).get("evaluationFailedEventDetails")
         if events and events[-1]["type"] == event_type and _same_failure(events[-1], details):
             return events[-1]["id"]

@@ -210,3 +210,29 @@ def test_a_branchs_failed_task_is_aborted_before_the_parallel_fails(machine: Mac
     after = _event(history, "ParallelStateFailed")
     assert (aborted["id"], aborted["previousEventId"]) == (failed["id"] + 1, failed["id"])
     assert (after["id"], after["previousEventId"]) == (aborted["id"] + 1, failed["id"])
+
+
+@pytest.mark.parametrize("field", ["TimeoutSecondsPath", "HeartbeatSecondsPath"])
+def test_a_task_whose_seconds_path_finds_nothing_fails_the_execution_once(machine: Machine, field):
+    # AWS's recorded executions (LocalStack's test_invalid_jsonpath, January 2025): the
+    # Task's entry, then one ExecutionFailed that says where it occurred.
+    if field == "TimeoutSecondsPath":
+        echo = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+        task = {"Type": "Task", "Resource": echo, "End": True}
+    else:  # a heartbeat is a callback task's
+        _, task = machine.callback_task("heartbeats")
+    task[field] = "$.NoSuchPath"
+    task.pop("TimeoutSeconds", None)
+    execution = machine.run({"T": task}, "T")
+    machine.ended(execution, "the task")
+    history = list(machine.sfn.get_execution_history(executionArn=execution)["events"])
+    assert [event["type"] for event in history] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "ExecutionFailed",
+    ]
+    assert history[2]["executionFailedEventDetails"] == {
+        "error": "States.Runtime",
+        "cause": "An error occurred while executing the state 'T' (entered at the event id #2). "
+        "Invalid path '$.NoSuchPath' : No results for path: $['NoSuchPath']",
+    }
