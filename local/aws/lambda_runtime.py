@@ -3,7 +3,8 @@
 moto's Lambda runs code only in Docker. Every invocation path (the Invoke API, Step
 Functions tasks, the Kinesis poller) goes through LambdaFunction._invoke_lambda, so replacing
 that one method (local/patches/lambdas.py) dispatches them all to the app's own handlers
-here, with Lambda's context object and error format. `current_function()` names the function
+here, with Lambda's context object and error format, and each invocation's log (START, what
+the function logged, END, REPORT) for LogType Tail. `current_function()` names the function
 running in this thread (the console attributes log lines with it).
 
 Traced as Lambda traces: each invocation gets Lambda's segments (local/aws/trace_segments.py),
@@ -14,12 +15,14 @@ a context variable, where Lambda sets _X_AMZN_TRACE_ID for the one invocation of
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import dataclasses
 import email.utils
 import json
 import logging
+import math
 import site
 import threading
 import time
@@ -102,6 +105,11 @@ class Reply:
     errored: bool
     request_id: str
     trace_header: str  # what Lambda sends back in X-Amzn-Trace-Id
+    log: str = ""  # the invocation's log, as CloudWatch Logs gets it (START ... REPORT)
+
+    def log_tail(self) -> str:
+        """What Lambda answers for LogType Tail: the log's last 4 KB, base64-encoded."""
+        return base64.b64encode(self.log.encode()[-LOG_TAIL_BYTES:]).decode()
 
 
 def deployed_path(filename: str, code_root: Path) -> str:
@@ -112,6 +120,31 @@ def deployed_path(filename: str, code_root: Path) -> str:
         if path.is_relative_to(root):
             return f"{TASK_ROOT}/{path.relative_to(root).as_posix()}"
     return filename
+
+
+LOG_TAIL_BYTES = 4096
+# The log lines of the invocation running in this context: (its request id, the lines).
+_log: contextvars.ContextVar[tuple[str, list[str]] | None] = contextvars.ContextVar(
+    "lambda_log", default=None
+)
+
+
+class _InvocationLog(logging.Handler):
+    """Keeps what a function logs during an invocation, as the Python runtime writes it to
+    the function's log: `[LEVEL]<tab>time<tab>request id<tab>message`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kept = _log.get()
+        if kept is None:
+            return
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        millis = int(record.msecs)
+        kept[1].append(
+            f"[{record.levelname}]\t{at}.{millis:03d}Z\t{kept[0]}\t{record.getMessage()}\n"
+        )
+
+
+_INVOCATION_LOG = _InvocationLog()
 
 
 def _payload(text: str) -> Any:
@@ -138,6 +171,8 @@ class InProcessLambdas:
     def __init__(self, time: Callable[[], float] = time.time) -> None:
         self._functions: dict[str, FunctionSpec] = {}
         self._time = time  # for the Date of lambda:invoke's answer: the emulator's clock
+        if _INVOCATION_LOG not in logging.getLogger().handlers:
+            logging.getLogger().addHandler(_INVOCATION_LOG)
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
         self.segments: ServiceSegments | None = None  # Lambda's own segments, when traced
@@ -161,11 +196,6 @@ class InProcessLambdas:
     def register(self, function_name: str, spec: FunctionSpec) -> None:
         self._functions[function_name] = spec
 
-    def run(self, function_name: str, event: Any) -> tuple[str, bool]:
-        """Invoke like Lambda: (JSON payload, whether the function errored)."""
-        reply = self.invoke(function_name, event)
-        return reply.payload, reply.errored
-
     def invoke(self, function_name: str, event: Any) -> Reply:
         """Invoke like Lambda's Python runtime: the handler's result as JSON (bytes it returns
         as they are), or its unhandled error in the runtime's format."""
@@ -185,21 +215,31 @@ class InProcessLambdas:
             aws_request_id=request_id,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
+        lines = [f"START RequestId: {request_id} Version: $LATEST\n"]
+        started = time.perf_counter()
         with self.traced(function_name, spec.arn, request_id) as traced:
             header = traced.header if traced else str(TraceHeader(new_trace_id(), None, False))
+            logging_to = _log.set((request_id, lines))
             try:
                 with invoking(function_name):
                     result = spec.handler(payload, context)
                 if isinstance(result, bytes | bytearray):  # the runtime sends bytes as they are
-                    text = bytes(result).decode("utf-8", "replace")
+                    text, errored = bytes(result).decode("utf-8", "replace"), False
                 else:
-                    text = json.dumps(result)
-                return Reply(text, False, request_id, header)
+                    text, errored = json.dumps(result), False
             except (Exception, SystemExit) as error:
                 if traced is not None:
                     traced.error = (type(error).__name__, str(error))
-                written = self._failed(function_name, error, request_id, spec)
-                return Reply(written, True, request_id, header)
+                text, errored = self._failed(function_name, error, request_id, spec), True
+            finally:
+                _log.reset(logging_to)
+        millis = (time.perf_counter() - started) * 1000
+        lines.append(f"END RequestId: {request_id}\n")
+        lines.append(  # no Max Memory Used: one process runs every function here
+            f"REPORT RequestId: {request_id}\tDuration: {millis:.2f} ms\t"
+            f"Billed Duration: {math.ceil(millis)} ms\tMemory Size: {spec.memory_mb} MB\t\n"
+        )
+        return Reply(text, errored, request_id, header, "".join(lines))
 
     @staticmethod
     def _failed(
@@ -227,7 +267,9 @@ class InProcessLambdas:
         if name not in self._functions:
             return None
         reply = self.invoke(name, parameters.get("Payload") or {})
-        headers = {
+        tail = reply.log_tail() if parameters.get("LogType") == "Tail" else None
+        headers = {"X-Amz-Log-Result": tail} if tail else {}
+        headers |= {
             "X-Amz-Executed-Version": "$LATEST",
             "x-amzn-Remapped-Content-Length": "0",
             "Connection": "keep-alive",
@@ -248,6 +290,8 @@ class InProcessLambdas:
             "SdkResponseMetadata": {"RequestId": reply.request_id},
             "StatusCode": 200,
         }
+        if tail:  # the lambda-invoke-answer patch puts the fields in the SDK's order
+            response["LogResult"] = tail
         if reply.errored:
             response["FunctionError"] = "Unhandled"
         return response

@@ -437,7 +437,8 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
     follows its MapRunStarted event, and the next event follows the MapStateExited; an
     execution's failure is recorded once, in the execution's words (a Task whose
-    TimeoutSecondsPath or HeartbeatSecondsPath found nothing recorded it itself first)."""
+    TimeoutSecondsPath or HeartbeatSecondsPath found nothing recorded it itself first); an
+    abort records no empty error or cause."""
 
     @functools.wraps(original)
     def add_event(
@@ -450,6 +451,12 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
         update_source_event_id: bool = True,
     ) -> int:
         events = self._history_event_list
+        if event_type == HistoryEventType.ExecutionAborted and event_details:
+            aborted = event_details.get("executionAbortedEventDetails") or {}
+            # AWS records only what StopExecution was given; moto wrote "" for both
+            event_details = {
+                "executionAbortedEventDetails": {k: v for k, v in aborted.items() if v}
+            }
         if event_type == HistoryEventType.ExecutionFailed and events:
             last = events[-1]
             if last["type"] == event_type:  # a state recorded it first: the execution's words

@@ -21,8 +21,8 @@ def invoke_in_process(original: Any, hooks: Hooks, name: str) -> Any:
     runtime = hooks.lambdas
 
     def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        payload, errored = runtime.run(self.function_name, event if event is not None else {})
-        return payload, errored, ""
+        reply = runtime.invoke(self.function_name, event if event is not None else {})
+        return reply.payload, reply.errored, reply.log  # moto answers the log's tail with it
 
     return _invoke_lambda
 

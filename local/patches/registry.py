@@ -30,6 +30,7 @@ from local.patches import (
     clock,
     cognito,
     counting,
+    executions,
     journal,
     jsonata,
     jsonpath,
@@ -434,7 +435,8 @@ PATCHES: tuple[Patch, ...] = (
         "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
         "(moto's Map state recorded again the one its fields had) and follows the event before "
         "the failing state's entry; a distributed Map's MapStateExited follows its "
-        "MapRunStarted",
+        "MapRunStarted; an execution's failure is recorded once, in the execution's words; an "
+        "abort records no empty error or cause",
         jsonata.history_events,
     ),
     Patch(
@@ -468,6 +470,16 @@ PATCHES: tuple[Patch, ...] = (
         "a Wait longer than 2^31 - 1 seconds fails with States.Runtime 'Wait state delay is "
         "too long.', as AWS's recorded executions show; moto waited (local/patches/waits.py)",
         waits.longest_wait,
+    ),
+    Patch(
+        "list-executions-status-filter",
+        {
+            "moto.stepfunctions.models:StepFunctionBackend.list_executions": "(self, "
+            "state_machine_arn, status_filter)"
+        },
+        "a ListExecutions statusFilter that is no execution status is refused with AWS's "
+        "ValidationException; moto listed none (local/patches/executions.py)",
+        executions.status_filter_checked,
     ),
     Patch(
         "failure-decorated-once",

@@ -124,3 +124,33 @@ def test_a_version_arn_starts_an_execution_of_that_version(machines: Machines):
     with pytest.raises(ClientError) as taken:  # the name is the state machine's
         machines.sfn.start_execution(stateMachineArn=machine, name="run-1")
     assert taken.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+
+
+def test_a_status_filter_that_is_no_status_is_refused(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html:
+    # statusFilter is one of the execution statuses; AWS's recorded answer to "succeeded".
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    with pytest.raises(ClientError) as refused:
+        machines.sfn.list_executions(
+            stateMachineArn=machine,
+            statusFilter="succeeded",  # type: ignore[arg-type]  # what AWS refuses
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"] == (
+        "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, "
+        "PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
+    )
+
+
+def test_a_stopped_execution_records_no_empty_error_or_cause(machines: Machines):
+    # StopExecution without an error or a cause: AWS's recorded ExecutionAborted has neither.
+    arn = machines.start(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    )
+    machines.until_waiting()
+    machines.sfn.stop_execution(executionArn=arn)
+    assert machines.finished(arn)["status"] == "ABORTED"
+    (aborted,) = [e for e in machines.history(arn) if e["type"] == "ExecutionAborted"]
+    assert aborted["executionAbortedEventDetails"] == {}

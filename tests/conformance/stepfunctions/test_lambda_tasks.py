@@ -1,6 +1,6 @@
 """Lambda tasks answer as on AWS: lambda:invoke's answer with the SDK's metadata, an unhandled
 error in the Python runtime's format, a result over Step Functions' size limit, a function
-that does not exist, the event a runtime error's cause names.
+that does not exist, the event a runtime error's cause names, the log's tail (LogType Tail).
 
 Pages followed:
 - https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (lambda:invoke's
@@ -14,10 +14,13 @@ The texts are those of AWS's recorded executions (docs/jsonata.md: the outside c
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import chalice
 import pytest
 
@@ -35,11 +38,17 @@ def broken(event: Any, context: Any) -> Any:
     raise Broken("no luck")
 
 
+def logged(event: Any, context: Any) -> Any:
+    logging.getLogger("logged").warning("counting %d items", 3)
+    return {}
+
+
 @pytest.fixture(scope="module")
 def machine() -> Iterator[Machine]:
     with running() as machine:
         machine.function("echo", lambda event, context: event)
         machine.function("broken", broken)
+        machine.function("logged", logged)
         machine.function("raw", lambda event, context: b'"HelloWorld!"')
         machine.function("huge", lambda event, context: b"a" * (257 * 1024))
         yield machine
@@ -236,3 +245,36 @@ def test_a_task_whose_seconds_path_finds_nothing_fails_the_execution_once(machin
         "cause": "An error occurred while executing the state 'T' (entered at the event id #2). "
         "Invalid path '$.NoSuchPath' : No results for path: $['NoSuchPath']",
     }
+
+
+def test_log_type_tail_answers_the_invocations_log(machine: Machine):
+    # LogType Tail (connect-lambda.html; recorded test_invoke_unsupported_param): LogResult
+    # and the X-Amz-Log-Result header hold the last 4 KB of the invocation's log, base64.
+    logged = "arn:aws:lambda:us-east-1:123456789012:function:logged"
+    states = {
+        "T": {
+            "Type": "Task",
+            "Resource": INVOKE,
+            "Parameters": {"FunctionName": logged, "Payload": {}, "LogType": "Tail"},
+            "End": True,
+        }
+    }
+    execution = machine.run(states, "T")
+    machine.ended(execution, "the task")
+    history = list(machine.sfn.get_execution_history(executionArn=execution)["events"])
+    answer = json.loads(_event(history, "TaskSucceeded")["taskSucceededEventDetails"]["output"])
+    assert answer["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] == answer["LogResult"]
+    log = base64.b64decode(answer["LogResult"]).decode()
+    request = answer["SdkResponseMetadata"]["RequestId"]
+    start, said, end, report = log.splitlines()
+    assert start == f"START RequestId: {request} Version: $LATEST"
+    assert said.startswith("[WARNING]\t") and said.endswith(f"\t{request}\tcounting 3 items")
+    assert end == f"END RequestId: {request}"
+    assert report.startswith(f"REPORT RequestId: {request}\tDuration: ")
+
+
+def test_the_invoke_api_answers_the_log_tail_too(machine: Machine):
+    answer = boto3.client("lambda").invoke(FunctionName="logged", LogType="Tail")
+    log = base64.b64decode(answer["LogResult"]).decode()
+    assert log.startswith("START RequestId: ") and "counting 3 items" in log
+    assert log.splitlines()[-1].startswith("REPORT RequestId: ")
