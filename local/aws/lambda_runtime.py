@@ -131,17 +131,24 @@ _log: contextvars.ContextVar[tuple[str, list[str]] | None] = contextvars.Context
 
 class _InvocationLog(logging.Handler):
     """Keeps what a function logs during an invocation, as the Python runtime writes it to
-    the function's log: `[LEVEL]<tab>time<tab>request id<tab>message`."""
+    the function's log: `[LEVEL]<tab>time<tab>request id<tab>message`. Outside an
+    invocation a record costs a context variable's read (no handler lock); the runtime's own
+    lines (this module's logger) are the local stack's, not the function's."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        kept = _log.get()
+        if kept is None or record.name == logger.name:
+            return False
+        try:
+            at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            line = f"[{record.levelname}]\t{at}.{int(record.msecs):03d}Z\t{kept[0]}\t"
+            kept[1].append(f"{line}{record.getMessage()}\n")
+        except Exception:
+            self.handleError(record)  # as logging's own handlers do: reported, not raised
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
-        kept = _log.get()
-        if kept is None:
-            return
-        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        millis = int(record.msecs)
-        kept[1].append(
-            f"[{record.levelname}]\t{at}.{millis:03d}Z\t{kept[0]}\t{record.getMessage()}\n"
-        )
+        self.handle(record)
 
 
 _INVOCATION_LOG = _InvocationLog()

@@ -607,6 +607,13 @@ PATCHES: tuple[Patch, ...] = (
         "DescribeStateMachineForExecution answers its definition (local/patches/versions.py)",
         versions.runnable_versions,
     ),
+    Patch(
+        "list-state-machine-versions",
+        {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
+        "moto does not implement ListStateMachineVersions: it lists a state machine's "
+        "versions, the newest first (local/patches/versions.py)",
+        versions.listed_versions,
+    ),
     # cognito
     Patch(
         "cognito-pool-keys",

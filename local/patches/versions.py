@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult
 from moto.stepfunctions.models import StateMachine, StateMachineVersion
 
 if TYPE_CHECKING:
@@ -98,3 +100,34 @@ def _described_machine(original: Any) -> Any:
         return answer
 
     return describe_state_machine_for_execution
+
+
+def listed_versions(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionResponse.call_action(self): ListStateMachineVersions, which moto
+    does not implement, lists a state machine's versions, the newest first, `maxResults` at
+    a time (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html)."""
+
+    @functools.wraps(original)
+    def call_action(self: Any) -> Any:
+        if self._get_action() != "ListStateMachineVersions":
+            return original(self)
+        try:
+            machine = self.stepfunction_backend.describe_state_machine(
+                self._get_param("stateMachineArn")
+            )
+        except ServiceException as refused:  # an ARN AWS refuses, as DescribeStateMachine
+            return self.serialized(ActionResult(refused))
+        versions = [machine.versions[number] for number in sorted(machine.versions, reverse=True)]
+        start = int(self._get_param("nextToken") or 0)
+        end = start + int(self._get_param("maxResults") or len(versions))
+        body: dict[str, Any] = {
+            "stateMachineVersions": [
+                {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date}
+                for v in versions[start:end]
+            ]
+        }
+        if end < len(versions):
+            body["nextToken"] = str(end)
+        return self.serialized(ActionResult(body))
+
+    return call_action

@@ -15,7 +15,10 @@ from local.patches import registry
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "stepfunctions-local.md"
 # What the local engine answers beyond moto, and the patch that makes it answer.
-LOCAL_ENGINE = {"TestState": "test-state"}
+LOCAL_ENGINE = {
+    "TestState": "test-state",
+    "ListStateMachineVersions": "list-state-machine-versions",
+}
 
 
 def _listed(section: str) -> set[str]:

@@ -154,3 +154,28 @@ def test_a_stopped_execution_records_no_empty_error_or_cause(machines: Machines)
     assert machines.finished(arn)["status"] == "ABORTED"
     (aborted,) = [e for e in machines.history(arn) if e["type"] == "ExecutionAborted"]
     assert aborted["executionAbortedEventDetails"] == {}
+
+
+def test_a_state_machines_versions_are_listed_newest_first(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    first, second = (
+        machines.sfn.update_state_machine(
+            stateMachineArn=machine,
+            definition=json.dumps({"StartAt": name, "States": {name: PASS}}),
+            publish=True,
+        )
+        for name in ("Q", "R")
+    )
+    listed = machines.sfn.list_state_machine_versions(stateMachineArn=machine)
+    arns = [v["stateMachineVersionArn"] for v in listed["stateMachineVersions"]]
+    assert arns == [second["stateMachineVersionArn"], first["stateMachineVersionArn"]]
+    page = machines.sfn.list_state_machine_versions(stateMachineArn=machine, maxResults=1)
+    rest = machines.sfn.list_state_machine_versions(
+        stateMachineArn=machine, maxResults=1, nextToken=page["nextToken"]
+    )
+    assert [
+        v["stateMachineVersionArn"]
+        for v in page["stateMachineVersions"] + rest["stateMachineVersions"]
+    ] == arns
+    assert "nextToken" not in rest

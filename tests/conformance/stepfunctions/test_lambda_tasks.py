@@ -30,6 +30,10 @@ from tests.machines import Machine, running
 INVOKE = "arn:aws:states:::lambda:invoke"
 
 
+def _arn(function: str) -> str:
+    return f"arn:aws:lambda:us-east-1:123456789012:function:{function}"
+
+
 class Broken(Exception):
     pass
 
@@ -55,7 +59,7 @@ def machine() -> Iterator[Machine]:
 
 
 def _task(machine: Machine, resource: str, name: str, payload: Any = None) -> list[Any]:
-    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    arn = _arn(name)
     task: dict[str, Any] = {"Type": "Task", "End": True}
     if resource == INVOKE:
         task.update(Resource=INVOKE, Parameters={"FunctionName": arn, "Payload": payload})
@@ -126,7 +130,7 @@ def test_bytes_a_function_returns_are_its_answer_as_they_are(machine: Machine):
     ("resource", "failed", "named"),
     [
         (INVOKE, "TaskFailed", "lambda"),
-        ("function", "LambdaFunctionFailed", "arn:aws:lambda:us-east-1:123456789012:function:huge"),
+        ("function", "LambdaFunctionFailed", _arn("huge")),
     ],
 )
 def test_a_result_over_256_kib_is_a_data_limit_error(machine: Machine, resource, failed, named):
@@ -145,14 +149,14 @@ def test_a_function_that_does_not_exist_is_named_at_latest(machine: Machine):
     event = _event(_task(machine, INVOKE, "nowhere"), "TaskFailed")["taskFailedEventDetails"]
     assert event["error"] == "Lambda.ResourceNotFoundException"
     assert event["cause"].startswith(
-        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nowhere:$LATEST "
+        f"Function not found: {_arn('nowhere')}:$LATEST "
         "(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; "
     )
 
 
 def test_a_runtime_error_names_the_event_its_state_was_entered_at(machine: Machine):
     # The Task's result comes in events 3 to 5; the cause names its TaskStateEntered, event 2.
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    arn = _arn("echo")
     task = {"Type": "Task", "Resource": arn, "OutputPath": "$.missing", "End": True}
     execution = machine.run({"T": task}, "T")
     machine.ended(execution, "the task")
@@ -175,7 +179,7 @@ def test_a_frame_is_named_where_lambda_has_the_file():
 def test_a_failed_attempts_assignments_are_dropped(machine: Machine):
     # The Task assigns, then its ResultSelector fails and the Catch takes over: the state did
     # not complete, so its Assign is not made (the catcher's would be; this one has none).
-    echo = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    echo = _arn("echo")
     states = {
         "Store": {"Type": "Pass", "Assign": {"x": "old"}, "Next": "T"},
         "T": {
@@ -197,7 +201,7 @@ def test_a_failed_attempts_assignments_are_dropped(machine: Machine):
 def test_a_branchs_failed_task_is_aborted_before_the_parallel_fails(machine: Machine):
     # AWS's recorded executions: TaskStateAborted right after the branch's failure, and what
     # follows the branch (ParallelStateFailed) follows the failure, not the abort.
-    broken_arn = "arn:aws:lambda:us-east-1:123456789012:function:broken"
+    broken_arn = _arn("broken")
     branch = {
         "StartAt": "B",
         "States": {"B": {"Type": "Task", "Resource": broken_arn, "End": True}},
@@ -226,7 +230,7 @@ def test_a_task_whose_seconds_path_finds_nothing_fails_the_execution_once(machin
     # AWS's recorded executions (LocalStack's test_invalid_jsonpath, January 2025): the
     # Task's entry, then one ExecutionFailed that says where it occurred.
     if field == "TimeoutSecondsPath":
-        echo = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+        echo = _arn("echo")
         task = {"Type": "Task", "Resource": echo, "End": True}
     else:  # a heartbeat is a callback task's
         _, task = machine.callback_task("heartbeats")
@@ -250,7 +254,7 @@ def test_a_task_whose_seconds_path_finds_nothing_fails_the_execution_once(machin
 def test_log_type_tail_answers_the_invocations_log(machine: Machine):
     # LogType Tail (connect-lambda.html; recorded test_invoke_unsupported_param): LogResult
     # and the X-Amz-Log-Result header hold the last 4 KB of the invocation's log, base64.
-    logged = "arn:aws:lambda:us-east-1:123456789012:function:logged"
+    logged = _arn("logged")
     states = {
         "T": {
             "Type": "Task",
@@ -278,3 +282,10 @@ def test_the_invoke_api_answers_the_log_tail_too(machine: Machine):
     log = base64.b64decode(answer["LogResult"]).decode()
     assert log.startswith("START RequestId: ") and "counting 3 items" in log
     assert log.splitlines()[-1].startswith("REPORT RequestId: ")
+
+
+def test_the_local_runtimes_own_lines_are_not_the_functions_log(machine: Machine):
+    answer = boto3.client("lambda").invoke(FunctionName="broken", LogType="Tail")
+    assert answer["FunctionError"]
+    log = base64.b64decode(answer["LogResult"]).decode()
+    assert [line.split(" ")[0] for line in log.splitlines()] == ["START", "END", "REPORT"]

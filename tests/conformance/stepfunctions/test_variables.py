@@ -167,10 +167,11 @@ def test_a_variable_over_256_kib_fails_the_state(machines: Machines):
 def test_a_states_output_reads_the_variables_from_before_its_own_assign(
     machines: Machines, language, read
 ):
-    # VARIABLES ("Variable evaluation order"): a state's Assign and Output are evaluated
-    # with the values the variables had as the state was entered; the new ones are for the
-    # states after it. AWS's recorded execution of this JSONPath case (LocalStack's
-    # test_state_assign_evaluation_order) answers 42.
+    # AWS's recorded execution of the JSONPath case (LocalStack's
+    # test_state_assign_evaluation_order, November 2024) answers 42: the state's OutputPath
+    # reads the value from before its own Assign, and the next state the new one. JSONata's
+    # Output is taken to read the same way (VARIABLES: one state's assignments are evaluated
+    # together, from the values the state was entered with); no recording shows it.
     states = {
         "Store": {"Type": "Pass", "Assign": {"answer": 42}, "Next": "Read"},
         "Read": {"Type": "Pass", "Assign": {"answer": "<omitted>"}, **read, "Next": "After"},
