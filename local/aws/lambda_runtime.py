@@ -130,19 +130,24 @@ _log: contextvars.ContextVar[tuple[str, list[str]] | None] = contextvars.Context
 
 
 class _InvocationLog(logging.Handler):
-    """Keeps what a function logs during an invocation, as the Python runtime writes it to
-    the function's log: `[LEVEL]<tab>time<tab>request id<tab>message`. Outside an
-    invocation a record costs a context variable's read (no handler lock); the runtime's own
-    lines (this module's logger) are the local stack's, not the function's."""
+    """The Python runtime's handler on the root logger: what a function logs during an
+    invocation goes to that invocation's log, as `[LEVEL]<tab>time<tab>request id<tab>message`
+    until the function sets a formatter of its own on it (as chalicelib/adapters/logs.py
+    does on Lambda's handler), then as that formatter writes it. Outside an invocation a
+    record costs a context variable's read (no handler lock); the runtime's own lines (this
+    module's logger) are the local stack's, not the function's."""
 
     def handle(self, record: logging.LogRecord) -> bool:
         kept = _log.get()
         if kept is None or record.name == logger.name:
             return False
         try:
-            at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            line = f"[{record.levelname}]\t{at}.{int(record.msecs):03d}Z\t{kept[0]}\t"
-            kept[1].append(f"{line}{record.getMessage()}\n")
+            if self.formatter is not None:
+                kept[1].append(f"{self.format(record)}\n")
+            else:
+                at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                line = f"[{record.levelname}]\t{at}.{int(record.msecs):03d}Z\t{kept[0]}\t"
+                kept[1].append(f"{line}{record.getMessage()}\n")
         except Exception:
             self.handleError(record)  # as logging's own handlers do: reported, not raised
         return True

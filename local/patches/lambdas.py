@@ -114,3 +114,19 @@ def unknown_as_latest(original: Any, hooks: Hooks, name: str) -> Any:
 
 
 _UNQUALIFIED_COLONS = 6  # arn:aws:lambda:REGION:ACCOUNT:function:NAME
+
+
+def unhandled_errors(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces LambdaFunction.invoke(self, body, request_headers, response_headers): a
+    function's uncaught error is answered with X-Amz-Function-Error `Unhandled`, as Lambda
+    does (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); moto said
+    `Handled`, which Lambda says of no error the runtime reports."""
+
+    @functools.wraps(original)
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        answer = original(self, body, request_headers, response_headers)
+        if response_headers.get("x-amz-function-error") == "Handled":
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return answer
+
+    return invoke

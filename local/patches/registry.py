@@ -136,6 +136,16 @@ PATCHES: tuple[Patch, ...] = (
         lambdas.error_as_written,
     ),
     Patch(
+        "lambda-unhandled-errors",
+        {
+            "moto.awslambda.models:LambdaFunction.invoke": "(self, body, request_headers, "
+            "response_headers)"
+        },
+        "a function's uncaught error is answered with X-Amz-Function-Error 'Unhandled', as "
+        "Lambda does; moto said 'Handled'",
+        lambdas.unhandled_errors,
+    ),
+    Patch(
         "lambda-unknown-latest",
         {
             "moto.awslambda.models:LambdaBackend.invoke": "(self, function_name, qualifier, body, "
