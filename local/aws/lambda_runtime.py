@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import site
+import sys
 import threading
 import time
 import traceback
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Any, Any], Any]
 PROJECT = Path(__file__).resolve().parents[2]  # where app.py and chalicelib/ are
 TASK_ROOT = "/var/task"  # where Lambda unpacks a function's code
+LATEST = "$LATEST"  # the version every in-process invocation runs
 _LIBRARIES = tuple(Path(p).resolve() for p in site.getsitepackages())
 _OWN_FRAMES = 1  # the runtime's frame above the handler's, left out of a stack trace
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -72,7 +74,7 @@ class LambdaContext:
     memory_limit_in_mb: int
     timeout_seconds: float
     aws_request_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
+    function_version: str = LATEST
     _deadline: float = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,9 +109,12 @@ class Reply:
     trace_header: str  # what Lambda sends back in X-Amzn-Trace-Id
     log: str = ""  # the invocation's log, as CloudWatch Logs gets it (START ... REPORT)
 
+    def tail(self) -> bytes:
+        """The log's last 4 KB: what Lambda answers, base64-encoded, for LogType Tail."""
+        return self.log.encode()[-LOG_TAIL_BYTES:]
+
     def log_tail(self) -> str:
-        """What Lambda answers for LogType Tail: the log's last 4 KB, base64-encoded."""
-        return base64.b64encode(self.log.encode()[-LOG_TAIL_BYTES:]).decode()
+        return base64.b64encode(self.tail()).decode()
 
 
 def deployed_path(filename: str, code_root: Path) -> str:
@@ -134,12 +139,12 @@ class _InvocationLog(logging.Handler):
     invocation goes to that invocation's log, as `[LEVEL]<tab>time<tab>request id<tab>message`
     until the function sets a formatter of its own on it (as chalicelib/adapters/logs.py
     does on Lambda's handler), then as that formatter writes it. Outside an invocation a
-    record costs a context variable's read (no handler lock); the runtime's own lines (this
-    module's logger) are the local stack's, not the function's."""
+    record costs a context variable's read (no handler lock); the local stack's own lines
+    (_NOT_THE_FUNCTIONS) are not the function's."""
 
     def handle(self, record: logging.LogRecord) -> bool:
         kept = _log.get()
-        if kept is None or record.name == logger.name:
+        if kept is None or record.name.startswith(_NOT_THE_FUNCTIONS):
             return False
         try:
             if self.formatter is not None:
@@ -157,6 +162,18 @@ class _InvocationLog(logging.Handler):
 
 
 _INVOCATION_LOG = _InvocationLog()
+# Loggers of the local stack (this runtime, the emulator, moto) that may log in the thread of
+# an invocation: their lines are not the function's.
+_NOT_THE_FUNCTIONS = ("local.", "moto", "werkzeug")
+
+
+def _error_line(error: dict[str, Any]) -> str:
+    """What the Python runtime logs of an unhandled error: one entry, its lines joined by
+    carriage returns (CloudWatch Logs keeps them as one event)."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
+    lines.append("Traceback (most recent call last):")
+    lines.extend(frame.rstrip("\n").replace("\n", "\r") for frame in error["stackTrace"])
+    return "\r".join(lines) + "\n"
 
 
 def _payload(text: str) -> Any:
@@ -183,8 +200,11 @@ class InProcessLambdas:
     def __init__(self, time: Callable[[], float] = time.time) -> None:
         self._functions: dict[str, FunctionSpec] = {}
         self._time = time  # for the Date of lambda:invoke's answer: the emulator's clock
-        if _INVOCATION_LOG not in logging.getLogger().handlers:
-            logging.getLogger().addHandler(_INVOCATION_LOG)
+        root = logging.getLogger()
+        if _INVOCATION_LOG not in root.handlers:
+            if not root.handlers:  # as logging's last resort, and the app's set-up, would
+                root.addHandler(logging.StreamHandler(sys.stderr))
+            root.addHandler(_INVOCATION_LOG)
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
         self.segments: ServiceSegments | None = None  # Lambda's own segments, when traced
@@ -227,7 +247,7 @@ class InProcessLambdas:
             aws_request_id=request_id,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
-        lines = [f"START RequestId: {request_id} Version: $LATEST\n"]
+        lines = [f"START RequestId: {request_id} Version: {LATEST}\n"]
         started = time.perf_counter()
         with self.traced(function_name, spec.arn, request_id) as traced:
             header = traced.header if traced else str(TraceHeader(new_trace_id(), None, False))
@@ -243,6 +263,7 @@ class InProcessLambdas:
                 if traced is not None:
                     traced.error = (type(error).__name__, str(error))
                 text, errored = self._failed(function_name, error, request_id, spec), True
+                lines.append(_error_line(json.loads(text)))
             finally:
                 _log.reset(logging_to)
         millis = (time.perf_counter() - started) * 1000
@@ -282,7 +303,7 @@ class InProcessLambdas:
         tail = reply.log_tail() if parameters.get("LogType") == "Tail" else None
         headers = {"X-Amz-Log-Result": tail} if tail else {}
         headers |= {
-            "X-Amz-Executed-Version": "$LATEST",
+            "X-Amz-Executed-Version": LATEST,
             "x-amzn-Remapped-Content-Length": "0",
             "Connection": "keep-alive",
             "x-amzn-RequestId": reply.request_id,
@@ -292,7 +313,7 @@ class InProcessLambdas:
             "Content-Type": "application/json",
         }
         response: dict[str, Any] = {
-            "ExecutedVersion": "$LATEST",
+            "ExecutedVersion": LATEST,
             "Payload": _payload(reply.payload),
             "SdkHttpMetadata": {
                 "AllHttpHeaders": {key: [value] for key, value in headers.items()},

@@ -8,12 +8,11 @@ import functools
 from typing import Any
 
 from moto.stepfunctions.exceptions import ValidationException
-from moto.stepfunctions.parser.api import ExecutionStatus
 
 from local.patches.hooks import Hooks
 
-# As AWS's message lists them.
-_STATUSES = "SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING"
+# An execution's statuses, as AWS's message lists them.
+_STATUSES = ("SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING")
 
 
 def status_filter_checked(original: Any, hooks: Hooks, name: str) -> Any:
@@ -24,10 +23,11 @@ def status_filter_checked(original: Any, hooks: Hooks, name: str) -> Any:
     def list_executions(
         self: Any, state_machine_arn: str, status_filter: str | None = None, **paging: Any
     ) -> Any:
-        if status_filter is not None and status_filter not in {s.value for s in ExecutionStatus}:
+        if status_filter is not None and status_filter not in _STATUSES:
+            allowed = ", ".join(_STATUSES)
             raise ValidationException(
                 f"1 validation error detected: Value '{status_filter}' at 'statusFilter' failed "
-                f"to satisfy constraint: Member must satisfy enum value set: [{_STATUSES}]"
+                f"to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
             )
         return original(self, state_machine_arn, status_filter, **paging)  # moto's paginator
 

@@ -44,7 +44,11 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
-from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable, VariableStore
+from moto.stepfunctions.parser.asl.eval.variable_store import (
+    IllegalOuterScopeWrite,
+    NoSuchVariable,
+    VariableStore,
+)
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
 
@@ -96,11 +100,11 @@ def _failure(env: Environment, expression: str, location: str | None, outcome: s
 
 
 def query_evaluation_failure(
-    env: Environment, cause: str, location: str | None, after_entry: bool = False
+    env: Environment, cause: str, location: str | None, follows_last_event: bool = False
 ) -> FailureEventException:
-    """A States.QueryEvaluationError of the state, its EvaluationFailed event recorded (as
-    history_events places it; `after_entry`: following the state's last event, as AWS
-    records a Wait's Timestamp that is no date)."""
+    """A States.QueryEvaluationError of the state, its EvaluationFailed event recorded where
+    history_events places an expression's (`follows_last_event`: after the state's last event
+    instead, as AWS records a Wait's Timestamp that is no date)."""
     details = EvaluationFailedEventDetails(error=_QUERY_EVALUATION_ERROR.to_name(), cause=cause)
     if location:
         details["location"] = location
@@ -112,7 +116,7 @@ def query_evaluation_failure(
             event_details=_evaluation_failed(details),
         )
     )
-    token = _AFTER_ENTRY.set(after_entry)
+    token = _FOLLOWS_LAST_EVENT.set(follows_last_event)
     try:
         env.event_manager.add_event(
             context=env.event_history_context,
@@ -120,7 +124,7 @@ def query_evaluation_failure(
             event_details=_evaluation_failed(failure.get_evaluation_failed_event_details()),
         )
     finally:
-        _AFTER_ENTRY.reset(token)
+        _FOLLOWS_LAST_EVENT.reset(token)
     return failure
 
 
@@ -408,9 +412,11 @@ def _same_failure(event: Any, details: Any) -> bool:
     )
 
 
-# An EvaluationFailed event being recorded follows the state's last event (not the event
-# before the state's entry, as an expression's failure does).
-_AFTER_ENTRY: contextvars.ContextVar[bool] = contextvars.ContextVar("after_entry", default=False)
+# An EvaluationFailed event being recorded follows the state's last event, not the event
+# before the state's entry as an expression's failure does (query_evaluation_failure).
+_FOLLOWS_LAST_EVENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "follows_last_event", default=False
+)
 
 
 def _map_run_started(events: list[Any]) -> int | None:
@@ -436,9 +442,9 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     and follows the event that preceded the failing state's entry (its
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
     follows its MapRunStarted event, and the next event follows the MapStateExited; an
-    execution's failure is recorded once, in the execution's words (a Task whose
-    TimeoutSecondsPath or HeartbeatSecondsPath found nothing recorded it itself first); an
-    abort records no empty error or cause."""
+    ExecutionFailed right after the one a top-level Task recorded of itself (its
+    TimeoutSecondsPath or HeartbeatSecondsPath found nothing) replaces it, in the execution's
+    words; an abort records no empty error or cause."""
 
     @functools.wraps(original)
     def add_event(
@@ -457,16 +463,17 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             event_details = {
                 "executionAbortedEventDetails": {k: v for k, v in aborted.items() if v}
             }
-        if event_type == HistoryEventType.ExecutionFailed and events:
-            last = events[-1]
-            if last["type"] == event_type:  # a state recorded it first: the execution's words
-                last.update(event_details or {})
-                return int(last["id"])
+        if event_type == HistoryEventType.ExecutionFailed:
+            with self._mutex:
+                last = events[-1] if events else None
+                if last is not None and last["type"] == event_type:  # a state recorded it
+                    last.update(event_details or {})  # just before: the execution's words
+                    return int(last["id"])
         if event_type == HistoryEventType.MapStateExited:
             run = _map_run_started(self._history_event_list)
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
                 context.source_event_id = run  # moto moves the context on to the exit event
-        if event_type != HistoryEventType.EvaluationFailed or _AFTER_ENTRY.get():
+        if event_type != HistoryEventType.EvaluationFailed or _FOLLOWS_LAST_EVENT.get():
             added: int = original(
                 self, context, event_type, event_details, timestamp, update_source_event_id
             )  # moto passes all but context and event_type by name
@@ -625,38 +632,36 @@ def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
                     ),
                 )
             )
-        setattr(env, _PENDING, declarations)  # made as the state exits
+        for identifier, value in declarations.items():  # refused now, inside Retry and Catch
+            if identifier in env.variable_store._outer_scope:
+                raise IllegalOuterScopeWrite(variable_identifier=identifier, variable_value=value)
+        variables.set_pending(env, declarations)  # made as the state exits
 
     return eval_body
-
-
-# A state's assignments, evaluated and waiting for the state's exit (an Environment's).
-_PENDING = "pending_assignments"
 
 
 def assigned_at_exit(original: Any, hooks: Hooks, name: str) -> Any:
     """A state's assignments take effect as it exits, not before: its OutputPath and Output
     still read the values from before the state (AWS's recorded executions: OutputPath
     "$answer" after Assign {"answer": "<omitted>"} gives the earlier 42), and a failed
-    attempt's are dropped (a retry evaluates them again, a Catch has its own Assign).
+    attempt's are dropped (a retry evaluates them again; a Catch has its own Assign).
     Replaces CommonStateField._get_state_exited_event_details (which notes the assigned
-    variables: made first), ExecutionState._handle_retry and ExecutionState._handle_catch
-    (drop them first)."""
+    variables: made first) and ExecutionState._handle_catch (drops them first)."""
 
     if name == "_get_state_exited_event_details":
 
         @functools.wraps(original)
         def exiting(self: Any, env: Environment) -> Any:
-            for identifier, value in (getattr(env, _PENDING, None) or {}).items():
+            for identifier, value in variables.pending(env).items():
                 env.variable_store.set(variable_identifier=identifier, variable_value=value)
-            setattr(env, _PENDING, None)
+            variables.set_pending(env, None)
             return original(self, env)
 
         return exiting
 
     @functools.wraps(original)
-    def failed(self: Any, env: Environment, failure_event: Any) -> Any:
-        setattr(env, _PENDING, None)
+    def caught(self: Any, env: Environment, failure_event: Any) -> Any:
+        variables.set_pending(env, None)
         return original(self, env, failure_event)
 
-    return failed
+    return caught

@@ -88,11 +88,18 @@ def missing_path_cause(original: Any, hooks: Hooks, name: str) -> Any:
         except FailureEventException as failure:
             missing = failure.__context__  # moto raises the failure while handling this
             if isinstance(missing, NoSuchJsonPathError):
-                words = missing_words(missing.json_path, missing.data)
-                details: dict[str, Any] = dict(failure.failure_event.event_details or {})
-                for detail in details.values():
-                    if words is not None and "cause" in detail:
-                        detail["cause"] = f"Invalid path '{missing.json_path}' : {words}"
+                _reword(failure, missing)
             raise
 
     return evaluate
+
+
+def _reword(failure: FailureEventException, missing: NoSuchJsonPathError) -> None:
+    """The failure's cause in AWS's words, where moto's details hold it."""
+    words = missing_words(missing.json_path, missing.data)
+    if words is None:
+        return
+    details: dict[str, dict[str, Any]] = dict(failure.failure_event.event_details or {})  # type: ignore[arg-type]
+    for detail in details.values():  # moto's own dicts: reworded where they are
+        if "cause" in detail:
+            detail["cause"] = f"Invalid path '{missing.json_path}' : {words}"

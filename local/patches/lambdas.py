@@ -22,7 +22,8 @@ def invoke_in_process(original: Any, hooks: Hooks, name: str) -> Any:
 
     def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
         reply = runtime.invoke(self.function_name, event if event is not None else {})
-        return reply.payload, reply.errored, reply.log  # moto answers the log's tail with it
+        # moto answers this with the invocation (base64-encoded, as X-Amz-Log-Result)
+        return reply.payload, reply.errored, reply.tail().decode(errors="ignore")
 
     return _invoke_lambda
 

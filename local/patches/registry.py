@@ -445,8 +445,8 @@ PATCHES: tuple[Patch, ...] = (
         "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
         "(moto's Map state recorded again the one its fields had) and follows the event before "
         "the failing state's entry; a distributed Map's MapStateExited follows its "
-        "MapRunStarted; an execution's failure is recorded once, in the execution's words; an "
-        "abort records no empty error or cause",
+        "MapRunStarted; an execution's failure a top-level state recorded just before is "
+        "recorded once, in the execution's words; an abort records no empty error or cause",
         jsonata.history_events,
     ),
     Patch(
@@ -549,8 +549,6 @@ PATCHES: tuple[Patch, ...] = (
         {
             f"{_SFN}.asl.component.state.state"
             ":CommonStateField._get_state_exited_event_details": "(self, env)",
-            f"{_SFN}.asl.component.state.exec.execute_state"
-            ":ExecutionState._handle_retry": "(self, env, failure_event)",
             f"{_SFN}.asl.component.state.exec.execute_state"
             ":ExecutionState._handle_catch": "(self, env, failure_event)",
         },

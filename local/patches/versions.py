@@ -19,6 +19,8 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.stepfunctions.models import StateMachine, StateMachineVersion
 
+from local.patches.teststate import AwsError
+
 if TYPE_CHECKING:
     from local.patches.hooks import Hooks
 
@@ -102,10 +104,13 @@ def _described_machine(original: Any) -> Any:
     return describe_state_machine_for_execution
 
 
+_PAGE = 100  # ListStateMachineVersions' maxResults when none is given
+
+
 def listed_versions(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.call_action(self): ListStateMachineVersions, which moto
     does not implement, lists a state machine's versions, the newest first, `maxResults` at
-    a time (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html)."""
+    a time, 100 unless told (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html)."""
 
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
@@ -118,8 +123,12 @@ def listed_versions(original: Any, hooks: Hooks, name: str) -> Any:
         except ServiceException as refused:  # an ARN AWS refuses, as DescribeStateMachine
             return self.serialized(ActionResult(refused))
         versions = [machine.versions[number] for number in sorted(machine.versions, reverse=True)]
-        start = int(self._get_param("nextToken") or 0)
-        end = start + int(self._get_param("maxResults") or len(versions))
+        token = self._get_param("nextToken") or "0"
+        if not token.isdigit():  # not one this answered
+            invalid = AwsError("InvalidToken", f"Invalid Token: '{token}'")
+            return self.serialized(ActionResult(invalid))
+        start = int(token)
+        end = start + int(self._get_param("maxResults") or _PAGE)
         body: dict[str, Any] = {
             "stateMachineVersions": [
                 {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date}

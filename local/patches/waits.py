@@ -44,7 +44,7 @@ def wait_timestamp_failure(original: Any, hooks: Hooks, name: str) -> Any:
             "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
             f"format string: {timestamp_str}"
         )
-        failure = query_evaluation_failure(env, cause, "Timestamp", after_entry=True)
+        failure = query_evaluation_failure(env, cause, "Timestamp", follows_last_event=True)
         return failure.failure_event
 
     return _create_failure_event

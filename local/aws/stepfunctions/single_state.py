@@ -90,6 +90,8 @@ from moto.stepfunctions.parser.mocking.mock_config import (
     StateMockedResponses,
 )
 
+from local.aws.stepfunctions.variables import pending
+
 THRESHOLD_EXCEEDED: Final = "The specified tolerated failure threshold was exceeded"
 # inspectionData's fields, in the order a state computes them (and AWS lists them).
 FIELDS: Final[tuple[str, ...]] = (
@@ -412,8 +414,7 @@ class Evaluation:
         seen["input"] = self.run.input_text  # as given
         variables = dict(self.run.variables)
         variables.update(self.assigned)
-        for name, text in env.variable_store.get_assigned_variables().items():
-            variables[name] = json.loads(text)  # assigned, the state not exited (it failed)
+        variables.update(pending(env))  # assigned, the state not exited (it failed)
         if variables:
             seen["variables"] = variables
         if self.error_details:

@@ -45,3 +45,17 @@ def over_limit(assigned: Mapping[str, Any], held: Mapping[str, Any]) -> str | No
             f"maximum of {EXECUTION_BYTES} bytes."
         )
     return None
+
+
+# A state's assignments, evaluated and waiting for the state to exit (an Environment's):
+# local/patches/jsonata.py makes them as it exits; TestState reports a failed state's.
+_PENDING = "pending_assignments"
+
+
+def pending(env: Any) -> dict[str, Any]:
+    """The assignments the state running in `env` has evaluated and not yet made."""
+    return dict(getattr(env, _PENDING, None) or {})
+
+
+def set_pending(env: Any, assignments: Mapping[str, Any] | None) -> None:
+    setattr(env, _PENDING, dict(assignments) if assignments else None)

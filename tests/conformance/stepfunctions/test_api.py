@@ -179,3 +179,10 @@ def test_a_state_machines_versions_are_listed_newest_first(machines: Machines):
         for v in page["stateMachineVersions"] + rest["stateMachineVersions"]
     ] == arns
     assert "nextToken" not in rest
+
+
+def test_a_versions_page_token_not_answered_is_refused(machines: Machines):
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    with pytest.raises(ClientError) as refused:
+        machines.sfn.list_state_machine_versions(stateMachineArn=machine, nextToken="nope")
+    assert refused.value.response["Error"]["Code"] == "InvalidToken"

@@ -17,6 +17,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +27,7 @@ import boto3
 import chalice
 import pytest
 
+from local.aws import lambda_runtime
 from local.aws.lambda_runtime import PROJECT, deployed_path
 from tests.machines import Machine, running
 
@@ -251,15 +255,16 @@ def test_a_task_whose_seconds_path_finds_nothing_fails_the_execution_once(machin
     }
 
 
-def test_log_type_tail_answers_the_invocations_log(machine: Machine):
+def test_log_type_tail_answers_the_invocations_log(machine: Machine, monkeypatch):
     # LogType Tail (connect-lambda.html; recorded test_invoke_unsupported_param): LogResult
-    # and the X-Amz-Log-Result header hold the last 4 KB of the invocation's log, base64.
-    logged = _arn("logged")
+    # and the X-Amz-Log-Result header hold the last 4 KB of the invocation's log, base64, as
+    # the Python runtime writes it (no formatter of an app's on its handler here).
+    monkeypatch.setattr(lambda_runtime._INVOCATION_LOG, "formatter", None)
     states = {
         "T": {
             "Type": "Task",
             "Resource": INVOKE,
-            "Parameters": {"FunctionName": logged, "Payload": {}, "LogType": "Tail"},
+            "Parameters": {"FunctionName": _arn("logged"), "Payload": {}, "LogType": "Tail"},
             "End": True,
         }
     }
@@ -270,13 +275,15 @@ def test_log_type_tail_answers_the_invocations_log(machine: Machine):
     assert answer["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] == answer["LogResult"]
     log = base64.b64decode(answer["LogResult"]).decode()
     request = answer["SdkResponseMetadata"]["RequestId"]
-    start, said, end, report = log.splitlines()
+    start, said, end, report, after = log.split("\n")
     assert start == f"START RequestId: {request} Version: $LATEST"
-    # As the runtime writes it ([WARNING], time, request id, message), or as the formatter an
-    # app set on the runtime's handler does (the app's JSON lines, once it has run here).
-    assert "counting 3 items" in said
+    assert re.fullmatch(
+        rf"\[WARNING\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{request}\tcounting 3 items",
+        said,
+    )
     assert end == f"END RequestId: {request}"
     assert report.startswith(f"REPORT RequestId: {request}\tDuration: ")
+    assert after == ""
 
 
 def test_the_invoke_api_answers_the_log_tail_too(machine: Machine):
@@ -286,8 +293,70 @@ def test_the_invoke_api_answers_the_log_tail_too(machine: Machine):
     assert log.splitlines()[-1].startswith("REPORT RequestId: ")
 
 
-def test_the_local_runtimes_own_lines_are_not_the_functions_log(machine: Machine):
+def test_an_unhandled_error_is_logged_as_the_runtime_logs_it(machine: Machine):
+    # The Python runtime logs an unhandled error as one entry (lines joined by \r); the local
+    # stack's own line about it ("function broken raised Broken") is not the function's.
     answer = boto3.client("lambda").invoke(FunctionName="broken", LogType="Tail")
     assert answer["FunctionError"] == "Unhandled"  # API_Invoke.html: the runtime's error
-    log = base64.b64decode(answer["LogResult"]).decode()
-    assert [line.split(" ")[0] for line in log.splitlines()] == ["START", "END", "REPORT"]
+    start, error, end, report, after = base64.b64decode(answer["LogResult"]).decode().split("\n")
+    assert (start.split(" ")[0], end.split(" ")[0], report.split(" ")[0], after) == (
+        "START",
+        "END",
+        "REPORT",
+        "",
+    )
+    entry = error.split("\r")
+    assert entry[:2] == ["[ERROR] Broken: no luck", "Traceback (most recent call last):"]
+    assert entry[2].startswith('  File "/var/task/tests/conformance/stepfunctions/')
+
+
+def test_a_refused_assignment_is_the_states_error_its_catch_takes(machine: Machine):
+    # An iteration may read the outer variables, not assign them: the state that tries fails
+    # as it evaluates its Assign, so its own Catch takes the error (not the execution's end).
+    inner = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": _arn("echo"),
+                "Assign": {"outer": 2},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    states = {
+        "Store": {"Type": "Pass", "Assign": {"outer": 1}, "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": inner, "End": True},
+    }
+    execution = machine.sfn.start_execution(
+        stateMachineArn=machine.sfn.create_state_machine(
+            name="outer-write",
+            definition=json.dumps({"StartAt": "Store", "States": states}),
+            roleArn=machine.role,
+        )["stateMachineArn"],
+        input=json.dumps({"items": [1]}),
+    )["executionArn"]
+    machine.ended(execution, "the map")
+    assert machine.status(execution) == "SUCCEEDED"
+    history = machine.sfn.get_execution_history(executionArn=execution)["events"]
+    assert [
+        e["stateEnteredEventDetails"]["name"] for e in history if e["type"] == "PassStateEntered"
+    ] == [
+        "Store",
+        "Caught",
+    ]
+
+
+def test_the_runtimes_handler_leaves_the_processs_own_logs_on_stderr():
+    # Its handler on the root logger would otherwise stop logging's last resort (and an app's
+    # "if not root.handlers" set-up) from writing to stderr, in a process that set up nothing.
+    script = (
+        "import logging; from local.aws.lambda_runtime import InProcessLambdas; "
+        "InProcessLambdas(); logging.getLogger('app').warning('still on stderr')"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=PROJECT
+    )
+    assert ran.stderr.strip() == "still on stderr"

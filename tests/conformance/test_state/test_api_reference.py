@@ -167,6 +167,17 @@ def test_variables_set_and_assigned_are_reported(sfn):
     assert result["inspectionData"]["variables"] == {"given": "x", "assigned": 7, "copied": 3}
 
 
+def test_a_failed_states_assignments_are_reported(sfn):
+    """inspectionData.variables: 'variables assigned in the state' -- a state that assigns
+    and then fails (its OutputPath finds nothing) still reports what it assigned."""
+    state = definition(Type="Pass", Assign={"a": 1}, OutputPath="$.missing", End=True)
+    result = answer(
+        sfn, definition=state, input="{}", variables='{"a": 0}', inspectionLevel="DEBUG"
+    )
+    assert result["status"] == "FAILED"
+    assert result["inspectionData"]["variables"] == {"a": 1}
+
+
 @pytest.mark.parametrize("variables", ['["not", "an", "object"]', "{not json", '"text"'])
 def test_variables_must_be_a_json_object(sfn, variables):
     """variables: 'JSON object literal'."""
