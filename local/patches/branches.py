@@ -45,7 +45,8 @@ def failed_state_aborted(original: Any, hooks: Hooks, name: str) -> Any:
 def _entered(events: Any, last: int) -> dict[str, Any] | None:
     """The StateEntered event of the state whose last event is `last`: back along
     previousEventId (moto leaves no name of the failed state on the branch)."""
-    by_id = {event["id"]: event for event in events._history_event_list}
+    with events._mutex:  # sibling branches add their events meanwhile
+        by_id = {event["id"]: event for event in events._history_event_list}
     event = by_id.get(last)
     while event is not None and not HistoryEventType(event["type"]).value.endswith("StateEntered"):
         event = by_id.get(event["previousEventId"])
