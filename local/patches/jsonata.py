@@ -606,8 +606,9 @@ def history_order(original: Any, hooks: Hooks, name: str) -> Any:
 
 def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces AssignDecl._eval_body: one state's assignments are evaluated together (against
-    the values from before the state, as moto does) and then checked against AWS's size
-    limits (local/aws/stepfunctions/variables.py) before any is made."""
+    the values from before the state, as moto does), checked against AWS's size limits
+    (local/aws/stepfunctions/variables.py) and the scope's, and made as the state exits
+    (assigned_at_exit)."""
 
     def eval_body(self: Any, env: Environment) -> None:
         declarations: dict[str, Any] = {}
