@@ -179,11 +179,13 @@ def per_operation(before: dict[str, Any], after: dict[str, Any], count: int) -> 
 
 
 def state_transitions(url: str, sample: int = 50) -> float | None:
-    """Mean transitions per execution over recent ones: states entered, plus retries."""
+    """Mean transitions per execution over recent ones that have ended (one still running,
+    a review waiting for instance, has not made all of its): states entered, plus retries."""
     executions = f"{url}/_local/api/executions"
     listing = requests.get(executions, timeout=10).json()["executions"]
+    ended = [execution for execution in listing if execution["status"] != "RUNNING"]
     counts = []
-    for execution in listing[:sample]:
+    for execution in ended[:sample]:
         detail = requests.get(f"{executions}/{execution['operationId']}", timeout=10).json()
         counts.append(sum(1 + step["retries"] for step in detail["steps"]))
     return round(statistics.fmean(counts), 2) if counts else None

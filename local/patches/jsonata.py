@@ -441,10 +441,9 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     fields had recorded, and a Task state the one its Arguments had, without AWS's words)
     and follows the event that preceded the failing state's entry (its
     previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
-    follows its MapRunStarted event, and the next event follows the MapStateExited; an
-    ExecutionFailed right after the one a top-level Task recorded of itself (its
-    TimeoutSecondsPath or HeartbeatSecondsPath found nothing) replaces it, in the execution's
-    words; an abort records no empty error or cause."""
+    follows its MapRunStarted event, and the next event follows the MapStateExited; a
+    failure without an event type of its own records none; an abort records no empty error
+    or cause."""
 
     @functools.wraps(original)
     def add_event(
@@ -463,12 +462,8 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             event_details = {
                 "executionAbortedEventDetails": {k: v for k, v in aborted.items() if v}
             }
-        if event_type == HistoryEventType.ExecutionFailed:
-            with self._mutex:
-                last = events[-1] if events else None
-                if last is not None and last["type"] == event_type:  # a state recorded it
-                    last.update(event_details or {})  # just before: the execution's words
-                    return int(last["id"])
+        if event_type is None:  # a failure that records no event of its own (jsonpath.py)
+            return context.source_event_id
         if event_type == HistoryEventType.MapStateExited:
             run = _map_run_started(self._history_event_list)
             if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;

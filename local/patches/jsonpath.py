@@ -79,7 +79,10 @@ def missing_words(path: str, data: Any) -> str | None:
 def missing_path_cause(original: Any, hooks: Hooks, name: str) -> Any:
     """Wraps the evaluations that fail a state when a path finds nothing (InputPath,
     OutputPath, TimeoutSecondsPath, HeartbeatSecondsPath): the cause is worded as AWS's
-    (missing_words); moto wrote `$['a.b.c']` for every path, whichever name was missing."""
+    (missing_words); moto wrote `$['a.b.c']` for every path, whichever name was missing. A
+    Task's seconds path records no event of its own (moto's was an ExecutionFailed, before
+    the execution's, even in a Map, a Parallel or a caught failure): AWS's recorded history
+    goes from the TaskStateEntered to the execution's ExecutionFailed."""
 
     @functools.wraps(original)
     def evaluate(self: Any, env: Any) -> Any:
@@ -89,6 +92,8 @@ def missing_path_cause(original: Any, hooks: Hooks, name: str) -> Any:
             missing = failure.__context__  # moto raises the failure while handling this
             if isinstance(missing, NoSuchJsonPathError):
                 _reword(failure, missing)
+                if name == "_eval_seconds":
+                    failure.failure_event.event_type = None  # type: ignore[misc,assignment]  # none
             raise
 
     return evaluate

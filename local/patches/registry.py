@@ -445,8 +445,8 @@ PATCHES: tuple[Patch, ...] = (
         "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
         "(moto's Map state recorded again the one its fields had) and follows the event before "
         "the failing state's entry; a distributed Map's MapStateExited follows its "
-        "MapRunStarted; an execution's failure a top-level state recorded just before is "
-        "recorded once, in the execution's words; an abort records no empty error or cause",
+        "MapRunStarted; a failure without an event of its own records none; an abort records "
+        "no empty error or cause",
         jsonata.history_events,
     ),
     Patch(
@@ -593,7 +593,8 @@ PATCHES: tuple[Patch, ...] = (
         },
         "a path that finds nothing fails the state with AWS's words: \"Missing property in path "
         "$['a']\" when a name before the last is missing, \"No results for path: "
-        "$['a']['b']\" when the last is; moto wrote $['a.b'] for either "
+        "$['a']['b']\" when the last is; moto wrote $['a.b'] for either; a Task's seconds "
+        "path records no ExecutionFailed of its own before the execution's "
         "(local/patches/jsonpath.py)",
         jsonpath.missing_path_cause,
     ),

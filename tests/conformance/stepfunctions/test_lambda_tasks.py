@@ -360,3 +360,27 @@ def test_the_runtimes_handler_leaves_the_processs_own_logs_on_stderr():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=PROJECT
     )
     assert ran.stderr.strip() == "still on stderr"
+
+
+@pytest.mark.parametrize("caught", [False, True])
+def test_a_seconds_path_that_finds_nothing_in_a_branch_records_no_failure_of_its_own(
+    machine: Machine, caught
+):
+    # The Task's own failure has no event (AWS's recorded top-level history goes from its
+    # TaskStateEntered to the execution's ExecutionFailed): in a Parallel branch, nor when a
+    # Catch takes it, does an ExecutionFailed appear before the execution's end.
+    task = {"Type": "Task", "Resource": _arn("echo"), "TimeoutSecondsPath": "$.no", "End": True}
+    parallel: dict[str, Any] = {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": "T", "States": {"T": task}}],
+        "End": True,
+    }
+    if caught:
+        parallel["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]
+        parallel.pop("End")
+        parallel["Next"] = "Done"
+    execution = machine.run({"P": parallel, "Done": {"Type": "Pass", "End": True}}, "P")
+    machine.ended(execution, "the parallel")
+    kinds = [e["type"] for e in machine.sfn.get_execution_history(executionArn=execution)["events"]]
+    assert kinds.count("ExecutionFailed") == (0 if caught else 1)
+    assert kinds[-1] == ("ExecutionSucceeded" if caught else "ExecutionFailed")
