@@ -106,7 +106,7 @@ class Reply:
     payload: str  # the result's JSON, or the error's
     errored: bool
     request_id: str
-    trace_header: str  # what Lambda sends back in X-Amzn-Trace-Id
+    trace_header: str | None  # the invocation's, when it was traced
     log: str = ""  # the invocation's log, as CloudWatch Logs gets it (START ... REPORT)
 
     def tail(self) -> bytes:
@@ -236,7 +236,7 @@ class InProcessLambdas:
         if spec is None:
             message = f"no in-process handler for function {function_name}"
             body = {"errorType": "HandlerNotFound", "errorMessage": message}
-            return Reply(json.dumps(body), True, request_id, "")
+            return Reply(json.dumps(body), True, request_id, None)
         with self._lock:
             self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
         context = LambdaContext(
@@ -250,7 +250,7 @@ class InProcessLambdas:
         lines = [f"START RequestId: {request_id} Version: {LATEST}\n"]
         started = time.perf_counter()
         with self.traced(function_name, spec.arn, request_id) as traced:
-            header = traced.header if traced else str(TraceHeader(new_trace_id(), None, False))
+            header = traced.header if traced else None
             logging_to = _log.set((request_id, lines))
             try:
                 with invoking(function_name):
@@ -262,8 +262,9 @@ class InProcessLambdas:
             except (Exception, SystemExit) as error:
                 if traced is not None:
                     traced.error = (type(error).__name__, str(error))
-                text, errored = self._failed(function_name, error, request_id, spec), True
-                lines.append(_error_line(json.loads(text)))
+                failure = self._failed(function_name, error, request_id, spec)
+                text, errored = json.dumps(failure), True
+                lines.append(_error_line(failure))
             finally:
                 _log.reset(logging_to)
         millis = (time.perf_counter() - started) * 1000
@@ -277,7 +278,7 @@ class InProcessLambdas:
     @staticmethod
     def _failed(
         function_name: str, error: BaseException, request_id: str, spec: FunctionSpec
-    ) -> str:
+    ) -> dict[str, Any]:
         # What the Python runtime reports for an unhandled exception (or a process that exits):
         # these four keys in this order, the frames from the handler down, paths as deployed.
         # Step Functions takes errorType as the name Retry and Catch match.
@@ -285,13 +286,12 @@ class InProcessLambdas:
         frames = traceback.extract_tb(error.__traceback__)[_OWN_FRAMES:]
         for frame in frames:
             frame.filename = deployed_path(frame.filename, spec.code_root)
-        body = {
+        return {
             "errorMessage": str(error),
             "errorType": type(error).__name__,
             "requestId": request_id,
             "stackTrace": traceback.format_list(frames),
         }
-        return json.dumps(body)
 
     def step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
         """lambda:invoke's answer, as Step Functions records it: Lambda's Invoke response
@@ -309,7 +309,8 @@ class InProcessLambdas:
             "x-amzn-RequestId": reply.request_id,
             "Content-Length": str(len(reply.payload.encode())),
             "Date": email.utils.formatdate(self._time(), usegmt=True),
-            "X-Amzn-Trace-Id": reply.trace_header,
+            # Lambda sends one back for an untraced invocation too (Sampled=0)
+            "X-Amzn-Trace-Id": reply.trace_header or str(TraceHeader(new_trace_id(), None, False)),
             "Content-Type": "application/json",
         }
         response: dict[str, Any] = {
