@@ -291,6 +291,20 @@ def context_dates(original: Any, hooks: Hooks, name: str) -> Any:
     return environment
 
 
+def entered_time(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces the StateData moto's states build as they are entered: State.EnteredTime in
+    the context object is in AWS's form (UTC, milliseconds, `Z`), as Execution.StartTime;
+    moto wrote Python's isoformat (`+00:00`, microseconds)."""
+
+    def state_data(**fields: Any) -> Any:
+        entered = fields.get("EnteredTime")
+        if isinstance(entered, str):
+            fields["EnteredTime"] = _aws_timestamp(datetime.fromisoformat(entered))
+        return original(**fields)
+
+    return state_data
+
+
 _INPUT_TEXTS = threading.local()  # the execution's input on its own thread: (value, text)
 
 

@@ -35,6 +35,7 @@ from local.patches import (
     jsonata,
     jsonpath,
     lambdas,
+    maps,
     model_loader,
     packed_items,
     poller_wakeup,
@@ -385,6 +386,13 @@ PATCHES: tuple[Patch, ...] = (
         jsonata.context_dates,
     ),
     Patch(
+        "context-entered-time",
+        {f"{_SFN}.asl.component.state.state:StateData": f"class {_SFN}.asl.eval.states.StateData"},
+        "the context object's State.EnteredTime in AWS's form (2019-03-26T20:14:13.192Z, as "
+        "its context object page shows); moto wrote Python's isoformat (+00:00, microseconds)",
+        jsonata.entered_time,
+    ),
+    Patch(
         "assigned-variables",
         {f"{_SFN}.asl.eval.variable_store:VariableStore.get_assigned_variables": "(self)"},
         "a state-exit event's assignedVariables holds each value as JSON text; moto wrote a "
@@ -470,6 +478,31 @@ PATCHES: tuple[Patch, ...] = (
         "(TaskStateAborted after its TaskFailed), as AWS's recorded executions show; moto "
         "recorded nothing (local/patches/branches.py)",
         branches.failed_state_aborted,
+    ),
+    Patch(
+        "item-batcher",
+        {
+            f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+            ":DistributedIterationComponent._map_run": "(self, env, eval_input)",
+        },
+        "moto's grammar has no ItemBatcher and refused every definition with one: a "
+        "distributed Map's selected items are batched as AWS documents, each child's input "
+        "{BatchInput, Items}, the limits in either query language (local/patches/maps.py)",
+        maps.item_batcher,
+    ),
+    Patch(
+        "item-reader-listing",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3"
+            ":ResourceEvalS3._handle_list_objects_v2": "(env, resource_runtime_part, "
+            "state_credentials)"
+        },
+        "a Map over an S3 listing (s3:listObjectsV2) gets every object's metadata in AWS's "
+        "documented shape (Etag, Key, LastModified in epoch seconds, Size, StorageClass), page "
+        "after page; moto handed on boto3's first page, whose datetimes made DescribeExecution "
+        "answer 500, and failed on an empty listing (local/patches/maps.py)",
+        maps.listed_objects,
     ),
     Patch(
         "longest-wait",

@@ -10,7 +10,10 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
   QueryLanguage at /States/Pass`;
 - an expression that does not parse, or reads the context item at the top level:
   `INVALID_JSONATA_EXPRESSION: ...`, `UNSUPPORTED_JSONATA_EXPRESSION: ...` at its field;
-- a variable whose name is not a variable name, or is the reserved `states`.
+- a variable whose name is not a variable name, or is the reserved `states`;
+- an `ItemBatcher` that sets no limit, sets a limit twice (`MaxItemsPerBatch` and
+  `MaxItemsPerBatchPath`), uses a `...Path` in JSONata, or sits on an inline Map (AWS runs it
+  in distributed mode only; these messages are ours, in AWS's form).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ JSONPATH_ONLY: Final = (
 # Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
 _VARIABLE_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 _NESTED: Final = ("Branches", "ItemProcessor", "Iterator")
+ITEM_BATCHER: Final = "ItemBatcher"
+_BATCH_LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
 
 
 def is_expression(value: Any) -> bool:
@@ -57,6 +62,14 @@ def _states(
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
                 yield from _states(state[key], f"{state_path}/{key}", language)
+
+
+def map_states(definition: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """(state, its query language) for every Map state, nested ones included."""
+    top = definition.get("QueryLanguage", "JSONPath")
+    for _, state, _, language in _states(definition, "", top):
+        if state.get("Type") == "Map":
+            yield state, language
 
 
 def _fields(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -113,7 +126,39 @@ def problems(definition: dict[str, Any]) -> list[str]:
                     except jsonata.Refused as refused:
                         found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
         found.extend(_variable_problems(state, state_path))
+        found.extend(_batcher_problems(state, state_path, language))
     return found
+
+
+def _batcher_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
+    batcher = state.get(ITEM_BATCHER)
+    if not isinstance(batcher, dict):
+        return
+    path = f"{state_path}/{ITEM_BATCHER}"
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+    if mode != "DISTRIBUTED":
+        yield (
+            f"SCHEMA_VALIDATION_FAILED: The field '{ITEM_BATCHER}' is only supported for a Map "
+            f"in 'DISTRIBUTED' mode at {state_path}"
+        )
+    set_limits = [key for key in batcher if key.removesuffix("Path") in _BATCH_LIMITS]
+    if not set_limits:
+        yield (
+            "SCHEMA_VALIDATION_FAILED: The ItemBatcher must set at least one of "
+            f"{', '.join(f'{limit}, {limit}Path' for limit in _BATCH_LIMITS)} at {path}"
+        )
+    for limit in _BATCH_LIMITS:
+        if limit in batcher and f"{limit}Path" in batcher:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The fields '{limit}' and '{limit}Path' are mutually "
+                f"exclusive at {path}"
+            )
+        if language == JSONATA and f"{limit}Path" in batcher:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
+                f"'{limit}Path' is only supported for the 'JSONPath' QueryLanguage at {path}"
+            )
 
 
 def _variable_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:

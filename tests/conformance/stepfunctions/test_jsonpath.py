@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conformance.stepfunctions.conftest import Machines, output
@@ -94,3 +96,13 @@ def test_a_wait_over_2_to_the_31_seconds_is_too_long(machines: Machines):
         "An error occurred while executing the state 'W' (entered at the event id #2). "
         "Wait state delay is too long.",
     )
+
+
+def test_a_states_entered_time_is_in_awss_form(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html:
+    # "EnteredTime": "2019-03-26T20:14:13.192Z", as Execution.StartTime.
+    fields = {"entered.$": "$$.State.EnteredTime", "started.$": "$$.Execution.StartTime"}
+    states = {"P": {"Type": "Pass", "Parameters": fields, "End": True}}
+    times = output(machines.run({"StartAt": "P", "States": states}))
+    for time in times.values():
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", time), times
