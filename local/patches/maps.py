@@ -37,8 +37,8 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
     StatesErrorNameType,
 )
 from moto.stepfunctions.parser.asl.component.component import Component
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (  # noqa: E501
-    ResourceEvalS3,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -62,7 +62,7 @@ def listed_objects(original: Any, hooks: Hooks, name: str) -> Any:
     def _handle_list_objects_v2(
         env: Environment, resource_runtime_part: Any, state_credentials: Any
     ) -> None:
-        s3 = ResourceEvalS3._get_s3_client(
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
             resource_runtime_part=resource_runtime_part, state_credentials=state_credentials
         )
         parameters = env.stack.pop()
