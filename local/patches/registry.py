@@ -525,6 +525,16 @@ PATCHES: tuple[Patch, ...] = (
         executions.status_filter_checked,
     ),
     Patch(
+        "stop-execution-error-cause",
+        {
+            "moto.stepfunctions.responses:StepFunctionResponse.stop_execution": "(self)",
+            "moto.stepfunctions.models:StateMachine.stop_execution": "(self, execution_arn)",
+        },
+        "StopExecution's error and cause are recorded on the ExecutionAborted event, as AWS's "
+        "API reference describes; moto dropped both (local/patches/executions.py)",
+        executions.stop_with_error_and_cause,
+    ),
+    Patch(
         "failure-decorated-once",
         {
             f"{_SFN}.asl.component.common.error_name.failure_event"

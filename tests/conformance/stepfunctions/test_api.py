@@ -156,6 +156,23 @@ def test_a_stopped_execution_records_no_empty_error_or_cause(machines: Machines)
     assert aborted["executionAbortedEventDetails"] == {}
 
 
+def test_a_stopped_execution_records_the_error_and_cause_it_was_stopped_with(
+    machines: Machines,
+):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html
+    # and API_ExecutionAbortedEventDetails.html: the abort carries StopExecution's error and
+    # cause (moto dropped both).
+    arn = machines.start(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    )
+    machines.until_waiting()
+    machines.sfn.stop_execution(executionArn=arn, error="Operator.Stop", cause="replaced")
+    assert machines.finished(arn)["status"] == "ABORTED"
+    (aborted,) = [e for e in machines.history(arn) if e["type"] == "ExecutionAborted"]
+    details = aborted["executionAbortedEventDetails"]
+    assert details == {"error": "Operator.Stop", "cause": "replaced"}
+
+
 def test_a_state_machines_versions_are_listed_newest_first(machines: Machines):
     # https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListStateMachineVersions.html
     machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
