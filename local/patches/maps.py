@@ -10,21 +10,34 @@ local/patches/registry.py.
 - `ItemBatcher` (input-output-itembatcher.html; the States Language's "Batching Items"): the
   selected items, grouped into batches of at most `MaxItemsPerBatch` items and
   `MaxInputBytesPerBatch` bytes, each child's input `{"BatchInput": ..., "Items": [...]}`.
-  moto's grammar has no `ItemBatcher` and refused every definition with one. The parser is
-  handed the definition without it; the batcher's fields are read by a Pass state's payload
-  (JSONPath `Parameters`, JSONata `Output`), so paths, intrinsic functions, variables,
-  expressions and their failures are moto's and this engine's as anywhere else.
+  moto's grammar has no `ItemBatcher` and refused every definition with one. The batcher's
+  fields are read by a Pass state's payload (JSONPath `Parameters`, JSONata `Output`), so
+  paths, intrinsic functions, variables, expressions and their failures are moto's and this
+  engine's as anywhere else.
+- An S3 object's items in the formats AWS added in 2025 (input-output-itemreader.html): JSON
+  Lines (`InputType: JSONL`, one item per line), CSV with a `CSVDelimiter`, the array a JSON
+  file's `ItemsPointer` points at, and every listed object's items (`s3:listObjectsV2` with
+  `Transformation: LOAD_AND_FLATTEN`). moto's grammar knew none and refused them.
+
+moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`);
+each Map's components are then told theirs.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import functools
+import io
 import json
 from collections.abc import Iterator
 from typing import Any, Final, cast
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import (
+    ExecutionFailedEventDetails,
+    HistoryEventType,
+    MapRunFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.component.common.comment import Comment
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -40,18 +53,32 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer import (  # noqa: E501
+    transformer_csv,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
+    StateCredentials,
+)
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 
-from local.aws.stepfunctions.definitions import ITEM_BATCHER, JSONATA, map_states
+from local.aws.stepfunctions.definitions import (
+    CSV_DELIMITERS,
+    ITEM_BATCHER,
+    JSONATA,
+    LOAD_AND_FLATTEN,
+    READER_FIELDS,
+    map_states,
+)
 from local.patches.hooks import Hooks
 from local.patches.jsonata import query_evaluation_failure
 
-# The parser is handed each batched Map with its batcher in its Comment, after this mark: the
-# definition's text stays unique to its batcher (parses are cached by text, speed.py).
-_MARK: Final = "\x00ItemBatcher:"
+# The parser is handed each Map with what moto's grammar lacks in its Comment, after this mark:
+# the definition's text stays unique to them (parses are cached by text, speed.py).
+_MARK: Final = "\x00MotoLacks:"
+_JSONL: Final = "JSONL"
 _LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
 
 
@@ -195,18 +222,14 @@ def _components(root: Any) -> Iterator[Any]:
             stack.extend(vars(value).values())
 
 
-def item_batcher(original: Any, hooks: Hooks, name: str) -> Any:
-    """The parser (parse) and the distributed Map's run (_map_run) for ItemBatcher."""
-    return (_parse if name == "parse" else _map_run)(original)
-
-
-def _parse(original: Any) -> Any:
-    """Replaces AmazonStateLanguageParser.parse(definition): a definition with an ItemBatcher
-    is parsed without it, each batched Map's iteration told its batcher."""
+def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces AmazonStateLanguageParser.parse(definition): a Map's ItemBatcher, and the
+    ReaderConfig fields and input type moto's grammar lacks, are taken out before moto parses
+    the definition; the Map's iteration is then told its batcher, its ItemReader its reader."""
 
     @functools.wraps(original)
     def parse(definition: str) -> Any:
-        if f'"{ITEM_BATCHER}"' not in definition:
+        if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, _JSONL, *READER_FIELDS)):
             return original(definition)
         try:
             parsed = json.loads(definition)
@@ -214,9 +237,9 @@ def _parse(original: Any) -> Any:
             return original(definition)
         found = False
         for state, language in map_states(parsed):
-            if isinstance(state.get(ITEM_BATCHER), dict):
-                batcher = state.pop(ITEM_BATCHER)
-                state["Comment"] = _MARK + json.dumps([language, batcher])
+            lacked = _taken_out(state, language)
+            if lacked:
+                state["Comment"] = _MARK + json.dumps(lacked)
                 found = True
         if not found:
             return original(definition)
@@ -224,16 +247,41 @@ def _parse(original: Any) -> Any:
         for component in _components(program):
             if isinstance(component, StateMap) and isinstance(component.comment, Comment):
                 text = component.comment.comment
-                iteration = component.iteration_component
-                if text.startswith(_MARK) and not hasattr(iteration, "aws_item_batcher"):
-                    language, batcher = json.loads(text[len(_MARK) :])
+                if not text.startswith(_MARK) or hasattr(component, "aws_told"):
+                    continue
+                component.aws_told = True  # type: ignore[attr-defined]
+                lacked = json.loads(text[len(_MARK) :])
+                if "ItemBatcher" in lacked:
+                    language, batcher = lacked["ItemBatcher"]
+                    iteration = component.iteration_component
                     iteration.aws_item_batcher = ItemBatcher(language, batcher, original)  # type: ignore[attr-defined]
+                if "ReaderConfig" in lacked:
+                    component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])  # type: ignore[union-attr]
         return program, tree
 
     return parse
 
 
-def _map_run(original: Any) -> Any:
+def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
+    """What moto's grammar lacks, taken out of one Map state."""
+    lacked: dict[str, Any] = {}
+    if isinstance(state.get(ITEM_BATCHER), dict):
+        lacked["ItemBatcher"] = [language, state.pop(ITEM_BATCHER)]
+    reader = state.get("ItemReader")
+    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+    if isinstance(config, dict) and (
+        config.get("InputType") == _JSONL or any(field in config for field in READER_FIELDS)
+    ):
+        lacked["ReaderConfig"] = {
+            "InputType": config.get("InputType"),
+            **{field: config.pop(field) for field in READER_FIELDS if field in config},
+        }
+        if config.get("InputType") == _JSONL:
+            config["InputType"] = "JSON"  # a type moto's grammar takes; the Reader reads it
+    return lacked
+
+
+def item_batcher(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces DistributedIterationComponent._map_run(self, env, eval_input): with a batcher,
     each item is selected first (ItemSelector, with its own index and value in the context),
     then the selected items are batched and each batch is a child's input as it is."""
@@ -268,3 +316,121 @@ def _selected(env: Environment, selector: Any, map_input: Any, index: int, item:
         return frame.stack.pop()
     finally:
         env.delete_frame(frame)
+
+
+class Reader:
+    """One ItemReader's items in the formats moto's grammar lacks, as AWS documents them."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.input_type: str = config["InputType"]
+        self.delimiter = CSV_DELIMITERS[config.get("CSVDelimiter", "COMMA")]
+        self.pointer: str | None = config.get("ItemsPointer")
+        self.flatten = config.get("Transformation") == LOAD_AND_FLATTEN
+
+    def items(self, env: Environment, text: str, config: dict[str, Any]) -> list[Any]:
+        """The items of one object's text."""
+        if self.input_type == "CSV":
+            rows = csv.reader(io.StringIO(text), delimiter=self.delimiter)
+            as_commas = io.StringIO()
+            csv.writer(as_commas, lineterminator="\n").writerows(rows)
+            env.stack.append(as_commas.getvalue())  # moto's reading, headers and all
+            env.stack.append(config)
+            transformer_csv.ResourceOutputTransformerCSV().eval(env=env)
+            return cast(list[Any], env.stack.pop())
+        if self.input_type == _JSONL:
+            return [
+                _parsed(env, line, f"Line {number} of the JSON Lines object is no JSON.")
+                for number, line in enumerate(text.splitlines(), start=1)
+                if line.strip()
+            ]
+        value = _parsed(env, text, "The object is no JSON.")
+        if self.pointer:
+            value = _pointed(env, value, self.pointer)
+        if not isinstance(value, list):
+            raise _reader_failure(env, "Attempting to map over non-iterable node.")
+        return value
+
+
+def _parsed(env: Environment, text: str, cause: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _reader_failure(env, cause) from None
+
+
+def _pointed(env: Environment, value: Any, pointer: str) -> Any:
+    """The value a JSON Pointer (RFC 6901) points at in value."""
+    for token in pointer.split("/")[1:] if pointer.startswith("/") else [None]:
+        key = None if token is None else token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            raise _reader_failure(
+                env,
+                "The provided ReaderConfig.ItemsPointer does not match any valid path in the "
+                "JSON structure.",
+            )
+    return value
+
+
+def _reader_failure(env: Environment, cause: str) -> FailureEventException:
+    """States.ItemReaderFailed, ending the Map run (as moto's own readers fail)."""
+    failed = StatesErrorNameType.StatesItemReaderFailed
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=failed),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=cast(
+                EventDetails,
+                {
+                    "mapRunFailedEventDetails": MapRunFailedEventDetails(
+                        error=failed.to_name(), cause=cause
+                    )
+                },
+            ),
+        )
+    )
+
+
+def reader_formats(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces ItemReader._eval_body(self, env): an ItemReader told a Reader reads its
+    object's text (or, with LOAD_AND_FLATTEN, every listed object's) in its format; MaxItems
+    counts the items of all of them."""
+
+    @functools.wraps(original)
+    def _eval_body(self: Any, env: Environment) -> None:
+        reader: Reader | None = getattr(self, "aws_reader", None)
+        if reader is None:
+            return original(self, env)
+        return _read(self, env, reader)
+
+    return _eval_body
+
+
+def _read(item_reader: Any, env: Environment, reader: Reader) -> None:
+    item_reader.reader_config.eval(env=env)
+    config = env.stack.pop()
+    if item_reader.parargs:
+        item_reader.parargs.eval(env=env)
+    else:
+        env.stack.append({})
+    bucket = env.stack[-1].get("Bucket")
+    item_reader.resource_eval.eval_resource(env=env)  # the object's text, or the listing
+    found = env.stack.pop()
+    if reader.flatten:
+        item_reader.resource_eval.resource.eval(env=env)
+        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+            resource_runtime_part=env.stack.pop(),
+            state_credentials=StateCredentials(role_arn=env.aws_execution_details.role_arn),
+        )
+        texts = [
+            s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read().decode()
+            for listed in found
+        ]
+    else:
+        texts = [found]
+    items = [item for text in texts for item in reader.items(env, text, config)]
+    env.stack.append(items[: config["MaxItemsValue"]])

@@ -480,16 +480,35 @@ PATCHES: tuple[Patch, ...] = (
         branches.failed_state_aborted,
     ),
     Patch(
+        "map-fields-moto-lacks",
+        {f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)"},
+        "moto's grammar lacks a distributed Map's ItemBatcher and the ReaderConfig AWS added in "
+        "2025 (InputType JSONL, CSVDelimiter, ItemsPointer, Transformation) and refused every "
+        "definition with one: moto parses the definition without them, and each Map's "
+        "iteration is told its batcher, its ItemReader its reader (local/patches/maps.py)",
+        maps.fields_moto_lacks,
+    ),
+    Patch(
         "item-batcher",
         {
-            f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)",
             f"{_SFN}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
             ":DistributedIterationComponent._map_run": "(self, env, eval_input)",
         },
-        "moto's grammar has no ItemBatcher and refused every definition with one: a "
-        "distributed Map's selected items are batched as AWS documents, each child's input "
-        "{BatchInput, Items}, the limits in either query language (local/patches/maps.py)",
+        "a distributed Map's selected items are batched as AWS documents ItemBatcher, each "
+        "child's input {BatchInput, Items}, the limits in either query language "
+        "(local/patches/maps.py)",
         maps.item_batcher,
+    ),
+    Patch(
+        "item-reader-formats",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.item_reader.item_reader_decl"
+            ":ItemReader._eval_body": "(self, env)",
+        },
+        "an S3 object's items in the formats AWS added in 2025: JSON Lines, CSV with a "
+        "CSVDelimiter, the array a JSON file's ItemsPointer points at, every listed object's "
+        "items (LOAD_AND_FLATTEN); moto read CSV and JSON arrays only (local/patches/maps.py)",
+        maps.reader_formats,
     ),
     Patch(
         "item-reader-listing",

@@ -13,7 +13,14 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - a variable whose name is not a variable name, or is the reserved `states`;
 - an `ItemBatcher` that sets no limit, sets a limit twice (`MaxItemsPerBatch` and
   `MaxItemsPerBatchPath`), uses a `...Path` in JSONata, or sits on an inline Map (AWS runs it
-  in distributed mode only; these messages are ours, in AWS's form).
+  in distributed mode only; these messages are ours, in AWS's form);
+- an `ItemReader`'s `ReaderConfig` with an `InputType`, `CSVDelimiter` or `Transformation`
+  that is none of AWS's values (`The field 'InputType' should have one of these values:
+  [...]`), or a field its input type does not read (`CSVDelimiter` outside CSV,
+  `ItemsPointer` outside JSON, `LOAD_AND_FLATTEN` off an `s3:listObjectsV2` or without an
+  input type: messages of ours, in AWS's form);
+- what the engine does not read although AWS does (`PARQUET`, `MANIFEST`, `ManifestType`):
+  `UNSUPPORTED_LOCALLY: ...`, so that it is not found out mid-execution.
 """
 
 from __future__ import annotations
@@ -40,6 +47,15 @@ _VARIABLE_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 _NESTED: Final = ("Branches", "ItemProcessor", "Iterator")
 ITEM_BATCHER: Final = "ItemBatcher"
 _BATCH_LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
+# An ItemReader's ReaderConfig as AWS documents it since 2025 (input-output-itemreader.html):
+# its input types in the order AWS's message lists them, CSV's delimiters, the transformations.
+INPUT_TYPES: Final = ("MANIFEST", "JSON", "CSV", "JSONL", "PARQUET")
+CSV_DELIMITERS: Final = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+LOAD_AND_FLATTEN: Final = "LOAD_AND_FLATTEN"
+_TRANSFORMATIONS: Final = ("NONE", LOAD_AND_FLATTEN)
+# The ReaderConfig fields moto's grammar lacks, which the engine reads (local/patches/maps.py).
+READER_FIELDS: Final = ("CSVDelimiter", "ItemsPointer", "Transformation")
+_UNREAD: Final = ("PARQUET", "MANIFEST")
 
 
 def is_expression(value: Any) -> bool:
@@ -127,7 +143,47 @@ def problems(definition: dict[str, Any]) -> list[str]:
                         found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
+        found.extend(_reader_problems(state, state_path))
     return found
+
+
+def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    reader = state.get("ItemReader")
+    if not isinstance(reader, dict) or not isinstance(reader.get("ReaderConfig"), dict):
+        return
+    config = reader["ReaderConfig"]
+    path = f"{state_path}/ItemReader/ReaderConfig"
+    for field, allowed in (
+        ("InputType", INPUT_TYPES),
+        ("CSVDelimiter", tuple(CSV_DELIMITERS)),
+        ("Transformation", _TRANSFORMATIONS),
+    ):
+        if field in config and config[field] not in allowed:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The field '{field}' should have one of these "
+                f"values: [{', '.join(allowed)}] at {path}/{field}"
+            )
+    input_type = config.get("InputType")
+    for field, reads in (("CSVDelimiter", "CSV"), ("ItemsPointer", "JSON")):
+        if field in config and input_type != reads:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The field '{field}' is only supported for the "
+                f"InputType '{reads}' at {path}/{field}"
+            )
+    if config.get("Transformation") == LOAD_AND_FLATTEN and (
+        input_type is None or not str(reader.get("Resource", "")).endswith(":s3:listObjectsV2")
+    ):
+        yield (
+            f"SCHEMA_VALIDATION_FAILED: The Transformation '{LOAD_AND_FLATTEN}' reads the "
+            "objects an s3:listObjectsV2 lists, each of the InputType given, at "
+            f"{path}/Transformation"
+        )
+    for field, value in (("InputType", input_type), ("ManifestType", config.get("ManifestType"))):
+        if value is not None and (field == "ManifestType" or value in _UNREAD):
+            yield (
+                f"UNSUPPORTED_LOCALLY: AWS reads the {field} '{value}', the local engine does "
+                f"not (docs/jsonata.md) at {path}/{field}"
+            )
 
 
 def _batcher_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:

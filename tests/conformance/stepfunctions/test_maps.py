@@ -5,7 +5,8 @@ AWS's pages: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-i
 https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html (each
 child's input is `{"Items": [...]}`, with `BatchInput` beside it); the States Language's
 "Batching Items" (the selected items are batched); and AWS's recorded executions where
-docs/jsonata.md says so.
+docs/jsonata.md says so. The ItemReader page's ReaderConfig for the formats AWS added in 2025:
+`InputType: JSONL`, `CSVDelimiter`, `ItemsPointer`, `Transformation: LOAD_AND_FLATTEN`.
 """
 
 from __future__ import annotations
@@ -164,5 +165,151 @@ def test_a_batcher_the_engine_cannot_run_is_refused_at_creation(
 ):
     with pytest.raises(ClientError) as refused:
         machines.create(mapped(map_state, language))
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert problem in refused.value.response["Error"]["Message"]
+
+
+def read(bucket: str, key: str, config: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": config,
+            "Parameters": {"Bucket": bucket, "Key": key},
+        },
+        **fields,
+    }
+
+
+@pytest.fixture(scope="module")
+def objects(machines: Machines) -> str:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="formats")
+    bodies = {
+        "lines.jsonl": '{"id": 1}\n\n{"id": 2, "tags": ["a"]}\n"three"\n',
+        "broken.jsonl": '{"id": 1}\n{"id": \n',
+        "semicolons.csv": 'name;note\nAda;"likes; semicolons"\nBob;\n',
+        "tabs.csv": "name\tage\nAda\t36\n",
+        "nested.json": '{"data": {"rows": [{"n": 1}, {"n": 2}], "count": 2}}',
+        "daily/1.jsonl": '{"day": 1}\n{"day": 2}\n',
+        "daily/2.jsonl": '{"day": 3}\n',
+    }
+    for key, body in bodies.items():
+        s3.put_object(Bucket="formats", Key=key, Body=body.encode())
+    return "formats"
+
+
+def test_json_lines_give_an_item_per_line(machines: Machines, objects: str):
+    definition = mapped(read(objects, "lines.jsonl", {"InputType": "JSONL"}))
+    assert output(machines.run(definition)) == [{"id": 1}, {"id": 2, "tags": ["a"]}, "three"]
+
+
+def test_json_lines_are_read_in_jsonata_and_counted_by_max_items(machines: Machines, objects: str):
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL", "MaxItems": "{% $states.input.most %}"},
+        "Arguments": {"Bucket": objects, "Key": "{% $states.input.key %}"},
+    }
+    definition = mapped({"ItemReader": reader}, "JSONata")
+    items = output(machines.run(definition, {"key": "lines.jsonl", "most": 2}))
+    assert items == [{"id": 1}, {"id": 2, "tags": ["a"]}]
+
+
+def test_a_line_that_is_no_json_fails_the_map_run_with_item_reader_failed(
+    machines: Machines, objects: str
+):
+    described = machines.run(mapped(read(objects, "broken.jsonl", {"InputType": "JSONL"})))
+    assert (described["status"], described["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert "Line 2" in described["cause"]
+    kinds = [event["type"] for event in machines.history(described["executionArn"])]
+    assert kinds[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+@pytest.mark.parametrize(
+    ("key", "delimiter", "rows"),
+    [
+        (
+            "semicolons.csv",
+            "SEMICOLON",
+            [{"name": "Ada", "note": "likes; semicolons"}, {"name": "Bob", "note": ""}],
+        ),
+        ("tabs.csv", "TAB", [{"age": "36", "name": "Ada"}]),  # values are strings, as AWS's
+    ],
+)
+def test_a_csv_delimiter_separates_the_fields(
+    machines: Machines, objects: str, key: str, delimiter: str, rows: list[dict[str, str]]
+):
+    config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": delimiter}
+    assert output(machines.run(mapped(read(objects, key, config)))) == rows
+
+
+def test_an_items_pointer_picks_the_array_inside_a_json_object(machines: Machines, objects: str):
+    config = {"InputType": "JSON", "ItemsPointer": "/data/rows"}
+    assert output(machines.run(mapped(read(objects, "nested.json", config)))) == [
+        {"n": 1},
+        {"n": 2},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pointer", "cause"),
+    [
+        ("/data/columns", "ItemsPointer does not match any valid path"),
+        ("/data/count", "Attempting to map over non-iterable node."),
+    ],
+)
+def test_an_items_pointer_to_no_array_fails_with_item_reader_failed(
+    machines: Machines, objects: str, pointer: str, cause: str
+):
+    config = {"InputType": "JSON", "ItemsPointer": pointer}
+    described = machines.run(mapped(read(objects, "nested.json", config)))
+    assert described["error"] == "States.ItemReaderFailed"
+    assert cause in described["cause"]
+
+
+def test_load_and_flatten_reads_every_listed_objects_items(machines: Machines, objects: str):
+    def listed(**config: Any) -> dict[str, Any]:
+        reader = {
+            "Resource": "arn:aws:states:::s3:listObjectsV2",
+            "ReaderConfig": {"InputType": "JSONL", "Transformation": "LOAD_AND_FLATTEN", **config},
+            "Parameters": {"Bucket": objects, "Prefix": "daily/"},
+        }
+        return mapped({"ItemReader": reader})
+
+    assert output(machines.run(listed())) == [{"day": 1}, {"day": 2}, {"day": 3}]
+    # MaxItems counts the items of all the objects
+    assert output(machines.run(listed(MaxItems=2))) == [{"day": 1}, {"day": 2}]
+
+
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        (
+            {"InputType": "XML"},
+            "SCHEMA_VALIDATION_FAILED: The field 'InputType' should have one of these values: "
+            "[MANIFEST, JSON, CSV, JSONL, PARQUET] at /States/Map/ItemReader/ReaderConfig/"
+            "InputType",
+        ),
+        (
+            {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "COLON"},
+            "The field 'CSVDelimiter' should have one of these values: [COMMA, PIPE, SEMICOLON, "
+            "SPACE, TAB]",
+        ),
+        (
+            {"InputType": "JSON", "CSVDelimiter": "TAB"},
+            "The field 'CSVDelimiter' is only supported for the InputType 'CSV'",
+        ),
+        (
+            {"InputType": "JSONL", "ItemsPointer": "/rows"},
+            "The field 'ItemsPointer' is only supported for the InputType 'JSON'",
+        ),
+        ({"InputType": "JSON", "Transformation": "LOAD_AND_FLATTEN"}, "LOAD_AND_FLATTEN"),
+        ({"InputType": "PARQUET"}, "UNSUPPORTED_LOCALLY: AWS reads the InputType 'PARQUET'"),
+    ],
+)
+def test_a_reader_config_the_engine_cannot_run_is_refused_at_creation(
+    machines: Machines, config: dict[str, Any], problem: str
+):
+    with pytest.raises(ClientError) as refused:
+        machines.create(mapped(read("formats", "any", config)))
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
     assert problem in refused.value.response["Error"]["Message"]
