@@ -91,6 +91,28 @@ def _evaluation_failed(details: EvaluationFailedEventDetails | None) -> EventDet
     return cast(EventDetails, {"evaluationFailedEventDetails": details})
 
 
+def states_failure(
+    env: Environment,
+    error: StatesErrorNameType,
+    cause: str,
+    event_type: HistoryEventType,
+    details: str = "executionFailedEventDetails",
+) -> FailureEventException:
+    """The state's failure with one of the States.* errors, its error and cause held in event
+    details of the kind named (moto's TypedDict is total, so one kind is cast)."""
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=event_type,
+            event_details=cast(
+                EventDetails,
+                {details: ExecutionFailedEventDetails(error=error.to_name(), cause=cause)},
+            ),
+        )
+    )
+
+
 def _failure(env: Environment, expression: str, location: str | None, outcome: str) -> Exception:
     """AWS's States.QueryEvaluationError for an expression, recorded as an EvaluationFailed
     event; moto adds the 'An error occurred while executing the state ...' sentence."""
@@ -626,21 +648,11 @@ def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
             declarations.update(env.stack.pop())
         problem = variables.over_limit(declarations, _Variables(env.variable_store))
         if problem is not None:
-            error = StatesErrorNameType.StatesStatesDataLimitExceeded
-            raise FailureEventException(
-                FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=error),
-                    event_type=HistoryEventType.TaskFailed,
-                    event_details=cast(
-                        EventDetails,
-                        {
-                            "executionFailedEventDetails": ExecutionFailedEventDetails(
-                                error=error.to_name(), cause=problem
-                            )
-                        },
-                    ),
-                )
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesStatesDataLimitExceeded,
+                problem,
+                HistoryEventType.TaskFailed,
             )
         for identifier, value in declarations.items():  # refused now, inside Retry and Catch
             if identifier in env.variable_store._outer_scope:

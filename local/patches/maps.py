@@ -34,17 +34,11 @@ from collections.abc import Iterator
 from typing import Any, Final, cast
 
 from moto.stepfunctions.parser.api import (
-    ExecutionFailedEventDetails,
     HistoryEventType,
-    MapRunFailedEventDetails,
 )
 from moto.stepfunctions.parser.asl.component.common.comment import Comment
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
     FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-    StatesErrorName,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
@@ -53,15 +47,11 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer import (  # noqa: E501
-    transformer_csv,
-)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
     StateCredentials,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 
 from local.aws.stepfunctions.definitions import (
@@ -73,7 +63,7 @@ from local.aws.stepfunctions.definitions import (
     map_states,
 )
 from local.patches.hooks import Hooks
-from local.patches.jsonata import query_evaluation_failure
+from local.patches.jsonata import query_evaluation_failure, states_failure
 
 # The parser is handed each Map with what moto's grammar lacks in its Comment, after this mark:
 # the definition's text stays unique to them (parses are cached by text, speed.py).
@@ -169,15 +159,8 @@ class ItemBatcher:
             )
         else:
             cause = f"Expected positive integer for {limit}, got '{shown}' instead."
-        runtime = StatesErrorNameType.StatesRuntime
-        details = ExecutionFailedEventDetails(error=runtime.to_name(), cause=cause)
-        raise FailureEventException(
-            FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=runtime),
-                event_type=HistoryEventType.MapRunFailed,  # as moto's ItemReader's MaxItems
-                event_details=cast(EventDetails, {"executionFailedEventDetails": details}),
-            )
+        raise states_failure(  # a map run's failure, as moto's ItemReader's MaxItems
+            env, StatesErrorNameType.StatesRuntime, cause, HistoryEventType.MapRunFailed
         )
 
 
@@ -327,15 +310,18 @@ class Reader:
         self.pointer: str | None = config.get("ItemsPointer")
         self.flatten = config.get("Transformation") == LOAD_AND_FLATTEN
 
-    def items(self, env: Environment, text: str, config: dict[str, Any]) -> list[Any]:
-        """The items of one object's text."""
+    def items(
+        self, env: Environment, text: str, config: dict[str, Any], csv_reader: Any
+    ) -> list[Any]:
+        """The items of one object's text (CSV's rows read by moto's csv_reader, its headers,
+        duplicates and missing fields as moto reads them, once its delimiter is a comma)."""
         if self.input_type == "CSV":
             rows = csv.reader(io.StringIO(text), delimiter=self.delimiter)
             as_commas = io.StringIO()
             csv.writer(as_commas, lineterminator="\n").writerows(rows)
-            env.stack.append(as_commas.getvalue())  # moto's reading, headers and all
+            env.stack.append(as_commas.getvalue())
             env.stack.append(config)
-            transformer_csv.ResourceOutputTransformerCSV().eval(env=env)
+            csv_reader.eval(env=env)
             return cast(list[Any], env.stack.pop())
         if self.input_type == _JSONL:
             return [
@@ -377,21 +363,12 @@ def _pointed(env: Environment, value: Any, pointer: str) -> Any:
 
 def _reader_failure(env: Environment, cause: str) -> FailureEventException:
     """States.ItemReaderFailed, ending the Map run (as moto's own readers fail)."""
-    failed = StatesErrorNameType.StatesItemReaderFailed
-    return FailureEventException(
-        FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=failed),
-            event_type=HistoryEventType.TaskFailed,
-            event_details=cast(
-                EventDetails,
-                {
-                    "mapRunFailedEventDetails": MapRunFailedEventDetails(
-                        error=failed.to_name(), cause=cause
-                    )
-                },
-            ),
-        )
+    return states_failure(
+        env,
+        StatesErrorNameType.StatesItemReaderFailed,
+        cause,
+        HistoryEventType.TaskFailed,
+        "mapRunFailedEventDetails",
     )
 
 
@@ -432,5 +409,6 @@ def _read(item_reader: Any, env: Environment, reader: Reader) -> None:
         ]
     else:
         texts = [found]
-    items = [item for text in texts for item in reader.items(env, text, config)]
+    transformer = item_reader.resource_output_transformer  # moto's, for the InputType given
+    items = [item for text in texts for item in reader.items(env, text, config, transformer)]
     env.stack.append(items[: config["MaxItemsValue"]])

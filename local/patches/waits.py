@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, cast
+from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-    FailureEvent,
-    FailureEventException,
-)
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-    StatesErrorName,
-)
+from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
@@ -20,10 +13,9 @@ from moto.stepfunctions.parser.asl.component.common.string.string_expression imp
     StringJSONata,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from local.patches.hooks import Hooks
-from local.patches.jsonata import query_evaluation_failure
+from local.patches.jsonata import query_evaluation_failure, states_failure
 
 # The longest delay a Wait takes: 2^31 - 1 seconds (24855 days and a little); AWS's recorded
 # executions wait 24855 days and fail a wait of 24856 with "Wait state delay is too long."
@@ -57,17 +49,11 @@ def longest_wait(original: Any, hooks: Hooks, name: str) -> Any:
     def _eval_body(self: Any, env: Environment) -> None:
         seconds = self._get_wait_seconds(env=env)
         if seconds > LONGEST_WAIT_SECONDS:
-            runtime = StatesErrorNameType.StatesRuntime
-            details = ExecutionFailedEventDetails(
-                error=runtime.to_name(), cause="Wait state delay is too long."
-            )
-            raise FailureEventException(
-                FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=runtime),
-                    event_type=HistoryEventType.ExecutionFailed,
-                    event_details=cast(EventDetails, {"executionFailedEventDetails": details}),
-                )
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesRuntime,
+                "Wait state delay is too long.",
+                HistoryEventType.ExecutionFailed,
             )
         self._wait_interval(env=env, wait_seconds=seconds)
 
