@@ -18,6 +18,12 @@ local/patches/registry.py.
   Lines (`InputType: JSONL`, one item per line), CSV with a `CSVDelimiter`, the array a JSON
   file's `ItemsPointer` points at, and every listed object's items (`s3:listObjectsV2` with
   `Transformation: LOAD_AND_FLATTEN`). moto's grammar knew none and refused them.
+- A distributed Map over a JSON object (its items from the state's input, or an S3 JSON file
+  whose root or `ItemsPointer` is an object): an iteration per key-value pair, in the
+  object's order, its input `{"Key": ..., "Value": ...}`, and `Map.Item.Key` beside
+  `Map.Item.Index` and `Map.Item.Value` (the pair's value) in the context object, as the
+  ItemsPath, ItemReader and context object pages describe. moto refused any object. An
+  inline Map still takes arrays only, as AWS's inline-mode page says.
 
 moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`);
 each Map's components are then told theirs.
@@ -47,6 +53,9 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
     StateCredentials,
@@ -70,6 +79,24 @@ from local.patches.jsonata import query_evaluation_failure, states_failure
 _MARK: Final = "\x00MotoLacks:"
 _JSONL: Final = "JSONL"
 _LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
+
+
+class _Pair(dict[str, Any]):
+    """One key-value pair of an object a distributed Map iterates: {"Key": ..., "Value": ...}."""
+
+
+def _pairs(value: Any) -> Any:
+    """An object's key-value pairs, in its order; anything else as it is."""
+    if isinstance(value, dict):
+        return [_Pair(Key=key, Value=item) for key, item in value.items()]
+    return value
+
+
+def item_data(index: int, item: Any) -> dict[str, Any]:
+    """The context object's Map.Item for one item (an object's pair: its Key, and its Value)."""
+    if isinstance(item, _Pair):
+        return {"Index": index, "Key": item["Key"], "Value": item["Value"]}
+    return dict(ItemData(Index=index, Value=item))
 
 
 def listed_objects(original: Any, hooks: Hooks, name: str) -> Any:
@@ -212,7 +239,7 @@ def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
 
     @functools.wraps(original)
     def parse(definition: str) -> Any:
-        if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, _JSONL, *READER_FIELDS)):
+        if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, "InputType")):
             return original(definition)
         try:
             parsed = json.loads(definition)
@@ -253,7 +280,8 @@ def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     reader = state.get("ItemReader")
     config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
     if isinstance(config, dict) and (
-        config.get("InputType") == _JSONL or any(field in config for field in READER_FIELDS)
+        config.get("InputType") in (_JSONL, "JSON")  # an object is read too
+        or any(field in config for field in READER_FIELDS)
     ):
         lacked["ReaderConfig"] = {
             "InputType": config.get("InputType"),
@@ -291,7 +319,7 @@ def _selected(env: Environment, selector: Any, map_input: Any, index: int, item:
     frame = env.open_frame()
     try:
         frame.states.context_object.context_object_data["Map"] = MapData(
-            Item=ItemData(Index=index, Value=item)
+            Item=cast(ItemData, item_data(index, item))
         )
         frame.states.reset(input_value=map_input)
         frame.stack.append(map_input)
@@ -332,9 +360,9 @@ class Reader:
         value = _parsed(env, text, "The object is no JSON.")
         if self.pointer:
             value = _pointed(env, value, self.pointer)
-        if not isinstance(value, list):
+        if not isinstance(value, list | dict):
             raise _reader_failure(env, "Attempting to map over non-iterable node.")
-        return value
+        return cast(list[Any], _pairs(value))
 
 
 def _parsed(env: Environment, text: str, cause: str) -> Any:
@@ -412,3 +440,78 @@ def _read(item_reader: Any, env: Environment, reader: Reader) -> None:
     transformer = item_reader.resource_output_transformer  # moto's, for the InputType given
     items = [item for text in texts for item in reader.items(env, text, config, transformer)]
     env.stack.append(items[: config["MaxItemsValue"]])
+
+
+def object_items(original: Any, hooks: Hooks, name: str) -> Any:
+    """A distributed Map over an object: StateMap._eval_execution(self, env) tells its items'
+    components so (a JSONata Map without Items iterates its input's pairs);
+    ItemsPath._eval_body(self, env) and ItemsJSONata._eval_body(self, env) so told give the
+    object's pairs; the iteration workers' _eval_input(self, env_frame) set Map.Item's Key."""
+    owner = original.__qualname__.split(".")[0]
+    return {
+        "StateMap": _map_over_objects,
+        "ItemsPath": _path_pairs,
+        "ItemsJSONata": _expression_pairs,
+    }.get(owner, _item_with_key)(original)
+
+
+def _map_over_objects(original: Any) -> Any:
+    @functools.wraps(original)
+    def eval_execution(self: Any, env: Environment) -> None:
+        distributed = distributed_iteration_component.DistributedIterationComponent
+        if isinstance(self.iteration_component, distributed):
+            for items in (self.items_path, self.items):
+                if items is not None:
+                    items.aws_object_items = True
+            if self.items is None and self.items_path is None and self.item_reader is None:
+                env.stack.append(_pairs(env.stack.pop()))  # JSONata: the input itself
+        original(self, env)
+
+    return eval_execution
+
+
+def _path_pairs(original: Any) -> Any:
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        original(self, env)
+        if getattr(self, "aws_object_items", False):
+            env.stack.append(_pairs(env.stack.pop()))
+        if not isinstance(env.stack[-1], list):
+            # AWS's answer (a recorded TestState of December 2025) names the path as a
+            # reference path, a context path with one $; moto's named a Python type
+            path = self.string_sampler.literal_value.replace("$$", "$", 1)
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesRuntime,
+                f'Reference path "{path}" must point to array.',
+                HistoryEventType.ExecutionFailed,
+            )
+
+    return eval_body
+
+
+def _expression_pairs(original: Any) -> Any:
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        if not getattr(self, "aws_object_items", False):
+            return original(self, env)
+        self.string_jsonata.eval(env=env)
+        if isinstance(env.stack[-1], list | dict):
+            env.stack.append(_pairs(env.stack.pop()))
+            return None
+        env.stack.pop()
+        return original(self, env)  # moto's failure for what is neither, evaluated again
+
+    return eval_body
+
+
+def _item_with_key(original: Any) -> Any:
+    @functools.wraps(original)
+    def eval_input(self: Any, env_frame: Environment) -> None:
+        mapped = env_frame.states.context_object.context_object_data.get("Map")
+        if mapped is not None:
+            item = mapped["Item"]
+            mapped["Item"] = cast(ItemData, item_data(item["Index"], item["Value"]))
+        original(self, env_frame)
+
+    return eval_input

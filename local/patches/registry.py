@@ -594,6 +594,28 @@ PATCHES: tuple[Patch, ...] = (
         jsonata.map_input,
     ),
     Patch(
+        "map-object-items",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.state_map:StateMap._eval_execution": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.common.path.items_path:ItemsPath._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.items.items:ItemsJSONata._eval_body": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker"
+            ":InlineItemProcessorWorker._eval_input": "(self, env_frame)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iterator.inline_iterator_worker"
+            ":InlineIteratorWorker._eval_input": "(self, env_frame)",
+        },
+        "a distributed Map over a JSON object runs an iteration per key-value pair, its input "
+        "{Key, Value}, Map.Item.Key in the context object, as AWS's ItemsPath and context "
+        "object pages describe; moto refused any object. An ItemsPath to no array (or object, "
+        "distributed) fails with AWS's States.Runtime 'Reference path ... must point to "
+        "array.'; moto's named a Python type (local/patches/maps.py)",
+        maps.object_items,
+    ),
+    Patch(
         "history-order",
         {"moto.stepfunctions.responses:StepFunctionResponse.get_execution_history": "(self)"},
         "GetExecutionHistory's reverseOrder lists the newest event first; moto ignored it",

@@ -7,6 +7,12 @@ child's input is `{"Items": [...]}`, with `BatchInput` beside it); the States La
 "Batching Items" (the selected items are batched); and AWS's recorded executions where
 docs/jsonata.md says so. The ItemReader page's ReaderConfig for the formats AWS added in 2025:
 `InputType: JSONL`, `CSVDelimiter`, `ItemsPointer`, `Transformation: LOAD_AND_FLATTEN`.
+A distributed Map over an object: input-output-itemspath.html ("If the input to the Map state
+is a JSON object, it runs an iteration for each key-value pair"), input-output-itemreader.html
+("The JSON file must contain an array or JSON object"), transforming-data.html (`Items`
+accepts an object) and input-output-contextobject.html (`Map.Item.Key`, "Only valid for JSON
+objects"); the pair's shape `{"Key", "Value"}` as a report of AWS's behaviour gives it
+(docs/jsonata.md). An inline Map takes arrays only (state-map-inline.html).
 """
 
 from __future__ import annotations
@@ -190,6 +196,7 @@ def objects(machines: Machines) -> str:
         "semicolons.csv": 'name;note\nAda;"likes; semicolons"\nBob;\n',
         "tabs.csv": "name\tage\nAda\t36\n",
         "nested.json": '{"data": {"rows": [{"n": 1}, {"n": 2}], "count": 2}}',
+        "servers.json": '{"web": {"port": 80}, "db": {"port": 5432}}',
         "daily/1.jsonl": '{"day": 1}\n{"day": 2}\n',
         "daily/2.jsonl": '{"day": 3}\n',
     }
@@ -313,3 +320,57 @@ def test_a_reader_config_the_engine_cannot_run_is_refused_at_creation(
         machines.create(mapped(read("formats", "any", config)))
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
     assert problem in refused.value.response["Error"]["Message"]
+
+
+SERVERS = {"server1": {"port": 80, "status": "active"}, "server2": {"port": 8080}}
+PAIRS = [{"Key": name, "Value": value} for name, value in SERVERS.items()]
+
+
+def test_a_distributed_map_over_an_object_iterates_its_key_value_pairs(machines: Machines):
+    items = output(machines.run(mapped({"ItemsPath": "$.web"}), {"web": SERVERS}))
+    assert items == PAIRS
+    selector = {
+        "name.$": "$$.Map.Item.Key",
+        "at.$": "$$.Map.Item.Index",
+        "port.$": "$$.Map.Item.Value.port",
+    }
+    selected = output(
+        machines.run(mapped({"ItemsPath": "$.web", "ItemSelector": selector}), {"web": SERVERS})
+    )
+    assert selected == [
+        {"name": "server1", "at": 0, "port": 80},
+        {"name": "server2", "at": 1, "port": 8080},
+    ]
+
+
+def test_jsonata_items_and_a_jsonata_maps_input_may_be_objects(machines: Machines):
+    selector = {"name": "{% $states.context.Map.Item.Key %}"}
+    definition = mapped({"Items": "{% $states.input.web %}", "ItemSelector": selector}, "JSONata")
+    assert output(machines.run(definition, {"web": SERVERS})) == [
+        {"name": "server1"},
+        {"name": "server2"},
+    ]
+    assert output(machines.run(mapped({}, "JSONata"), SERVERS)) == PAIRS
+
+
+def test_a_json_files_object_is_iterated_by_its_pairs(machines: Machines, objects: str):
+    read_all = mapped(read(objects, "servers.json", {"InputType": "JSON"}))
+    assert output(machines.run(read_all)) == [
+        {"Key": "web", "Value": {"port": 80}},
+        {"Key": "db", "Value": {"port": 5432}},
+    ]
+    pointed = mapped(read(objects, "servers.json", {"InputType": "JSON", "ItemsPointer": "/web"}))
+    assert output(machines.run(pointed)) == [{"Key": "port", "Value": 80}]
+
+
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_items_that_are_no_array_fail_with_awss_reference_path_error(machines: Machines, mode: str):
+    # AWS's recorded TestState of an inline Map (December 2025): States.Runtime, 'Reference
+    # path "$" must point to array.'; moto named a Python type (<class 'dict'>).
+    definition = mapped(
+        {"ItemsPath": "$.web", "ItemProcessor": {**AS_IS, "ProcessorConfig": {"Mode": mode}}}
+    )
+    web = SERVERS if mode == "INLINE" else 3  # a distributed Map takes an object too
+    described = machines.run(definition, {"web": web})
+    assert described["error"] == "States.Runtime"
+    assert described["cause"].endswith('Reference path "$.web" must point to array.')
