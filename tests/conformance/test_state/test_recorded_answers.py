@@ -564,6 +564,39 @@ def test_a_given_context_object_is_read_as_given(sfn, path, value):
     }
 
 
+@pytest.mark.parametrize(
+    ("path", "shown"), [("$$", "$"), ("$$.Execution.Input", "$.Execution.Input")]
+)
+def test_a_maps_items_path_to_an_object_is_refused_as_no_array(sfn, path, shown):
+    """test_state_context_object.snapshot.json, test_state_map_context_object [ALL],
+    [EXECUTION_INPUT] (recorded December 2025): an inline Map's ItemsPath must point to an
+    array; the reference path is named with one $."""
+    state = definition(
+        Type="Map",
+        ItemsPath=path,
+        MaxConcurrency=1,
+        ItemProcessor={
+            "StartAt": "HandleItem",
+            "States": {"HandleItem": {"Type": "Pass", "End": True}},
+        },
+        End=True,
+    )
+    pokemon = '["fire", "electricity", "grass"]'
+    assert answer(
+        sfn,
+        definition=state,
+        input=pokemon,
+        inspectionLevel="TRACE",
+        context=json.dumps(CONTEXT),
+        mock={"result": '["CHARIZARD", "PIKACHU", "BULBASAUR"]'},
+    ) == {
+        "cause": f'Reference path "{shown}" must point to array.',
+        "error": "States.Runtime",
+        "inspectionData": {"afterInputPath": json.loads(pokemon), "input": pokemon},
+        "status": "FAILED",
+    }
+
+
 def test_a_given_context_with_empty_sections_is_read_as_given(sfn):
     """test_state_context_object.snapshot.json, test_state_context_object_edge_cases
     [EMPTY_OBJECTS]."""
