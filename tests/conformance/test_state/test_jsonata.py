@@ -1,11 +1,6 @@
 """TestState on JSONata states, and variables read by a state: AWS's documented and recorded
 answers, as the other files of this folder replay them for JSONPath states.
 
-PENDING, NOT COLLECTED: moto 5.2.5 leaves JSONata a stub (every JSONata expression and every
-variable read fails with `TypeError: 'NoneType' object is not callable`, moto issue 10105),
-which another branch wires. When it lands, rename this file to test_jsonata.py: TestState
-evaluates with moto's interpreter, so these states need nothing more from it.
-
 Sources: the developer guide's TestState page
 (https://docs.aws.amazon.com/step-functions/latest/dg/test-state-isolation.html) and the
 answers LocalStack's parity tests recorded against AWS

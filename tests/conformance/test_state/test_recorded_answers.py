@@ -6,7 +6,7 @@ names the recordings replaced, such as function names, are the requests' own her
 
 These pin what the guide leaves unsaid: which inspection fields each state type reports, the
 exact validation messages, how a given context object reads. Every state here is a JSONPath
-state; the recorded JSONata requests are in jsonata_pending.py.
+state; the recorded JSONata requests are in test_jsonata.py.
 """
 
 from __future__ import annotations
