@@ -19,8 +19,9 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
   [...]`), or a field its input type does not read (`CSVDelimiter` outside CSV,
   `ItemsPointer` outside JSON, `LOAD_AND_FLATTEN` off an `s3:listObjectsV2` or without an
   input type: messages of ours, in AWS's form);
-- what the engine does not read although AWS does (`PARQUET`, `MANIFEST`, `ManifestType`):
-  `UNSUPPORTED_LOCALLY: ...`, so that it is not found out mid-execution.
+- what the engine does not read or write although AWS does (`PARQUET`, `MANIFEST`,
+  `ManifestType`, a `ResultWriter`'s `WriterConfig`): `UNSUPPORTED_LOCALLY: ...`, so that it
+  is not found out mid-execution (moto's grammar refused a `WriterConfig` with a parser error).
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_reader_problems(state, state_path))
+        writer = state.get("ResultWriter")
+        if isinstance(writer, dict) and "WriterConfig" in writer:
+            found.append(
+                "UNSUPPORTED_LOCALLY: AWS transforms a Map's results by a WriterConfig, the "
+                f"local engine does not (docs/jsonata.md) at {state_path}/ResultWriter/WriterConfig"
+            )
     return found
 
 
