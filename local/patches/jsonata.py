@@ -54,6 +54,7 @@ from moto.stepfunctions.parser.backend.execution import Execution
 
 from local.aws.stepfunctions import definitions, variables
 from local.aws.stepfunctions import jsonata as dialect
+from local.aws.stepfunctions.failures import states_failure
 
 if TYPE_CHECKING:
     from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -89,28 +90,6 @@ class _Variables(Mapping[str, Any]):
 def _evaluation_failed(details: EvaluationFailedEventDetails | None) -> EventDetails:
     """EventDetails holding one kind of details, as moto builds them (its TypedDict is total)."""
     return cast(EventDetails, {"evaluationFailedEventDetails": details})
-
-
-def states_failure(
-    env: Environment,
-    error: StatesErrorNameType,
-    cause: str,
-    event_type: HistoryEventType,
-    details: str = "executionFailedEventDetails",
-) -> FailureEventException:
-    """The state's failure with one of the States.* errors, its error and cause held in event
-    details of the kind named (moto's TypedDict is total, so one kind is cast)."""
-    return FailureEventException(
-        FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=event_type,
-            event_details=cast(
-                EventDetails,
-                {details: ExecutionFailedEventDetails(error=error.to_name(), cause=cause)},
-            ),
-        )
-    )
 
 
 def _failure(env: Environment, expression: str, location: str | None, outcome: str) -> Exception:

@@ -36,6 +36,8 @@ import csv
 import functools
 import io
 import json
+import re
+import types
 from collections.abc import Iterator
 from typing import Any, Final, cast
 
@@ -71,13 +73,17 @@ from local.aws.stepfunctions.definitions import (
     READER_FIELDS,
     map_states,
 )
+from local.aws.stepfunctions.failures import states_failure
 from local.patches.hooks import Hooks
-from local.patches.jsonata import query_evaluation_failure, states_failure
+from local.patches.jsonata import query_evaluation_failure
 
 # The parser is handed each Map with what moto's grammar lacks in its Comment, after this mark:
 # the definition's text stays unique to them (parses are cached by text, speed.py).
 _MARK: Final = "\x00MotoLacks:"
 _JSONL: Final = "JSONL"
+# What a Map's ItemsPath or Items give the items of (_tell).
+_DISTRIBUTED: Final = "DISTRIBUTED"
+_INLINE: Final = "INLINE"
 _LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
 
 
@@ -90,6 +96,12 @@ def _pairs(value: Any) -> Any:
     if isinstance(value, dict):
         return [_Pair(Key=key, Value=item) for key, item in value.items()]
     return value
+
+
+def _plain(item: Any) -> Any:
+    """A pair as the plain object a child gets (the mark goes no further); anything else as
+    it is."""
+    return {"Key": item["Key"], "Value": item["Value"]} if isinstance(item, _Pair) else item
 
 
 def item_data(index: int, item: Any) -> dict[str, Any]:
@@ -235,41 +247,62 @@ def _components(root: Any) -> Iterator[Any]:
 def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces AmazonStateLanguageParser.parse(definition): a Map's ItemBatcher, and the
     ReaderConfig fields and input type moto's grammar lacks, are taken out before moto parses
-    the definition; the Map's iteration is then told its batcher, its ItemReader its reader."""
+    the definition; each Map's components are then told theirs (_tell)."""
 
     @functools.wraps(original)
     def parse(definition: str) -> Any:
-        if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, "InputType")):
+        if '"Map"' not in definition:
             return original(definition)
-        try:
-            parsed = json.loads(definition)
-        except ValueError:
-            return original(definition)
-        found = False
-        for state, language in map_states(parsed):
-            lacked = _taken_out(state, language)
-            if lacked:
-                state["Comment"] = _MARK + json.dumps(lacked)
-                found = True
-        if not found:
-            return original(definition)
-        program, tree = original(json.dumps(parsed))
-        for component in _components(program):
-            if isinstance(component, StateMap) and isinstance(component.comment, Comment):
-                text = component.comment.comment
-                if not text.startswith(_MARK) or hasattr(component, "aws_told"):
-                    continue
-                component.aws_told = True  # type: ignore[attr-defined]
-                lacked = json.loads(text[len(_MARK) :])
-                if "ItemBatcher" in lacked:
-                    language, batcher = lacked["ItemBatcher"]
-                    iteration = component.iteration_component
-                    iteration.aws_item_batcher = ItemBatcher(language, batcher, original)  # type: ignore[attr-defined]
-                if "ReaderConfig" in lacked:
-                    component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])  # type: ignore[union-attr]
+        program, tree = original(_without_what_moto_lacks(definition))
+        _tell(program, original)
         return program, tree
 
     return parse
+
+
+def _without_what_moto_lacks(definition: str) -> str:
+    """The definition with each Map's lacked fields in its Comment, after the mark."""
+    if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, "InputType", *READER_FIELDS)):
+        return definition
+    try:
+        parsed = json.loads(definition)
+    except ValueError:
+        return definition  # moto's parser says what is wrong with it
+    before = json.dumps(parsed)
+    for state, language in map_states(parsed):
+        lacked = _taken_out(state, language)
+        if lacked:
+            state["Comment"] = _MARK + json.dumps(lacked)
+    after = json.dumps(parsed)
+    return after if after != before else definition
+
+
+def _tell(program: Any, parse: Any) -> None:
+    """Each Map of a parsed program told, once: its batcher and its reader (from its Comment),
+    and whether its ItemsPath or Items give the items of an inline or a distributed Map (an
+    ItemReader's Map reads its items elsewhere)."""
+    distributed = distributed_iteration_component.DistributedIterationComponent
+    for component in _components(program):
+        if not isinstance(component, StateMap) or hasattr(component, "aws_told"):
+            continue
+        component.aws_told = True  # type: ignore[attr-defined]
+        text = component.comment.comment if isinstance(component.comment, Comment) else ""
+        if text.startswith(_MARK):
+            lacked = json.loads(text[len(_MARK) :])
+            if "ItemBatcher" in lacked:
+                language, batcher = lacked["ItemBatcher"]
+                iteration = component.iteration_component
+                iteration.aws_item_batcher = ItemBatcher(language, batcher, parse)  # type: ignore[attr-defined]
+            if "ReaderConfig" in lacked:
+                component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])  # type: ignore[union-attr]
+        if component.item_reader is not None:
+            continue
+        mode = _DISTRIBUTED if isinstance(component.iteration_component, distributed) else _INLINE
+        for items in (component.items_path, component.items):
+            if items is not None:
+                items.aws_map_items = mode  # type: ignore[union-attr]
+        if component.items_path is None and component.items is None:
+            component.aws_input_items = mode  # type: ignore[attr-defined]  # JSONata: its input
 
 
 def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
@@ -278,17 +311,19 @@ def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     if isinstance(state.get(ITEM_BATCHER), dict):
         lacked["ItemBatcher"] = [language, state.pop(ITEM_BATCHER)]
     reader = state.get("ItemReader")
-    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
-    if isinstance(config, dict) and (
-        config.get("InputType") in (_JSONL, "JSON")  # an object is read too
-        or any(field in config for field in READER_FIELDS)
-    ):
-        lacked["ReaderConfig"] = {
-            "InputType": config.get("InputType"),
-            **{field: config.pop(field) for field in READER_FIELDS if field in config},
-        }
-        if config.get("InputType") == _JSONL:
-            config["InputType"] = "JSON"  # a type moto's grammar takes; the Reader reads it
+    if not isinstance(reader, dict) or not isinstance(reader.get("ReaderConfig"), dict):
+        return lacked
+    config = reader["ReaderConfig"]
+    read = {field: config.pop(field) for field in READER_FIELDS if field in config}
+    if read.get("Transformation") == "NONE":
+        del read["Transformation"]  # AWS's default: the listing itself
+    input_type = config.get("InputType")
+    if input_type in (_JSONL, "JSON") or (read and input_type is not None):
+        lacked["ReaderConfig"] = {"InputType": input_type, **read}  # JSON: an object is read too
+    if input_type == _JSONL:
+        config["InputType"] = "JSON"  # a type moto's grammar takes; the Reader reads it
+    if not config:
+        del reader["ReaderConfig"]  # moto's grammar takes no empty one
     return lacked
 
 
@@ -307,6 +342,7 @@ def item_batcher(original: Any, hooks: Hooks, name: str) -> Any:
         selector = eval_input.item_selector or eval_input.parameters
         if selector is not None:
             items = [_selected(env, selector, map_input, i, item) for i, item in enumerate(items)]
+        items = [_plain(item) for item in items]
         env.stack.append(batcher.batches(env, map_input, items))
         as_is = copy.copy(eval_input)
         as_is.item_selector = as_is.parameters = None
@@ -339,22 +375,28 @@ class Reader:
         self.flatten = config.get("Transformation") == LOAD_AND_FLATTEN
 
     def items(
-        self, env: Environment, text: str, config: dict[str, Any], csv_reader: Any
+        self, env: Environment, text: str, config: dict[str, Any], moto_csv: Any
     ) -> list[Any]:
-        """The items of one object's text (CSV's rows read by moto's csv_reader, its headers,
-        duplicates and missing fields as moto reads them, once its delimiter is a comma)."""
+        """The items of one object's text. CSV is read by moto's reader (moto_csv: headers,
+        duplicates and missing fields as moto reads them), given commas for the delimiter."""
+        text = text.removeprefix("\ufeff")  # a byte order mark is no part of the data
         if self.input_type == "CSV":
-            rows = csv.reader(io.StringIO(text), delimiter=self.delimiter)
-            as_commas = io.StringIO()
-            csv.writer(as_commas, lineterminator="\n").writerows(rows)
-            env.stack.append(as_commas.getvalue())
+            if not text:
+                return []  # no header row: no items
+            if self.delimiter != ",":
+                rows = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+                as_commas = io.StringIO()
+                csv.writer(as_commas, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+                text = as_commas.getvalue()
+            env.stack.append(text)
             env.stack.append(config)
-            csv_reader.eval(env=env)
+            moto_csv.eval(env=env)
             return cast(list[Any], env.stack.pop())
         if self.input_type == _JSONL:
+            lines = (line.rstrip("\r") for line in text.split("\n"))  # JSON may hold U+2028
             return [
                 _parsed(env, line, f"Line {number} of the JSON Lines object is no JSON.")
-                for number, line in enumerate(text.splitlines(), start=1)
+                for number, line in enumerate(lines, start=1)
                 if line.strip()
             ]
         value = _parsed(env, text, "The object is no JSON.")
@@ -372,13 +414,16 @@ def _parsed(env: Environment, text: str, cause: str) -> Any:
         raise _reader_failure(env, cause) from None
 
 
+_INDEX: Final = re.compile(r"0|[1-9][0-9]*")  # RFC 6901's array index: no leading zero
+
+
 def _pointed(env: Environment, value: Any, pointer: str) -> Any:
-    """The value a JSON Pointer (RFC 6901) points at in value."""
-    for token in pointer.split("/")[1:] if pointer.startswith("/") else [None]:
-        key = None if token is None else token.replace("~1", "/").replace("~0", "~")
+    """The value a JSON Pointer (RFC 6901; its form is checked at creation) points at."""
+    for token in pointer.split("/")[1:]:
+        key = token.replace("~1", "/").replace("~0", "~")
         if isinstance(value, dict) and key in value:
             value = value[key]
-        elif isinstance(value, list) and key and key.isdigit() and int(key) < len(value):
+        elif isinstance(value, list) and _INDEX.fullmatch(key) and int(key) < len(value):
             value = value[int(key)]
         else:
             raise _reader_failure(
@@ -418,6 +463,7 @@ def reader_formats(original: Any, hooks: Hooks, name: str) -> Any:
 def _read(item_reader: Any, env: Environment, reader: Reader) -> None:
     item_reader.reader_config.eval(env=env)
     config = env.stack.pop()
+    most = config["MaxItemsValue"]
     if item_reader.parargs:
         item_reader.parargs.eval(env=env)
     else:
@@ -425,46 +471,48 @@ def _read(item_reader: Any, env: Environment, reader: Reader) -> None:
     bucket = env.stack[-1].get("Bucket")
     item_reader.resource_eval.eval_resource(env=env)  # the object's text, or the listing
     found = env.stack.pop()
-    if reader.flatten:
-        item_reader.resource_eval.resource.eval(env=env)
-        s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
-            resource_runtime_part=env.stack.pop(),
-            state_credentials=StateCredentials(role_arn=env.aws_execution_details.role_arn),
-        )
-        texts = [
-            s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read().decode()
-            for listed in found
-        ]
-    else:
-        texts = [found]
-    transformer = item_reader.resource_output_transformer  # moto's, for the InputType given
-    items = [item for text in texts for item in reader.items(env, text, config, transformer)]
-    env.stack.append(items[: config["MaxItemsValue"]])
+    if not isinstance(found, str) and not reader.flatten:
+        env.stack.append(found[:most])  # a listing's objects themselves
+        return
+    moto_csv = item_reader.resource_output_transformer  # moto's, for the InputType given
+    if not reader.flatten:
+        env.stack.append(reader.items(env, found, config, moto_csv)[:most])
+        return
+    item_reader.resource_eval.resource.eval(env=env)
+    s3 = resource_eval_s3.ResourceEvalS3._get_s3_client(
+        resource_runtime_part=env.stack.pop(),
+        state_credentials=StateCredentials(role_arn=env.aws_execution_details.role_arn),
+    )
+    items: list[Any] = []
+    for listed in found:
+        if len(items) >= most:
+            break
+        body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+        if body:  # a folder's empty placeholder object holds no items
+            items.extend(reader.items(env, body.decode(), config, moto_csv))
+    env.stack.append(items[:most])
 
 
 def object_items(original: Any, hooks: Hooks, name: str) -> Any:
-    """A distributed Map over an object: StateMap._eval_execution(self, env) tells its items'
-    components so (a JSONata Map without Items iterates its input's pairs);
-    ItemsPath._eval_body(self, env) and ItemsJSONata._eval_body(self, env) so told give the
-    object's pairs; the iteration workers' _eval_input(self, env_frame) set Map.Item's Key."""
-    owner = original.__qualname__.split(".")[0]
+    """The Map's items, as _tell told its components: StateMap._eval_execution(self, env) (a
+    JSONata Map's input), ItemsPath._eval_body(self, env) and ItemsJSONata._eval_body(self,
+    env) give a distributed Map an object's pairs, and an inline Map's ItemsPath to no array
+    AWS's error; the workers' _eval_input(self, env_frame) give a pair's child the pair as a
+    plain object, and Map.Item its Key and Value."""
     return {
         "StateMap": _map_over_objects,
         "ItemsPath": _path_pairs,
         "ItemsJSONata": _expression_pairs,
-    }.get(owner, _item_with_key)(original)
+        "InlineItemProcessorWorker": _item_with_key,
+        "InlineIteratorWorker": _item_with_key,
+    }[original.__qualname__.split(".")[0]](original)
 
 
 def _map_over_objects(original: Any) -> Any:
     @functools.wraps(original)
     def eval_execution(self: Any, env: Environment) -> None:
-        distributed = distributed_iteration_component.DistributedIterationComponent
-        if isinstance(self.iteration_component, distributed):
-            for items in (self.items_path, self.items):
-                if items is not None:
-                    items.aws_object_items = True
-            if self.items is None and self.items_path is None and self.item_reader is None:
-                env.stack.append(_pairs(env.stack.pop()))  # JSONata: the input itself
+        if getattr(self, "aws_input_items", None) == _DISTRIBUTED:
+            env.stack.append(_pairs(env.stack.pop()))
         original(self, env)
 
     return eval_execution
@@ -474,9 +522,10 @@ def _path_pairs(original: Any) -> Any:
     @functools.wraps(original)
     def eval_body(self: Any, env: Environment) -> None:
         original(self, env)
-        if getattr(self, "aws_object_items", False):
+        mode = getattr(self, "aws_map_items", None)
+        if mode == _DISTRIBUTED:
             env.stack.append(_pairs(env.stack.pop()))
-        if not isinstance(env.stack[-1], list):
+        if mode is not None and not isinstance(env.stack[-1], list):
             # AWS's answer (a recorded TestState of December 2025) names the path as a
             # reference path, a context path with one $; moto's named a Python type
             path = self.string_sampler.literal_value.replace("$$", "$", 1)
@@ -490,17 +539,30 @@ def _path_pairs(original: Any) -> Any:
     return eval_body
 
 
+class _Evaluated:
+    """An expression already evaluated: its text, and what it gave."""
+
+    def __init__(self, expression: Any, value: Any) -> None:
+        self.literal_value = expression.literal_value
+        self.value = value
+
+    def eval(self, env: Environment) -> None:
+        env.stack.append(self.value)
+
+
 def _expression_pairs(original: Any) -> Any:
     @functools.wraps(original)
     def eval_body(self: Any, env: Environment) -> None:
-        if not getattr(self, "aws_object_items", False):
+        if getattr(self, "aws_map_items", None) != _DISTRIBUTED:
             return original(self, env)
         self.string_jsonata.eval(env=env)
-        if isinstance(env.stack[-1], list | dict):
-            env.stack.append(_pairs(env.stack.pop()))
+        value = env.stack.pop()
+        if isinstance(value, list | dict):
+            env.stack.append(_pairs(value))
             return None
-        env.stack.pop()
-        return original(self, env)  # moto's failure for what is neither, evaluated again
+        # moto's failure for what is neither, of the value the expression gave
+        evaluated = types.SimpleNamespace(string_jsonata=_Evaluated(self.string_jsonata, value))
+        return original(evaluated, env)
 
     return eval_body
 
@@ -509,9 +571,11 @@ def _item_with_key(original: Any) -> Any:
     @functools.wraps(original)
     def eval_input(self: Any, env_frame: Environment) -> None:
         mapped = env_frame.states.context_object.context_object_data.get("Map")
-        if mapped is not None:
-            item = mapped["Item"]
-            mapped["Item"] = cast(ItemData, item_data(item["Index"], item["Value"]))
+        if mapped is not None and isinstance(mapped["Item"]["Value"], _Pair):
+            pair = mapped["Item"]["Value"]
+            mapped["Item"] = cast(ItemData, item_data(mapped["Item"]["Index"], pair))
+            env_frame.states.reset(input_value=_plain(pair))
+            env_frame.stack[-1] = env_frame.states.get_input()
         original(self, env_frame)
 
     return eval_input

@@ -14,8 +14,9 @@ from moto.stepfunctions.parser.asl.component.common.string.string_expression imp
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
+from local.aws.stepfunctions.failures import states_failure
 from local.patches.hooks import Hooks
-from local.patches.jsonata import query_evaluation_failure, states_failure
+from local.patches.jsonata import query_evaluation_failure
 
 # The longest delay a Wait takes: 2^31 - 1 seconds (24855 days and a little); AWS's recorded
 # executions wait 24855 days and fail a wait of 24856 with "Wait state delay is too long."

@@ -17,8 +17,9 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - an `ItemReader`'s `ReaderConfig` with an `InputType`, `CSVDelimiter` or `Transformation`
   that is none of AWS's values (`The field 'InputType' should have one of these values:
   [...]`), or a field its input type does not read (`CSVDelimiter` outside CSV,
-  `ItemsPointer` outside JSON, `LOAD_AND_FLATTEN` off an `s3:listObjectsV2` or without an
-  input type: messages of ours, in AWS's form);
+  `ItemsPointer` outside JSON or not a JSON Pointer, `LOAD_AND_FLATTEN` off an
+  `s3:listObjectsV2` or without an input type, an `s3:getObject` without an input type:
+  messages of ours, in AWS's form);
 - what the engine does not read or write although AWS does (`PARQUET`, `MANIFEST`,
   `ManifestType`, a `ResultWriter`'s `WriterConfig`): `UNSUPPORTED_LOCALLY: ...`, so that it
   is not found out mid-execution (moto's grammar refused a `WriterConfig` with a parser error).
@@ -156,10 +157,16 @@ def problems(definition: dict[str, Any]) -> list[str]:
 
 def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
     reader = state.get("ItemReader")
-    if not isinstance(reader, dict) or not isinstance(reader.get("ReaderConfig"), dict):
+    if not isinstance(reader, dict):
         return
-    config = reader["ReaderConfig"]
+    config = reader.get("ReaderConfig")
+    config = config if isinstance(config, dict) else {}
     path = f"{state_path}/ItemReader/ReaderConfig"
+    if str(reader.get("Resource", "")).endswith(":s3:getObject") and "InputType" not in config:
+        yield (  # moto iterated the object's text letter by letter
+            "SCHEMA_VALIDATION_FAILED: An ItemReader that reads an object with s3:getObject "
+            f"must give its ReaderConfig's InputType at {path}"
+        )
     for field, allowed in (
         ("InputType", INPUT_TYPES),
         ("CSVDelimiter", tuple(CSV_DELIMITERS)),
@@ -177,6 +184,12 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
                 f"SCHEMA_VALIDATION_FAILED: The field '{field}' is only supported for the "
                 f"InputType '{reads}' at {path}/{field}"
             )
+    pointer = config.get("ItemsPointer", "")
+    if not isinstance(pointer, str) or not (pointer == "" or pointer.startswith("/")):
+        yield (
+            "SCHEMA_VALIDATION_FAILED: The field 'ItemsPointer' must be a JSON Pointer "
+            f"(RFC 6901): empty, or starting with '/' at {path}/ItemsPointer"
+        )
     if config.get("Transformation") == LOAD_AND_FLATTEN and (
         input_type is None or not str(reader.get("Resource", "")).endswith(":s3:listObjectsV2")
     ):

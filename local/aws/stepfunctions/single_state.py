@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any, Final
 
 from moto.stepfunctions.parser.api import (
-    ExecutionFailedEventDetails,
     HistoryEventType,
     StateMachineType,
     TaskFailedEventDetails,
@@ -90,6 +89,7 @@ from moto.stepfunctions.parser.mocking.mock_config import (
     StateMockedResponses,
 )
 
+from local.aws.stepfunctions.failures import states_failure
 from local.aws.stepfunctions.variables import pending
 
 THRESHOLD_EXCEEDED: Final = "The specified tolerated failure threshold was exceeded"
@@ -601,18 +601,11 @@ class _MockedIterations(EvalComponent):
                 self._selected(env, i, item) for i, item in enumerate(items)
             ]
         if self.mock.error is None and self._exceeded(items, count, percentage):
-            error = StatesErrorNameType.StatesExceedToleratedFailureThreshold
-            raise FailureEventException(
-                failure_event=FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=error),
-                    event_type=HistoryEventType.MapRunFailed,
-                    event_details=EventDetails(  # type: ignore[typeddict-item]
-                        executionFailedEventDetails=ExecutionFailedEventDetails(
-                            error=error.to_name(), cause=THRESHOLD_EXCEEDED
-                        )
-                    ),
-                )
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesExceedToleratedFailureThreshold,
+                THRESHOLD_EXCEEDED,
+                HistoryEventType.MapRunFailed,
             )
         self.mock.answer(env)
 

@@ -199,6 +199,10 @@ def objects(machines: Machines) -> str:
         "servers.json": '{"web": {"port": 80}, "db": {"port": 5432}}',
         "daily/1.jsonl": '{"day": 1}\n{"day": 2}\n',
         "daily/2.jsonl": '{"day": 3}\n',
+        "daily/empty/": "",  # a folder's placeholder, as the console makes one
+        "bom.jsonl": '\ufeff{"id": 1}\n{"text": "a\u2028b"}\n',
+        "quoted.csv": 'name|note\r\nAda|"one|two\r\nlines"\r\nBob|"say ""hi"""\r\nCy|"x\ry"\r\n',
+        "tilde.json": '{"a/b": {"c~d": [10, [20, 21]]}}',
     }
     for key, body in bodies.items():
         s3.put_object(Bucket="formats", Key=key, Body=body.encode())
@@ -269,8 +273,38 @@ def test_an_items_pointer_to_no_array_fails_with_item_reader_failed(
 ):
     config = {"InputType": "JSON", "ItemsPointer": pointer}
     described = machines.run(mapped(read(objects, "nested.json", config)))
-    assert described["error"] == "States.ItemReaderFailed"
+    assert (described["status"], described["error"]) == ("FAILED", "States.ItemReaderFailed")
     assert cause in described["cause"]
+    kinds = [event["type"] for event in machines.history(described["executionArn"])]
+    assert kinds[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_a_pointers_escapes_are_read_as_rfc_6901_writes_them(machines: Machines, objects: str):
+    config = {"InputType": "JSON", "ItemsPointer": "/a~1b/c~0d"}  # the keys "a/b", "c~d"
+    assert output(machines.run(mapped(read(objects, "tilde.json", config)))) == [10, [20, 21]]
+    config["ItemsPointer"] = "/a~1b/c~0d/1"
+    assert output(machines.run(mapped(read(objects, "tilde.json", config)))) == [20, 21]
+    config["ItemsPointer"] = "/a~1b/c~0d/01"  # no leading zero in an index
+    described = machines.run(mapped(read(objects, "tilde.json", config)))
+    assert "does not match any valid path" in described["cause"]
+
+
+def test_quoted_fields_keep_their_delimiters_line_breaks_and_quotes(
+    machines: Machines, objects: str
+):
+    config = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "PIPE"}
+    assert output(machines.run(mapped(read(objects, "quoted.csv", config)))) == [
+        {"name": "Ada", "note": "one|two\r\nlines"},
+        {"name": "Bob", "note": 'say "hi"'},
+        {"name": "Cy", "note": "x\ry"},
+    ]
+
+
+def test_a_json_line_may_hold_unicode_line_separators_after_a_byte_order_mark(
+    machines: Machines, objects: str
+):
+    definition = mapped(read(objects, "bom.jsonl", {"InputType": "JSONL"}))
+    assert output(machines.run(definition)) == [{"id": 1}, {"text": "a\u2028b"}]
 
 
 def test_load_and_flatten_reads_every_listed_objects_items(machines: Machines, objects: str):
@@ -282,9 +316,20 @@ def test_load_and_flatten_reads_every_listed_objects_items(machines: Machines, o
         }
         return mapped({"ItemReader": reader})
 
+    # the folder's empty placeholder holds no items
     assert output(machines.run(listed())) == [{"day": 1}, {"day": 2}, {"day": 3}]
     # MaxItems counts the items of all the objects
     assert output(machines.run(listed(MaxItems=2))) == [{"day": 1}, {"day": 2}]
+
+
+def test_transformation_none_maps_the_listing_itself(machines: Machines, objects: str):
+    reader = {
+        "Resource": "arn:aws:states:::s3:listObjectsV2",
+        "ReaderConfig": {"Transformation": "NONE"},  # AWS's default (moto's grammar refused it)
+        "Parameters": {"Bucket": objects, "Prefix": "daily/"},
+    }
+    keys = [item["Key"] for item in output(machines.run(mapped({"ItemReader": reader})))]
+    assert keys == ["daily/1.jsonl", "daily/2.jsonl", "daily/empty/"]
 
 
 @pytest.mark.parametrize(
@@ -309,7 +354,19 @@ def test_load_and_flatten_reads_every_listed_objects_items(machines: Machines, o
             {"InputType": "JSONL", "ItemsPointer": "/rows"},
             "The field 'ItemsPointer' is only supported for the InputType 'JSON'",
         ),
-        ({"InputType": "JSON", "Transformation": "LOAD_AND_FLATTEN"}, "LOAD_AND_FLATTEN"),
+        (
+            {"InputType": "JSON", "Transformation": "LOAD_AND_FLATTEN"},
+            "The Transformation 'LOAD_AND_FLATTEN' reads the objects an s3:listObjectsV2 lists",
+        ),
+        (
+            {"InputType": "JSON", "ItemsPointer": "rows"},
+            "The field 'ItemsPointer' must be a JSON Pointer (RFC 6901)",
+        ),
+        (
+            {"CSVHeaderLocation": "FIRST_ROW"},
+            "An ItemReader that reads an object with s3:getObject must give its ReaderConfig's "
+            "InputType",
+        ),
         ({"InputType": "PARQUET"}, "UNSUPPORTED_LOCALLY: AWS reads the InputType 'PARQUET'"),
     ],
 )
@@ -372,6 +429,29 @@ def test_a_json_files_object_is_iterated_by_its_pairs(machines: Machines, object
     ]
     pointed = mapped(read(objects, "servers.json", {"InputType": "JSON", "ItemsPointer": "/web"}))
     assert output(machines.run(pointed)) == [{"Key": "port", "Value": 80}]
+
+
+def test_pairs_given_on_are_plain_objects_to_a_later_inline_map(machines: Machines):
+    # the pairs a distributed Map gave its children are data like any other afterwards
+    inline = {
+        "Type": "Map",
+        "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+
+    def then(second: dict[str, Any]) -> dict[str, Any]:
+        first = {"Type": "Map", "ItemProcessor": AS_IS, "Next": "I"}
+        return {"StartAt": "Map", "States": {"Map": first, "I": second}}
+
+    assert output(machines.run(then(inline), SERVERS)) == [{"item": pair} for pair in PAIRS]
+    with_key = {**inline, "ItemSelector": {"key.$": "$$.Map.Item.Key"}}
+    assert machines.run(then(with_key), SERVERS)["status"] == "FAILED"  # an array's: no key
+
+
+def test_an_objects_pairs_are_batched_as_plain_objects(machines: Machines):
+    definition = mapped({"ItemBatcher": {"MaxItemsPerBatch": 5}})
+    assert output(machines.run(definition, SERVERS)) == [{"Items": PAIRS}]
 
 
 @pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
