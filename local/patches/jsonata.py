@@ -263,7 +263,7 @@ def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     return start_execution
 
 
-def _aws_timestamp(value: datetime) -> str:
+def aws_timestamp(value: datetime) -> str:
     """AWS's form of a time in the context object: UTC, milliseconds, `Z`."""
     return (
         value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
@@ -280,7 +280,7 @@ def context_dates(original: Any, hooks: Hooks, name: str) -> Any:
         env = original(self)
         execution = env.states.context_object.context_object_data["Execution"]
         if isinstance(execution.get("StartTime"), datetime):
-            execution["StartTime"] = _aws_timestamp(execution["StartTime"])
+            execution["StartTime"] = aws_timestamp(execution["StartTime"])
         execution.setdefault("RedriveCount", 0)  # AWS's context object has it (no redrive here)
         details = self._evaluation_details.execution_details
         raw = getattr(details, "aws_input_text", None)
@@ -300,7 +300,7 @@ def entered_time(original: Any, hooks: Hooks, name: str) -> Any:
     def state_data(**fields: Any) -> Any:
         entered = fields.get("EnteredTime")
         if isinstance(entered, str):
-            fields["EnteredTime"] = _aws_timestamp(datetime.fromisoformat(entered))
+            fields["EnteredTime"] = aws_timestamp(datetime.fromisoformat(entered))
         return original(**fields)
 
     return state_data

@@ -74,6 +74,7 @@ from local.aws.stepfunctions.definitions import (
     map_states,
 )
 from local.aws.stepfunctions.failures import states_failure
+from local.patches import results
 from local.patches.hooks import Hooks
 from local.patches.jsonata import query_evaluation_failure
 
@@ -262,7 +263,8 @@ def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
 
 def _without_what_moto_lacks(definition: str) -> str:
     """The definition with each Map's lacked fields in its Comment, after the mark."""
-    if not any(f'"{word}"' in definition for word in (ITEM_BATCHER, "InputType", *READER_FIELDS)):
+    lacking = (ITEM_BATCHER, "InputType", "WriterConfig", *READER_FIELDS)
+    if not any(f'"{word}"' in definition for word in lacking):
         return definition
     try:
         parsed = json.loads(definition)
@@ -295,6 +297,11 @@ def _tell(program: Any, parse: Any) -> None:
                 iteration.aws_item_batcher = ItemBatcher(language, batcher, parse)  # type: ignore[attr-defined]
             if "ReaderConfig" in lacked:
                 component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])  # type: ignore[union-attr]
+            if "WriterConfig" in lacked:
+                if component.result_writer is None:
+                    component.result_writer = results.ResultsOnly(lacked["WriterConfig"])  # type: ignore[assignment]
+                else:
+                    component.result_writer.aws_writer_config = lacked["WriterConfig"]  # type: ignore[attr-defined]
         if component.item_reader is not None:
             continue
         mode = _DISTRIBUTED if isinstance(component.iteration_component, distributed) else _INLINE
@@ -310,6 +317,11 @@ def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     lacked: dict[str, Any] = {}
     if isinstance(state.get(ITEM_BATCHER), dict):
         lacked["ItemBatcher"] = [language, state.pop(ITEM_BATCHER)]
+    writer = state.get("ResultWriter")
+    if isinstance(writer, dict) and isinstance(writer.get("WriterConfig"), dict):
+        lacked["WriterConfig"] = writer.pop("WriterConfig")
+        if not writer:
+            del state["ResultWriter"]  # a WriterConfig alone: nothing for moto to write
     reader = state.get("ItemReader")
     if not isinstance(reader, dict) or not isinstance(reader.get("ReaderConfig"), dict):
         return lacked

@@ -39,6 +39,7 @@ from local.patches import (
     model_loader,
     packed_items,
     poller_wakeup,
+    results,
     speed,
     task_errors,
     teststate,
@@ -614,6 +615,23 @@ PATCHES: tuple[Patch, ...] = (
         "distributed) fails with AWS's States.Runtime 'Reference path ... must point to "
         "array.'; moto's named a Python type (local/patches/maps.py)",
         maps.object_items,
+    ),
+    Patch(
+        "result-files",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.result_writer.result_writer_decl"
+            ":ResultWriter._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker"
+            ":InlineItemProcessorWorker._eval_input": "(self, env_frame)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker"
+            ":DistributedItemProcessorWorker._eval_job": "(self, env, job)",
+        },
+        "a distributed Map's ResultWriter writes the result files AWS writes beside the "
+        "manifest (SUCCEEDED_0, FAILED_0: each child execution's record), shaped by its "
+        "WriterConfig (Transformation NONE, COMPACT, FLATTEN; OutputType JSON, JSONL); moto "
+        "wrote an empty manifest only and its grammar refused a WriterConfig "
+        "(local/patches/results.py)",
+        results.child_records_or_files,
     ),
     Patch(
         "history-order",

@@ -20,9 +20,10 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
   `ItemsPointer` outside JSON or not a JSON Pointer, `LOAD_AND_FLATTEN` off an
   `s3:listObjectsV2` or without an input type, an `s3:getObject` without an input type:
   messages of ours, in AWS's form);
-- what the engine does not read or write although AWS does (`PARQUET`, `MANIFEST`,
-  `ManifestType`, a `ResultWriter`'s `WriterConfig`): `UNSUPPORTED_LOCALLY: ...`, so that it
-  is not found out mid-execution (moto's grammar refused a `WriterConfig` with a parser error).
+- a `ResultWriter` on an inline Map, or its `WriterConfig` with a `Transformation` or
+  `OutputType` that is none of AWS's values (in the same form);
+- what the engine does not read although AWS does (`PARQUET`, `MANIFEST`, `ManifestType`):
+  `UNSUPPORTED_LOCALLY: ...`, so that it is not found out mid-execution.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ _TRANSFORMATIONS: Final = ("NONE", LOAD_AND_FLATTEN)
 # The ReaderConfig fields moto's grammar lacks, which the engine reads (local/patches/maps.py).
 READER_FIELDS: Final = ("CSVDelimiter", "ItemsPointer", "Transformation")
 _UNREAD: Final = ("PARQUET", "MANIFEST")
+# A ResultWriter's WriterConfig (input-output-resultwriter.html).
+_SHAPES: Final = ("NONE", "COMPACT", "FLATTEN")
+_OUTPUT_TYPES: Final = ("JSON", "JSONL")
 
 
 def is_expression(value: Any) -> bool:
@@ -146,13 +150,29 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_reader_problems(state, state_path))
-        writer = state.get("ResultWriter")
-        if isinstance(writer, dict) and "WriterConfig" in writer:
-            found.append(
-                "UNSUPPORTED_LOCALLY: AWS transforms a Map's results by a WriterConfig, the "
-                f"local engine does not (docs/jsonata.md) at {state_path}/ResultWriter/WriterConfig"
-            )
+        found.extend(_writer_problems(state, state_path))
     return found
+
+
+def _writer_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    writer = state.get("ResultWriter")
+    if not isinstance(writer, dict):
+        return
+    if _mode(state) != "DISTRIBUTED":
+        yield (
+            "SCHEMA_VALIDATION_FAILED: The field 'ResultWriter' is only supported for a Map in "
+            f"'DISTRIBUTED' mode at {state_path}"
+        )
+    config = writer.get("WriterConfig")
+    if not isinstance(config, dict):
+        return
+    path = f"{state_path}/ResultWriter/WriterConfig"
+    for field, allowed in (("Transformation", _SHAPES), ("OutputType", _OUTPUT_TYPES)):
+        if field in config and config[field] not in allowed:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The field '{field}' should have one of these "
+                f"values: [{', '.join(allowed)}] at {path}/{field}"
+            )
 
 
 def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
@@ -206,14 +226,18 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
             )
 
 
+def _mode(state: dict[str, Any]) -> str:
+    """A Map state's processing mode (INLINE unless its processor says otherwise)."""
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    return str((processor.get("ProcessorConfig") or {}).get("Mode", "INLINE"))
+
+
 def _batcher_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
     batcher = state.get(ITEM_BATCHER)
     if not isinstance(batcher, dict):
         return
     path = f"{state_path}/{ITEM_BATCHER}"
-    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
-    if mode != "DISTRIBUTED":
+    if _mode(state) != "DISTRIBUTED":
         yield (
             f"SCHEMA_VALIDATION_FAILED: The field '{ITEM_BATCHER}' is only supported for a Map "
             f"in 'DISTRIBUTED' mode at {state_path}"

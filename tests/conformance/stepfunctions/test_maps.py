@@ -379,17 +379,6 @@ def test_a_reader_config_the_engine_cannot_run_is_refused_at_creation(
     assert problem in refused.value.response["Error"]["Message"]
 
 
-def test_a_writer_config_is_refused_as_what_the_engine_does_not_write(machines: Machines):
-    # moto's grammar refused it with a parser error; the engine says what it lacks instead
-    writer = {"WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSON"}}
-    with pytest.raises(ClientError) as refused:
-        machines.create(mapped({"ItemsPath": "$.xs", "ResultWriter": writer}))
-    assert refused.value.response["Error"]["Message"].endswith(
-        "UNSUPPORTED_LOCALLY: AWS transforms a Map's results by a WriterConfig, the local "
-        "engine does not (docs/jsonata.md) at /States/Map/ResultWriter/WriterConfig'"
-    )
-
-
 SERVERS = {"server1": {"port": 80, "status": "active"}, "server2": {"port": 8080}}
 PAIRS = [{"Key": name, "Value": value} for name, value in SERVERS.items()]
 
