@@ -263,7 +263,13 @@ def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
 
 def _without_what_moto_lacks(definition: str) -> str:
     """The definition with each Map's lacked fields in its Comment, after the mark."""
-    lacking = (ITEM_BATCHER, "InputType", "WriterConfig", *READER_FIELDS)
+    lacking = (
+        ITEM_BATCHER,
+        "InputType",
+        "WriterConfig",
+        "ToleratedFailurePercentage",
+        *READER_FIELDS,
+    )
     if not any(f'"{word}"' in definition for word in lacking):
         return definition
     try:
@@ -283,25 +289,18 @@ def _tell(program: Any, parse: Any) -> None:
     """Each Map of a parsed program told, once: its batcher and its reader (from its Comment),
     and whether its ItemsPath or Items give the items of an inline or a distributed Map (an
     ItemReader's Map reads its items elsewhere)."""
+    if getattr(program, "aws_told", False):
+        return  # a parse moto cached
+    program.aws_told = True
     distributed = distributed_iteration_component.DistributedIterationComponent
     for component in _components(program):
-        if not isinstance(component, StateMap) or hasattr(component, "aws_told"):
+        if not isinstance(component, StateMap):
             continue
-        component.aws_told = True  # type: ignore[attr-defined]
         text = component.comment.comment if isinstance(component.comment, Comment) else ""
         if text.startswith(_MARK):
-            lacked = json.loads(text[len(_MARK) :])
-            if "ItemBatcher" in lacked:
-                language, batcher = lacked["ItemBatcher"]
-                iteration = component.iteration_component
-                iteration.aws_item_batcher = ItemBatcher(language, batcher, parse)  # type: ignore[attr-defined]
-            if "ReaderConfig" in lacked:
-                component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])  # type: ignore[union-attr]
-            if "WriterConfig" in lacked:
-                if component.result_writer is None:
-                    component.result_writer = results.ResultsOnly(lacked["WriterConfig"])  # type: ignore[assignment]
-                else:
-                    component.result_writer.aws_writer_config = lacked["WriterConfig"]  # type: ignore[attr-defined]
+            _told_lacked(component, json.loads(text[len(_MARK) :]), parse)
+        if component.result_writer is not None:  # its children's records are kept
+            component.iteration_component.aws_writes = True  # type: ignore[attr-defined]
         if component.item_reader is not None:
             continue
         mode = _DISTRIBUTED if isinstance(component.iteration_component, distributed) else _INLINE
@@ -312,11 +311,29 @@ def _tell(program: Any, parse: Any) -> None:
             component.aws_input_items = mode  # type: ignore[attr-defined]  # JSONata: its input
 
 
+def _told_lacked(component: Any, lacked: dict[str, Any], parse: Any) -> None:
+    """A Map told what its Comment carries for it: its batcher, reader and writer's config."""
+    if "ItemBatcher" in lacked:
+        language, batcher = lacked["ItemBatcher"]
+        iteration = component.iteration_component
+        iteration.aws_item_batcher = ItemBatcher(language, batcher, parse)
+    if "ReaderConfig" in lacked:
+        component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])
+    if "WriterConfig" in lacked:
+        if component.result_writer is None:
+            component.result_writer = results.ResultsOnly(lacked["WriterConfig"])
+        else:
+            component.result_writer.aws_writer_config = lacked["WriterConfig"]
+
+
 def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     """What moto's grammar lacks, taken out of one Map state."""
     lacked: dict[str, Any] = {}
     if isinstance(state.get(ITEM_BATCHER), dict):
         lacked["ItemBatcher"] = [language, state.pop(ITEM_BATCHER)]
+    percentage = state.get("ToleratedFailurePercentage")
+    if isinstance(percentage, int) and not isinstance(percentage, bool):
+        state["ToleratedFailurePercentage"] = float(percentage)  # moto's grammar took 5.0, not 5
     writer = state.get("ResultWriter")
     if isinstance(writer, dict) and isinstance(writer.get("WriterConfig"), dict):
         lacked["WriterConfig"] = writer.pop("WriterConfig")

@@ -621,17 +621,35 @@ PATCHES: tuple[Patch, ...] = (
         {
             f"{_SFN}.asl.component.state.exec.state_map.result_writer.result_writer_decl"
             ":ResultWriter._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+            ":DistributedIterationComponent._eval_body": "(self, env)",
             f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker"
             ":InlineItemProcessorWorker._eval_input": "(self, env_frame)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iterator.inline_iterator_worker"
+            ":InlineIteratorWorker._eval_input": "(self, env_frame)",
             f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker"
             ":DistributedItemProcessorWorker._eval_job": "(self, env, job)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iterator.distributed_iterator_worker"
+            ":DistributedIteratorWorker._eval_job": "(self, env, job)",
         },
         "a distributed Map's ResultWriter writes the result files AWS writes beside the "
-        "manifest (SUCCEEDED_0, FAILED_0: each child execution's record), shaped by its "
-        "WriterConfig (Transformation NONE, COMPACT, FLATTEN; OutputType JSON, JSONL); moto "
-        "wrote an empty manifest only and its grammar refused a WriterConfig "
-        "(local/patches/results.py)",
-        results.child_records_or_files,
+        "manifest (SUCCEEDED_0, FAILED_0: each child execution's record), of the Map's own "
+        "run, shaped by its WriterConfig (Transformation NONE, COMPACT, FLATTEN; OutputType "
+        "JSON, JSONL); moto wrote an empty manifest only, of the execution's newest run, and "
+        "its grammar refused a WriterConfig (local/patches/results.py)",
+        results.map_runs,
+    ),
+    Patch(
+        "map-run-tolerance",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"
+            ":DistributedIterationComponent._map_run": "(self, env, eval_input)",
+        },
+        "a distributed Map run whose failed children exceed its ToleratedFailureCount or "
+        "ToleratedFailurePercentage (none by default) fails with "
+        "States.ExceedToleratedFailureThreshold, as AWS documents; moto's succeeded whatever "
+        "its children did (local/patches/results.py)",
+        results.tolerance_enforced,
     ),
     Patch(
         "history-order",

@@ -435,12 +435,26 @@ def test_pairs_given_on_are_plain_objects_to_a_later_inline_map(machines: Machin
 
     assert output(machines.run(then(inline), SERVERS)) == [{"item": pair} for pair in PAIRS]
     with_key = {**inline, "ItemSelector": {"key.$": "$$.Map.Item.Key"}}
-    assert machines.run(then(with_key), SERVERS)["status"] == "FAILED"  # an array's: no key
+    described = machines.run(then(with_key), SERVERS)
+    assert described["error"] == "States.Runtime"  # an array's items have no key
+    assert "$$.Map.Item.Key" in described["cause"]
 
 
 def test_an_objects_pairs_are_batched_as_plain_objects(machines: Machines):
     definition = mapped({"ItemBatcher": {"MaxItemsPerBatch": 5}})
     assert output(machines.run(definition, SERVERS)) == [{"Items": PAIRS}]
+    # a batch's pairs are data to a Map over them: an array's items, without a key
+    inline = {
+        "Type": "Map",
+        "ItemsPath": "$.Items",
+        "ItemSelector": {"key.$": "$$.Map.Item.Key"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    child = {"ProcessorConfig": DISTRIBUTED, "StartAt": "I", "States": {"I": inline}}
+    batched = mapped({"ItemBatcher": {"MaxItemsPerBatch": 5}, "ItemProcessor": child})
+    # the child fails (no key), so the run fails; a pair still marked would have passed
+    assert machines.run(batched, SERVERS)["error"] == "States.ExceedToleratedFailureThreshold"
 
 
 @pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])

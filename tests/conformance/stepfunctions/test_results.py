@@ -1,8 +1,11 @@
-"""A distributed Map's results as AWS writes them (local/patches/results.py).
+"""A distributed Map's run as AWS ends and writes it (local/patches/results.py).
 
-AWS's page: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+AWS's pages: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
 (the objects under `<Prefix>/<MapRunId>/`, the `WriterConfig`'s `Transformation` and
-`OutputType`, a `WriterConfig` alone giving the Map its results). The records' fields, the
+`OutputType`, a `WriterConfig` alone giving the Map its results) and
+https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+(`ToleratedFailureCount`, `ToleratedFailurePercentage`: beyond them the run fails with
+`States.ExceedToleratedFailureThreshold`). The records' fields, the
 compact JSON, the `.jsonl` names and no file for a status without children: as a capture of
 AWS's objects shows them (docs/jsonata.md).
 """
@@ -144,6 +147,27 @@ def test_a_writer_config_alone_gives_the_map_its_shaped_results(machines: Machin
     ("state", "problem"),
     [
         (
+            {
+                "QueryLanguage": "JSONata",
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": "results"},
+                },
+            },
+            "field 'Parameters' is only supported for the 'JSONPath' QueryLanguage at "
+            "/States/Map/ResultWriter",
+        ),
+        (
+            {
+                "QueryLanguage": "JSONata",
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Arguments": {"Bucket": "results"},
+                },
+            },
+            "UNSUPPORTED_LOCALLY: AWS reads a ResultWriter's Arguments (JSONata)",
+        ),
+        (
             {"ResultWriter": {"WriterConfig": {"Transformation": "SMALL", "OutputType": "JSON"}}},
             "The field 'Transformation' should have one of these values: [NONE, COMPACT, "
             "FLATTEN] at /States/Map/ResultWriter/WriterConfig/Transformation",
@@ -163,3 +187,104 @@ def test_a_writer_the_engine_cannot_run_is_refused_at_creation(
     with pytest.raises(ClientError) as refused:
         machines.create(mapped(state))
     assert problem in refused.value.response["Error"]["Message"]
+    # moto, given Parameters in JSONata, read every later definition as JSONata
+    assert machines.run(mapped({"ItemsPath": "$.xs"}), {"xs": [1]})["status"] == "SUCCEEDED"
+
+
+def test_failures_beyond_the_tolerance_fail_the_run(machines: Machines):
+    def run(**tolerance: Any) -> dict[str, Any]:
+        state = {"ItemsPath": "$.xs", "ItemProcessor": CHILD, **tolerance}
+        return machines.run(mapped(state), {"xs": [1, 2, 3, 4]})  # one child of four fails
+
+    # none tolerated by default; a percentage may be an integer (moto's grammar refused one)
+    for tolerated in ({}, {"ToleratedFailurePercentage": 20}):
+        described = run(**tolerated)
+        assert (described["status"], described["error"]) == (
+            "FAILED",
+            "States.ExceedToleratedFailureThreshold",
+        )
+        assert described["cause"].endswith("The specified tolerated failure threshold was exceeded")
+        kinds = [e["type"] for e in machines.history(described["executionArn"])]
+        assert kinds[-3:] == ["MapRunFailed", "MapStateFailed", "ExecutionFailed"]
+    for within in ({"ToleratedFailureCount": 1}, {"ToleratedFailurePercentage": 25.0}):
+        assert run(**within)["status"] == "SUCCEEDED"
+
+
+def test_each_map_writes_its_own_run_side_by_side_and_nested(machines: Machines, s3: Any):
+    # moto wrote the execution's newest run: another Map's, when Maps nest or run side by side
+    def writer(prefix: str) -> dict[str, Any]:
+        return {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "results", "Prefix": prefix},
+        }
+
+    branches = [
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "ItemProcessor": CHILD,
+                    "ResultWriter": writer(prefix),
+                    "End": True,
+                }
+            },
+        }
+        for prefix in ("left", "right")
+    ]
+    side_by_side = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Parallel", "Branches": branches, "End": True}},
+    }
+    answers = output(machines.run(side_by_side, [1, 3]))
+    assert len({answer["MapRunArn"] for answer in answers}) == 2
+    for answer in answers:
+        key = answer["ResultWriterDetails"]["Key"]
+        manifest = json.loads(s3.get_object(Bucket="results", Key=key)["Body"].read())
+        assert manifest["MapRunArn"] == answer["MapRunArn"]
+    inner = {
+        "Type": "Map",
+        "ItemsPath": "$.ys",
+        "ItemProcessor": {**CHILD, "StartAt": "Pass"},
+        "End": True,
+    }
+    outer_child = {"ProcessorConfig": DISTRIBUTED, "StartAt": "Inner", "States": {"Inner": inner}}
+    alone = {"WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSON"}}
+    nested = mapped({"ItemsPath": "$.xs", "ItemProcessor": outer_child, "ResultWriter": alone})
+    xs = [{"ys": [1, 3]}, {"ys": [4]}]
+    assert output(machines.run(nested, {"xs": xs})) == [[[1, 1], [3, 3]], [[4, 4]]]
+
+
+def test_a_writers_parameters_read_the_maps_input(machines: Machines, s3: Any):
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "results", "Prefix.$": "$.run"},
+    }
+    definition = mapped({"ItemsPath": "$.xs", "ItemProcessor": CHILD, "ResultWriter": writer})
+    answer = output(machines.run(definition, {"xs": [1], "run": "nightly"}))
+    assert answer["ResultWriterDetails"]["Key"].startswith("nightly/")
+
+
+def test_a_child_that_never_started_is_recorded_as_failed(machines: Machines, s3: Any):
+    selector = {"v.$": "$$.Map.Item.Value.v"}  # the item 1 has no v
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "results", "Prefix": "sel"},
+    }
+    state = {
+        "ItemsPath": "$.xs",
+        "ItemSelector": selector,
+        "ItemProcessor": CHILD,
+        "ResultWriter": writer,
+        "ToleratedFailureCount": 1,
+    }
+    answer = output(machines.run(mapped(state), {"xs": [1, {"v": 3}]}))
+    folder = answer["ResultWriterDetails"]["Key"].rsplit("/", 1)[0]
+    (failed,) = json.loads(
+        s3.get_object(Bucket="results", Key=f"{folder}/FAILED_0.json")["Body"].read()
+    )
+    assert (failed["Status"], failed["Error"], failed["Input"]) == ("FAILED", "States.Runtime", "1")
+    (succeeded,) = json.loads(
+        s3.get_object(Bucket="results", Key=f"{folder}/SUCCEEDED_0.json")["Body"].read()
+    )
+    assert succeeded["Input"] == '{"v":3}'  # the child's input, as selected
