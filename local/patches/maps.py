@@ -25,8 +25,9 @@ local/patches/registry.py.
   ItemsPath, ItemReader and context object pages describe. moto refused any object. An
   inline Map still takes arrays only, as AWS's inline-mode page says.
 
-moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`);
-each Map's components are then told theirs.
+moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`,
+a ResultWriter's `WriterConfig` too: local/patches/results.py writes the results); each Map's
+components are then told theirs.
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ import types
 from collections.abc import Iterator
 from typing import Any, Final, cast
 
-from moto.stepfunctions.parser.api import (
-    HistoryEventType,
-)
+from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.comment import Comment
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
@@ -246,9 +245,9 @@ def _components(root: Any) -> Iterator[Any]:
 
 
 def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
-    """Replaces AmazonStateLanguageParser.parse(definition): a Map's ItemBatcher, and the
-    ReaderConfig fields and input type moto's grammar lacks, are taken out before moto parses
-    the definition; each Map's components are then told theirs (_tell)."""
+    """Replaces AmazonStateLanguageParser.parse(definition): what moto's grammar lacks (a
+    Map's ItemBatcher, ReaderConfig fields and input type, WriterConfig) is taken out before
+    moto parses the definition; each Map's components are then told theirs (_tell)."""
 
     @functools.wraps(original)
     def parse(definition: str) -> Any:
@@ -286,8 +285,9 @@ def _without_what_moto_lacks(definition: str) -> str:
 
 
 def _tell(program: Any, parse: Any) -> None:
-    """Each Map of a parsed program told, once: its batcher and its reader (from its Comment),
-    and whether its ItemsPath or Items give the items of an inline or a distributed Map (an
+    """Each Map of a parsed program told, once: its batcher, reader and writer's config (from
+    its Comment), whether its children's records are kept (it writes its results), and
+    whether its ItemsPath or Items give the items of an inline or a distributed Map (an
     ItemReader's Map reads its items elsewhere)."""
     if getattr(program, "aws_told", False):
         return  # a parse moto cached

@@ -5,9 +5,9 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - a state that asks for JSONPath in a state machine that is JSONata at the top:
   `SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for
   whole state machine at /States/Pass`;
-- a JSONPath-only field in a JSONata state: `SCHEMA_VALIDATION_FAILED: The QueryLanguage is
-  set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath'
-  QueryLanguage at /States/Pass`;
+- a JSONPath-only field in a JSONata state (or its ItemReader or ResultWriter):
+  `SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'Parameters' is
+  only supported for the 'JSONPath' QueryLanguage at /States/Pass`;
 - an expression that does not parse, or reads the context item at the top level:
   `INVALID_JSONATA_EXPRESSION: ...`, `UNSUPPORTED_JSONATA_EXPRESSION: ...` at its field;
 - a variable whose name is not a variable name, or is the reserved `states`;
