@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from tests.conformance.stepfunctions.conftest import Machines, output
 from tests.conformance.stepfunctions.test_maps import DISTRIBUTED, mapped
 
-# Each child passes [its item, {"x": its item}] on; the child of 2 fails.
+# Each child passes [its item, its item] on; the child of 2 fails.
 CHILD = {
     "ProcessorConfig": DISTRIBUTED,
     "StartAt": "Two?",
@@ -52,31 +52,31 @@ def s3(machines: Machines) -> Any:
     return client
 
 
-def written(s3: Any, items: list[int], config: dict[str, str] | None = None) -> Any:
-    def run(machines: Machines) -> tuple[dict[str, Any], dict[str, bytes]]:
-        writer: dict[str, Any] = {
-            "Resource": "arn:aws:states:::s3:putObject",
-            "Parameters": {"Bucket": "results", "Prefix": "out"},
-        }
-        if config:
-            writer["WriterConfig"] = config
-        state = {"ItemsPath": "$.xs", "ItemProcessor": CHILD, "ToleratedFailureCount": 1}
-        answer = output(machines.run(mapped({**state, "ResultWriter": writer}), {"xs": items}))
-        prefix = answer["ResultWriterDetails"]["Key"].rsplit("/", 1)[0]
-        objects = s3.list_objects_v2(Bucket="results", Prefix=prefix)["Contents"]
-        bodies = {
-            o["Key"].rsplit("/", 1)[1]: s3.get_object(Bucket="results", Key=o["Key"])["Body"].read()
-            for o in objects
-        }
-        return answer, bodies
-
-    return run
+def written(
+    machines: Machines, s3: Any, items: list[int], config: dict[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The Map's output, and the objects its ResultWriter wrote, by name."""
+    writer: dict[str, Any] = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "results", "Prefix": "out"},
+    }
+    if config:
+        writer["WriterConfig"] = config
+    state = {"ItemsPath": "$.xs", "ItemProcessor": CHILD, "ToleratedFailureCount": 1}
+    answer = output(machines.run(mapped({**state, "ResultWriter": writer}), {"xs": items}))
+    prefix = answer["ResultWriterDetails"]["Key"].rsplit("/", 1)[0]
+    objects = s3.list_objects_v2(Bucket="results", Prefix=prefix)["Contents"]
+    bodies = {
+        o["Key"].rsplit("/", 1)[1]: s3.get_object(Bucket="results", Key=o["Key"])["Body"].read()
+        for o in objects
+    }
+    return answer, bodies
 
 
 def test_each_childs_record_is_written_by_its_status_beside_the_manifest(
     machines: Machines, s3: Any
 ):
-    answer, bodies = written(s3, [1, 2, 3])(machines)
+    answer, bodies = written(machines, s3, [1, 2, 3])
     run_id = answer["MapRunArn"].rsplit(":", 1)[1]
     assert answer["ResultWriterDetails"] == {
         "Bucket": "results",
@@ -119,13 +119,13 @@ def test_each_childs_record_is_written_by_its_status_beside_the_manifest(
 
 
 def test_no_file_is_written_for_a_status_without_children(machines: Machines, s3: Any):
-    _, bodies = written(s3, [1])(machines)
+    _, bodies = written(machines, s3, [1])
     assert sorted(bodies) == ["SUCCEEDED_0.json", "manifest.json"]
 
 
 def test_json_lines_of_flattened_outputs(machines: Machines, s3: Any):
     config = {"Transformation": "FLATTEN", "OutputType": "JSONL"}
-    _, bodies = written(s3, [1, 2, 3], config)(machines)
+    _, bodies = written(machines, s3, [1, 2, 3], config)
     assert bodies["SUCCEEDED_0.jsonl"] == b"1\n1\n3\n3\n"
     (failed,) = bodies["FAILED_0.jsonl"].decode().splitlines()  # a failed child's record, whole
     assert json.loads(failed)["Error"] == "Two"
@@ -133,7 +133,7 @@ def test_json_lines_of_flattened_outputs(machines: Machines, s3: Any):
 
 def test_compact_outputs_in_one_array(machines: Machines, s3: Any):
     config = {"Transformation": "COMPACT", "OutputType": "JSON"}
-    _, bodies = written(s3, [1, 3], config)(machines)
+    _, bodies = written(machines, s3, [1, 3], config)
     assert bodies["SUCCEEDED_0.json"] == b"[[1,1],[3,3]]"
 
 
