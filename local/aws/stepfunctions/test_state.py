@@ -28,8 +28,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from botocore.model import OperationModel
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import (  # noqa: E501
-    ResultWriter,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import (
+    result_writer_decl,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel import (
@@ -190,7 +190,9 @@ class _Request:
     def _check_mocked_result(self, mock: Mock, state: CommonStateField) -> None:
         result = mock.result
         if isinstance(state, StateMap):
-            writes = isinstance(state.result_writer, ResultWriter)  # not a WriterConfig alone
+            writes = isinstance(
+                state.result_writer, result_writer_decl.ResultWriter
+            )  # not a WriterConfig alone
             if writes and not isinstance(result, dict):
                 raise _invalid("Mocked result must be a JSON object.")
             if not writes and not isinstance(result, list):
