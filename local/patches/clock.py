@@ -30,14 +30,38 @@ class ClockTime:
         return getattr(time, name)
 
 
+class ClockThread(threading.Thread):
+    """threading.Thread whose timed join() counts the clock's seconds: moto's program joins
+    its worker thread with the state machine's TimeoutSeconds."""
+
+    def __init__(self, clock: Clock, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ended = ClockEvent(clock)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self._ended.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if timeout is not None and not self._ended.wait(timeout):
+            return  # still running once the clock's timeout has passed, as join() leaves it
+        super().join()  # ended, or about to: is_alive() is False once this returns
+
+
 class ClockThreading:
-    """Stands in for the `threading` module inside a patched moto module: Event is the clock's."""
+    """Stands in for the `threading` module inside a patched moto module: Event and Thread
+    are the clock's."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
     def Event(self) -> ClockEvent:
         return ClockEvent(self._clock)
+
+    def Thread(self, *args: Any, **kwargs: Any) -> ClockThread:
+        return ClockThread(self._clock, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(threading, name)

@@ -289,11 +289,12 @@ PATCHES: tuple[Patch, ...] = (
         {
             f"{_SFN}.asl.component.state.exec.execute_state:threading": "module threading",
             f"{_SFN}.asl.eval.environment:threading": "module threading",
+            f"{_SFN}.asl.component.program.program:threading": "module threading",
             f"{_SFN}.asl.eval.callback.callback:Event": "class threading.Event",
             f"{_SFN}.asl.component.state.wait.wait_function.wait_function:time": "module time",
         },
-        "task TimeoutSeconds, callbacks' HeartbeatSeconds and timeouts, and Wait states time "
-        "out on the emulator's clock",
+        "an execution's and a task's TimeoutSeconds, callbacks' HeartbeatSeconds and "
+        "timeouts, and Wait states time out on the emulator's clock",
         clock.patch_waits,
     ),
     Patch(

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
+from tests.helpers import until
 
 START = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html"
 DESCRIBE = (
@@ -171,6 +172,28 @@ def test_a_stopped_execution_records_the_error_and_cause_it_was_stopped_with(
     (aborted,) = [e for e in machines.history(arn) if e["type"] == "ExecutionAborted"]
     details = aborted["executionAbortedEventDetails"]
     assert details == {"error": "Operator.Stop", "cause": "replaced"}
+
+
+def test_an_execution_longer_than_the_state_machines_timeout_times_out_on_the_clock(
+    machines: Machines,
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
+    # (TimeoutSeconds: an execution that runs longer fails with States.Timeout). moto joined
+    # the execution's thread for that many real seconds, whatever the emulator's clock said
+    # (and `make run --speed 20` let the minute's wait below end first).
+    arn = machines.start(
+        {
+            "TimeoutSeconds": 5,
+            "StartAt": "W",
+            "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
+        }
+    )
+    until(lambda: machines.clock.waiting() >= 2, "the execution's and the state's waits")
+    machines.clock.advance(4)
+    assert machines.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    machines.clock.advance(1)
+    assert machines.finished(arn)["status"] == "TIMED_OUT"
+    assert machines.history(arn)[-1]["type"] == "ExecutionTimedOut"
 
 
 def test_a_state_machines_versions_are_listed_newest_first(machines: Machines):
