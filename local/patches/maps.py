@@ -26,8 +26,8 @@ local/patches/registry.py.
   inline Map still takes arrays only, as AWS's inline-mode page says.
 
 moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`,
-a ResultWriter's `WriterConfig` too: local/patches/results.py writes the results); each Map's
-components are then told theirs.
+a ResultWriter's `WriterConfig` and JSONata `Arguments` too: local/patches/results.py
+writes the results); each Map's components are then told theirs.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from typing import Any, Final, cast
 
 from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.common import parargs
 from moto.stepfunctions.parser.asl.component.common.comment import Comment
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
@@ -56,6 +57,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.ev
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import (
+    result_writer_decl,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import (
@@ -266,6 +270,7 @@ def _without_what_moto_lacks(definition: str) -> str:
         ITEM_BATCHER,
         "InputType",
         "WriterConfig",
+        "Arguments",  # a JSONata ResultWriter's
         "ToleratedFailurePercentage",
         *READER_FIELDS,
     )
@@ -319,11 +324,38 @@ def _told_lacked(component: Any, lacked: dict[str, Any], parse: Any) -> None:
         iteration.aws_item_batcher = ItemBatcher(language, batcher, parse)
     if "ReaderConfig" in lacked:
         component.item_reader.aws_reader = Reader(lacked["ReaderConfig"])
+    if "ResultWriter" in lacked:
+        component.result_writer = _jsonata_writer(lacked["ResultWriter"], parse)
     if "WriterConfig" in lacked:
         if component.result_writer is None:
             component.result_writer = results.ResultsOnly(lacked["WriterConfig"])
         else:
             component.result_writer.aws_writer_config = lacked["WriterConfig"]
+
+
+def _jsonata_writer(writer: dict[str, Any], parse: Any) -> result_writer_decl.ResultWriter:
+    """A ResultWriter whose Arguments are JSONata (moto's grammar takes Parameters alone): its
+    Resource as moto parses one, its Arguments read as a JSONata Pass state's Output is."""
+    shell = {
+        "Type": "Map",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+            "StartAt": "Child",
+            "States": {"Child": {"Type": "Pass", "End": True}},
+        },
+        "ResultWriter": {"Resource": writer["Resource"], "Parameters": {}},
+        "End": True,
+    }
+    arguments = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": writer["Arguments"]}
+    states = {"Map": shell, "Arguments": {**arguments, "End": True}}
+    program, _ = parse(json.dumps({"StartAt": "Map", "States": states}))
+    template = program.states.states["Arguments"].output.jsonata_template_value
+    for component in _components(template):  # a failure names ResultWriter/Arguments/<field>
+        location = getattr(component, "aws_location", None)
+        if location:
+            component.aws_location = location.replace("Output", "ResultWriter/Arguments", 1)
+    resource = program.states.states["Map"].result_writer.resource
+    return result_writer_decl.ResultWriter(resource, parargs.Arguments(template))
 
 
 def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
@@ -335,6 +367,8 @@ def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     if isinstance(percentage, int) and not isinstance(percentage, bool):
         state["ToleratedFailurePercentage"] = float(percentage)  # moto's grammar took 5.0, not 5
     writer = state.get("ResultWriter")
+    if language == JSONATA and isinstance(writer, dict) and "Arguments" in writer:
+        lacked["ResultWriter"] = writer = state.pop("ResultWriter")  # moto's grammar lacks it
     if isinstance(writer, dict) and isinstance(writer.get("WriterConfig"), dict):
         lacked["WriterConfig"] = writer.pop("WriterConfig")
         if not writer:

@@ -270,12 +270,15 @@ def _result_files(original: Any) -> Any:
 
 def _write(
     s3: Any,
-    parameters: dict[str, Any],
+    parameters: Any,
     run: Any,
     records: list[dict[str, Any]],
     config: dict[str, Any],
 ) -> dict[str, Any]:
-    bucket, prefix = parameters["Bucket"], parameters.get("Prefix", "")
+    bucket = parameters.get("Bucket") if isinstance(parameters, dict) else None
+    if not isinstance(bucket, str):
+        raise TypeError("the Bucket is no string")
+    prefix = parameters.get("Prefix", "")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     folder = f"{prefix}{run.map_run_arn.split(':')[-1]}/"

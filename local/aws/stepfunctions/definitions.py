@@ -21,7 +21,9 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
   `s3:listObjectsV2` or without an input type, an `s3:getObject` without an input type:
   messages of ours, in AWS's form);
 - a `ResultWriter` on an inline Map, or its `WriterConfig` with a `Transformation` or
-  `OutputType` that is none of AWS's values (in the same form);
+  `OutputType` that is none of AWS's values (in the same form); one without its `Resource`
+  or its `Parameters`/`Arguments` (`The field 'Resource' is required but was missing`, as
+  AWS words a missing field);
 - what the engine does not read although AWS does (`PARQUET`, `MANIFEST`, `ManifestType`):
   `UNSUPPORTED_LOCALLY: ...`, so that it is not found out mid-execution.
 """
@@ -150,11 +152,11 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_reader_problems(state, state_path))
-        found.extend(_writer_problems(state, state_path))
+        found.extend(_writer_problems(state, state_path, language))
     return found
 
 
-def _writer_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
     writer = state.get("ResultWriter")
     if not isinstance(writer, dict):
         return
@@ -163,11 +165,14 @@ def _writer_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
             "SCHEMA_VALIDATION_FAILED: The field 'ResultWriter' is only supported for a Map in "
             f"'DISTRIBUTED' mode at {state_path}"
         )
-    if "Arguments" in writer:
-        yield (
-            "UNSUPPORTED_LOCALLY: AWS reads a ResultWriter's Arguments (JSONata), the local "
-            f"engine does not (docs/jsonata.md) at {state_path}/ResultWriter/Arguments"
-        )
+    fields = {"Resource", "Parameters", "Arguments"} & set(writer)
+    if fields or "WriterConfig" not in writer:  # a WriterConfig alone shapes the Map's output
+        for field in ("Resource", "Arguments" if language == JSONATA else "Parameters"):
+            if field not in writer:
+                yield (
+                    f"SCHEMA_VALIDATION_FAILED: The field '{field}' is required but was "
+                    f"missing at {state_path}/ResultWriter"
+                )
     config = writer.get("WriterConfig")
     if not isinstance(config, dict):
         return

@@ -43,6 +43,7 @@ CHILD = {
     },
 }
 DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+PUT_OBJECT = "arn:aws:states:::s3:putObject"
 
 
 @pytest.fixture(scope="module")
@@ -158,14 +159,14 @@ def test_a_writer_config_alone_gives_the_map_its_shaped_results(machines: Machin
             "/States/Map/ResultWriter",
         ),
         (
-            {
-                "QueryLanguage": "JSONata",
-                "ResultWriter": {
-                    "Resource": "arn:aws:states:::s3:putObject",
-                    "Arguments": {"Bucket": "results"},
-                },
-            },
-            "UNSUPPORTED_LOCALLY: AWS reads a ResultWriter's Arguments (JSONata)",
+            {"QueryLanguage": "JSONata", "ResultWriter": {"Resource": PUT_OBJECT}},
+            "SCHEMA_VALIDATION_FAILED: The field 'Arguments' is required but was missing at "
+            "/States/Map/ResultWriter",
+        ),
+        (
+            {"ResultWriter": {}},  # moto's parser answered "Expected a Resource declaration"
+            "SCHEMA_VALIDATION_FAILED: The field 'Resource' is required but was missing at "
+            "/States/Map/ResultWriter",
         ),
         (
             {"ResultWriter": {"WriterConfig": {"Transformation": "SMALL", "OutputType": "JSON"}}},
@@ -288,3 +289,36 @@ def test_a_child_that_never_started_is_recorded_as_failed(machines: Machines, s3
         s3.get_object(Bucket="results", Key=f"{folder}/SUCCEEDED_0.json")["Body"].read()
     )
     assert succeeded["Input"] == '{"v":3}'  # the child's input, as selected
+
+
+def test_a_jsonata_writers_arguments_are_evaluated_against_the_maps_input(
+    machines: Machines, s3: Any
+):
+    # input-output-resultwriter.html: in JSONata the writer takes Arguments (moto's grammar
+    # took Parameters alone, so the engine refused them)
+    child = {
+        "ProcessorConfig": DISTRIBUTED,
+        "StartAt": "Double",
+        "States": {"Double": {"Type": "Pass", "Output": "{% $states.input * 2 %}", "End": True}},
+    }
+    writer = {
+        "Resource": PUT_OBJECT,
+        "Arguments": {"Bucket": "{% $states.input.bucket %}", "Prefix": "{% 'n' & 'ightly' %}"},
+        "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSON"},
+    }
+    state = {"Items": "{% $states.input.xs %}", "ItemProcessor": child, "ResultWriter": writer}
+    definition = mapped(state, "JSONata")
+    answer = output(machines.run(definition, {"xs": [1, 3], "bucket": "results"}))
+    key = answer["ResultWriterDetails"]["Key"]
+    assert key.startswith("nightly/") and key.endswith("/manifest.json")
+    folder = key.rsplit("/", 1)[0]
+    body = s3.get_object(Bucket="results", Key=f"{folder}/SUCCEEDED_0.json")["Body"].read()
+    assert body == b"[2,6]"
+    writer["Arguments"] = {"Bucket": "{% $states.input.nowhere %}"}
+    described = machines.run(definition, {"xs": [1]})
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert "specified for the field 'ResultWriter/Arguments/Bucket'" in described["cause"]
+    writer["Arguments"] = "{% {'Prefix': 'p'} %}"  # a whole expression; no Bucket in it
+    described = machines.run(definition, {"xs": [1]})
+    assert (described["status"], described["error"]) == ("FAILED", "States.ResultWriterFailed")
+    assert described["cause"] == "The results could not be written: the Bucket is no string"
