@@ -163,7 +163,8 @@ def test_a_writer_config_alone_gives_the_map_its_shaped_results(machines: Machin
             "SCHEMA_VALIDATION_FAILED: The field 'Arguments' is required but was missing at "
             "/States/Map/ResultWriter",
         ),
-        (
+        (  # input-output-resultwriter.html, "Required field combinations": not empty;
+            # WriterConfig, or Resource with Parameters (Arguments), or all three
             {"ResultWriter": {}},  # moto's parser answered "Expected a Resource declaration"
             "SCHEMA_VALIDATION_FAILED: The field 'Resource' is required but was missing at "
             "/States/Map/ResultWriter",
