@@ -7,6 +7,7 @@ import functools
 import re
 from typing import TYPE_CHECKING, Any
 
+import jsonpath_ng
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
 )
@@ -48,6 +49,46 @@ def quoted_names(original: Any, hooks: Hooks, name: str) -> Any:
 
     def parse(path: str, debug: bool | None = None) -> Any:
         return original(as_written(path) if "\\" in path else path, debug)
+
+    return parse
+
+
+def _definite(node: Any) -> bool:
+    """A path that names one node: names and single indexes only (no wildcard, slice,
+    filter, union or descent)."""
+    if isinstance(node, jsonpath_ng.Root | jsonpath_ng.This):
+        return True
+    if isinstance(node, jsonpath_ng.Child):
+        return _definite(node.left) and _definite(node.right)
+    if isinstance(node, jsonpath_ng.Fields):
+        return len(node.fields) == 1 and node.fields[0] != "*"
+    if isinstance(node, jsonpath_ng.Index):
+        return len(node.indices) == 1
+    return False
+
+
+class _OneNode:
+    """A definite path's compiled expression: its match found without the context it was
+    found in, which moto's extract_json read as a list's (a name after an index, `$.l[0].s`,
+    came back as `["..."]`)."""
+
+    def __init__(self, expression: Any) -> None:
+        self.expression = expression
+
+    def find(self, data: Any) -> list[jsonpath_ng.DatumInContext]:
+        return [jsonpath_ng.DatumInContext(match.value) for match in self.expression.find(data)]
+
+
+def definite_paths(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps json_path's parse: a reference path (names and single indexes: "a path whose
+    syntax is limited in such a way that it can identify only a single node",
+    amazon-states-language-paths.html) reads that node itself; moto's extract_json wrapped
+    the value in an array when an index came before the last name (its fix for a filter's
+    matches, moto issue 7825, caught `$.l[0].s` too)."""
+
+    def parse(path: str, debug: bool | None = None) -> Any:
+        expression = original(path, debug)
+        return _OneNode(expression) if _definite(expression) else expression
 
     return parse
 

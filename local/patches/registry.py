@@ -703,6 +703,15 @@ PATCHES: tuple[Patch, ...] = (
         jsonpath.quoted_names,
     ),
     Patch(
+        "jsonpath-definite-paths",
+        {f"{_SFN}.asl.utils.json_path:parse": "(path, debug)"},
+        "a reference path (names and single indexes) reads its one node, as AWS's paths page "
+        "defines it; moto wrapped the value in an array when an index came before the last "
+        'name ($.l[0].s gave ["q"]), and a Choice on it took the wrong branch '
+        "(local/patches/jsonpath.py)",
+        jsonpath.definite_paths,
+    ),
+    Patch(
         "jsonpath-missing-words",
         {
             f"{_SFN}.asl.component.common.path.input_path:InputPath._eval_body": "(self, env)",

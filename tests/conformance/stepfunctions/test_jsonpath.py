@@ -106,3 +106,36 @@ def test_a_states_entered_time_is_in_awss_form(machines: Machines):
     times = output(machines.run({"StartAt": "P", "States": states}))
     for time in times.values():
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", time), times
+
+
+def test_a_reference_path_with_an_index_reads_the_one_node_it_names(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html:
+    # "A reference path is a path whose syntax is limited in such a way that it can identify
+    # only a single node". moto answered ["q"] for $.l[0].s.
+    data = {"l": [{"s": "q", "n": 5}, {"s": "r", "n": 6}], "p": [{"Name": "x", "Value": "v"}]}
+    parameters = {
+        "name.$": "$.l[0].s",
+        "nested.$": "$.l[1]",
+        "formatted.$": "States.Format('{}-{}', $.l[0].s, $.l[1].n)",
+        "every.$": "$.l[*].s",  # a wildcard, a filter: still every match, in an array
+        "filtered.$": "$.p[?(@.Name == 'x')].Value",
+    }
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.l[0].n", "NumericEquals": 5, "Next": "Shape"}],
+        "Default": "Wrong",
+    }
+    shape = {"Type": "Pass", "Parameters": parameters, "End": True}
+    definition = {
+        "StartAt": "Choose",
+        "States": {"Choose": choice, "Shape": shape, "Wrong": {"Type": "Fail"}},
+    }
+    assert output(machines.run(definition, data)) == {
+        "name": "q",
+        "nested": {"s": "r", "n": 6},
+        "formatted": "q-6",
+        "every": ["q", "r"],
+        "filtered": ["v"],
+    }
+    narrowed = {"StartAt": "P", "States": {"P": {**PASS, "InputPath": "$.l[1].s"}}}
+    assert output(machines.run(narrowed, data)) == "r"
