@@ -243,6 +243,22 @@ def validated_definition(original: Any, hooks: Hooks, name: str) -> Any:
     return validate_definition
 
 
+def own_scopes(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps Preprocessor._open_query_language_scope: each parse keeps its query languages'
+    scopes on its own preprocessor. moto kept them in one list on the class, which a parse
+    that failed half-way left holding JSONata: every later JSONPath definition in the process
+    was then read as JSONata (its JSONPath fields refused or ignored), and two parses at once
+    shared it."""
+
+    @functools.wraps(original)
+    def open_scope(self: Any, parse_tree: Any) -> None:
+        if "_query_language_per_scope" not in vars(self):
+            self._query_language_per_scope = []
+        original(self, parse_tree)
+
+    return open_scope
+
+
 def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionsParserBackend.start_execution: an execution started without a
     name gets a UUID, as on AWS (moto named it None, so a second unnamed start failed with

@@ -364,10 +364,24 @@ PATCHES: tuple[Patch, ...] = (
         "definition-validation",
         {f"{_SFN}.models:StepFunctionsParserBackend._validate_definition": "(definition)"},
         "AWS refuses at CreateStateMachine a JSONata expression that does not parse or reads "
-        "the top-level context, a JSONPath field or state in JSONata, a reserved variable name; "
+        "the top-level context, a field of the other query language, a JSONPath state in "
+        "JSONata, a reserved variable name; "
         "moto accepted them and failed the execution later (local/aws/stepfunctions/"
         "definitions.py)",
         jsonata.validated_definition,
+    ),
+    Patch(
+        "own-query-language-scopes",
+        {
+            f"{_SFN}.asl.parse.preprocessor:Preprocessor._open_query_language_scope": (
+                "(self, parse_tree)"
+            )
+        },
+        "each parse keeps its query languages' scopes to itself: moto kept them on the class, "
+        "so one definition refused half-way through its parse left JSONata in them and every "
+        "later JSONPath definition in the process was read as JSONata (local/patches/"
+        "jsonata.py)",
+        jsonata.own_scopes,
     ),
     Patch(
         "unnamed-executions",

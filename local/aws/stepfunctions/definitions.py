@@ -5,9 +5,10 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - a state that asks for JSONPath in a state machine that is JSONata at the top:
   `SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for
   whole state machine at /States/Pass`;
-- a JSONPath-only field in a JSONata state (or its ItemReader or ResultWriter):
-  `SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field 'Parameters' is
-  only supported for the 'JSONPath' QueryLanguage at /States/Pass`;
+- a JSONPath-only field in a JSONata state (or its ItemReader, ResultWriter, Choice rules,
+  catchers): `SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field
+  'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/Pass`; and a
+  JSONata-only field in a JSONPath state, in the same words, the languages swapped;
 - an expression that does not parse, or reads the context item at the top level:
   `INVALID_JSONATA_EXPRESSION: ...`, `UNSUPPORTED_JSONATA_EXPRESSION: ...` at its field;
 - a variable whose name is not a variable name, or is the reserved `states`;
@@ -46,7 +47,17 @@ JSONPATH_ONLY: Final = (
     "Result",
     "ItemsPath",
     "MaxConcurrencyPath",
+    "ErrorPath",
+    "CausePath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
 )
+# A state's fields in JSONata alone; a Choice rule's Condition and a catcher's Output too.
+JSONATA_ONLY: Final = ("Output", "Arguments", "Items")
 # Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
 _VARIABLE_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 _NESTED: Final = ("Branches", "ItemProcessor", "Iterator")
@@ -136,13 +147,14 @@ def problems(definition: dict[str, Any]) -> list[str]:
                 "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to "
                 f"'JSONata' for whole state machine at {state_path}"
             )
+        other = "JSONPath" if language == JSONATA else JSONATA
+        found.extend(
+            f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to '{language}', but field "
+            f"'{field}' is only supported for the '{other}' QueryLanguage at {path}"
+            for path, fields in _foreign_fields(state, state_path, language)
+            for field in fields
+        )
         if language == JSONATA:
-            found.extend(
-                f"SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
-                f"'{field}' is only supported for the 'JSONPath' QueryLanguage at {path}"
-                for path, fields in _jsonpath_fields(state, state_path)
-                for field in fields
-            )
             for path, value in _fields(state, ""):
                 if is_expression(value):
                     try:
@@ -185,14 +197,41 @@ def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> I
             )
 
 
-def _jsonpath_fields(state: dict[str, Any], state_path: str) -> Iterator[tuple[str, list[str]]]:
-    """The JSONPath-only fields of a state, and of its ItemReader and ResultWriter (moto's
-    preprocessor, given one of those in JSONata, failed half-way and left every later
-    definition read as JSONata)."""
-    yield state_path, [field for field in JSONPATH_ONLY if field in state]
+def _foreign_fields(
+    state: dict[str, Any], state_path: str, language: str
+) -> Iterator[tuple[str, list[str]]]:
+    """The fields of a state (its ItemReader and ResultWriter, its Choice rules and catchers
+    too) that only the other query language has (moto's preprocessor failed on one
+    half-way, with words of its own)."""
+    jsonata = language == JSONATA
+    only = JSONPATH_ONLY if jsonata else JSONATA_ONLY
+    yield state_path, [field for field in only if field in state]
     for part in ("ItemReader", "ResultWriter"):
         if isinstance(state.get(part), dict):
-            yield f"{state_path}/{part}", [f for f in JSONPATH_ONLY if f in state[part]]
+            yield f"{state_path}/{part}", [f for f in only if f in state[part]]
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if isinstance(catcher, dict):
+            field = "ResultPath" if jsonata else "Output"
+            yield f"{state_path}/Catch[{index}]", [field] if field in catcher else []
+    for index, rule in enumerate(state.get("Choices") or []):
+        if isinstance(rule, dict):
+            yield f"{state_path}/Choices[{index}]", sorted(_rule_fields(rule, jsonata))
+
+
+def _rule_fields(rule: dict[str, Any], jsonata: bool) -> set[str]:
+    """A Choice rule's fields of the other query language: in JSONata its Variable and
+    comparisons (a `...Path` one too), nested in And, Or and Not; in JSONPath its
+    Condition."""
+    if not jsonata:
+        return {"Condition"} & set(rule)
+    found = {key for key in rule if key == "Variable" or key.endswith("Path")}
+    for key in ("And", "Or"):
+        for nested in rule.get(key) or []:
+            if isinstance(nested, dict):
+                found |= _rule_fields(nested, jsonata)
+    if isinstance(rule.get("Not"), dict):
+        found |= _rule_fields(rule["Not"], jsonata)
+    return found
 
 
 def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.asl.parse import asl_parser
 
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 from tests.helpers import until
@@ -87,6 +89,76 @@ def test_a_definition_aws_refuses_is_refused_at_creation(machines: Machines, sta
     assert error["Code"] == "InvalidDefinition"
     assert error["Message"] == f"Invalid State Machine Definition: '{message}'"
     assert machines.sfn.list_state_machines()["stateMachines"] == before
+
+
+FAIL = {"Type": "Fail"}
+
+
+@pytest.mark.parametrize(
+    ("language", "state", "at", "field"),
+    [
+        ("JSONata", {"Type": "Fail", "ErrorPath": "$.e"}, "/States/S", "ErrorPath"),
+        (
+            "JSONata",
+            {"Type": "Wait", "SecondsPath": "$.s", "End": True},
+            "/States/S",
+            "SecondsPath",
+        ),
+        (
+            "JSONata",
+            {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "F"}]},
+            "/States/S/Choices[0]",
+            "Variable",
+        ),
+        (
+            "JSONata",
+            {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "F"}],
+                "End": True,
+            },
+            "/States/S/Catch[0]",
+            "ResultPath",
+        ),
+        ("JSONPath", {"Type": "Pass", "Output": {"a": 1}, "End": True}, "/States/S", "Output"),
+        (
+            "JSONPath",
+            {"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "F"}]},
+            "/States/S/Choices[0]",
+            "Condition",
+        ),
+    ],
+)
+def test_a_field_of_the_other_query_language_is_refused_in_awss_words(
+    machines: Machines, language: str, state: dict[str, Any], at: str, field: str
+):
+    # TRANSFORMING: each query language has fields of its own (ErrorPath, SecondsPath, a
+    # rule's Variable, a catcher's ResultPath are JSONPath's; Output, a rule's Condition
+    # JSONata's). moto's preprocessor failed on the first kind half-way, in words of its own.
+    other = "JSONPath" if language == "JSONata" else "JSONata"
+    definition = {"QueryLanguage": language, "StartAt": "S", "States": {"S": state, "F": FAIL}}
+    with pytest.raises(ClientError) as refused:
+        machines.create(definition)
+    assert refused.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The QueryLanguage is "
+        f"set to '{language}', but field '{field}' is only supported for the '{other}' "
+        f"QueryLanguage at {at}'"
+    )
+
+
+def test_a_definition_refused_half_way_through_its_parse_leaves_the_next_one_alone(
+    machines: Machines,
+):
+    # moto kept the query languages' scopes on its preprocessor's class: a JSONata parse that
+    # failed half-way left them holding JSONata, and the next JSONPath definition of the
+    # process was read as JSONata (its SecondsPath refused).
+    fail = {"Type": "Fail", "CausePath": "$.c"}
+    refused = {"QueryLanguage": "JSONata", "StartAt": "F", "States": {"F": fail}}
+    with pytest.raises(ValueError, match="Unsupported declaration"):  # as moto's parser saw it
+        asl_parser.AmazonStateLanguageParser.parse(json.dumps(refused))
+    waits = {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}
+    assert machines.run({"StartAt": "W", "States": waits}, {"s": 0})["status"] == "SUCCEEDED"
 
 
 def test_a_function_that_does_not_exist_fails_when_it_runs(machines: Machines):
