@@ -27,6 +27,7 @@ from local.patches import (
     atomicity,
     batch_import,
     branches,
+    choices,
     clock,
     cognito,
     counting,
@@ -705,6 +706,51 @@ PATCHES: tuple[Patch, ...] = (
         "repr; so did a TestState mock's error): the state's own errors, and a mock's, stay "
         "what they are, as in moto's other integrations and on AWS (local/patches/task_errors.py)",
         task_errors.named_as_raised,
+    ),
+    # choices
+    Patch(
+        "rfc3339-timestamps",
+        {
+            f"{_SFN}.asl.component.state.choice.comparison.operator.implementations.is_operator"
+            ":IsTimestamp.string_to_timestamp": "(string)",
+            f"{_SFN}.asl.component.state.wait.wait_function.timestamp"
+            ":Timestamp._from_timestamp_string": "(timestamp)",
+        },
+        "a timestamp is RFC 3339 with an uppercase T and Z, fractional seconds and a numeric "
+        "offset included, as AWS's Choice and Wait pages define it; moto's Choice took "
+        "%Y-%m-%dT%H:%M:%SZ alone (the context object's EnteredTime was no timestamp) and its "
+        "Wait refused an offset (local/patches/choices.py)",
+        choices.timestamps,
+    ),
+    Patch(
+        "string-matches",
+        {
+            f"{_SFN}.asl.component.state.choice.comparison.operator.implementations"
+            ".string_operators:StringMatches._compare": "(variable, comparison_value)",
+        },
+        "StringMatches as AWS's Choice page defines it: * any run of characters, \\* and "
+        "\\\\ literal, nothing else special; moto matched a shell glob (? and [...] special, "
+        "no escapes) (local/patches/choices.py)",
+        choices.string_matches,
+    ),
+    Patch(
+        "context-path-comparisons",
+        {
+            f"{_SFN}.asl.component.state.choice.comparison.comparison_func"
+            ":ComparisonFuncValue._eval_body": "(self, env)",
+        },
+        "a ...Path comparison to the context object ($$.Execution.Name) reads it, as AWS's "
+        "context object page lists; moto failed the state with a JSONPath parse error "
+        "(local/patches/choices.py)",
+        choices.context_paths,
+    ),
+    Patch(
+        "no-choice-matched",
+        {f"{_SFN}.asl.component.state.choice.state_choice:StateChoice._eval_state": "(self, env)"},
+        "a Choice state that matches no rule and has no Default fails with "
+        "States.NoChoiceMatched (AWS's error-handling page); moto failed with States.Runtime "
+        "and a Python tuple for its cause (local/patches/choices.py)",
+        choices.no_choice_matched,
     ),
     # jsonpath
     Patch(

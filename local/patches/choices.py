@@ -1,0 +1,141 @@
+"""Choice rules and timestamps as AWS reads them (state-choice.html, state-wait.html),
+where moto's interpreter reads them otherwise. Registered in local/patches/registry.py.
+
+- A timestamp is RFC 3339 with an uppercase `T` and `Z`: fractional seconds and a numeric
+  offset included, as the pages define it ("an uppercase Z must denote that a numeric time
+  zone offset isn't present"). moto took `%Y-%m-%dT%H:%M:%SZ` alone in a Choice rule (the
+  context object's own `EnteredTime`, with milliseconds, was no timestamp) and refused an
+  offset in a Wait.
+- `StringMatches`: `*` matches any run of characters, `\\*` and `\\\\` are a literal `*` and
+  `\\`, and "no characters other than `*` have any special meaning"; moto matched as a shell
+  glob (`?` and `[...]` special, no escapes).
+- A comparison with a path to the context object (`"StringEqualsPath": "$$.Execution.Name"`)
+  reads the context object, which the page lists among a path's uses; moto failed to parse
+  the path.
+- A Choice state that matches no rule and has no `Default` fails with
+  `States.NoChoiceMatched` (concepts-error-handling.html); moto failed with States.Runtime and
+  a Python tuple for its cause.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator import factory
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+from local.aws.stepfunctions.failures import states_failure
+from local.patches.hooks import Hooks
+
+_TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+_NO_MATCH: Final = "No branching option reached in state %s"  # moto's RuntimeError
+
+
+def rfc3339(text: Any) -> datetime | None:
+    """A timestamp as AWS reads one, in UTC; None for anything else."""
+    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:  # a day or an hour out of range
+        return None
+
+
+def timestamps(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces IsTimestamp.string_to_timestamp (every Choice rule on timestamps reads a
+    timestamp with it) and Timestamp._from_timestamp_string (a Wait's Timestamp, which moto
+    compares with its naive UTC now)."""
+    if name == "string_to_timestamp":
+        return rfc3339
+
+    def from_timestamp_string(timestamp: str) -> datetime | None:
+        found = rfc3339(timestamp)
+        return None if found is None else found.replace(tzinfo=None)
+
+    return from_timestamp_string
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """StringMatches' template as a regular expression: `*` any run, `\\` escapes."""
+    parts: list[str] = []
+    escaped = False
+    for character in template:
+        if escaped:
+            parts.append(re.escape(character))
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "*":
+            parts.append(".*")
+        else:
+            parts.append(re.escape(character))
+    if escaped:
+        parts.append(re.escape("\\"))  # a lone backslash at the end is itself
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def string_matches(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StringMatches._compare(variable, comparison_value)."""
+
+    def compare(variable: Any, comparison_value: Any) -> bool:
+        if not isinstance(variable, str) or not isinstance(comparison_value, str):
+            return False
+        return _pattern(comparison_value).fullmatch(variable) is not None
+
+    return compare
+
+
+def context_paths(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces ComparisonFuncValue._eval_body(self, env): a `...Path` comparison whose path
+    is the context object's (`$$.`) reads it there; any other as moto does."""
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        path = self.value
+        if not (
+            isinstance(path, str)
+            and path.startswith("$$")
+            and str(self.operator_type).endswith("Path")
+        ):
+            original(self, env)
+            return
+        variable = env.stack.pop()  # the operator reads its path in what lies below it
+        env.stack.append(env.states.context_object.context_object_data)
+        env.stack.append(variable)
+        factory.OperatorFactory.get(self.operator_type).eval(env=env, value=path[1:])
+        result = env.stack.pop()
+        env.stack.pop()
+        env.stack.append(result)
+
+    return eval_body
+
+
+def no_choice_matched(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps StateChoice._eval_state(self, env): no rule matched and no Default is
+    States.NoChoiceMatched."""
+
+    @functools.wraps(original)
+    def eval_state(self: Any, env: Environment) -> None:
+        try:
+            original(self, env)
+        except RuntimeError as error:
+            if error.args[:1] != (_NO_MATCH,):
+                raise
+            cause = (
+                f"The Choice state '{self.name}' matched none of its rules, and it has no Default."
+            )
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesNoChoiceMatched,
+                cause,
+                HistoryEventType.ExecutionFailed,
+            ) from error
+
+    return eval_state

@@ -1,0 +1,135 @@
+"""Choice rules and timestamps as AWS's pages define them (local/patches/choices.py).
+
+CHOICE: https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
+WAIT: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
+CONTEXT: https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html
+ERRORS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conformance.stepfunctions.conftest import Machines, output
+
+
+def chosen(machines: Machines, rule: dict[str, Any], data: Any) -> bool:
+    """Whether the rule matches the input, as the Choice state that holds it decides."""
+    states = {
+        "C": {
+            "Type": "Choice",
+            "Choices": [{**rule, "Next": "Yes"}],
+            "Default": "No",
+        },
+        "Yes": {"Type": "Pass", "Result": True, "End": True},
+        "No": {"Type": "Pass", "Result": False, "End": True},
+    }
+    return bool(output(machines.run({"StartAt": "C", "States": states}, data)))
+
+
+@pytest.mark.parametrize(
+    ("value", "is_timestamp"),
+    [
+        ("2016-03-14T01:59:00Z", True),
+        ("2016-03-14T01:59:00.123Z", True),  # as the context object's times are written
+        ("2016-03-14T02:59:00+01:00", True),
+        ("2016-03-14T01:59:00-07:30", True),
+        ("2016-03-14t01:59:00Z", False),  # "an uppercase T must separate"
+        ("2016-03-14T01:59:00z", False),
+        ("2016-03-14T01:59:00", False),  # neither Z nor an offset
+        ("2016-02-30T01:59:00Z", False),
+    ],
+)
+def test_a_timestamp_is_rfc_3339_with_an_uppercase_t_and_z(
+    machines: Machines, value: str, is_timestamp: bool
+):
+    # CHOICE: timestamps "must conform to RFC3339 profile ISO 8601, with further restrictions:
+    # An uppercase T must separate the date and time portions. An uppercase Z must denote that
+    # a numeric time zone offset isn't present". moto took only %Y-%m-%dT%H:%M:%SZ.
+    rule = {"Variable": "$.t", "IsTimestamp": True}
+    assert chosen(machines, rule, {"t": value}) is is_timestamp
+
+
+def test_timestamps_compare_as_instants_whatever_their_offset(machines: Machines):
+    same = {"Variable": "$.t", "TimestampEquals": "2016-03-14T01:59:00Z"}
+    assert chosen(machines, same, {"t": "2016-03-14T02:59:00+01:00"})
+    earlier = {"Variable": "$.t", "TimestampLessThan": "2016-03-14T01:59:00.500Z"}
+    assert chosen(machines, earlier, {"t": "2016-03-14T01:59:00.499Z"})
+
+
+def test_a_comparison_reads_a_path_to_the_context_object(machines: Machines):
+    # CONTEXT lists "Variable to variable comparison operators" among the places a path may
+    # read the context object; moto failed such a path with a JSONPath parse error. The
+    # state's EnteredTime has milliseconds: a timestamp all the same.
+    past = {"Variable": "$.t", "TimestampLessThanPath": "$$.State.EnteredTime"}
+    assert chosen(machines, past, {"t": "2016-03-14T01:59:00Z"})
+    assert not chosen(machines, past, {"t": "2999-01-01T00:00:00+02:00"})
+    named = {"Variable": "$.name", "StringEqualsPath": "$$.StateMachine.Name"}
+    assert not chosen(machines, named, {"name": "someone else"})
+    entered = {"Variable": "$$.State.EnteredTime", "IsTimestamp": True}
+    assert chosen(machines, entered, {})
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "matches"),
+    [
+        ("log-*.txt", "log-2024-01.txt", True),
+        ("*", "", True),
+        ("log-\\*.txt", "log-*.txt", True),  # an escaped * is itself
+        ("log-\\*.txt", "log-1.txt", False),
+        ("a\\\\b*", "a\\bc", True),  # an escaped backslash is itself
+        ("a?c", "abc", False),  # "No characters other than * have any special meaning"
+        ("a[b]c", "abc", False),
+        ("a[b]c", "a[b]c", True),
+        ("line*", "line one\nline two", True),
+    ],
+)
+def test_string_matches_has_one_wildcard(
+    machines: Machines, template: str, value: str, matches: bool
+):
+    # CHOICE: "The wildcard character is escaped by using the standard \\ ... No characters
+    # other than "*" have any special meaning during matching." moto matched a shell glob.
+    rule = {"Variable": "$.v", "StringMatches": template}
+    assert chosen(machines, rule, {"v": value}) is matches
+
+
+def test_a_wait_until_a_timestamp_with_an_offset(machines: Machines):
+    # WAIT: the same RFC 3339 timestamps; moto refused an offset with States.Runtime.
+    waits = {"W": {"Type": "Wait", "TimestampPath": "$.until", "End": True}}
+    described = machines.run(
+        {"StartAt": "W", "States": waits}, {"until": "2016-03-14T02:59:00+01:00"}
+    )
+    assert described["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("language", ["JSONPath", "JSONata"])
+def test_no_rule_matched_and_no_default_is_no_choice_matched(machines: Machines, language: str):
+    # ERRORS: "States.NoChoiceMatched" is the error of a Choice state that matches none of its
+    # rules and has no Default. moto failed with States.Runtime, its cause a Python tuple.
+    rule = (
+        {"Condition": "{% $states.input.n = 1 %}"}
+        if language == "JSONata"
+        else {"Variable": "$.n", "NumericEquals": 1}
+    )
+    choose = {"Type": "Choice", "Choices": [{**rule, "Next": "Done"}]}
+    branch = {"StartAt": "C", "States": {"C": choose, "Done": {"Type": "Succeed"}}}
+    parallel = {"Type": "Parallel", "Branches": [branch]}
+    states = {"P": {**parallel, "End": True}}
+    failed = machines.run({"QueryLanguage": language, "StartAt": "P", "States": states}, {"n": 2})
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.NoChoiceMatched")
+    assert (
+        failed["cause"] == "The Choice state 'C' matched none of its rules, and it has no Default."
+    )
+    catcher = {"ErrorEquals": ["States.NoChoiceMatched"], "Next": "Caught"}
+    caught = {"P": {**parallel, "Catch": [catcher], "End": True}, "Caught": {"Type": "Succeed"}}
+    described = machines.run(
+        {"QueryLanguage": language, "StartAt": "P", "States": caught}, {"n": 2}
+    )
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in machines.history(described["executionArn"])
+        if "stateEnteredEventDetails" in e
+    ]
+    assert (described["status"], entered[-1]) == ("SUCCEEDED", "Caught")
