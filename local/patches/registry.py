@@ -745,6 +745,17 @@ PATCHES: tuple[Patch, ...] = (
         choices.context_paths,
     ),
     Patch(
+        "boolean-conditions",
+        {
+            f"{_SFN}.asl.component.state.choice.comparison.comparison"
+            ":ConditionStringJSONata._eval_body": "(self, env)",
+        },
+        "a JSONata Condition that is no boolean fails with States.QueryEvaluationError, worded "
+        "as AWS's recorded cause for an Items that is no array; moto raised a RuntimeError "
+        "naming a Python class, a States.Runtime (local/patches/choices.py)",
+        choices.boolean_conditions,
+    ),
+    Patch(
         "no-choice-matched",
         {f"{_SFN}.asl.component.state.choice.state_choice:StateChoice._eval_state": "(self, env)"},
         "a Choice state that matches no rule and has no Default fails with "

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.stepfunctions.conftest import Machines, output
+from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 
 
 def chosen(machines: Machines, rule: dict[str, Any], data: Any) -> bool:
@@ -133,3 +133,34 @@ def test_no_rule_matched_and_no_default_is_no_choice_matched(machines: Machines,
         if "stateEnteredEventDetails" in e
     ]
     assert (described["status"], entered[-1]) == ("SUCCEEDED", "Caught")
+
+
+@pytest.mark.parametrize(
+    ("expression", "shown"),
+    [
+        ("$states.input.n", "'number' for value: 10"),
+        ("$states.input.s", "'string' for value: \"yes\""),
+        ("$states.input.o", "'object' for value: {\"a\":1}"),
+        ("null", "'null' for value: null"),
+    ],
+)
+def test_a_condition_that_is_no_boolean_is_an_evaluation_error(
+    machines: Machines, expression: str, shown: str
+):
+    # CHOICE: a Condition is "a JSONata expression that evaluates to true/false". The words
+    # are AWS's recorded ones for an Items that is no array (docs/jsonata.md), with
+    # 'boolean' expected; moto raised a RuntimeError naming a Python class.
+    rule = {"Condition": f"{{% {expression} %}}", "Next": "Done"}
+    states = {"C": {"Type": "Choice", "Choices": [rule]}, "Done": {"Type": "Succeed"}}
+    definition = {"QueryLanguage": "JSONata", "StartAt": "C", "States": states}
+    described = machines.run(definition, {"n": 10, "s": "yes", "o": {"a": 1}})
+    words = (
+        f"The JSONata expression '{expression}' specified for the field 'Choices[0]/Condition' "
+        f"returned an unexpected result type. Expected 'boolean', but was {shown}"
+    )
+    assert query_evaluation_cause(described).endswith(f"(entered at the event id #2). {words}")
+    (failed,) = [
+        e for e in machines.history(described["executionArn"]) if e["type"] == "EvaluationFailed"
+    ]
+    details = failed["evaluationFailedEventDetails"]
+    assert (details["location"], details["cause"]) == ("Choices[0]/Condition", described["cause"])
