@@ -38,6 +38,7 @@ from local.patches import (
     lambdas,
     maps,
     model_loader,
+    numeric_fields,
     packed_items,
     poller_wakeup,
     results,
@@ -762,6 +763,34 @@ PATCHES: tuple[Patch, ...] = (
         "States.NoChoiceMatched (AWS's error-handling page); moto failed with States.Runtime "
         "and a Python tuple for its cause (local/patches/choices.py)",
         choices.no_choice_matched,
+    ),
+    # numeric fields
+    Patch(
+        "jsonata-numeric-fields",
+        {
+            f"{_SFN}.asl.component.state.wait.wait_function.seconds"
+            ":SecondsJSONata._get_wait_seconds": "(self, env)",
+            f"{_SFN}.asl.component.common.timeouts.timeout"
+            ":TimeoutSecondsJSONata._eval_seconds": "(self, env)",
+            f"{_SFN}.asl.component.common.timeouts.heartbeat"
+            ":HeartbeatSecondsJSONata._eval_seconds": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.max_concurrency"
+            ":MaxConcurrencyJSONata._eval_max_concurrency": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.tolerated_failure"
+            ":ToleratedFailureCountStringJSONata._eval_tolerated_failure_count": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.tolerated_failure"
+            ":ToleratedFailurePercentageStringJSONata._eval_tolerated_failure_percentage": (
+                "(self, env)"
+            ),
+            f"{_SFN}.asl.component.state.exec.state_map.item_reader.reader_config.max_items_decl"
+            ":MaxItemsStringJSONata._get_value": "(self, env)",
+        },
+        "a JSONata expression in a numeric field (Seconds, TimeoutSeconds, HeartbeatSeconds, "
+        "MaxConcurrency, the tolerated failures, MaxItems) must give a number in the range "
+        "AWS's pages state, or the state fails with States.QueryEvaluationError; moto "
+        "truncated it with int() (1.5 waited 1 s, a MaxConcurrency of -1 hung an inline Map, "
+        "a string was a Python ValueError) (local/patches/numeric_fields.py)",
+        numeric_fields.checked,
     ),
     # jsonpath
     Patch(

@@ -1,0 +1,78 @@
+"""A JSONata expression in a numeric field gives a number in the field's range, or the state
+fails with States.QueryEvaluationError (local/patches/numeric_fields.py).
+
+WAIT: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html ("You must specify
+time as an integer value from 0 to 99999999. In JSONata states, you can alternatively
+specify a JSONata expression which must evaluate to an integer in the stated range.")
+DISTRIBUTED: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+(ToleratedFailurePercentage: "a number between 0 and 100")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conformance.stepfunctions.conftest import Machines, query_evaluation_cause
+
+JSONATA = "JSONata"
+
+
+def run(machines: Machines, state: dict[str, Any], data: Any) -> dict[str, Any]:
+    definition = {"QueryLanguage": JSONATA, "StartAt": "S", "States": {"S": state}}
+    return machines.run(definition, data)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(1.5, "1.5"), (-1, "-1"), ("5", '"5"'), (100_000_000, "100000000"), (True, "true")],
+)
+def test_a_wait_of_no_whole_number_of_seconds_in_range_fails(
+    machines: Machines, seconds: Any, shown: str
+):
+    # moto waited int(1.5) = 1 second, and 0 for -1 (the state succeeded); "5" failed with a
+    # Python ValueError as States.Runtime.
+    state = {"Type": "Wait", "Seconds": "{% $states.input.s %}", "End": True}
+    described = run(machines, state, {"s": seconds})
+    assert query_evaluation_cause(described).endswith(
+        f"The value of the field 'Seconds' must be an integer from 0 to 99999999: {shown}"
+    )
+    (failed,) = [
+        e
+        for e in machines.history(described["executionArn"])
+        if "evaluationFailedEventDetails" in e
+    ]
+    assert failed["evaluationFailedEventDetails"]["location"] == "Seconds"
+
+
+def test_a_whole_number_computed_as_a_double_is_that_integer(machines: Machines):
+    state = {"Type": "Wait", "Seconds": "{% $states.input.s / 2 %}", "End": True}
+    assert run(machines, state, {"s": 0.0})["status"] == "SUCCEEDED"
+
+
+def test_an_inline_map_with_a_negative_max_concurrency_fails_rather_than_hangs(
+    machines: Machines,
+):
+    item = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Map", "Items": [1, 2], "ItemProcessor": item, "End": True}
+    described = run(machines, {**state, "MaxConcurrency": "{% -1 %}"}, {})
+    assert query_evaluation_cause(described).endswith(
+        "The value of the field 'MaxConcurrency' must be an integer from 0 to 2147483647: -1"
+    )
+
+
+def test_a_tolerated_failure_percentage_may_be_a_fraction(machines: Machines):
+    # moto truncated 12.5 to 12.
+    item = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED"},
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}},
+    }
+    state = {"Type": "Map", "Items": [1, 2], "ItemProcessor": item, "End": True}
+    tolerated = {**state, "ToleratedFailurePercentage": "{% $states.input.p %}"}
+    assert run(machines, tolerated, {"p": 12.5})["status"] == "SUCCEEDED"
+    described = run(machines, tolerated, {"p": 100.5})
+    assert query_evaluation_cause(described).endswith(
+        "The value of the field 'ToleratedFailurePercentage' must be a number from 0 to 100: 100.5"
+    )
