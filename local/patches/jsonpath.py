@@ -8,10 +8,18 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import jsonpath_ng
+from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
 )
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+
+from local.aws.stepfunctions.failures import states_failure
 
 if TYPE_CHECKING:
     from local.patches.hooks import Hooks
@@ -149,3 +157,29 @@ def _reword(failure: FailureEventException, missing: NoSuchJsonPathError) -> Non
     for detail in details.values():  # moto's own dicts: reworded where they are
         if "cause" in detail:
             detail["cause"] = f"Invalid path '{missing.json_path}' : {words}"
+
+
+def result_path_match(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps ResultPath._eval_body(self, env): a ResultPath that cannot be applied to the
+    state's input (a name inside a string, say) fails with States.ResultPathMatchFailure,
+    which AWS's error-handling page names for it ("A state's ResultPath field cannot be
+    applied to the input the state received"); moto failed with States.Runtime and a Python
+    TypeError. The cause is ours: no page or recording gives AWS's."""
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        try:
+            original(self, env)
+        except (TypeError, AttributeError, KeyError, IndexError) as error:
+            cause = (
+                f"Unable to apply ResultPath '{self.result_path_src}' to the state's input: "
+                f"{to_json_str(env.states.get_input(), separators=(',', ':'))}"
+            )
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesResultPathMatchFailure,
+                cause,
+                HistoryEventType.ExecutionFailed,
+            ) from error
+
+    return eval_body

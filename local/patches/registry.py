@@ -812,6 +812,14 @@ PATCHES: tuple[Patch, ...] = (
         jsonpath.definite_paths,
     ),
     Patch(
+        "result-path-match-failure",
+        {f"{_SFN}.asl.component.common.path.result_path:ResultPath._eval_body": "(self, env)"},
+        "a ResultPath that cannot be applied to the state's input fails with "
+        "States.ResultPathMatchFailure, the error AWS's error-handling page names for it; "
+        "moto failed with States.Runtime and a Python TypeError (local/patches/jsonpath.py)",
+        jsonpath.result_path_match,
+    ),
+    Patch(
         "jsonpath-missing-words",
         {
             f"{_SFN}.asl.component.common.path.input_path:InputPath._eval_body": "(self, env)",

@@ -139,3 +139,27 @@ def test_a_reference_path_with_an_index_reads_the_one_node_it_names(machines: Ma
     }
     narrowed = {"StartAt": "P", "States": {"P": {**PASS, "InputPath": "$.l[1].s"}}}
     assert output(machines.run(narrowed, data)) == "r"
+
+
+def test_a_result_path_that_cannot_be_applied_is_a_result_path_match_failure(
+    machines: Machines,
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+    # "States.ResultPathMatchFailure: A state's ResultPath field cannot be applied to the input
+    # the state received." moto failed with States.Runtime and a Python TypeError. Catchable.
+    into_string = {**PASS, "Result": 1, "ResultPath": "$.s.x"}
+    described = machines.run({"StartAt": "P", "States": {"P": into_string}}, {"s": "text"})
+    assert (described["status"], described["error"]) == ("FAILED", "States.ResultPathMatchFailure")
+    assert described["cause"] == (
+        'Unable to apply ResultPath \'$.s.x\' to the state\'s input: {"s":"text"}'
+    )
+    branch = {"StartAt": "P", "States": {"P": into_string}}
+    catcher = {
+        "ErrorEquals": ["States.ResultPathMatchFailure"],
+        "ResultPath": "$.error",
+        "Next": "Caught",
+    }
+    parallel = {"Type": "Parallel", "Branches": [branch], "Catch": [catcher], "End": True}
+    states = {"Par": parallel, "Caught": {"Type": "Pass", "End": True}}
+    caught = output(machines.run({"StartAt": "Par", "States": states}, {"s": "text"}))
+    assert caught["error"]["Error"] == "States.ResultPathMatchFailure"
