@@ -18,8 +18,9 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
+from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
     ExecutionFailedEventDetails,
@@ -259,10 +260,17 @@ def own_scopes(original: Any, hooks: Hooks, name: str) -> Any:
     return open_scope
 
 
+_MOST_INPUT: Final = 262_144  # an execution's input, in bytes (API_StartExecution)
+
+
 def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionsParserBackend.start_execution: an execution started without a
     name gets a UUID, as on AWS (moto named it None, so a second unnamed start failed with
-    ExecutionAlreadyExists)."""
+    ExecutionAlreadyExists); a name is checked as a state machine's is (API_StartExecution:
+    no white space, brackets, wildcards or special characters, at most 80 long: InvalidName,
+    or the length's ValidationException), and the input's length ("Maximum length of
+    262144", of its UTF-8 bytes as the quotas page counts a payload). moto took any name and
+    any input."""
 
     @functools.wraps(original)
     def start_execution(
@@ -272,6 +280,13 @@ def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
         execution_input: str | None = None,
         trace_header: str | None = None,
     ) -> Any:
+        if name:
+            self._validate_name(name)
+        if execution_input is not None and len(execution_input.encode()) > _MOST_INPUT:
+            raise ValidationException(  # AWS does not repeat a sensitive field's value
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {_MOST_INPUT}"
+            )
         return original(
             self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
         )

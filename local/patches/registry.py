@@ -392,7 +392,9 @@ PATCHES: tuple[Patch, ...] = (
             "state_machine_arn, name, execution_input, trace_header)"
         },
         "StartExecution without a name: AWS names the execution with a UUID; moto named it "
-        "None, so a second unnamed start failed with ExecutionAlreadyExists",
+        "None, so a second unnamed start failed with ExecutionAlreadyExists; a name with "
+        "white space or a special character, or over 80 long, and an input over 262144 "
+        "bytes are refused as AWS's API reference says (moto took them)",
         jsonata.named_executions,
     ),
     Patch(

@@ -39,6 +39,43 @@ def test_an_execution_started_without_a_name_is_named_with_a_uuid(machines: Mach
     assert all(uuid.UUID(name) for name in names)
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("bad name", "InvalidName"),
+        ("a?b", "InvalidName"),
+        ("x" * 81, "ValidationException"),
+    ],
+)
+def test_an_execution_name_aws_refuses_is_refused(machines: Machines, name: str, code: str):
+    # START: the name "must not contain: white space, brackets < > { } [ ], wildcard
+    # characters ? *, special characters " # % \ ^ | ~ ` $ & , ; : /"; length 1 to 80.
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    with pytest.raises(ClientError) as refused:
+        machines.sfn.start_execution(stateMachineArn=machine, name=name)
+    assert refused.value.response["Error"]["Code"] == code
+    assert machines.sfn.list_executions(stateMachineArn=machine)["executions"] == []
+
+
+def test_an_input_over_256_kib_is_refused(machines: Machines):
+    # START: input "Length Constraints: Maximum length of 262144"; a payload's size is that
+    # of its UTF-8 bytes (the quotas page). AWS does not repeat a sensitive field's value.
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    most = json.dumps({"s": "x" * (262_144 - 9)})
+    assert len(most.encode()) == 262_144
+    assert machines.sfn.start_execution(stateMachineArn=machine, input=most)["executionArn"]
+    with pytest.raises(ClientError) as refused:
+        machines.sfn.start_execution(
+            stateMachineArn=machine, input=json.dumps({"s": "x" * (262_144 - 8)})
+        )
+    error = refused.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException",
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member "
+        "must have length less than or equal to 262144",
+    )
+
+
 def test_an_output_holding_the_context_object_is_described(machines: Machines):
     # CONTEXT: the context object's Execution.StartTime is an ISO 8601 time; an output that
     # holds it is JSON like any other (moto answered DescribeExecution with an HTML 500).
