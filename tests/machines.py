@@ -100,7 +100,8 @@ class Machine:
         return str(json.loads(messages[0]["Body"])["token"])
 
     def history(self, arn: str) -> list[HistoryEventTypeDef]:
-        return list(self.sfn.get_execution_history(executionArn=arn)["events"])
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        return [event for page in pages for event in page["events"]]
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ The patches are registered in local/patches/registry.py.
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import functools
 import json
@@ -20,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.exceptions import InvalidToken, ValidationException
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
     ExecutionFailedEventDetails,
@@ -632,17 +633,66 @@ def map_input(original: Any, hooks: Hooks, name: str) -> Any:
 
 
 def history_order(original: Any, hooks: Hooks, name: str) -> Any:
-    """Replaces StepFunctionResponse.get_execution_history: reverseOrder lists the events
-    newest first, as AWS does (moto ignored it)."""
+    """Replaces StepFunctionResponse.get_execution_history: as API_GetExecutionHistory
+    answers, reverseOrder lists the events newest first; a page holds maxResults events (100
+    unless given, at most 1000) and a nextToken while more follow; includeExecutionData
+    false leaves out each event's input and output. moto ignored all three and answered every
+    event at once."""
 
     @functools.wraps(original)
     def get_execution_history(self: Any) -> Any:
         answer = original(self)
-        if self._get_param("reverseOrder") and isinstance(answer.result, dict):
-            answer.result["events"] = list(reversed(answer.result["events"]))
+        if not isinstance(answer.result, dict):
+            return answer
+        events = answer.result["events"]
+        if self._get_param("reverseOrder"):
+            events = list(reversed(events))
+        arn = self._get_param("executionArn")
+        start = _history_start(self._get_param("nextToken"), arn)
+        size = min(int(self._get_param("maxResults") or _HISTORY_PAGE), _HISTORY_MOST)
+        page = events[start : start + size]
+        if self._get_param("includeExecutionData") is False:
+            page = [_without_data(event) for event in page]
+        answer.result["events"] = page
+        if start + size < len(events):
+            answer.result["nextToken"] = _history_token(arn, start + size)
         return answer
 
     return get_execution_history
+
+
+_HISTORY_PAGE: Final = 100  # GetExecutionHistory's page when maxResults is not given
+_HISTORY_MOST: Final = 1000
+
+
+def _history_token(arn: str, start: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([arn, start]).encode()).decode()
+
+
+def _history_start(token: str | None, arn: str) -> int:
+    """Where the page a nextToken asks for starts; InvalidToken for one this execution's
+    history did not give."""
+    if not token:
+        return 0
+    try:
+        found_arn, start = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError) as error:
+        raise InvalidToken() from error
+    if found_arn != arn or not isinstance(start, int) or start < 0:
+        raise InvalidToken()
+    return start
+
+
+def _without_data(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without its input and output (their truncated flags stay)."""
+    return {
+        key: (
+            {k: v for k, v in value.items() if k not in ("input", "output")}
+            if key.endswith("EventDetails") and isinstance(value, dict)
+            else value
+        )
+        for key, value in event.items()
+    }
 
 
 def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:

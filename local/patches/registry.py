@@ -675,7 +675,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "history-order",
         {"moto.stepfunctions.responses:StepFunctionResponse.get_execution_history": "(self)"},
-        "GetExecutionHistory's reverseOrder lists the newest event first; moto ignored it",
+        "GetExecutionHistory's reverseOrder lists the newest event first, maxResults and "
+        "nextToken page the events (100 a page unless given), includeExecutionData false "
+        "leaves out inputs and outputs; moto ignored all three",
         jsonata.history_order,
     ),
     Patch(

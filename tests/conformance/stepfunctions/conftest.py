@@ -67,7 +67,8 @@ class Machines:
         raise AssertionError(f"{arn} still RUNNING")
 
     def history(self, arn: str) -> list[dict[str, Any]]:
-        return [dict(e) for e in self.sfn.get_execution_history(executionArn=arn)["events"]]
+        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        return [dict(event) for page in pages for event in page["events"]]
 
 
 @pytest.fixture(scope="module")

@@ -335,3 +335,30 @@ def test_a_versions_page_token_not_answered_is_refused(machines: Machines):
     with pytest.raises(ClientError) as refused:
         machines.sfn.list_state_machine_versions(stateMachineArn=machine, nextToken="nope")
     assert refused.value.response["Error"]["Code"] == "InvalidToken"
+
+
+def test_a_history_is_answered_a_page_at_a_time(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_GetExecutionHistory.html:
+    # maxResults "The maximum number of results that are returned per call ... the default
+    # is 100"; nextToken to "obtain further pages"; InvalidToken "The provided token is not
+    # valid"; includeExecutionData "whether execution data (input or output of a history
+    # event) is returned". moto answered every event at once, data included.
+    passes: dict[str, Any] = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(60)}
+    passes["P60"] = PASS
+    arn = machines.start({"StartAt": "P0", "States": passes}, {"a": 1})
+    assert machines.finished(arn)["status"] == "SUCCEEDED"
+    every = machines.history(arn)  # through the paginator
+    assert len(every) == 124 and [e["id"] for e in every] == list(range(1, 125))
+    first = machines.sfn.get_execution_history(executionArn=arn)
+    assert len(first["events"]) == 100
+    rest = machines.sfn.get_execution_history(executionArn=arn, nextToken=first["nextToken"])
+    assert [e["id"] for e in rest["events"]] == list(range(101, 125))
+    assert "nextToken" not in rest
+    newest = machines.sfn.get_execution_history(executionArn=arn, maxResults=2, reverseOrder=True)
+    assert [e["type"] for e in newest["events"]] == ["ExecutionSucceeded", "PassStateExited"]
+    bare = machines.sfn.get_execution_history(executionArn=arn, includeExecutionData=False)
+    started = bare["events"][0]["executionStartedEventDetails"]
+    assert "input" not in started and started["inputDetails"] == {"truncated": False}
+    with pytest.raises(ClientError) as refused:
+        machines.sfn.get_execution_history(executionArn=arn, nextToken="garbage")
+    assert refused.value.response["Error"]["Code"] == "InvalidToken"
