@@ -4,8 +4,9 @@ with) reads it otherwise. Registered in local/patches/registry.py."""
 from __future__ import annotations
 
 import functools
+import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import jsonpath_ng
 from moto.stepfunctions.parser.api import HistoryEventType
@@ -15,7 +16,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.intrinsic.argument import argument
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.intrinsic import intrinsic_parser
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
 
@@ -183,3 +187,103 @@ def result_path_match(original: Any, hooks: Hooks, name: str) -> Any:
             ) from error
 
     return eval_body
+
+
+_CONTROL_ESCAPES: Final = str.maketrans({"\n": "\\n", "\t": "\\t", "\r": "\\r"})
+
+
+def intrinsic_text(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces Preprocessor.visitString_intrinsic_function (`"x.$": "States.Format(...)"`):
+    the field's value is JSON text, decoded before the intrinsic function is parsed, so
+    that the intrinsic's own escapes (`\\'`, `\\{`, `\\}`, `\\\\`, as AWS's intrinsic
+    functions page writes them in a definition) reach its parser as one backslash each; moto
+    parsed the JSON text as it was, each escape doubled (`'it\\'s'` ended the string at
+    `\\'`)."""
+
+    @functools.wraps(original)
+    def visit(self: Any, ctx: Any) -> Any:
+        raw = ctx.STRINGINTRINSICFUNC().getText()
+        if "\\" not in raw:
+            return original(self, ctx)
+        # a control character the JSON text escaped stays an escape, which the intrinsic's
+        # own string literals read (its lexer takes no line break inside one)
+        derivation = str(json.loads(raw)).translate(_CONTROL_ESCAPES)
+        function, _ = intrinsic_parser.IntrinsicParser.parse(derivation)
+        return string_expression.StringIntrinsicFunction(
+            intrinsic_function_derivation=derivation, function=function
+        )
+
+    return visit
+
+
+def float_arguments(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces the intrinsic Preprocessor.visitFunc_arg_float: a number with a fraction as an
+    intrinsic function's argument (`States.Format('{}', 1.5)`); moto read the parse tree's
+    INT token, which a fraction has none of, and refused the definition with a Python
+    AttributeError."""
+
+    @functools.wraps(original)
+    def visit(self: Any, ctx: Any) -> Any:
+        return argument.ArgumentLiteral(definition_value=float(ctx.NUMBER().getText()))
+
+    return visit
+
+
+# An intrinsic string literal's escapes (intrinsic functions page: "\\'", "\\{", "\\}",
+# "\\\\"), and those moto read besides (control characters, a double quote).
+_ESCAPED: Final = {
+    "'": "'",
+    "\\": "\\",
+    "{": "{",
+    "}": "}",
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    '"': '"',
+}
+_OPEN, _CLOSE = "\ue000", "\ue001"  # an escaped brace, in a template: no placeholder
+
+
+class _Template(str):
+    """An intrinsic string literal that escapes a brace: the text itself, which States.Format
+    (str.format over the literal) fills without taking the escaped braces for placeholders."""
+
+    template: str
+
+    def __new__(cls, text: str, template: str) -> _Template:
+        made = super().__new__(cls, text)
+        made.template = template
+        return made
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        filled = self.template.format(*args, **kwargs)
+        return filled.replace(_OPEN, "{").replace(_CLOSE, "}")
+
+
+def string_literals(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces the intrinsic Preprocessor._text_of_str(parse_tree): a string literal with its
+    escapes read as AWS's intrinsic functions page gives them, `\\'` a quote and `\\\\` a
+    backslash (moto kept both characters of each), `\\{` and `\\}` braces that are no
+    placeholder of States.Format (moto kept the backslash, and a placeholder's split took
+    them)."""
+
+    def text_of_str(parse_tree: Any) -> str:
+        inner = parse_tree.getText()[1:-1]
+        text: list[str] = []
+        template: list[str] = []
+        position = 0
+        while position < len(inner):
+            character = inner[position]
+            following = inner[position + 1] if position + 1 < len(inner) else ""
+            if character == "\\" and following in _ESCAPED:
+                text.append(_ESCAPED[following])
+                template.append({"{": _OPEN, "}": _CLOSE}.get(following, _ESCAPED[following]))
+                position += 2
+                continue
+            text.append(character)
+            template.append(character)
+            position += 1
+        plain, marked = "".join(text), "".join(template)
+        return plain if plain == marked else _Template(plain, marked)
+
+    return text_of_str

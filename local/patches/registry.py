@@ -816,6 +816,40 @@ PATCHES: tuple[Patch, ...] = (
         jsonpath.definite_paths,
     ),
     Patch(
+        "intrinsic-escapes",
+        {
+            f"{_SFN}.asl.parse.preprocessor:Preprocessor.visitString_intrinsic_function": (
+                "(self, ctx)"
+            )
+        },
+        "an intrinsic function's field is JSON text, decoded before the function is parsed: "
+        "its escapes (\\' \\{ \\} \\\\, as AWS's intrinsic functions page writes them) "
+        "reach the parser once; moto parsed the text as it was, each escape doubled "
+        "(local/patches/jsonpath.py)",
+        jsonpath.intrinsic_text,
+    ),
+    Patch(
+        "intrinsic-string-escapes",
+        {f"{_SFN}.asl.parse.intrinsic.preprocessor:Preprocessor._text_of_str": "(parse_tree)"},
+        "an intrinsic function's string literal reads its escapes as AWS's intrinsic "
+        "functions page gives them: \\' a quote, \\\\ a backslash, \\{ and \\} braces "
+        "that are no States.Format placeholder; moto kept the backslashes "
+        "(local/patches/jsonpath.py)",
+        jsonpath.string_literals,
+    ),
+    Patch(
+        "intrinsic-float-arguments",
+        {
+            f"{_SFN}.asl.parse.intrinsic.preprocessor:Preprocessor.visitFunc_arg_float": (
+                "(self, ctx)"
+            )
+        },
+        "a number with a fraction as an intrinsic function's argument; moto read the parse "
+        "tree's INT token and refused the definition with a Python AttributeError "
+        "(local/patches/jsonpath.py)",
+        jsonpath.float_arguments,
+    ),
+    Patch(
         "result-path-match-failure",
         {f"{_SFN}.asl.component.common.path.result_path:ResultPath._eval_body": "(self, env)"},
         "a ResultPath that cannot be applied to the state's input fails with "

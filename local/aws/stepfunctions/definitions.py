@@ -161,11 +161,51 @@ def problems(definition: dict[str, Any]) -> list[str]:
                         jsonata.analyse(_inner(value))
                     except jsonata.Refused as refused:
                         found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
+        if language != JSONATA:
+            found.extend(_intrinsic_problems(state, state_path))
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_reader_problems(state, state_path))
         found.extend(_writer_problems(state, state_path, language))
     return found
+
+
+# What may follow a backslash in an intrinsic function's string literal (the intrinsic
+# functions page's reserved characters); AWS refuses a definition with anything else there.
+_INTRINSIC_ESCAPES: Final = "'{}\\"
+
+
+def _intrinsic_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    """Each `.$` field of a JSONPath state whose intrinsic function escapes a character the
+    intrinsic functions page does not reserve (AWS's recorded refusal of `\\"`)."""
+    for path, value in _fields(state, ""):
+        parent, _, field = path.rpartition("/")
+        if path.split("/")[0] == "Result":
+            continue  # a literal: its keys' ".$" is text
+        intrinsic = isinstance(value, str) and value.startswith("States.")
+        if field.endswith(".$") and intrinsic and not _escapes_reserved_only(value):
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The value for the field '{field}' must be a "
+                f"valid JSONPath or a valid intrinsic function call at {state_path}/{parent}"
+            )
+
+
+def _escapes_reserved_only(function: str) -> bool:
+    """Whether every backslash inside the function's string literals escapes a reserved
+    character."""
+    inside = False
+    position = 0
+    while position < len(function):
+        character = function[position]
+        if inside and character == "\\":
+            if function[position + 1 : position + 2] not in tuple(_INTRINSIC_ESCAPES):
+                return False
+            position += 2
+            continue
+        if character == "'":
+            inside = not inside
+        position += 1
+    return True
 
 
 def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:

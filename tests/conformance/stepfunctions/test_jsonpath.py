@@ -1,11 +1,13 @@
 """JSONPath state machines as AWS runs them: where recorded real-AWS executions (docs/jsonata.md,
-"Fidelity, measured") showed the engine answering otherwise."""
+"Fidelity, measured") or AWS's pages showed the engine answering otherwise."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conformance.stepfunctions.conftest import Machines, output
 
@@ -163,3 +165,41 @@ def test_a_result_path_that_cannot_be_applied_is_a_result_path_match_failure(
     states = {"Par": parallel, "Caught": {"Type": "Pass", "End": True}}
     caught = output(machines.run({"StartAt": "Par", "States": states}, {"s": "text"}))
     assert caught["error"]["Error"] == "States.ResultPathMatchFailure"
+
+
+INTRINSICS = "https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html"
+
+
+@pytest.mark.parametrize(
+    ("function", "value"),
+    [
+        (r"States.Format('it\'s {}', $.name)", "it's Ada"),
+        (r"States.Format('\{\} is not {}', $.name)", "{} is not Ada"),
+        (r"States.Format('back\\slash {}', $.name)", "back\\slash Ada"),
+        ("States.Format('{} of {}', 1.5, 2)", "1.5 of 2"),
+        (r"States.StringSplit('a\{b', '\{')", ["a", "b"]),
+        ("States.StringSplit('a\nb', '\n')", ["a", "b"]),  # a line break, as JSON sends it
+    ],
+)
+def test_an_intrinsic_string_reads_its_escapes(machines: Machines, function: str, value: Any):
+    # INTRINSICS: "\'" a quote, "\{" and "\}" braces that are no placeholder, "\\" a
+    # backslash. moto parsed the field's JSON text as it was, each escape doubled ('it\'s'
+    # ended at \'), kept the backslashes it did read, and refused a number with a fraction.
+    state = {**PASS, "Parameters": {"v.$": function}}
+    assert output(machines.run({"StartAt": "P", "States": {"P": state}}, {"name": "Ada"})) == {
+        "v": value
+    }
+
+
+def test_an_intrinsic_string_that_escapes_anything_else_is_refused(machines: Machines):
+    # AWS's recorded refusal (LocalStack's test_illegal_escapes, docs/jsonata.md) of \" inside
+    # an intrinsic's string: no reserved character follows the backslash.
+    function = "States.Format('He said, \\\"Hello, {}!\\\"', $.name)"
+    state = {**PASS, "Parameters": {"parsed.$": function}}
+    with pytest.raises(ClientError) as refused:
+        machines.create({"StartAt": "IntrinsicEscape", "States": {"IntrinsicEscape": state}})
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field "
+        "'parsed.$' must be a valid JSONPath or a valid intrinsic function call at "
+        "/States/IntrinsicEscape/Parameters'"
+    )
