@@ -22,7 +22,6 @@ where moto's interpreter reads them otherwise. Registered in local/patches/regis
 from __future__ import annotations
 
 import functools
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -36,7 +35,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 
 from local.aws.stepfunctions.failures import states_failure
 from local.patches.hooks import Hooks
-from local.patches.jsonata import query_evaluation_failure
+from local.patches.jsonata import unexpected_result
 
 _TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 _NO_MATCH: Final = "No branching option reached in state %s"  # moto's RuntimeError
@@ -121,20 +120,6 @@ def context_paths(original: Any, hooks: Hooks, name: str) -> Any:
     return eval_body
 
 
-def _typed(value: Any) -> tuple[str, str]:
-    """A JSONata result as AWS's unexpected-result-type cause shows it: (its text, its type)."""
-    if value is None:
-        return "null", "null"
-    if isinstance(value, bool):
-        return json.dumps(value), "boolean"
-    if isinstance(value, int | float):
-        return json.dumps(value), "number"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False), "string"
-    kind = "array" if isinstance(value, list) else "object"
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False), kind
-
-
 def boolean_conditions(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces ConditionStringJSONata._eval_body(self, env): a Condition that is no boolean
     fails with States.QueryEvaluationError in the words AWS records for an Items that is no
@@ -147,14 +132,7 @@ def boolean_conditions(original: Any, hooks: Hooks, name: str) -> Any:
         result = env.stack[-1]
         if isinstance(result, bool):
             return
-        text, kind = _typed(result)
-        location = getattr(self.string_jsonata, "aws_location", None) or "Condition"
-        cause = (
-            f"The JSONata expression '{self.string_jsonata.expression.strip()}' specified for "
-            f"the field '{location}' returned an unexpected result type. Expected 'boolean', "
-            f"but was '{kind}' for value: {text}"
-        )
-        raise query_evaluation_failure(env, cause, location)
+        raise unexpected_result(env, self.string_jsonata, "Condition", "boolean", result)
 
     return eval_body
 

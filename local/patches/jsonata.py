@@ -131,6 +131,50 @@ def query_evaluation_failure(
     return failure
 
 
+def unexpected_result(
+    env: Environment, field: StringJSONata, name: str, expected: str, value: Any
+) -> FailureEventException:
+    """States.QueryEvaluationError for a field whose expression gave the wrong type, in the
+    words AWS records for an Items that is no array ("returned an unexpected result type.
+    Expected 'array', but was 'string' for value: ..."), at the field's location (`name`
+    when it was not told one)."""
+    if value is None:
+        text, kind = "null", "null"
+    elif isinstance(value, bool):
+        text, kind = json.dumps(value), "boolean"
+    elif isinstance(value, int | float):
+        text, kind = json.dumps(value), "number"
+    elif isinstance(value, str):
+        text, kind = json.dumps(value, ensure_ascii=False), "string"
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        kind = "array" if isinstance(value, list) else "object"
+    location = getattr(field, "aws_location", None) or name
+    cause = (
+        f"The JSONata expression '{field.expression.strip()}' specified for the field "
+        f"'{location}' returned an unexpected result type. Expected '{expected}', but was "
+        f"'{kind}' for value: {text}"
+    )
+    return query_evaluation_failure(env, cause, location)
+
+
+def string_fields(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps a Fail state's Error._eval_body and Cause._eval_body (self, env): a JSONata
+    expression there that gives no string is States.QueryEvaluationError (state-fail.html: an
+    error name, a cause, both strings); moto raised a Python AttributeError for a number and
+    wrote an object's Python repr as the cause."""
+    field = "Error" if original.__qualname__.startswith("Error") else "Cause"
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        original(self, env)
+        expression = self.string_expression
+        if isinstance(expression, StringJSONata) and not isinstance(env.stack[-1], str):
+            raise unexpected_result(env, expression, field, "string", env.stack.pop())
+
+    return eval_body
+
+
 def _outcome(error: Exception) -> str:
     if isinstance(error, dialect.Unsupported):
         return "returned an unsupported result type."

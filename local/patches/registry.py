@@ -761,6 +761,18 @@ PATCHES: tuple[Patch, ...] = (
         choices.boolean_conditions,
     ),
     Patch(
+        "jsonata-fail-strings",
+        {
+            f"{_SFN}.asl.component.state.fail.error_decl:Error._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.fail.cause_decl:Cause._eval_body": "(self, env)",
+        },
+        "a Fail state's JSONata Error or Cause that gives no string fails with "
+        "States.QueryEvaluationError, worded as AWS's recorded cause for an Items of the "
+        "wrong type; moto raised a Python AttributeError for a number and wrote an object's "
+        "Python repr as the cause (local/patches/jsonata.py)",
+        jsonata.string_fields,
+    ),
+    Patch(
         "no-choice-matched",
         {f"{_SFN}.asl.component.state.choice.state_choice:StateChoice._eval_state": "(self, env)"},
         "a Choice state that matches no rule and has no Default fails with "

@@ -377,3 +377,26 @@ def test_an_iterations_error_is_said_once_naming_its_state(machines: Machines):
     cause = query_evaluation_cause(described)
     assert cause.startswith("An error occurred while executing the state 'Inner' (entered at ")
     assert cause.count("An error occurred") == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "expression", "shown"),
+    [
+        ("Error", "5", "'number' for value: 5"),
+        ("Error", "null", "'null' for value: null"),
+        ("Cause", "{'a': 1}", "'object' for value: {\"a\":1}"),
+    ],
+)
+def test_a_fail_states_error_and_cause_are_strings(
+    machines: Machines, field: str, expression: str, shown: str
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html: Error "provides an
+    # error name", Cause "a custom failure string"; in AWS's recorded words for a result of the
+    # wrong type. moto raised a Python AttributeError for a number and wrote an object's
+    # Python repr as the cause.
+    fail = {"Type": "Fail", "Error": "Broken", field: f"{{% {expression} %}}"}
+    described = machines.run({"QueryLanguage": "JSONata", "StartAt": "F", "States": {"F": fail}})
+    assert query_evaluation_cause(described).endswith(
+        f"The JSONata expression '{expression}' specified for the field '{field}' returned an "
+        f"unexpected result type. Expected 'string', but was {shown}"
+    )
