@@ -452,10 +452,16 @@ def decoded_strings(original: Any, hooks: Hooks, name: str) -> Any:
     return inner_string_of
 
 
+_REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # API_RedriveExecution
+
+
 def described_output(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.describe_execution: a succeeded execution's output is its
     value as JSON text, as in the history (moto answered a string output unquoted: "adult"
-    came back as adult, which no client can parse)."""
+    came back as adult, which no client can parse); the answer carries inputDetails and the
+    redrive fields, as API_DescribeExecution and every recorded answer do (moto left them
+    out): a closed execution that did not succeed is REDRIVABLE, any other is not, with
+    AWS's recorded reason ("Execution is SUCCEEDED and cannot be redriven")."""
 
     @functools.wraps(original)
     def describe_execution(self: Any) -> Any:
@@ -465,6 +471,15 @@ def described_output(original: Any, hooks: Hooks, name: str) -> Any:
             execution = self.stepfunction_backend.describe_execution(response["executionArn"])
             if isinstance(execution, Execution):
                 response["output"] = to_json_str(execution.output, separators=(",", ":"))
+        if isinstance(response, dict) and "status" in response:
+            status = str(response["status"])
+            response["inputDetails"] = {"included": True}
+            response["redriveCount"] = 0  # the engine does not redrive (docs/jsonata.md)
+            if status in _REDRIVABLE:
+                response["redriveStatus"] = "REDRIVABLE"
+            else:
+                response["redriveStatus"] = "NOT_REDRIVABLE"
+                response["redriveStatusReason"] = f"Execution is {status} and cannot be redriven"
         return answer
 
     return describe_execution

@@ -26,6 +26,7 @@ FOR_EXECUTION = (
 CONTEXT = "https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html"
 TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
 PASS = {"Type": "Pass", "End": True}
+REDRIVE_FIELDS = ("inputDetails", "redriveCount", "redriveStatus", "redriveStatusReason")
 
 
 def test_an_execution_started_without_a_name_is_named_with_a_uuid(machines: Machines):
@@ -74,6 +75,23 @@ def test_an_input_over_256_kib_is_refused(machines: Machines):
         "1 validation error detected: Value at 'input' failed to satisfy constraint: Member "
         "must have length less than or equal to 262144",
     )
+
+
+def test_a_described_execution_says_whether_it_can_be_redriven(machines: Machines):
+    # DESCRIBE: inputDetails, redriveCount ("If you have not yet redriven an execution, the
+    # redriveCount is 0"), redriveStatus and redriveStatusReason; the values as AWS's recorded
+    # answers show them (LocalStack's snapshots: "Execution is SUCCEEDED and cannot be
+    # redriven"; a failed or timed-out one REDRIVABLE, without a reason). moto left them out.
+    succeeded = machines.run({"StartAt": "P", "States": {"P": PASS}})
+    assert {key: succeeded[key] for key in REDRIVE_FIELDS} == {
+        "inputDetails": {"included": True},
+        "redriveCount": 0,
+        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+    }
+    failed = machines.run({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
+    assert (failed["redriveCount"], failed["redriveStatus"]) == (0, "REDRIVABLE")
+    assert "redriveStatusReason" not in failed
 
 
 def test_an_output_holding_the_context_object_is_described(machines: Machines):
