@@ -365,7 +365,8 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "definition-validation",
         {f"{_SFN}.models:StepFunctionsParserBackend._validate_definition": "(definition)"},
-        "AWS refuses at CreateStateMachine a JSONata expression that does not parse or reads "
+        "AWS refuses at CreateStateMachine a transition to no state, a state none reaches, "
+        "a JSONata expression that does not parse or reads "
         "the top-level context, a field of the other query language, a JSONPath state in "
         "JSONata, a reserved variable name; "
         "moto accepted them and failed the execution later (local/aws/stepfunctions/"

@@ -138,8 +138,9 @@ def expression_locations(definition: dict[str, Any]) -> dict[tuple[str, str], li
 
 
 def problems(definition: dict[str, Any]) -> list[str]:
-    """What AWS refuses in this definition's query languages, each `CODE: message at path`."""
-    found: list[str] = []
+    """What AWS refuses in this definition, each `CODE: message at path`: its transitions,
+    and what its query languages allow."""
+    found: list[str] = list(_transition_problems(definition, ""))
     top = definition.get("QueryLanguage", "JSONPath")
     for _, state, state_path, language in _states(definition, "", top):
         if top == JSONATA and state.get("QueryLanguage") == "JSONPath":
@@ -168,6 +169,61 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_reader_problems(state, state_path))
         found.extend(_writer_problems(state, state_path, language))
     return found
+
+
+def _targets(state: dict[str, Any], state_path: str) -> Iterator[tuple[str, str]]:
+    """(the state a transition names, where it is named) for each transition of a state."""
+    if isinstance(state.get("Next"), str):
+        yield state["Next"], f"{state_path}/Next"
+    if isinstance(state.get("Default"), str):
+        yield state["Default"], f"{state_path}/Default"
+    for field in ("Choices", "Catch"):
+        for index, rule in enumerate(state.get(field) or []):
+            if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
+                yield rule["Next"], f"{state_path}/{field}[{index}]/Next"
+
+
+def _reached(states: dict[str, Any], start: Any) -> set[str]:
+    """The states a scope's transitions reach from its StartAt."""
+    reached: set[str] = set()
+    waiting = [start]
+    while waiting:
+        name = waiting.pop()
+        if isinstance(name, str) and name in states and name not in reached:
+            reached.add(name)
+            if isinstance(states[name], dict):
+                waiting.extend(target for target, _ in _targets(states[name], ""))
+    return reached
+
+
+def _transition_problems(container: dict[str, Any], path: str) -> Iterator[str]:
+    """A transition to no state of its scope (the state machine's, a branch's, a Map's), and
+    a state no transition reaches, in AWS's recorded words ("MISSING_TRANSITION_TARGET:
+    Missing 'Next' target: pass3 at /States/pass1/Next", "State "pass2" is not reachable.");
+    moto failed the execution when it got there. Each nested scope is checked on its own."""
+    states = container.get("States")
+    if not isinstance(states, dict):
+        return
+    named = [(container.get("StartAt"), f"{path}/StartAt")]
+    for name, state in states.items():
+        if isinstance(state, dict):
+            named.extend(_targets(state, f"{path}/States/{name}"))
+    for target, where in named:
+        if isinstance(target, str) and target not in states:
+            yield f"MISSING_TRANSITION_TARGET: Missing 'Next' target: {target} at {where}"
+    reached = _reached(states, container.get("StartAt"))
+    for name, state in states.items():
+        if name not in reached:
+            where = f"{path}/States/{name}"
+            yield f'MISSING_TRANSITION_TARGET: State "{name}" is not reachable. at {where}'
+        if not isinstance(state, dict):
+            continue
+        for index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                yield from _transition_problems(branch, f"{path}/States/{name}/Branches[{index}]")
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                yield from _transition_problems(state[key], f"{path}/States/{name}/{key}")
 
 
 # What may follow a backslash in an intrinsic function's string literal (the intrinsic

@@ -192,7 +192,8 @@ def test_a_field_of_the_other_query_language_is_refused_in_awss_words(
     # rule's Variable, a catcher's ResultPath are JSONPath's; Output, a rule's Condition
     # JSONata's). moto's preprocessor failed on the first kind half-way, in words of its own.
     other = "JSONPath" if language == "JSONata" else "JSONata"
-    definition = {"QueryLanguage": language, "StartAt": "S", "States": {"S": state, "F": FAIL}}
+    states = {"S": state, "F": FAIL} if '"F"' in json.dumps(state) else {"S": state}
+    definition = {"QueryLanguage": language, "StartAt": "S", "States": states}
     with pytest.raises(ClientError) as refused:
         machines.create(definition)
     assert refused.value.response["Error"]["Message"] == (
@@ -214,6 +215,29 @@ def test_a_definition_refused_half_way_through_its_parse_leaves_the_next_one_alo
         asl_parser.AmazonStateLanguageParser.parse(json.dumps(refused))
     waits = {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}
     assert machines.run({"StartAt": "W", "States": waits}, {"s": 0})["status"] == "SUCCEEDED"
+
+
+def test_a_transition_to_no_state_and_a_state_none_reaches_are_refused(machines: Machines):
+    # AWS's words, as its answers are quoted (LocalStack pull request 12487; CDK issue
+    # 25798): "MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at /States/pass1/Next,
+    # MISSING_TRANSITION_TARGET: State "pass2" is not reachable. at /States/pass2". moto
+    # accepted both and failed the execution with "No such state None" when it got there.
+    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "Nowhere"}}}
+    catcher = {"ErrorEquals": ["States.ALL"], "Next": "Gone"}
+    states = {
+        "pass1": {"Type": "Parallel", "Branches": [branch], "Catch": [catcher], "Next": "pass3"},
+        "pass2": PASS,
+    }
+    with pytest.raises(ClientError) as refused:
+        machines.create({"StartAt": "pass1", "States": states})
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: '"
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at /States/pass1/Next, "
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Gone at /States/pass1/Catch[0]/Next, "
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at "
+        "/States/pass1/Branches[0]/States/B/Next, "
+        'MISSING_TRANSITION_TARGET: State "pass2" is not reachable. at /States/pass2\''
+    )
 
 
 def test_a_function_that_does_not_exist_fails_when_it_runs(machines: Machines):

@@ -24,6 +24,12 @@ from tests.conformance.stepfunctions.conftest import Machines, output
 from tests.conformance.stepfunctions.test_maps import DISTRIBUTED, mapped
 
 # Each child passes [its item, its item] on; the child of 2 fails.
+PASS_ON = {
+    "Type": "Pass",
+    "Parameters": {"pair.$": "States.Array($, $)"},
+    "OutputPath": "$.pair",
+    "End": True,
+}
 CHILD = {
     "ProcessorConfig": DISTRIBUTED,
     "StartAt": "Two?",
@@ -33,12 +39,7 @@ CHILD = {
             "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Fail"}],
             "Default": "Pass",
         },
-        "Pass": {
-            "Type": "Pass",
-            "Parameters": {"pair.$": "States.Array($, $)"},
-            "OutputPath": "$.pair",
-            "End": True,
-        },
+        "Pass": PASS_ON,
         "Fail": {"Type": "Fail", "Error": "Two", "Cause": "it is two"},
     },
 }
@@ -247,7 +248,7 @@ def test_each_map_writes_its_own_run_side_by_side_and_nested(machines: Machines,
     inner = {
         "Type": "Map",
         "ItemsPath": "$.ys",
-        "ItemProcessor": {**CHILD, "StartAt": "Pass"},
+        "ItemProcessor": {**CHILD, "StartAt": "Pass", "States": {"Pass": PASS_ON}},
         "End": True,
     }
     outer_child = {"ProcessorConfig": DISTRIBUTED, "StartAt": "Inner", "States": {"Inner": inner}}
