@@ -31,6 +31,7 @@ from local.patches import (
     clock,
     cognito,
     counting,
+    error_matching,
     executions,
     journal,
     jsonata,
@@ -773,6 +774,16 @@ PATCHES: tuple[Patch, ...] = (
         "wrong type; moto raised a Python AttributeError for a number and wrote an object's "
         "Python repr as the cause (local/patches/jsonata.py)",
         jsonata.string_fields,
+    ),
+    Patch(
+        "terminal-errors",
+        {
+            f"{_SFN}.asl.component.common.error_name.error_equals_decl"
+            ":ErrorEqualsDecl._eval_body": "(self, env)",
+        },
+        "no retrier or catcher takes States.Runtime, as AWS's error-handling page and "
+        "recorded executions say; moto's took it (local/patches/error_matching.py)",
+        error_matching.terminal_errors,
     ),
     Patch(
         "no-choice-matched",

@@ -203,3 +203,26 @@ def test_an_intrinsic_string_that_escapes_anything_else_is_refused(machines: Mac
         "'parsed.$' must be a valid JSONPath or a valid intrinsic function call at "
         "/States/IntrinsicEscape/Parameters'"
     )
+
+
+@pytest.mark.parametrize("named", ["States.ALL", "States.Runtime"])
+def test_no_retrier_or_catcher_takes_a_runtime_error(machines: Machines, named: str):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+    # "A States.Runtime error isn't retriable, and will always cause the execution to fail. A
+    # retry or catch on States.ALL won't catch States.Runtime errors." AWS's recorded
+    # execution of a Catch naming States.Runtime fails too (LocalStack's
+    # test_catch_states_runtime). moto retried and caught it.
+    missing = {**PASS, "Parameters": {"v.$": "$.nowhere"}}
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": "Read", "States": {"Read": missing}}],
+        "Retry": [{"ErrorEquals": [named], "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": [named], "Next": "Caught"}],
+        "End": True,
+    }
+    states = {"Par": parallel, "Caught": PASS}
+    described = machines.run({"StartAt": "Par", "States": states}, {})
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    kinds = [e["type"] for e in machines.history(described["executionArn"])]
+    assert kinds.count("ParallelStateStarted") == 1  # not retried
+    assert "PassStateEntered" not in kinds[kinds.index("ParallelStateFailed") :]
