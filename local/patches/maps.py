@@ -42,6 +42,7 @@ import types
 from collections.abc import Iterator
 from typing import Any, Final, cast
 
+from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common import parargs
 from moto.stepfunctions.parser.asl.component.common.comment import Comment
@@ -511,14 +512,22 @@ def _reader_failure(env: Environment, cause: str) -> FailureEventException:
 def reader_formats(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces ItemReader._eval_body(self, env): an ItemReader told a Reader reads its
     object's text (or, with LOAD_AND_FLATTEN, every listed object's) in its format; MaxItems
-    counts the items of all of them."""
+    counts the items of all of them. An item source S3 refuses (no such bucket or key, no
+    access) is States.ItemReaderFailed, the error-handling page's name for an ItemReader that
+    "couldn't read from the item source" (moto: States.Runtime, which no catcher takes)."""
 
     @functools.wraps(original)
     def _eval_body(self: Any, env: Environment) -> None:
         reader: Reader | None = getattr(self, "aws_reader", None)
-        if reader is None:
-            return original(self, env)
-        return _read(self, env, reader)
+        try:
+            if reader is None:
+                original(self, env)
+            else:
+                _read(self, env, reader)
+        except ClientError as refused:
+            error = refused.response.get("Error", {})
+            cause = f"{error.get('Code', 'S3')}: {error.get('Message', refused)}"
+            raise _reader_failure(env, cause) from refused
 
     return _eval_body
 

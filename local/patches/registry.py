@@ -532,7 +532,8 @@ PATCHES: tuple[Patch, ...] = (
         },
         "an S3 object's items in the formats AWS added in 2025: JSON Lines, CSV with a "
         "CSVDelimiter, the array a JSON file's ItemsPointer points at, every listed object's "
-        "items (LOAD_AND_FLATTEN); moto read CSV and JSON arrays only (local/patches/maps.py)",
+        "items (LOAD_AND_FLATTEN); moto read CSV and JSON arrays only; an item source S3 "
+        "refuses is States.ItemReaderFailed (moto: States.Runtime) (local/patches/maps.py)",
         maps.reader_formats,
     ),
     Patch(

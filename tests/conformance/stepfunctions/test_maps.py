@@ -468,3 +468,27 @@ def test_items_that_are_no_array_fail_with_awss_reference_path_error(machines: M
     described = machines.run(definition, {"web": web})
     assert described["error"] == "States.Runtime"
     assert described["cause"].endswith('Reference path "$.web" must point to array.')
+
+
+@pytest.mark.parametrize(
+    "config", [{"InputType": "JSON"}, {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}]
+)
+def test_an_item_source_s3_refuses_is_an_item_reader_failure(
+    machines: Machines, bucket: str, config: dict[str, str]
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html names
+    # States.ItemReaderFailed for a Map that "couldn't read from the item source"; moto failed
+    # with States.Runtime and boto's words, which no catcher takes.
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": config,
+        "Parameters": {"Bucket": bucket, "Key": "in/missing.json"},
+    }
+    state = {"ItemReader": reader, "ItemProcessor": AS_IS}
+    described = machines.run(mapped(state), {})
+    assert (described["status"], described["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert described["cause"] == "NoSuchKey: The specified key does not exist."
+    catcher = {"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Caught"}
+    caught = mapped({**state, "Catch": [catcher]})
+    caught["States"]["Caught"] = {"Type": "Succeed"}
+    assert machines.run(caught, {})["status"] == "SUCCEEDED"
