@@ -367,6 +367,7 @@ PATCHES: tuple[Patch, ...] = (
         "definition-validation",
         {f"{_SFN}.models:StepFunctionsParserBackend._validate_definition": "(definition)"},
         "AWS refuses at CreateStateMachine a transition to no state, a state none reaches, "
+        "States.ALL out of place, "
         "a JSONata expression that does not parse or reads "
         "the top-level context, a field of the other query language, a JSONPath state in "
         "JSONata, a reserved variable name; "

@@ -162,6 +162,7 @@ def problems(definition: dict[str, Any]) -> list[str]:
                         jsonata.analyse(_inner(value))
                     except jsonata.Refused as refused:
                         found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
+        found.extend(_wildcard_problems(state, state_path))
         if language != JSONATA:
             found.extend(_intrinsic_problems(state, state_path))
         found.extend(_variable_problems(state, state_path))
@@ -224,6 +225,27 @@ def _transition_problems(container: dict[str, Any], path: str) -> Iterator[str]:
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
                 yield from _transition_problems(state[key], f"{path}/States/{name}/{key}")
+
+
+def _wildcard_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    """States.ALL anywhere but alone in the last retrier's or catcher's ErrorEquals, in AWS's
+    words as its answer is quoted (CDK issue 10530): "States.ALL must appear alone and at end
+    of list at /States/lambdaInvoke/Retry[0]/ErrorEquals[0]"."""
+    for field in ("Retry", "Catch"):
+        rules = state.get(field)
+        if not isinstance(rules, list):
+            continue
+        for index, rule in enumerate(rules):
+            names = rule.get("ErrorEquals") if isinstance(rule, dict) else None
+            if not isinstance(names, list):
+                continue
+            alone_at_end = len(names) == 1 and index == len(rules) - 1
+            for position, name in enumerate(names):
+                if name == "States.ALL" and not alone_at_end:
+                    yield (
+                        "SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of "
+                        f"list at {state_path}/{field}[{index}]/ErrorEquals[{position}]"
+                    )
 
 
 # What may follow a backslash in an intrinsic function's string literal (the intrinsic

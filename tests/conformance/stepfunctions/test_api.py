@@ -404,3 +404,26 @@ def test_a_history_is_answered_a_page_at_a_time(machines: Machines):
     with pytest.raises(ClientError) as refused:
         machines.sfn.get_execution_history(executionArn=arn, nextToken="garbage")
     assert refused.value.response["Error"]["Code"] == "InvalidToken"
+
+
+@pytest.mark.parametrize(
+    ("retriers", "at"),
+    [
+        ([{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}], "Retry[0]/ErrorEquals[0]"),
+        ([{"ErrorEquals": ["X", "States.ALL"]}], "Retry[0]/ErrorEquals[1]"),
+    ],
+)
+def test_states_all_not_alone_at_the_end_is_refused(
+    machines: Machines, retriers: list[dict[str, Any]], at: str
+):
+    # AWS's words as its answer is quoted (CDK issue 10530): "SCHEMA_VALIDATION_FAILED:
+    # States.ALL must appear alone and at end of list at /States/lambdaInvoke/Retry[0]/
+    # ErrorEquals[0]". moto took the first and refused the second in words of its own.
+    branch = {"StartAt": "B", "States": {"B": PASS}}
+    parallel = {"Type": "Parallel", "Branches": [branch], "Retry": retriers, "End": True}
+    with pytest.raises(ClientError) as refused:
+        machines.create({"StartAt": "P", "States": {"P": parallel}})
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear "
+        f"alone and at end of list at /States/P/{at}'"
+    )
