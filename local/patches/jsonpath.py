@@ -287,3 +287,29 @@ def string_literals(original: Any, hooks: Hooks, name: str) -> Any:
         return plain if plain == marked else _Template(plain, marked)
 
     return text_of_str
+
+
+def intrinsic_failures(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps StringIntrinsicFunction._eval_body(self, env): an intrinsic function that fails
+    on its arguments (an index past the array's end, text that is no JSON, a step of 0) fails
+    the state with States.IntrinsicFailure, the error AWS's error-handling page names for "an
+    intrinsic function within a payload template" that fails; moto failed with States.Runtime
+    (which no catcher takes) and a Python exception's repr. A path that finds nothing keeps
+    its own failure. The cause's words are ours."""
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        try:
+            original(self, env)
+        except (FailureEventException, NoSuchJsonPathError):
+            raise
+        except Exception as error:
+            cause = f"The intrinsic function {self.intrinsic_function_derivation} failed: {error}"
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesIntrinsicFailure,
+                cause,
+                HistoryEventType.ExecutionFailed,
+            ) from error
+
+    return eval_body

@@ -865,6 +865,17 @@ PATCHES: tuple[Patch, ...] = (
         jsonpath.string_literals,
     ),
     Patch(
+        "intrinsic-failures",
+        {
+            f"{_SFN}.asl.component.common.string.string_expression"
+            ":StringIntrinsicFunction._eval_body": "(self, env)",
+        },
+        "an intrinsic function that fails on its arguments fails the state with "
+        "States.IntrinsicFailure, as AWS's error-handling page names it; moto failed with "
+        "States.Runtime and a Python exception's repr (local/patches/jsonpath.py)",
+        jsonpath.intrinsic_failures,
+    ),
+    Patch(
         "intrinsic-float-arguments",
         {
             f"{_SFN}.asl.parse.intrinsic.preprocessor:Preprocessor.visitFunc_arg_float": (

@@ -226,3 +226,28 @@ def test_no_retrier_or_catcher_takes_a_runtime_error(machines: Machines, named: 
     kinds = [e["type"] for e in machines.history(described["executionArn"])]
     assert kinds.count("ParallelStateStarted") == 1  # not retried
     assert "PassStateEntered" not in kinds[kinds.index("ParallelStateFailed") :]
+
+
+@pytest.mark.parametrize(
+    ("function", "words"),
+    [
+        ("States.ArrayGetItem($.l, 5)", "list index out of range"),
+        ("States.StringToJson('{bad')", "Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_an_intrinsic_function_that_fails_is_an_intrinsic_failure(
+    machines: Machines, function: str, words: str
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+    # "States.IntrinsicFailure: This error occurs when the attempt to invoke an intrinsic
+    # function within a payload template fails." moto: States.Runtime, which no catcher
+    # takes, its cause a Python exception's repr. The cause's words are ours.
+    state = {**PASS, "Parameters": {"v.$": function}}
+    described = machines.run({"StartAt": "P", "States": {"P": state}}, {"l": [1]})
+    assert (described["status"], described["error"]) == ("FAILED", "States.IntrinsicFailure")
+    assert described["cause"].startswith(f"The intrinsic function {function} failed: {words}")
+    branch = {"StartAt": "P", "States": {"P": state}}
+    catcher = {"ErrorEquals": ["States.IntrinsicFailure"], "Next": "Caught"}
+    parallel = {"Type": "Parallel", "Branches": [branch], "Catch": [catcher], "End": True}
+    states = {"Par": parallel, "Caught": PASS}
+    assert machines.run({"StartAt": "Par", "States": states}, {"l": [1]})["status"] == "SUCCEEDED"
