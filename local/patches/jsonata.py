@@ -708,7 +708,12 @@ def history_order(original: Any, hooks: Hooks, name: str) -> Any:
             events = list(reversed(events))
         arn = self._get_param("executionArn")
         start = _history_start(self._get_param("nextToken"), arn)
-        size = min(int(self._get_param("maxResults") or _HISTORY_PAGE), _HISTORY_MOST)
+        size = int(self._get_param("maxResults") or _HISTORY_PAGE)
+        if size > _HISTORY_MOST:
+            raise ValidationException(
+                f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
+                f"satisfy constraint: Member must have value less than or equal to {_HISTORY_MOST}"
+            )
         page = events[start : start + size]
         if self._get_param("includeExecutionData") is False:
             page = [_without_data(event) for event in page]

@@ -167,6 +167,7 @@ def problems(definition: dict[str, Any]) -> list[str]:
             found.extend(_intrinsic_problems(state, state_path))
         found.extend(_variable_problems(state, state_path))
         found.extend(_batcher_problems(state, state_path, language))
+        found.extend(_distributed_only(state, state_path))
         found.extend(_reader_problems(state, state_path))
         found.extend(_writer_problems(state, state_path, language))
     return found
@@ -284,6 +285,25 @@ def _escapes_reserved_only(function: str) -> bool:
             inside = not inside
         position += 1
     return True
+
+
+# A Map's fields of its distributed mode alone (input-output-itemreader.html: the items of "a
+# Distributed Map state"); the batcher and the writer are checked with the rest of their
+# fields. Not the tolerated failures: AWS's recorded executions run inline Maps with them.
+_DISTRIBUTED_ONLY: Final = ("ItemReader",)
+
+
+def _distributed_only(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    """A distributed Map's field on an inline Map (moto took it, and an inline Map's
+    ItemReader failed the execution with a Python TypeError)."""
+    if state.get("Type") != "Map" or _mode(state) == "DISTRIBUTED":
+        return
+    for field in _DISTRIBUTED_ONLY:
+        if field in state:
+            yield (
+                f"SCHEMA_VALIDATION_FAILED: The field '{field}' is only supported for a Map in "
+                f"'DISTRIBUTED' mode at {state_path}"
+            )
 
 
 def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:

@@ -404,6 +404,9 @@ def test_a_history_is_answered_a_page_at_a_time(machines: Machines):
     with pytest.raises(ClientError) as refused:
         machines.sfn.get_execution_history(executionArn=arn, nextToken="garbage")
     assert refused.value.response["Error"]["Code"] == "InvalidToken"
+    with pytest.raises(ClientError) as refused:  # maxResults: "Maximum value of 1000"
+        machines.sfn.get_execution_history(executionArn=arn, maxResults=1001)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
 
 
 @pytest.mark.parametrize(

@@ -492,3 +492,19 @@ def test_an_item_source_s3_refuses_is_an_item_reader_failure(
     caught = mapped({**state, "Catch": [catcher]})
     caught["States"]["Caught"] = {"Type": "Succeed"}
     assert machines.run(caught, {})["status"] == "SUCCEEDED"
+
+
+def test_an_item_reader_on_an_inline_map_is_refused(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html: the
+    # ItemReader reads the items of "a Distributed Map state"; moto took one on an inline Map,
+    # whose execution then failed with a Python TypeError. The words are ours, as for the
+    # batcher and the writer. (AWS's recorded executions run inline Maps with tolerated
+    # failures: those stay.)
+    reader = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}}
+    inline = {**AS_IS, "ProcessorConfig": {"Mode": "INLINE"}}
+    with pytest.raises(ClientError) as refused:
+        machines.create(mapped({"ItemProcessor": inline, "ItemReader": reader}))
+    assert (
+        "SCHEMA_VALIDATION_FAILED: The field 'ItemReader' is only supported for a Map in "
+        "'DISTRIBUTED' mode at /States/Map" in refused.value.response["Error"]["Message"]
+    )
