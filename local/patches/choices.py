@@ -65,6 +65,7 @@ def timestamps(original: Any, hooks: Hooks, name: str) -> Any:
     return from_timestamp_string
 
 
+@functools.lru_cache(maxsize=1024)
 def _pattern(template: str) -> re.Pattern[str]:
     """StringMatches' template as a regular expression: `*` any run, `\\` escapes."""
     parts: list[str] = []

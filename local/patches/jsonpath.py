@@ -98,9 +98,13 @@ def definite_paths(original: Any, hooks: Hooks, name: str) -> Any:
     the value in an array when an index came before the last name (its fix for a filter's
     matches, moto issue 7825, caught `$.l[0].s` too)."""
 
-    def parse(path: str, debug: bool | None = None) -> Any:
-        expression = original(path, debug)
+    @functools.lru_cache(maxsize=4096)
+    def parsed(path: str) -> Any:  # the paths of the definitions in use, each looked at once
+        expression = original(path, None)
         return _OneNode(expression) if _definite(expression) else expression
+
+    def parse(path: str, debug: bool | None = None) -> Any:
+        return parsed(path) if debug is None else original(path, debug)
 
     return parse
 
@@ -172,11 +176,10 @@ def result_path_match(original: Any, hooks: Hooks, name: str) -> Any:
 
     @functools.wraps(original)
     def eval_body(self: Any, env: Environment) -> None:
-        try:
-            original(self, env)
-        except (TypeError, AttributeError, KeyError, IndexError) as error:
+        path = self.result_path_src
+        if path is not None and not _applies(path, env.states.get_input()):
             cause = (
-                f"Unable to apply ResultPath '{self.result_path_src}' to the state's input: "
+                f"Unable to apply ResultPath '{path}' to the state's input: "
                 f"{to_json_str(env.states.get_input(), separators=(',', ':'))}"
             )
             raise states_failure(
@@ -184,9 +187,27 @@ def result_path_match(original: Any, hooks: Hooks, name: str) -> Any:
                 StatesErrorNameType.StatesResultPathMatchFailure,
                 cause,
                 HistoryEventType.ExecutionFailed,
-            ) from error
+            )
+        original(self, env)
 
     return eval_body
+
+
+def _applies(path: str, data: Any) -> bool:
+    """Whether a ResultPath of names (`$`, `$.a.b`) can be set in data: each name before the
+    last names an object or nothing (which is then made); any other path is left to moto."""
+    if path == "$":
+        return True
+    if not path.startswith("$.") or any(c in path for c in "[]'\"\\*"):
+        return True
+    found = data
+    for name in path[2:].split("."):
+        if not isinstance(found, dict):
+            return False
+        found = found.get(name)
+        if found is None:
+            return True  # made on the way
+    return True
 
 
 _CONTROL_ESCAPES: Final = str.maketrans({"\n": "\\n", "\t": "\\t", "\r": "\\r"})
@@ -258,6 +279,9 @@ class _Template(str):
     def format(self, *args: object, **kwargs: object) -> str:
         filled = self.template.format(*args, **kwargs)
         return filled.replace(_OPEN, "{").replace(_CLOSE, "}")
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return str, (str(self),)  # a copy (of a state's output, say) is the plain text
 
 
 def string_literals(original: Any, hooks: Hooks, name: str) -> Any:

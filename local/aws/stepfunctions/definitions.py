@@ -85,18 +85,27 @@ def _states(
     container: dict[str, Any], path: str, language: str
 ) -> Iterator[tuple[str, dict[str, Any], str, str]]:
     """(name, state, its path, its query language) for every state, nested ones included.
-    A state's language is its own or its state machine's (AWS's inheritance)."""
-    for name, state in (container.get("States") or {}).items():
+    A state's language is its own, or that of the scope it sits in: the state machine's, or
+    the Parallel's or Map's that holds it (as moto's interpreter, which runs it, reads it)."""
+    states = container.get("States")
+    for name, state in (states if isinstance(states, dict) else {}).items():
         if not isinstance(state, dict):
             continue
         state_path = f"{path}/States/{name}"
-        yield name, state, state_path, state.get("QueryLanguage", language)
-        for branch_index, branch in enumerate(state.get("Branches") or []):
+        own = state.get("QueryLanguage", language)
+        yield name, state, state_path, own
+        for branch_index, branch in enumerate(_list(state.get("Branches"))):
             if isinstance(branch, dict):
-                yield from _states(branch, f"{state_path}/Branches[{branch_index}]", language)
+                yield from _states(branch, f"{state_path}/Branches[{branch_index}]", own)
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                yield from _states(state[key], f"{state_path}/{key}", language)
+                yield from _states(state[key], f"{state_path}/{key}", own)
+
+
+def _list(value: Any) -> list[Any]:
+    """A field that should hold an array, as one (anything else: none; moto's parser refuses
+    it in its words)."""
+    return value if isinstance(value, list) else []
 
 
 def map_states(definition: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
@@ -180,7 +189,7 @@ def _targets(state: dict[str, Any], state_path: str) -> Iterator[tuple[str, str]
     if isinstance(state.get("Default"), str):
         yield state["Default"], f"{state_path}/Default"
     for field in ("Choices", "Catch"):
-        for index, rule in enumerate(state.get(field) or []):
+        for index, rule in enumerate(_list(state.get(field))):
             if isinstance(rule, dict) and isinstance(rule.get("Next"), str):
                 yield rule["Next"], f"{state_path}/{field}[{index}]/Next"
 
@@ -220,7 +229,7 @@ def _transition_problems(container: dict[str, Any], path: str) -> Iterator[str]:
             yield f'MISSING_TRANSITION_TARGET: State "{name}" is not reachable. at {where}'
         if not isinstance(state, dict):
             continue
-        for index, branch in enumerate(state.get("Branches") or []):
+        for index, branch in enumerate(_list(state.get("Branches"))):
             if isinstance(branch, dict):
                 yield from _transition_problems(branch, f"{path}/States/{name}/Branches[{index}]")
         for key in ("ItemProcessor", "Iterator"):
@@ -347,11 +356,11 @@ def _foreign_fields(
     for part in ("ItemReader", "ResultWriter"):
         if isinstance(state.get(part), dict):
             yield f"{state_path}/{part}", [f for f in only if f in state[part]]
-    for index, catcher in enumerate(state.get("Catch") or []):
+    for index, catcher in enumerate(_list(state.get("Catch"))):
         if isinstance(catcher, dict):
             field = "ResultPath" if jsonata else "Output"
             yield f"{state_path}/Catch[{index}]", [field] if field in catcher else []
-    for index, rule in enumerate(state.get("Choices") or []):
+    for index, rule in enumerate(_list(state.get("Choices"))):
         if isinstance(rule, dict):
             yield f"{state_path}/Choices[{index}]", sorted(_rule_fields(rule, jsonata))
 
@@ -364,7 +373,7 @@ def _rule_fields(rule: dict[str, Any], jsonata: bool) -> set[str]:
         return {"Condition"} & set(rule)
     found = {key for key in rule if key == "Variable" or key.endswith("Path")}
     for key in ("And", "Or"):
-        for nested in rule.get(key) or []:
+        for nested in _list(rule.get(key)):
             if isinstance(nested, dict):
                 found |= _rule_fields(nested, jsonata)
     if isinstance(rule.get("Not"), dict):
@@ -461,7 +470,7 @@ def _batcher_problems(state: dict[str, Any], state_path: str, language: str) -> 
 def _variable_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
     assigns = [("Assign", state.get("Assign"))]
     for key in ("Catch", "Choices"):
-        for index, clause in enumerate(state.get(key) or []):
+        for index, clause in enumerate(_list(state.get(key))):
             if isinstance(clause, dict):
                 assigns.append((f"{key}[{index}]/Assign", clause.get("Assign")))
     for path, assign in assigns:

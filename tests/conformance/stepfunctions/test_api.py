@@ -240,6 +240,32 @@ def test_a_transition_to_no_state_and_a_state_none_reaches_are_refused(machines:
     )
 
 
+def test_a_states_language_is_that_of_the_map_or_parallel_that_holds_it(machines: Machines):
+    # A JSONata Map in a JSONPath state machine: its children are JSONata, as the engine (and
+    # moto's interpreter) runs them; a JSONPath field there is refused in AWS's words (it
+    # passed, and moto refused the definition in its own).
+    child = {"StartAt": "C", "States": {"C": {**PASS, "Output": {"a": "{% 1 %}"}}}}
+    jsonata_map = {"Type": "Map", "QueryLanguage": "JSONata", "Items": [1], "End": True}
+    ran = machines.run({"StartAt": "M", "States": {"M": {**jsonata_map, "ItemProcessor": child}}})
+    assert output(ran) == [{"a": 1}]
+    child = {"StartAt": "C", "States": {"C": {**PASS, "Parameters": {"a": 1}}}}
+    with pytest.raises(ClientError) as refused:
+        machines.create({"StartAt": "M", "States": {"M": {**jsonata_map, "ItemProcessor": child}}})
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The QueryLanguage is set "
+        "to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' "
+        "QueryLanguage at /States/M/ItemProcessor/States/C'"
+    )
+
+
+@pytest.mark.parametrize("field", ["Branches", "Catch", "Choices"])
+def test_a_field_that_is_no_array_is_refused_not_a_server_error(machines: Machines, field: str):
+    state = {"Type": "Choice" if field == "Choices" else "Parallel", field: 3}
+    with pytest.raises(ClientError) as refused:
+        machines.create({"StartAt": "S", "States": {"S": state}})
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+
+
 def test_a_function_that_does_not_exist_fails_when_it_runs(machines: Machines):
     # AWS parses expressions at creation but resolves functions when they run: calling one
     # that does not exist is T1006, like $eval (recorded AWS executions; see docs/jsonata.md).

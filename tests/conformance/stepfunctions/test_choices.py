@@ -66,6 +66,8 @@ def test_a_comparison_reads_a_path_to_the_context_object(machines: Machines):
     past = {"Variable": "$.t", "TimestampLessThanPath": "$$.State.EnteredTime"}
     assert chosen(machines, past, {"t": "2016-03-14T01:59:00Z"})
     assert not chosen(machines, past, {"t": "2999-01-01T00:00:00+02:00"})
+    given = {"Variable": "$.name", "StringEqualsPath": "$$.Execution.Input.name"}
+    assert chosen(machines, given, {"name": "Ada"})
     named = {"Variable": "$.name", "StringEqualsPath": "$$.StateMachine.Name"}
     assert not chosen(machines, named, {"name": "someone else"})
     entered = {"Variable": "$$.State.EnteredTime", "IsTimestamp": True}

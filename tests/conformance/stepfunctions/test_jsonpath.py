@@ -179,6 +179,7 @@ INTRINSICS = "https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-fun
         ("States.Format('{} of {}', 1.5, 2)", "1.5 of 2"),
         (r"States.StringSplit('a\{b', '\{')", ["a", "b"]),
         ("States.StringSplit('a\nb', '\n')", ["a", "b"]),  # a line break, as JSON sends it
+        (r"States.Array('\{x\}')", ["{x}"]),  # an escaped brace outside States.Format
     ],
 )
 def test_an_intrinsic_string_reads_its_escapes(machines: Machines, function: str, value: Any):

@@ -63,15 +63,24 @@ def test_an_inline_map_with_a_negative_max_concurrency_fails_rather_than_hangs(
 
 
 def test_a_tolerated_failure_percentage_may_be_a_fraction(machines: Machines):
-    # moto truncated 12.5 to 12.
-    item = {
+    # One child of eight fails: 12.5%. moto truncated 12.5 to 12, which that exceeds.
+    one_fails = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED"},
-        "StartAt": "P",
-        "States": {"P": {"Type": "Pass", "End": True}},
+        "StartAt": "Eight?",
+        "States": {
+            "Eight?": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input = 8 %}", "Next": "Fail"}],
+                "Default": "Done",
+            },
+            "Fail": {"Type": "Fail", "Error": "Eight"},
+            "Done": {"Type": "Succeed"},
+        },
     }
-    state = {"Type": "Map", "Items": [1, 2], "ItemProcessor": item, "End": True}
+    state = {"Type": "Map", "Items": list(range(1, 9)), "ItemProcessor": one_fails, "End": True}
     tolerated = {**state, "ToleratedFailurePercentage": "{% $states.input.p %}"}
     assert run(machines, tolerated, {"p": 12.5})["status"] == "SUCCEEDED"
+    assert run(machines, tolerated, {"p": 12})["error"] == "States.ExceedToleratedFailureThreshold"
     described = run(machines, tolerated, {"p": 100.5})
     assert query_evaluation_cause(described).endswith(
         "The value of the field 'ToleratedFailurePercentage' must be a number from 0 to 100: 100.5"
