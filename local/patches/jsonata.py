@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import copy
 import functools
 import json
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidToken, ValidationException
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
@@ -700,12 +702,6 @@ def history_order(original: Any, hooks: Hooks, name: str) -> Any:
 
     @functools.wraps(original)
     def get_execution_history(self: Any) -> Any:
-        answer = original(self)
-        if not isinstance(answer.result, dict):
-            return answer
-        events = answer.result["events"]
-        if self._get_param("reverseOrder"):
-            events = list(reversed(events))
         arn = self._get_param("executionArn")
         start = _history_start(self._get_param("nextToken"), arn)
         size = int(self._get_param("maxResults") or _HISTORY_PAGE)
@@ -714,15 +710,36 @@ def history_order(original: Any, hooks: Hooks, name: str) -> Any:
                 f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
                 f"satisfy constraint: Member must have value less than or equal to {_HISTORY_MOST}"
             )
-        page = events[start : start + size]
+        events = _recorded_events(self.stepfunction_backend, arn)
+        if events is None:  # no recording of its own (not yet started): moto's answer
+            answer = original(self)
+            if not isinstance(answer.result, dict):
+                return answer
+            events = answer.result["events"]
+        if self._get_param("reverseOrder"):
+            events = list(reversed(events))
+        page = copy.deepcopy(events[start : start + size])  # the page alone, not every event
         if self._get_param("includeExecutionData") is False:
             page = [_without_data(event) for event in page]
-        answer.result["events"] = page
+        result: dict[str, Any] = {"events": page}
         if start + size < len(events):
-            answer.result["nextToken"] = _history_token(arn, start + size)
-        return answer
+            result["nextToken"] = _history_token(arn, start + size)
+        return ActionResult(result)
 
     return get_execution_history
+
+
+def _recorded_events(backend: Any, arn: str) -> list[Any] | None:
+    """The execution's events as recorded (a shallow copy, taken under the recorder's lock),
+    or None for an execution with no recorder yet. moto's answer deep-copied every event for
+    every call: read a page at a time, a long history cost its length squared."""
+    execution = backend.describe_execution(arn)  # ExecutionDoesNotExist, as moto answers
+    env = getattr(getattr(execution, "exec_worker", None), "env", None)
+    if env is None:
+        return None
+    manager = env.event_manager
+    with manager._mutex:
+        return list(manager._history_event_list)
 
 
 _HISTORY_PAGE: Final = 100  # GetExecutionHistory's page when maxResults is not given
