@@ -651,3 +651,27 @@ def _item_with_key(original: Any) -> Any:
         original(self, env_frame)
 
     return eval_input
+
+
+def worker_loop(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps a Map worker's _eval_pool(self, job, worker_frame): the worker runs its jobs one
+    after another. moto's _eval_pool ends by calling itself for the next job, a frame per
+    item: a worker given about a thousand items (an inline Map of 1,500 at MaxConcurrency 1)
+    passed Python's recursion limit, and the execution stayed RUNNING for ever. Here that
+    last call, made from inside, is queued and run once the one before has returned (the
+    queue is the worker's own: each worker runs in a thread of its own)."""
+
+    @functools.wraps(original)
+    def eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+        queued: list[tuple[Any, Any]] | None = vars(self).get("aws_next_jobs")
+        if queued is not None:  # moto's call for the next job, from inside: its last act
+            queued.append((job, worker_frame))
+            return
+        queued = self.aws_next_jobs = [(job, worker_frame)]
+        try:
+            while queued:
+                original(self, *queued.pop())
+        finally:
+            del self.aws_next_jobs
+
+    return eval_pool

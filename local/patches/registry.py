@@ -515,6 +515,25 @@ PATCHES: tuple[Patch, ...] = (
         maps.fields_moto_lacks,
     ),
     Patch(
+        "map-worker-loop",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iteration_worker"
+            ":IterationWorker._eval_pool": "(self, job, worker_frame)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor"
+            ".distributed_item_processor_worker:DistributedItemProcessorWorker._eval_pool": (
+                "(self, job, worker_frame)"
+            ),
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iterator"
+            ".distributed_iterator_worker:DistributedIteratorWorker._eval_pool": (
+                "(self, job, worker_frame)"
+            ),
+        },
+        "a Map's worker runs its items one after another; moto's called itself for each next "
+        "item, and a worker with about a thousand passed Python's recursion limit and left "
+        "the execution RUNNING for ever (local/patches/maps.py)",
+        maps.worker_loop,
+    ),
+    Patch(
         "item-batcher",
         {
             f"{_SFN}.asl.component.state.exec.state_map.iteration.distributed_iteration_component"

@@ -508,3 +508,13 @@ def test_an_item_reader_on_an_inline_map_is_refused(machines: Machines):
         "SCHEMA_VALIDATION_FAILED: The field 'ItemReader' is only supported for a Map in "
         "'DISTRIBUTED' mode at /States/Map" in refused.value.response["Error"]["Message"]
     )
+
+
+def test_a_worker_with_a_thousand_items_and_more_finishes(machines: Machines):
+    # moto's worker called itself for each next item: past Python's recursion limit (about a
+    # thousand items for one worker) the execution stayed RUNNING for ever.
+    inline = {**AS_IS, "ProcessorConfig": {"Mode": "INLINE"}}
+    state = {"ItemProcessor": inline, "MaxConcurrency": 1}
+    described = machines.run(mapped(state), list(range(1200)))
+    assert described["status"] == "SUCCEEDED"
+    assert len(output(described)) == 1200
