@@ -13,6 +13,7 @@ local/patches/registry.py."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Final, NamedTuple
 
 from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -49,7 +50,7 @@ FIELDS: Final = {
 def _number(value: Any, field: _Field) -> int | float | None:
     """The field's value, if the expression gave one in its range (an integral float is the
     integer it equals: JSONata's numbers are doubles)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     if field.integer:
         if value != int(value):

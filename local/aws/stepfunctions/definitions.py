@@ -1,7 +1,17 @@
-"""What AWS checks in a state machine definition's query languages before storing it, and
-where each JSONata expression sits in its state (pure Python over the definition's JSON).
+"""What AWS checks in a state machine definition before storing it (its transitions, its
+error matching, its query languages), and where each JSONata expression sits in its state
+(pure Python over the definition's JSON).
 
 Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/jsonata.md):
+- a transition to no state of its scope, and a state no transition reaches:
+  `MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at /States/pass1/Next`,
+  `MISSING_TRANSITION_TARGET: State "pass2" is not reachable. at /States/pass2`;
+- `States.ALL` anywhere but alone in the last retrier or catcher:
+  `SCHEMA_VALIDATION_FAILED: States.ALL must appear alone and at end of list at ...`;
+- an intrinsic function whose string escapes a character the intrinsic functions page does
+  not reserve: `SCHEMA_VALIDATION_FAILED: The value for the field 'parsed.$' must be a valid
+  JSONPath or a valid intrinsic function call at /States/X/Parameters`;
+- an ItemReader on an inline Map (ours, in the form of the batcher's);
 - a state that asks for JSONPath in a state machine that is JSONata at the top:
   `SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for
   whole state machine at /States/Pass`;
