@@ -358,6 +358,7 @@ def test_an_execution_longer_than_the_state_machines_timeout_times_out_on_the_cl
     # (TimeoutSeconds: an execution that runs longer fails with States.Timeout). moto joined
     # the execution's thread for that many real seconds, whatever the emulator's clock said
     # (and `make run --speed 20` let the minute's wait below end first).
+    before = machines.clock.waiting()  # any other test's waits still on this module's clock
     arn = machines.start(
         {
             "TimeoutSeconds": 5,
@@ -365,7 +366,7 @@ def test_an_execution_longer_than_the_state_machines_timeout_times_out_on_the_cl
             "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
         }
     )
-    until(lambda: machines.clock.waiting() >= 2, "the execution's and the state's waits")
+    until(lambda: machines.clock.waiting() >= before + 2, "the execution's and the state's waits")
     machines.clock.advance(4)
     assert machines.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
     machines.clock.advance(1)
