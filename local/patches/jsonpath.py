@@ -263,6 +263,7 @@ _ESCAPED: Final = {
     '"': '"',
 }
 _OPEN, _CLOSE = "\ue000", "\ue001"  # an escaped brace, in a template: no placeholder
+_MARKED: Final = {**_ESCAPED, "{": _OPEN, "}": _CLOSE}  # the escapes, as a template keeps them
 
 
 class _Template(str):
@@ -301,7 +302,7 @@ def string_literals(original: Any, hooks: Hooks, name: str) -> Any:
             following = inner[position + 1] if position + 1 < len(inner) else ""
             if character == "\\" and following in _ESCAPED:
                 text.append(_ESCAPED[following])
-                template.append({"{": _OPEN, "}": _CLOSE}.get(following, _ESCAPED[following]))
+                template.append(_MARKED[following])
                 position += 2
                 continue
             text.append(character)

@@ -165,10 +165,7 @@ class ItemBatcher:
             if language == JSONATA
             else pass_state.parameters
         )
-        for component in _components(self.payload):  # a failure names ItemBatcher/<field>
-            location = getattr(component, "aws_location", None)
-            if location:
-                component.aws_location = location.replace("Output/", "ItemBatcher/", 1)
+        _relocated(self.payload, "Output/", "ItemBatcher/")  # a failure names ItemBatcher/<field>
 
     def batches(self, env: Environment, map_input: Any, items: list[Any]) -> list[Any]:
         frame = env.open_frame()
@@ -247,6 +244,15 @@ def _components(root: Any) -> Iterator[Any]:
             seen.add(id(value))
             yield value
             stack.extend(vars(value).values())
+
+
+def _relocated(root: Any, parsed_at: str, sits_at: str) -> None:
+    """The JSONata fields under root, parsed as a Pass state's Output, told where they sit
+    (their failures name that location)."""
+    for component in _components(root):
+        location = getattr(component, "aws_location", None)
+        if location:
+            component.aws_location = location.replace(parsed_at, sits_at, 1)
 
 
 def fields_moto_lacks(original: Any, hooks: Hooks, name: str) -> Any:
@@ -351,10 +357,7 @@ def _jsonata_writer(writer: dict[str, Any], parse: Any) -> result_writer_decl.Re
     states = {"Map": shell, "Arguments": {**arguments, "End": True}}
     program, _ = parse(json.dumps({"StartAt": "Map", "States": states}))
     template = program.states.states["Arguments"].output.jsonata_template_value
-    for component in _components(template):  # a failure names ResultWriter/Arguments/<field>
-        location = getattr(component, "aws_location", None)
-        if location:
-            component.aws_location = location.replace("Output", "ResultWriter/Arguments", 1)
+    _relocated(template, "Output", "ResultWriter/Arguments")  # ResultWriter/Arguments/<field>
     resource = program.states.states["Map"].result_writer.resource
     return result_writer_decl.ResultWriter(resource, parargs.Arguments(template))
 

@@ -12,6 +12,7 @@ local/patches/registry.py."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any, Final, NamedTuple
@@ -64,6 +65,7 @@ def checked(original: Any, hooks: Hooks, name: str) -> Any:
     returning the number): the expression's value, checked against the field's range."""
     field = FIELDS[original.__qualname__.split(".")[0]]
 
+    @functools.wraps(original)
     def evaluate(self: Any, env: Environment) -> int | float:
         self.string_jsonata.eval(env=env)
         value = env.stack.pop()

@@ -307,14 +307,14 @@ def _escapes_reserved_only(function: str) -> bool:
 
 
 # A Map's fields of its distributed mode alone (input-output-itemreader.html: the items of "a
-# Distributed Map state"); the batcher and the writer are checked with the rest of their
-# fields. Not the tolerated failures: AWS's recorded executions run inline Maps with them.
-_DISTRIBUTED_ONLY: Final = ("ItemReader",)
+# Distributed Map state"; the batcher and the writer likewise). Not the tolerated failures:
+# AWS's recorded executions run inline Maps with them.
+_DISTRIBUTED_ONLY: Final = (ITEM_BATCHER, "ItemReader", "ResultWriter")
 
 
 def _distributed_only(state: dict[str, Any], state_path: str) -> Iterator[str]:
-    """A distributed Map's field on an inline Map (moto took it, and an inline Map's
-    ItemReader failed the execution with a Python TypeError)."""
+    """A distributed Map's field on an inline Map (moto took it: an inline Map's ItemReader
+    failed the execution with a Python TypeError; the words are ours, in AWS's form)."""
     if state.get("Type") != "Map" or _mode(state) == "DISTRIBUTED":
         return
     for field in _DISTRIBUTED_ONLY:
@@ -329,11 +329,6 @@ def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> I
     writer = state.get("ResultWriter")
     if not isinstance(writer, dict):
         return
-    if _mode(state) != "DISTRIBUTED":
-        yield (
-            "SCHEMA_VALIDATION_FAILED: The field 'ResultWriter' is only supported for a Map in "
-            f"'DISTRIBUTED' mode at {state_path}"
-        )
     fields = {"Resource", "Parameters", "Arguments"} & set(writer)
     if fields or "WriterConfig" not in writer:  # a WriterConfig alone shapes the Map's output
         for field in ("Resource", "Arguments" if language == JSONATA else "Parameters"):
@@ -453,11 +448,6 @@ def _batcher_problems(state: dict[str, Any], state_path: str, language: str) -> 
     if not isinstance(batcher, dict):
         return
     path = f"{state_path}/{ITEM_BATCHER}"
-    if _mode(state) != "DISTRIBUTED":
-        yield (
-            f"SCHEMA_VALIDATION_FAILED: The field '{ITEM_BATCHER}' is only supported for a Map "
-            f"in 'DISTRIBUTED' mode at {state_path}"
-        )
     set_limits = [key for key in batcher if key.removesuffix("Path") in _BATCH_LIMITS]
     if not set_limits:
         yield (
