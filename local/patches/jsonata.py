@@ -527,31 +527,13 @@ _FOLLOWS_LAST_EVENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-def _map_run_started(events: list[Any]) -> int | None:
-    """The MapRunStarted event of the Map state being exited (None for an inline Map)."""
-    depth = 0
-    for event in reversed(events):
-        kind = event["type"]
-        if kind == HistoryEventType.MapStateExited:
-            depth += 1
-        elif kind == HistoryEventType.MapStateEntered:
-            if depth == 0:
-                return None
-            depth -= 1
-        elif kind == HistoryEventType.MapRunStarted and depth == 0:
-            return int(event["id"])
-    return None
-
-
 def history_events(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces EventManager.add_event, where moto's history differs from AWS's: an
     EvaluationFailed event is recorded once (moto's Map state recorded again the one its
     fields had recorded, and a Task state the one its Arguments had, without AWS's words)
     and follows the event that preceded the failing state's entry (its
-    previousEventId is the StateEntered event's own); a distributed Map's MapStateExited
-    follows its MapRunStarted event, and the next event follows the MapStateExited; a
-    failure without an event type of its own records none; an abort records no empty error
-    or cause."""
+    previousEventId is the StateEntered event's own); a failure without an event type of its
+    own records none; an abort records no empty error or cause."""
 
     @functools.wraps(original)
     def add_event(
@@ -572,10 +554,6 @@ def history_events(original: Any, hooks: Hooks, name: str) -> Any:
             }
         if event_type is None:  # a failure that records no event of its own (jsonpath.py)
             return context.source_event_id
-        if event_type == HistoryEventType.MapStateExited:
-            run = _map_run_started(self._history_event_list)
-            if run is not None:  # AWS: a distributed Map exits after its MapRunStarted event;
-                context.source_event_id = run  # moto moves the context on to the exit event
         if event_type != HistoryEventType.EvaluationFailed or _FOLLOWS_LAST_EVENT.get():
             added: int = original(
                 self, context, event_type, event_details, timestamp, update_source_event_id

@@ -476,9 +476,8 @@ PATCHES: tuple[Patch, ...] = (
         },
         "where moto's history differs from AWS's: an EvaluationFailed event is recorded once "
         "(moto's Map state recorded again the one its fields had) and follows the event before "
-        "the failing state's entry; a distributed Map's MapStateExited follows its "
-        "MapRunStarted; a failure without an event of its own records none; an abort records "
-        "no empty error or cause",
+        "the failing state's entry; a failure without an event of its own records none; an "
+        "abort records no empty error or cause",
         jsonata.history_events,
     ),
     Patch(
