@@ -25,6 +25,10 @@ local/patches/registry.py.
   ItemsPath, ItemReader and context object pages describe. moto refused any object. An
   inline Map still takes arrays only, as AWS's inline-mode page says.
 
+- A JSONata Map's `ItemSelector` given as an expression (the States Language's Map State: "a
+  JSON text, or a JSONata string that evaluates to a JSON text"), evaluated for each item as
+  a Pass state's `Output` is. moto's grammar took an object alone and refused the definition.
+
 moto's parser is handed each definition without what its grammar lacks (`fields_moto_lacks`,
 a ResultWriter's `WriterConfig` and JSONata `Arguments` too: local/patches/results.py
 writes the results); each Map's components are then told theirs.
@@ -56,6 +60,9 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_selector import (
+    ItemSelector,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component,
 )
@@ -75,6 +82,7 @@ from local.aws.stepfunctions.definitions import (
     JSONATA,
     LOAD_AND_FLATTEN,
     READER_FIELDS,
+    is_expression,
     map_states,
 )
 from local.aws.stepfunctions.failures import states_failure
@@ -278,6 +286,7 @@ def _without_what_moto_lacks(definition: str) -> str:
         "InputType",
         "WriterConfig",
         "Arguments",  # a JSONata ResultWriter's
+        "ItemSelector",  # a JSONata expression
         "ToleratedFailurePercentage",
         *READER_FIELDS,
     )
@@ -324,7 +333,10 @@ def _tell(program: Any, parse: Any) -> None:
 
 
 def _told_lacked(component: Any, lacked: dict[str, Any], parse: Any) -> None:
-    """A Map told what its Comment carries for it: its batcher, reader and writer's config."""
+    """A Map told what its Comment carries for it: its batcher, reader and writer's config,
+    its selector expression."""
+    if "ItemSelector" in lacked:
+        component.item_selector = _expression_selector(lacked["ItemSelector"], parse)
     if "ItemBatcher" in lacked:
         language, batcher = lacked["ItemBatcher"]
         iteration = component.iteration_component
@@ -362,9 +374,21 @@ def _jsonata_writer(writer: dict[str, Any], parse: Any) -> result_writer_decl.Re
     return result_writer_decl.ResultWriter(resource, parargs.Arguments(template))
 
 
+def _expression_selector(selector: str, parse: Any) -> ItemSelector:
+    """A JSONata ItemSelector written as an expression, read as a JSONata Pass state's Output
+    is; a failure names the ItemSelector."""
+    state = {"Type": "Pass", "QueryLanguage": JSONATA, "Output": selector, "End": True}
+    program, _ = parse(json.dumps({"StartAt": "ItemSelector", "States": {"ItemSelector": state}}))
+    template = program.states.states["ItemSelector"].output.jsonata_template_value
+    _relocated(template, "Output", "ItemSelector")
+    return ItemSelector(template)
+
+
 def _taken_out(state: dict[str, Any], language: str) -> dict[str, Any]:
     """What moto's grammar lacks, taken out of one Map state."""
     lacked: dict[str, Any] = {}
+    if language == JSONATA and is_expression(state.get("ItemSelector")):
+        lacked["ItemSelector"] = state.pop("ItemSelector")
     if isinstance(state.get(ITEM_BATCHER), dict):
         lacked["ItemBatcher"] = [language, state.pop(ITEM_BATCHER)]
     percentage = state.get("ToleratedFailurePercentage")

@@ -19,10 +19,9 @@ from typing import Any, Final, NamedTuple
 
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
+from local.aws.stepfunctions.definitions import MOST_SECONDS
 from local.patches.hooks import Hooks
 from local.patches.jsonata import query_evaluation_failure
-
-_MOST_SECONDS: Final = 99_999_999
 
 
 class _Field(NamedTuple):
@@ -38,9 +37,9 @@ class _Field(NamedTuple):
 
 # moto's class (whose method evaluates the expression) -> the field it reads.
 FIELDS: Final = {
-    "SecondsJSONata": _Field("Seconds", 0, _MOST_SECONDS),
-    "TimeoutSecondsJSONata": _Field("TimeoutSeconds", 1, _MOST_SECONDS),
-    "HeartbeatSecondsJSONata": _Field("HeartbeatSeconds", 1, _MOST_SECONDS),
+    "SecondsJSONata": _Field("Seconds", 0, MOST_SECONDS),
+    "TimeoutSecondsJSONata": _Field("TimeoutSeconds", 1, MOST_SECONDS),
+    "HeartbeatSecondsJSONata": _Field("HeartbeatSeconds", 1, MOST_SECONDS),
     "MaxConcurrencyJSONata": _Field("MaxConcurrency", 0, 2**31 - 1),
     "ToleratedFailureCountStringJSONata": _Field("ToleratedFailureCount", 0, 2**31 - 1),
     "ToleratedFailurePercentageStringJSONata": _Field("ToleratedFailurePercentage", 0, 100, False),

@@ -25,9 +25,13 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - an `ItemBatcher` that sets no limit, sets a limit twice (`MaxItemsPerBatch` and
   `MaxItemsPerBatchPath`), uses a `...Path` in JSONata, or sits on an inline Map (AWS runs it
   in distributed mode only; these messages are ours, in AWS's form);
-- an `ItemReader`'s `ReaderConfig` with an `InputType`, `CSVDelimiter` or `Transformation`
-  that is none of AWS's values (`The field 'InputType' should have one of these values:
-  [...]`), or a field its input type does not read (`CSVDelimiter` outside CSV,
+- a Wait's `Seconds` that is no integer from 0 to 99999999 (`Minimum value is 0`, `Maximum
+  value is 99999999`, `Expected value of type Integer`, at the field, in AWS's words);
+- an `ItemReader`'s `ReaderConfig` with an `InputType`, `CSVDelimiter`, `CSVHeaderLocation`
+  or `Transformation` that is none of AWS's values (`The field 'InputType' should have one of
+  these values: [...]`), a CSV one without its `CSVHeaderLocation`, or `GIVEN` without its
+  `CSVHeaders` (`The field 'CSVHeaderLocation' is required but was missing`), `CSVHeaders`
+  that are no strings or none, or a field its input type does not read (`CSVDelimiter` outside CSV,
   `ItemsPointer` outside JSON or not a JSON Pointer, `LOAD_AND_FLATTEN` off an
   `s3:listObjectsV2` or without an input type, an `s3:getObject` without an input type:
   messages of ours, in AWS's form);
@@ -77,6 +81,7 @@ _BATCH_LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
 # its input types in the order AWS's message lists them, CSV's delimiters, the transformations.
 INPUT_TYPES: Final = ("MANIFEST", "JSON", "CSV", "JSONL", "PARQUET")
 CSV_DELIMITERS: Final = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+_CSV_HEADER_LOCATIONS: Final = ("FIRST_ROW", "GIVEN")
 LOAD_AND_FLATTEN: Final = "LOAD_AND_FLATTEN"
 _TRANSFORMATIONS: Final = ("NONE", LOAD_AND_FLATTEN)
 # The ReaderConfig fields moto's grammar lacks, which the engine reads (local/patches/maps.py).
@@ -85,6 +90,9 @@ _UNREAD: Final = ("PARQUET", "MANIFEST")
 # A ResultWriter's WriterConfig (input-output-resultwriter.html).
 _SHAPES: Final = ("NONE", "COMPACT", "FLATTEN")
 _OUTPUT_TYPES: Final = ("JSON", "JSONL")
+# The longest wait a Wait's Seconds gives (state-wait.html: "an integer value from 0 to
+# 99999999"; a Task's timeouts have the same most, state-task.html).
+MOST_SECONDS: Final = 99_999_999
 
 
 def is_expression(value: Any) -> bool:
@@ -188,6 +196,7 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_distributed_only(state, state_path))
         found.extend(_reader_problems(state, state_path))
+        found.extend(_wait_problems(state, state_path, language))
         found.extend(_writer_problems(state, state_path, language))
     return found
 
@@ -333,10 +342,7 @@ def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> I
     if fields or "WriterConfig" not in writer:  # a WriterConfig alone shapes the Map's output
         for field in ("Resource", "Arguments" if language == JSONATA else "Parameters"):
             if field not in writer:
-                yield (
-                    f"SCHEMA_VALIDATION_FAILED: The field '{field}' is required but was "
-                    f"missing at {state_path}/ResultWriter"
-                )
+                yield _missing(field, f"{state_path}/ResultWriter")
     config = writer.get("WriterConfig")
     if not isinstance(config, dict):
         return
@@ -347,6 +353,12 @@ def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> I
                 f"SCHEMA_VALIDATION_FAILED: The field '{field}' should have one of these "
                 f"values: [{', '.join(allowed)}] at {path}/{field}"
             )
+
+
+def _missing(field: str, path: str) -> str:
+    """A required field left out, in AWS's recorded words (for a Task's Credentials without
+    its RoleArn)."""
+    return f"SCHEMA_VALIDATION_FAILED: The field '{field}' is required but was missing at {path}"
 
 
 def _foreign_fields(
@@ -401,6 +413,7 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
     for field, allowed in (
         ("InputType", INPUT_TYPES),
         ("CSVDelimiter", tuple(CSV_DELIMITERS)),
+        ("CSVHeaderLocation", _CSV_HEADER_LOCATIONS),
         ("Transformation", _TRANSFORMATIONS),
     ):
         if field in config and config[field] not in allowed:
@@ -409,6 +422,7 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
                 f"values: [{', '.join(allowed)}] at {path}/{field}"
             )
     input_type = config.get("InputType")
+    yield from _csv_header_problems(config, path)
     for field, reads in (("CSVDelimiter", "CSV"), ("ItemsPointer", "JSON")):
         if field in config and input_type != reads:
             yield (
@@ -435,6 +449,52 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
                 f"UNSUPPORTED_LOCALLY: AWS reads the {field} '{value}', the local engine does "
                 f"not (docs/jsonata.md) at {path}/{field}"
             )
+
+
+def _csv_header_problems(config: dict[str, Any], path: str) -> Iterator[str]:
+    """A CSV reader's headers as the ItemReader page asks for them: a CSVHeaderLocation for
+    a CSV file ("You must specify this field only if you use a CSV file as dataset"), and
+    CSVHeaders, strings and at least one, for the location GIVEN (moto failed the execution
+    with a Python KeyError on either left out). CSVHeaders beside FIRST_ROW are taken and
+    the first row read, for want of a page or recording that says AWS refuses them."""
+    if config.get("InputType") == "CSV" and "CSVHeaderLocation" not in config:
+        yield _missing("CSVHeaderLocation", path)
+    if config.get("CSVHeaderLocation") == "GIVEN" and "CSVHeaders" not in config:
+        yield _missing("CSVHeaders", path)
+    if "CSVHeaders" not in config:
+        return
+    headers = config["CSVHeaders"]
+    if headers == []:  # AWS's recorded words for an empty array (a Parallel's Branches)
+        yield f"SCHEMA_VALIDATION_FAILED: Value cannot be empty at {path}/CSVHeaders"
+    elif not isinstance(headers, list):
+        yield f"SCHEMA_VALIDATION_FAILED: Expected value of type Array at {path}/CSVHeaders"
+    for index, header in enumerate(_list(headers)):
+        if not isinstance(header, str):
+            yield (
+                "SCHEMA_VALIDATION_FAILED: Expected value of type String at "
+                f"{path}/CSVHeaders[{index}]"
+            )
+
+
+def _wait_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
+    """A Wait's Seconds given as a value: an integer from 0 to MOST_SECONDS (in JSONata, or an
+    expression), in AWS's words ("Maximum value is 99999999 at /States/Wait/Seconds", as
+    CloudFormation relays AWS's answer, cfn-lint issue 4075; "Minimum value is 0" for a Map's
+    numbers below 0; "Expected value of type Integer at /States/WaitTill/Seconds" for a
+    string). moto's parser refused a negative or fractional one in its own words, and took one
+    over the most."""
+    if state.get("Type") != "Wait" or "Seconds" not in state:
+        return
+    seconds = state["Seconds"]
+    path = f"{state_path}/Seconds"
+    if language == JSONATA and is_expression(seconds):
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        yield f"SCHEMA_VALIDATION_FAILED: Expected value of type Integer at {path}"
+    elif seconds < 0:
+        yield f"SCHEMA_VALIDATION_FAILED: Minimum value is 0 at {path}"
+    elif seconds > MOST_SECONDS:
+        yield f"SCHEMA_VALIDATION_FAILED: Maximum value is {MOST_SECONDS} at {path}"
 
 
 def _mode(state: dict[str, Any]) -> str:

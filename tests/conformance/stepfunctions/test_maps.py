@@ -379,6 +379,133 @@ def test_a_reader_config_the_engine_cannot_run_is_refused_at_creation(
     assert problem in refused.value.response["Error"]["Message"]
 
 
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        (
+            {"InputType": "CSV"},
+            "SCHEMA_VALIDATION_FAILED: The field 'CSVHeaderLocation' is required but was missing "
+            "at /States/Map/ItemReader/ReaderConfig",
+        ),
+        (
+            {"InputType": "CSV", "CSVHeaderLocation": "GIVEN"},
+            "The field 'CSVHeaders' is required but was missing at /States/Map/ItemReader/"
+            "ReaderConfig",
+        ),
+        (
+            {"InputType": "CSV", "CSVHeaderLocation": "LAST_ROW"},
+            "The field 'CSVHeaderLocation' should have one of these values: [FIRST_ROW, GIVEN]",
+        ),
+        (
+            {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": []},
+            "Value cannot be empty at /States/Map/ItemReader/ReaderConfig/CSVHeaders",
+        ),
+        (
+            {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", 2]},
+            "Expected value of type String at /States/Map/ItemReader/ReaderConfig/CSVHeaders[1]",
+        ),
+    ],
+)
+def test_a_csv_reader_without_its_headers_is_refused_at_creation(
+    machines: Machines, config: dict[str, Any], problem: str
+):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itemreader.html:
+    # CSVHeaderLocation "You must specify this field only if you use a CSV file as dataset",
+    # FIRST_ROW or GIVEN, GIVEN with the headers in CSVHeaders. moto took a CSV reader without
+    # either and failed the execution with a Python KeyError (States.Runtime: 'CSVHeaderLocation').
+    with pytest.raises(ClientError) as refused:
+        machines.create(mapped(read("formats", "any.csv", config)))
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert problem in refused.value.response["Error"]["Message"]
+
+
+def test_given_csv_headers_name_every_row_and_first_row_headers_read_the_first(
+    machines: Machines, objects: str
+):
+    given: dict[str, Any] = {"InputType": "CSV", "CSVHeaderLocation": "GIVEN"}
+    given |= {"CSVHeaders": ["who", "age"], "CSVDelimiter": "TAB"}
+    assert output(machines.run(mapped(read(objects, "tabs.csv", given)))) == [
+        {"age": "age", "who": "name"},
+        {"age": "36", "who": "Ada"},
+    ]
+    first_row = {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "TAB"}
+    assert output(machines.run(mapped(read(objects, "tabs.csv", first_row)))) == [
+        {"age": "36", "name": "Ada"}
+    ]
+
+
+def test_a_jsonata_item_selector_may_be_one_expression(machines: Machines):
+    # The States Language's Map State (https://states-language.net/spec.html#map-state): "A
+    # JSONata Map State MAY have an "ItemSelector" field, whose value MUST be a JSON text, or a
+    # JSONata string that evaluates to a JSON text"; aws-cdk issue 34538 runs one on AWS. moto's
+    # parser refused the definition ("mismatched input ... expecting '{'").
+    selector = "{% $merge([$states.input.base, {'item': $states.context.Map.Item.Value}]) %}"
+    inline = {**AS_IS, "ProcessorConfig": {"Mode": "INLINE"}}
+    definition = mapped(
+        {"Items": "{% $states.input.xs %}", "ItemSelector": selector, "ItemProcessor": inline},
+        "JSONata",
+    )
+    data = {"xs": ["a", "b"], "base": {"tag": 7}}
+    assert output(machines.run(definition, data)) == [
+        {"tag": 7, "item": "a"},
+        {"tag": 7, "item": "b"},
+    ]
+    batched = mapped(
+        {
+            "Items": "{% $states.input.xs %}",
+            "ItemSelector": "{% $uppercase($states.context.Map.Item.Value) %}",
+            "ItemBatcher": {"MaxItemsPerBatch": 5},
+        },
+        "JSONata",
+    )
+    assert output(machines.run(batched, data)) == [{"Items": ["A", "B"]}]
+
+
+def test_a_jsonata_item_selector_that_fails_names_the_item_selector(machines: Machines):
+    inline = {**AS_IS, "ProcessorConfig": {"Mode": "INLINE"}}
+    definition = mapped(
+        {"Items": [1], "ItemSelector": "{% $error('no') %}", "ItemProcessor": inline}, "JSONata"
+    )
+    described = machines.run(definition)
+    assert described["error"] == "States.QueryEvaluationError"
+    assert "specified for the field 'ItemSelector'" in described["cause"]
+
+
+def test_jsonata_reader_writer_and_batch_input_may_be_expressions(machines: Machines, objects: str):
+    # input-output-itemreader.html and input-output-resultwriter.html: a JSONata ItemReader's and
+    # ResultWriter's Arguments; input-output-itembatcher.html: BatchInput. AWS's own States
+    # Language schema (aws/amazon-states-language-service) types each as an object or an expression.
+    reader = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL"},
+        "Arguments": "{% {'Bucket': $states.input.bucket, 'Key': 'lines.jsonl'} %}",
+    }
+    definition = mapped(
+        {
+            "ItemReader": reader,
+            "ItemBatcher": {
+                "MaxItemsPerBatch": 3,
+                "BatchInput": "{% {'from': $states.input.bucket} %}",
+            },
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Arguments": "{% {'Bucket': $states.input.bucket, 'Prefix': 'written'} %}",
+            },
+        },
+        "JSONata",
+    )
+    written = output(machines.run(definition, {"bucket": objects}))["ResultWriterDetails"]
+    assert written["Bucket"] == objects
+    manifest = json.loads(
+        boto3.client("s3").get_object(Bucket=objects, Key=written["Key"])["Body"].read()
+    )
+    key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+    records = json.loads(boto3.client("s3").get_object(Bucket=objects, Key=key)["Body"].read())
+    assert [json.loads(record["Input"]) for record in records] == [
+        {"BatchInput": {"from": objects}, "Items": [{"id": 1}, {"id": 2, "tags": ["a"]}, "three"]}
+    ]
+
+
 SERVERS = {"server1": {"port": 80, "status": "active"}, "server2": {"port": 8080}}
 PAIRS = [{"Key": name, "Value": value} for name, value in SERVERS.items()]
 

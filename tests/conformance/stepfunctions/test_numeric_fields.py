@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conformance.stepfunctions.conftest import Machines, query_evaluation_cause
 
@@ -85,3 +86,39 @@ def test_a_tolerated_failure_percentage_may_be_a_fraction(machines: Machines):
     assert query_evaluation_cause(described).endswith(
         "The value of the field 'ToleratedFailurePercentage' must be a number from 0 to 100: 100.5"
     )
+
+
+@pytest.mark.parametrize("language", [JSONATA, "JSONPath"])
+@pytest.mark.parametrize(
+    ("seconds", "problem"),
+    [
+        (-1, "Minimum value is 0"),
+        (100_000_000, "Maximum value is 99999999"),
+        (1.5, "Expected value of type Integer"),
+        ("5", "Expected value of type Integer"),
+    ],
+)
+def test_a_wait_of_literal_seconds_out_of_range_is_refused_in_awss_words(
+    machines: Machines, language: str, seconds: Any, problem: str
+):
+    # WAIT's range; AWS's words as CloudFormation relays them ("SCHEMA_VALIDATION_FAILED:
+    # Maximum value is 99999999 at /States/Wait/Seconds", cfn-lint issue 4075; "Expected
+    # value of type Integer at /States/WaitTill/Seconds", serverless-step-functions issue
+    # 188), and "Minimum value is 0" as AWS answers for a Map's numbers (floci issue 3733).
+    # moto's parser refused -1 and 1.5 in its own words, and took 100000000.
+    state = {"Type": "Wait", "Seconds": seconds, "End": True}
+    definition = {"QueryLanguage": language, "StartAt": "S", "States": {"S": state}}
+    with pytest.raises(ClientError) as refused:
+        machines.create(definition)
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert refused.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
+        "/States/S/Seconds'"
+    )
+
+
+@pytest.mark.parametrize("seconds", [0, 99_999_999])
+def test_a_wait_of_zero_to_99999999_literal_seconds_is_taken(machines: Machines, seconds: int):
+    # statelint issue 16: AWS runs a Wait of "Seconds": 0.
+    state = {"Type": "Wait", "Seconds": seconds, "End": True}
+    machines.create({"StartAt": "S", "States": {"S": state}})
