@@ -507,8 +507,9 @@ PATCHES: tuple[Patch, ...] = (
         {f"{_SFN}.asl.parse.asl_parser:AmazonStateLanguageParser.parse": "(definition)"},
         "moto's grammar lacks a distributed Map's ItemBatcher, the ReaderConfig AWS added in "
         "2025 (InputType JSONL, CSVDelimiter, ItemsPointer, Transformation) and a "
-        "ResultWriter's WriterConfig and JSONata Arguments, and refused every definition with "
-        "one (and an integer ToleratedFailurePercentage): moto parses the definition without "
+        "ResultWriter's WriterConfig and JSONata Arguments, and a JSONata ItemSelector written "
+        "as one expression, and refused every definition with one (and an integer "
+        "ToleratedFailurePercentage): moto parses the definition without "
         "them, and each Map's components are told theirs and what gives its items "
         "(local/patches/maps.py)",
         maps.fields_moto_lacks,
