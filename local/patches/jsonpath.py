@@ -3,12 +3,14 @@ with) reads it otherwise. Registered in local/patches/registry.py."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any, Final
 
 import jsonpath_ng
+from jsonpath_ng.ext.filter import Filter
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
@@ -102,6 +104,82 @@ def definite_paths(original: Any, hooks: Hooks, name: str) -> Any:
     def parsed(path: str) -> Any:  # the paths of the definitions in use, each looked at once
         expression = original(path, None)
         return _OneNode(expression) if _definite(expression) else expression
+
+    def parse(path: str, debug: bool | None = None) -> Any:
+        return parsed(path) if debug is None else original(path, debug)
+
+    return parse
+
+
+class _ObjectFilter(Filter):
+    """A filter (`[?(...)]`) as AWS's paths page reads it: "The @ operator, matching the current
+    node being processed in a filter, does not match scalar values. It only matches objects".
+    On an array, its elements that are objects are tested; on an object, the object itself
+    (as Jayway, AWS's JSONPath library, filters one); on anything else, nothing. jsonpath-ng
+    tested an array's scalars (`$.v[?(@ > 2)]` found 3 and 4) and an object's member values
+    (`$.o[?(@ > 2)]` found its 5)."""
+
+    def find(self, datum: Any) -> list[jsonpath_ng.DatumInContext]:
+        datum = jsonpath_ng.DatumInContext.wrap(datum)
+        if isinstance(datum.value, dict):
+            candidates = [datum]
+        elif isinstance(datum.value, list):
+            candidates = [
+                jsonpath_ng.DatumInContext(value, path=jsonpath_ng.Index(index), context=datum)
+                for index, value in enumerate(datum.value)
+                if isinstance(value, dict)
+            ]
+        else:
+            return []
+        return [c for c in candidates if all(e.find(c) for e in self.expressions)]
+
+
+def _filters(node: Any) -> bool:
+    """Whether the path holds a filter."""
+    if isinstance(node, Filter):
+        return True
+    return any(_filters(side) for side in _sides(node))
+
+
+def _sides(node: Any) -> tuple[Any, ...]:
+    """A path's two parts (Child, Descendants, Union ...), none for a single step."""
+    if hasattr(node, "left") and hasattr(node, "right"):
+        return node.left, node.right
+    return ()
+
+
+def _objects_only(node: Any) -> Any:
+    """The path with each of its filters an _ObjectFilter (a copy: the parsed path is cached)."""
+    if isinstance(node, Filter):
+        return _ObjectFilter(node.expressions)
+    if not _sides(node):
+        return node
+    copied = copy.copy(node)
+    copied.left, copied.right = _objects_only(node.left), _objects_only(node.right)
+    return copied
+
+
+class _Matches:
+    """A filtered path's compiled expression: its matches found as one value, the array of
+    them, empty when nothing matches (moto's extract_json failed the state then, and gave a
+    lone match found in an object without its array)."""
+
+    def __init__(self, expression: Any) -> None:
+        self.expression = expression
+
+    def find(self, data: Any) -> list[jsonpath_ng.DatumInContext]:
+        return [jsonpath_ng.DatumInContext([match.value for match in self.expression.find(data)])]
+
+
+def object_filters(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps json_path's parse: a path with a filter reads as AWS's (_ObjectFilter), and finds
+    an array of its matches, `[]` when there is none, as AWS's recorded executions give for
+    the other paths that can find several nodes (`$.items[*]`, `$.items[1:]` on `{}`: `[]`)."""
+
+    @functools.lru_cache(maxsize=4096)
+    def parsed(path: str) -> Any:  # the paths of the definitions in use, each looked at once
+        expression = original(path, None)
+        return _Matches(_objects_only(expression)) if _filters(expression) else expression
 
     def parse(path: str, debug: bool | None = None) -> Any:
         return parsed(path) if debug is None else original(path, debug)

@@ -933,6 +933,16 @@ PATCHES: tuple[Patch, ...] = (
         "(local/patches/jsonpath.py)",
         jsonpath.missing_path_cause,
     ),
+    Patch(
+        "jsonpath-filters",
+        {f"{_SFN}.asl.utils.json_path:parse": "(path, debug)"},
+        "a filter's @ matches objects only, as AWS's paths page says, and a filter on an "
+        "object tests the object (Jayway's); a filtered path finds an array, [] when nothing "
+        "matches, as AWS records for $.items[*]; jsonpath-ng matched an array's scalars and an "
+        "object's member values, and moto failed the state with States.Runtime on no match "
+        "(local/patches/jsonpath.py)",
+        jsonpath.object_filters,
+    ),
     # versions
     Patch(
         "state-machine-versions",

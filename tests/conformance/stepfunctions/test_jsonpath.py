@@ -254,3 +254,45 @@ def test_an_intrinsic_function_that_fails_is_an_intrinsic_failure(
     parallel = {"Type": "Parallel", "Branches": [branch], "Catch": [catcher], "End": True}
     states = {"Par": parallel, "Caught": PASS}
     assert machines.run({"StartAt": "Par", "States": states}, {"l": [1]})["status"] == "SUCCEEDED"
+
+
+def test_a_filters_at_matches_objects_only(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
+    # (its Reference Paths, in an earlier version of the page): "The @ operator, matching
+    # the current node being processed in a filter, does not match scalar values. It only
+    # matches objects", with $.jar[?(@.a >= 5)] => [{"a": 5}, {"a": 7}]; a filter on an object tests
+    # that object, as Jayway (AWS's JSONPath library) does. jsonpath-ng matched an array's
+    # scalars, and an object's member values.
+    data = {
+        "jar": [{"a": 1}, {"a": 5}, {"a": 2}, {"a": 7}, 9, {"b": 8}],
+        "values": [1, 2, 3, 4],
+        "counts": {"a": 1, "b": 5},
+        "box": {"x": 1, "inner": {"x": 2}},
+    }
+    parameters = {
+        "jar.$": "$.jar[?(@.a >= 5)]",
+        "values.$": "$.values[?(@ > 2)]",
+        "counts.$": "$.counts[?(@ > 2)]",
+        "box.$": "$.box[?(@.x)]",
+        "xs.$": "$.box[?(@.x)].x",
+    }
+    state = {**PASS, "Parameters": parameters}
+    assert output(machines.run({"StartAt": "P", "States": {"P": state}}, data)) == {
+        "jar": [{"a": 5}, {"a": 7}],
+        "values": [],
+        "counts": [],
+        "box": [{"x": 1, "inner": {"x": 2}}],
+        "xs": [1],
+    }
+
+
+def test_a_filter_that_matches_nothing_finds_an_empty_array(machines: Machines):
+    # A filter, like a wildcard or a slice, can find several nodes: what it finds is an array,
+    # [] when nothing matches, as AWS's recorded executions give for $.items[*] and
+    # $.items[1:] on {} (LocalStack snapshot test_json_path_array_wildcard_or_slice_with_no_
+    # input, 2025-04-01). moto failed the state with States.Runtime.
+    parameters = {"cheap.$": "$.items[?(@.price > 100)]", "none.$": "$.missing[?(@.price)]"}
+    state = {**PASS, "Parameters": parameters}
+    data = {"items": [{"price": 5}, {"price": 20}]}
+    described = machines.run({"StartAt": "P", "States": {"P": state}}, data)
+    assert output(described) == {"cheap": [], "none": []}
