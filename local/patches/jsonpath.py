@@ -24,6 +24,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.intrinsic import intrinsic_parser
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError
+from moto.stepfunctions.parser.quotas import is_within_size_quota
 
 from local.aws.stepfunctions.failures import states_failure
 
@@ -414,5 +415,37 @@ def intrinsic_failures(original: Any, hooks: Hooks, name: str) -> Any:
                 cause,
                 HistoryEventType.ExecutionFailed,
             ) from error
+
+    return eval_body
+
+
+def parameters_within_quota(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps Parameters._eval_body(self, env): a state whose input, after Parameters
+    processing, is over the payload quota (256 KiB of UTF-8, as moto counts a state's output)
+    fails with States.DataLimitExceeded, as AWS's error-handling page lists it ("When, after
+    Parameters processing, the input of a state is larger than the payload size quota");
+    moto checked a state's output and a task's result only, and a Task ran with the oversized
+    input. No recording shows this case: its cause and events are those AWS records for a
+    state's output over the quota (the state's entered event, then ExecutionFailed)."""
+
+    @functools.wraps(original)
+    def eval_body(self: Any, env: Environment) -> None:
+        original(self, env)
+        if is_within_size_quota(env.stack[-1]):
+            return
+        entered = env.states.context_object.context_object_data["State"]
+        assert entered is not None  # set as the state was entered, before its Parameters
+        cause = (
+            f"The state/task '{entered['Name']}' returned a result with a size exceeding the "
+            "maximum number of bytes service limit."
+        )
+        failure = states_failure(
+            env,
+            StatesErrorNameType.StatesStatesDataLimitExceeded,
+            cause,
+            HistoryEventType.ExecutionFailed,
+        )
+        failure.failure_event.event_type = None  # type: ignore[misc,assignment]  # none of its own
+        raise failure
 
     return eval_body

@@ -943,6 +943,15 @@ PATCHES: tuple[Patch, ...] = (
         "(local/patches/jsonpath.py)",
         jsonpath.object_filters,
     ),
+    Patch(
+        "parameters-data-limit",
+        {f"{_SFN}.asl.component.common.parargs:Parameters._eval_body": "(self, env)"},
+        "a state's input over the 256 KiB payload quota after Parameters fails with "
+        "States.DataLimitExceeded, as AWS's error-handling page lists it; moto checked only "
+        "a state's output and a task's result, and ran a Task with the oversized input "
+        "(local/patches/jsonpath.py)",
+        jsonpath.parameters_within_quota,
+    ),
     # versions
     Patch(
         "state-machine-versions",

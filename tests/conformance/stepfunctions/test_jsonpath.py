@@ -296,3 +296,35 @@ def test_a_filter_that_matches_nothing_finds_an_empty_array(machines: Machines):
     data = {"items": [{"price": 5}, {"price": 20}]}
     described = machines.run({"StartAt": "P", "States": {"P": state}}, data)
     assert output(described) == {"cheap": [], "none": []}
+
+
+def test_an_input_over_the_quota_after_parameters_is_a_data_limit_error(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html:
+    # States.DataLimitExceeded "When, after Parameters processing, the input of a state is
+    # larger than the payload size quota" (256 KiB, service-quotas.html). moto checked the
+    # state's output only: this Pass, narrowed by its OutputPath, succeeded, and the Task
+    # called its service. No recording shows the case: the cause and the events are those AWS
+    # recorded for a Pass state's output over the quota (LocalStack snapshot
+    # test_start_large_input, 2024-03-21: PassStateEntered, then ExecutionFailed).
+    data = {"text": "a" * (150 * 1024)}
+    doubled = {"a.$": "$.text", "b.$": "$.text"}
+    narrowed = {**PASS, "Parameters": doubled, "OutputPath": "$.a"}
+    described = machines.run({"StartAt": "P", "States": {"P": narrowed}}, data)
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+    assert described["cause"] == (
+        "The state/task 'P' returned a result with a size exceeding the maximum number of "
+        "bytes service limit."
+    )
+    kinds = [e["type"] for e in machines.history(described["executionArn"])]
+    assert kinds == ["ExecutionStarted", "PassStateEntered", "ExecutionFailed"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:sfn:listStateMachines",
+        "Parameters": doubled,
+        "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Caught"}],
+        "End": True,
+    }
+    described = machines.run({"StartAt": "T", "States": {"T": task, "Caught": PASS}}, data)
+    assert output(described)["Error"] == "States.DataLimitExceeded"
+    kinds = [e["type"] for e in machines.history(described["executionArn"])]
+    assert kinds[1:3] == ["TaskStateEntered", "TaskStateExited"]  # the service not called
