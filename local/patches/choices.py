@@ -17,12 +17,18 @@ where moto's interpreter reads them otherwise. Registered in local/patches/regis
 - A Choice state that matches no rule and has no `Default` fails with
   `States.NoChoiceMatched` (concepts-error-handling.html); moto failed with States.Runtime and
   a Python tuple for its cause.
+- `StringLessThan`, `StringGreaterThan` and their `...Equals` and `...Path` forms order
+  strings by their UTF-16 code units, as Java's String.compareTo does (AWS's interpreter is
+  Java's: its recorded causes are Jayway JsonPath's, its Lambda answers the AWS SDK for
+  Java's; the Choice page documents no order); moto compared code points, which differ for
+  a character over U+FFFF against one from U+E000 to U+FFFF.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import struct
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -160,3 +166,25 @@ def no_choice_matched(original: Any, hooks: Hooks, name: str) -> Any:
             ) from error
 
     return eval_state
+
+
+def code_units(text: str) -> str:
+    """The text as its UTF-16 code units, one character each: compared as Java compares
+    strings. Text with no character over U+FFFF is its own."""
+    if max(text, default="") <= "\uffff":
+        return text
+    data = text.encode("utf-16-be")
+    return "".join(map(chr, struct.unpack(f">{len(data) // 2}H", data)))
+
+
+def utf16_order(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps the string orderings' _compare(variable, comparison_value): two strings compare
+    by their UTF-16 code units; anything else as moto compares it."""
+
+    @functools.wraps(original)
+    def compare(variable: Any, comparison_value: Any) -> bool:
+        if isinstance(variable, str) and isinstance(comparison_value, str):
+            return bool(original(code_units(variable), code_units(comparison_value)))
+        return bool(original(variable, comparison_value))
+
+    return compare

@@ -93,6 +93,9 @@ _PUTS = {
     "data)",
     f"{_KINESIS}.put_records": "(self, stream_arn, stream_name, records)",
 }
+_STRINGS = (
+    f"{_SFN}.asl.component.state.choice.comparison.operator.implementations.string_operators"
+)
 _TASK_MODULES = (
     "asl.component.state.exec.state_task.lambda_eval_utils",
     "asl.component.state.exec.state_task.service.state_task_service_dynamodb",
@@ -813,6 +816,23 @@ PATCHES: tuple[Patch, ...] = (
         "States.NoChoiceMatched (AWS's error-handling page); moto failed with States.Runtime "
         "and a Python tuple for its cause (local/patches/choices.py)",
         choices.no_choice_matched,
+    ),
+    Patch(
+        "choice-utf16-order",
+        {
+            f"{_STRINGS}:{operator}._compare": "(variable, comparison_value)"
+            for operator in (
+                "StringGreaterThan",
+                "StringGreaterThanEquals",
+                "StringLessThan",
+                "StringLessThanEquals",
+            )
+        },
+        "a Choice rule orders strings by their UTF-16 code units, as Java's String.compareTo "
+        "(AWS's interpreter runs on Java: Jayway's causes, the SDK for Java's answers); moto "
+        "compared code points, which differ for a character over U+FFFF against one from "
+        "U+E000 to U+FFFF (local/patches/choices.py)",
+        choices.utf16_order,
     ),
     # numeric fields
     Patch(

@@ -166,3 +166,26 @@ def test_a_condition_that_is_no_boolean_is_an_evaluation_error(
     ]
     details = failed["evaluationFailedEventDetails"]
     assert (details["location"], details["cause"]) == ("Choices[0]/Condition", described["cause"])
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        ("StringLessThan", "\uff5e", True),
+        ("StringLessThanEquals", "\uff5e", True),
+        ("StringGreaterThan", "\uff5e", False),
+        ("StringGreaterThanEquals", "\uff5e", False),
+        ("StringGreaterThan", "\ud7ff", True),  # below the surrogates: both orders agree
+    ],
+)
+def test_strings_compare_by_their_utf_16_code_units(
+    machines: Machines, operator: str, value: str, expected: bool
+):
+    # CHOICE documents no order for its string comparisons; AWS's interpreter runs on Java
+    # (its recorded causes are Jayway JsonPath's, its Lambda answers the AWS SDK for Java's),
+    # whose String.compareTo compares UTF-16 code units: U+1F600 is D83D DE00, before U+FF5E.
+    # moto compared code points, U+1F600 after U+FF5E.
+    data = {"s": "\U0001f600", "other": value}
+    assert chosen(machines, {"Variable": "$.s", operator: value}, data) is expected
+    path = {"Variable": "$.s", f"{operator}Path": "$.other"}
+    assert chosen(machines, path, data) is expected
