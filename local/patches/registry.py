@@ -93,9 +93,7 @@ _PUTS = {
     "data)",
     f"{_KINESIS}.put_records": "(self, stream_arn, stream_name, records)",
 }
-_STRINGS = (
-    f"{_SFN}.asl.component.state.choice.comparison.operator.implementations.string_operators"
-)
+_STRINGS = f"{_SFN}.asl.component.state.choice.comparison.operator.implementations.string_operators"
 _TASK_MODULES = (
     "asl.component.state.exec.state_task.lambda_eval_utils",
     "asl.component.state.exec.state_task.service.state_task_service_dynamodb",
