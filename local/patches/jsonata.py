@@ -49,7 +49,6 @@ from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
 from moto.stepfunctions.parser.asl.eval.variable_store import (
-    IllegalOuterScopeWrite,
     NoSuchVariable,
     VariableStore,
 )
@@ -756,9 +755,10 @@ def _without_data(event: dict[str, Any]) -> dict[str, Any]:
 
 def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces AssignDecl._eval_body: one state's assignments are evaluated together (against
-    the values from before the state, as moto does), checked against AWS's size limits
-    (local/aws/stepfunctions/variables.py) and the scope's, and made as the state exits
-    (assigned_at_exit)."""
+    the values from before the state, as moto does), checked against AWS's size limits and
+    its scopes (local/aws/stepfunctions/variables.py: a variable of an outer scope fails the
+    state with States.Runtime; moto raised a Python exception, its repr the cause), and made
+    as the state exits (assigned_at_exit)."""
 
     def eval_body(self: Any, env: Environment) -> None:
         declarations: dict[str, Any] = {}
@@ -773,9 +773,15 @@ def limited_assign(original: Any, hooks: Hooks, name: str) -> Any:
                 problem,
                 HistoryEventType.TaskFailed,
             )
-        for identifier, value in declarations.items():  # refused now, inside Retry and Catch
-            if identifier in env.variable_store._outer_scope:
-                raise IllegalOuterScopeWrite(variable_identifier=identifier, variable_value=value)
+        held_outside = env.variable_store._outer_scope
+        outer = next((name for name in declarations if name in held_outside), None)
+        if outer is not None:  # refused now, inside Retry and Catch
+            raise states_failure(
+                env,
+                StatesErrorNameType.StatesRuntime,
+                variables.outer_scope_write(outer),
+                HistoryEventType.TaskFailed,
+            )
         variables.set_pending(env, declarations)  # made as the state exits
 
     return eval_body
@@ -806,3 +812,18 @@ def assigned_at_exit(original: Any, hooks: Hooks, name: str) -> Any:
         return original(self, env, failure_event)
 
     return caught
+
+
+def child_execution_scope(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces a distributed Map worker's _eval_job(self, env, job): each item runs as a child
+    execution with variables of its own, which reads none of the parent's (AWS's variables
+    page: a distributed Map cannot reference variables of outer scopes) and may assign any
+    name. moto ran it as an inline Map's iteration, reading the parent's variables (its
+    legacy Iterator even assigned them in the parent's scope)."""
+
+    @functools.wraps(original)
+    def _eval_job(self: Any, env: Any, job: Any) -> Any:
+        env.variable_store = VariableStore()
+        return original(self, env, job)
+
+    return _eval_job

@@ -709,7 +709,9 @@ PATCHES: tuple[Patch, ...] = (
         "variable-limits",
         {f"{_SFN}.asl.component.common.assign.assign_decl:AssignDecl._eval_body": "(self, env)"},
         "AWS limits a variable and one state's Assign to 256 KiB and an execution's variables "
-        "to 10 MiB; moto had no limit (local/aws/stepfunctions/variables.py)",
+        "to 10 MiB; moto had no limit; a branch's or an iteration's state assigning a "
+        "variable of an outer scope fails with States.Runtime, where moto's cause was a "
+        "Python exception's repr (local/aws/stepfunctions/variables.py)",
         jsonata.limited_assign,
     ),
     Patch(
@@ -724,6 +726,19 @@ PATCHES: tuple[Patch, ...] = (
         "values from before it, as AWS's recorded executions show, and a failed attempt's are "
         "dropped; moto made them before the state's output was processed",
         jsonata.assigned_at_exit,
+    ),
+    Patch(
+        "child-execution-scope",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker"
+            ":DistributedItemProcessorWorker._eval_job": "(self, env, job)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iterator.distributed_iterator_worker"
+            ":DistributedIteratorWorker._eval_job": "(self, env, job)",
+        },
+        "a distributed Map's child executions have variables of their own and read none of "
+        "the parent's, as AWS's variables page says; moto's read them (its legacy Iterator "
+        "assigned them) as an inline Map's iterations do",
+        jsonata.child_execution_scope,
     ),
     Patch(
         "service-task-errors",

@@ -1,10 +1,14 @@
-"""The size limits of workflow variables, as AWS documents them (pure Python).
+"""The size limits and scopes of workflow variables, as AWS documents them (pure Python).
 
 https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html: a variable's
 value may take at most 256 KiB, one state's `Assign` at most 256 KiB in all, and the
 variables an execution holds at most 10 MiB, each measured as UTF-8 JSON text. AWS's page
 names no error for going over them; the engine fails the state with States.DataLimitExceeded,
 the error AWS gives a state whose data exceeds its size quota (docs/jsonata.md).
+
+Scopes (the same page): the states of a Parallel branch or a Map iteration read the
+variables of the scopes around them but may not assign one of them; they hand data back
+through their output only. A distributed Map's child executions read none of them.
 """
 
 from __future__ import annotations
@@ -45,6 +49,15 @@ def over_limit(assigned: Mapping[str, Any], held: Mapping[str, Any]) -> str | No
             f"maximum of {EXECUTION_BYTES} bytes."
         )
     return None
+
+
+def outer_scope_write(name: str) -> str:
+    """The cause of a state's failure (States.Runtime) when it assigns a variable of an outer
+    scope (the words are the engine's: no page or recording gives AWS's)."""
+    return (
+        f"The variable '{name}' belongs to an outer scope: a state of a Parallel branch or a "
+        "Map iteration cannot assign it."
+    )
 
 
 # A state's assignments, evaluated and waiting for the state to exit (an Environment's):

@@ -310,9 +310,11 @@ def test_an_unhandled_error_is_logged_as_the_runtime_logs_it(machine: Machine):
     assert entry[2].startswith('  File "/var/task/tests/conformance/stepfunctions/')
 
 
-def test_a_refused_assignment_is_the_states_error_its_catch_takes(machine: Machine):
-    # An iteration may read the outer variables, not assign them: the state that tries fails
-    # as it evaluates its Assign, so its own Catch takes the error (not the execution's end).
+def test_a_refused_assignment_is_a_runtime_error_no_catch_takes(machine: Machine):
+    # An iteration may read the outer variables, not assign them (workflow-variables.html,
+    # "Variable scope"): the state that tries fails as it evaluates its Assign, with
+    # States.Runtime, which its own Catch of States.ALL does not take (concepts-error-
+    # handling.html: "A retry or catch on States.ALL won't catch States.Runtime errors").
     inner = {
         "StartAt": "T",
         "States": {
@@ -339,14 +341,13 @@ def test_a_refused_assignment_is_the_states_error_its_catch_takes(machine: Machi
         input=json.dumps({"items": [1]}),
     )["executionArn"]
     machine.ended(execution, "the map")
-    assert machine.status(execution) == "SUCCEEDED"
+    described = machine.sfn.describe_execution(executionArn=execution)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert "The variable 'outer' belongs to an outer scope" in described["cause"]
     history = machine.sfn.get_execution_history(executionArn=execution)["events"]
     assert [
         e["stateEnteredEventDetails"]["name"] for e in history if e["type"] == "PassStateEntered"
-    ] == [
-        "Store",
-        "Caught",
-    ]
+    ] == ["Store"]
 
 
 def test_the_runtimes_handler_leaves_the_processs_own_logs_on_stderr():

@@ -187,3 +187,74 @@ def test_a_states_output_reads_the_variables_from_before_its_own_assign(
     exited = [e for e in machines.history(arn) if e["type"] == "PassStateExited"]
     assert json.loads(exited[1]["stateExitedEventDetails"]["output"]) == 42
     assert exited[1]["stateExitedEventDetails"]["assignedVariables"] == {"answer": '"<omitted>"'}
+
+
+def _nested(kind: str, language: str, inner: dict, mode: str = "INLINE") -> dict:
+    """A machine assigning x = 1, then a Parallel or a Map of one item, 5, whose one state
+    is `inner`, with a catcher of States.ALL; then a state giving the result and x."""
+    processor = {"StartAt": "Inner", "States": {"Inner": inner}}
+    if kind == "Parallel":
+        nested: dict = {"Type": "Parallel", "Branches": [processor]}
+    else:
+        processor["ProcessorConfig"] = {"Mode": mode, "ExecutionType": "STANDARD"}
+        items = {"Items": [5]} if language == "JSONata" else {"ItemsPath": "$.items"}
+        nested = {"Type": "Map", "ItemProcessor": processor, **items}
+    nested.update(Catch=[{"ErrorEquals": ["States.ALL"], "Next": "After"}], Next="After")
+    after = {
+        "Type": "Pass",
+        "QueryLanguage": "JSONata",
+        "Output": {"result": "{% $states.input %}", "x": "{% $x %}"},
+        "End": True,
+    }
+    states = {
+        "Outer": {"Type": "Pass", "Assign": {"x": 1}, "Next": "Nested"},
+        "Nested": nested,
+        "After": after,
+    }
+    return {"QueryLanguage": language, "StartAt": "Outer", "States": states}
+
+
+@pytest.mark.parametrize("language", ["JSONata", "JSONPath"])
+@pytest.mark.parametrize(("kind", "entered"), [("Parallel", 6), ("Map", 7)])
+def test_a_branch_or_iteration_assigning_an_outer_variable_fails_the_execution(
+    machines: Machines, kind, entered, language
+):
+    # VARIABLES, variable scope: the states of a Parallel branch or a Map iteration read the
+    # outer scope's variables but cannot assign them (they hand data back through their
+    # output). No page or recording gives AWS's words: the engine fails the assigning state
+    # with States.Runtime, which no catcher takes (docs/jsonata.md).
+    inner = {"Type": "Pass", "Assign": {"x": 2}, "End": True}
+    described = machines.run(_nested(kind, language, inner), {"items": [5]})
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert described["cause"] == (
+        f"An error occurred while executing the state 'Inner' (entered at the event id "
+        f"#{entered}). The variable 'x' belongs to an outer scope: a state of a Parallel "
+        "branch or a Map iteration cannot assign it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "assign", "give"),
+    [
+        ("JSONata", {"x": "{% $states.input * 2 %}"}, {"Output": "{% $x %}"}),
+        ("JSONPath", {"x.$": "States.MathAdd($, $)"}, {"Parameters": {"x.$": "$x"}}),
+    ],
+)
+def test_a_distributed_maps_children_have_variables_of_their_own(
+    machines: Machines, language, assign, give
+):
+    # VARIABLES, variable scope: a distributed Map's child executions cannot reference the
+    # variables of outer scopes: a child may assign the same name as its own, hands back
+    # its output only (the parent's x is still 1), and finds nothing reading the parent's.
+    inner = {"Type": "Pass", "Assign": assign, "Next": "Give"}
+    definition = _nested("Map", language, inner, mode="DISTRIBUTED")
+    definition["States"]["Nested"]["ItemProcessor"]["States"]["Give"] = {
+        "Type": "Pass",
+        **give,
+        "End": True,
+    }
+    got = output(machines.run(definition, {"items": [5]}))
+    assert got == {"result": [10 if language == "JSONata" else {"x": 10}], "x": 1}
+    reading = _nested("Map", language, {"Type": "Pass", **give, "End": True}, "DISTRIBUTED")
+    got = output(machines.run(reading, {"items": [5]}))  # the child failed; the Map's Catch
+    assert got["result"]["Error"] == "States.ExceedToleratedFailureThreshold"
