@@ -17,10 +17,14 @@ number").
 from __future__ import annotations
 
 import functools
+import gzip
+import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from botocore import xform_name
+from botocore.loaders import Loader
 from botocore.model import (
     ListShape,
     MapShape,
@@ -29,6 +33,7 @@ from botocore.model import (
     StringShape,
     StructureShape,
 )
+from botocore.session import get_session
 from moto.core.utils import get_service_model
 
 MODES = ("STRICT", "PRESENT", "NONE")
@@ -44,23 +49,73 @@ SYNC_POLLED = {
 }
 
 # The optimised Lambda integration hands the function's payload on as JSON, not as the
-# model's blob: the guide's own mock is `{"Payload": {"statusCode": 200, ...}}`.
-FREE_FIELDS = {("lambda", "Invoke"): frozenset({"Payload"})}
+# model's blob: the guide's own mock is `{"Payload": {"statusCode": 200, ...}}`; so does the
+# Bedrock integration the model's answer (connect-bedrock.html: its result's `Body`).
+FREE_FIELDS = {
+    ("lambda", "Invoke"): frozenset({"Payload"}),
+    ("bedrock-runtime", "InvokeModel"): frozenset({"Body"}),
+}
 
 
 class MockRejected(Exception):
     """The mock does not match the API's model: AWS's ValidationException message."""
 
 
+# Optimised integrations whose operation is in another botocore service (the Bedrock
+# integration's invokeModel is bedrock-runtime's InvokeModel; its other operations bedrock's).
+INTEGRATION_OPERATIONS = {("bedrock", "invoke_model"): "bedrock-runtime"}
+
+
 @functools.cache
 def operation(service: str, action: str) -> OperationModel | None:
-    """botocore's model of `service`'s operation `action` (snake_case or as the model spells
-    it), or None when botocore does not know it."""
-    model = get_service_model(service)
+    """botocore's model of the operation `action` (snake_case or as the model spells it) of
+    the service Step Functions names `service` (an optimised integration's name, an AWS SDK
+    integration's, or botocore's own), or None when botocore does not know it."""
+    name = INTEGRATION_OPERATIONS.get((service, action)) or _botocore_name(service)
+    if name is None:
+        return None
+    model = get_service_model(name)
     names = {name: name for name in model.operation_names}
     names.update({xform_name(name): name for name in model.operation_names})
     found = names.get(action)
     return None if found is None else model.operation_model(found)
+
+
+def _botocore_name(service: str) -> str | None:
+    """botocore's name of a service as a Task's resource names it: the AWS SDK integrations
+    name a service by its SDK client (`aws-sdk:eventbridge`, `aws-sdk:cloudwatchlogs`), which
+    is botocore's serviceId in lower case without spaces or hyphens (EventBridge is
+    botocore's events, CloudWatch Logs its logs)."""
+    known = _service_ids()
+    if service in known.values():
+        return service
+    return known.get(service)
+
+
+@functools.cache
+def _service_ids() -> dict[str, str]:
+    """botocore's services by their serviceId, lower-cased without spaces or hyphens."""
+    loader = get_session().get_component("data_loader")
+    found = {}
+    for name in loader.list_available_services("service-2"):
+        service_id = _service_id(loader, name)
+        if service_id is not None:
+            found[re.sub(r"[\s-]", "", service_id).lower()] = name
+    return found
+
+
+def _service_id(loader: Loader, name: str) -> str | None:
+    """A service's serviceId, read from the head of its model (its metadata comes first):
+    parsing 440 models whole takes seconds, this a few milliseconds."""
+    version = loader.determine_latest_version(name, "service-2")
+    for base in loader.search_paths:
+        path = os.path.join(base, name, version, "service-2.json")
+        for candidate, opener in ((f"{path}.gz", gzip.open), (path, open)):
+            if os.path.exists(candidate):
+                with opener(candidate, "rt", encoding="utf-8") as model:
+                    found = re.search(r'"serviceId"\s*:\s*"([^"]+)"', model.read(4096))
+                return found.group(1) if found else None
+    return None
 
 
 def check(result: Any, operation_model: OperationModel, mode: str) -> None:

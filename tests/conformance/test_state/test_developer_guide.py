@@ -244,6 +244,34 @@ def test_present_checks_only_the_fields_present_and_ignores_unknown_ones(sfn):
     assert message == "Mock result schema validation error: Field 'ExecutionArn' must be a string"
 
 
+def test_strict_checks_an_aws_sdk_integration_named_by_its_sdk_client(sfn):
+    """'Mock validation modes': STRICT checks the mock against the API's model (MockInput:
+    "all present fields must conform to the API's schema"), the AWS SDK integrations' too,
+    which name a service by its SDK client: aws-sdk:eventbridge is botocore's events."""
+    put_events = task("arn:aws:states:::aws-sdk:eventbridge:putEvents", Parameters={"Entries": []})
+    _, message = refusal(sfn, definition=put_events, mock={"result": '{"Entries": 5}'})
+    assert message == "Mock result schema validation error: Field 'Entries' must be an array"
+    fits = {"Entries": [{"EventId": "e-1"}], "FailedEntryCount": 0}
+    assert answer(sfn, definition=put_events, mock={"result": json.dumps(fits)})["output"] == fits
+
+
+def test_strict_checks_the_bedrock_integrations_invoke_model(sfn):
+    """'Mock validation modes': STRICT requires the model's required fields; the Bedrock
+    integration's invokeModel is Bedrock Runtime's InvokeModel (Body and ContentType
+    required), its Body the model's answer as JSON."""
+    invoke = task("arn:aws:states:::bedrock:invokeModel", Parameters={"ModelId": "m", "Body": {}})
+    _, message = refusal(sfn, definition=invoke, mock={"result": "{}"})
+    assert message == "Mock result schema validation error: Required field 'Body' is missing"
+    _, message = refusal(
+        sfn,
+        definition=invoke,
+        mock={"result": '{"ContentType": 5}', "fieldValidationMode": "PRESENT"},
+    )
+    assert message == "Mock result schema validation error: Field 'ContentType' must be a string"
+    fits = {"Body": {"completion": "hi"}, "ContentType": "application/json"}
+    assert answer(sfn, definition=invoke, mock={"result": json.dumps(fits)})["output"] == fits
+
+
 def test_none_skips_validation(sfn):
     """'NONE - Skips validation entirely.'"""
     wrong = {"ExecutionArn": 5, "StartDate": True}
