@@ -25,8 +25,10 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
 - an `ItemBatcher` that sets no limit, sets a limit twice (`MaxItemsPerBatch` and
   `MaxItemsPerBatchPath`), uses a `...Path` in JSONata, or sits on an inline Map (AWS runs it
   in distributed mode only; these messages are ours, in AWS's form);
-- a Wait's `Seconds` that is no integer from 0 to 99999999 (`Minimum value is 0`, `Maximum
-  value is 99999999`, `Expected value of type Integer`, at the field, in AWS's words);
+- a numeric field given as a value out of AWS's range (numbers.py: a Wait's `Seconds`, a
+  Task's timeouts, a retrier's numbers, a Map's concurrency, tolerated failures and
+  `MaxItems`): `Minimum value is 0`, `Maximum value is 99999999`, `Expected value of type
+  Integer`, at the field, in AWS's words;
 - an `ItemReader`'s `ReaderConfig` with an `InputType`, `CSVDelimiter`, `CSVHeaderLocation`
   or `Transformation` that is none of AWS's values (`The field 'InputType' should have one of
   these values: [...]`), a CSV one without its `CSVHeaderLocation`, or `GIVEN` without its
@@ -50,6 +52,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from local.aws.stepfunctions import jsonata
+from local.aws.stepfunctions.numbers import RANGES
 
 JSONATA: Final = "JSONata"
 JSONPATH_ONLY: Final = (
@@ -90,9 +93,6 @@ _UNREAD: Final = ("PARQUET", "MANIFEST")
 # A ResultWriter's WriterConfig (input-output-resultwriter.html).
 _SHAPES: Final = ("NONE", "COMPACT", "FLATTEN")
 _OUTPUT_TYPES: Final = ("JSON", "JSONL")
-# The longest wait a Wait's Seconds gives (state-wait.html: "an integer value from 0 to
-# 99999999"; a Task's timeouts have the same most, state-task.html).
-MOST_SECONDS: Final = 99_999_999
 
 
 def is_expression(value: Any) -> bool:
@@ -196,7 +196,7 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_batcher_problems(state, state_path, language))
         found.extend(_distributed_only(state, state_path))
         found.extend(_reader_problems(state, state_path))
-        found.extend(_wait_problems(state, state_path, language))
+        found.extend(_number_problems(state, state_path, language))
         found.extend(_writer_problems(state, state_path, language))
     return found
 
@@ -347,8 +347,16 @@ def _writer_problems(state: dict[str, Any], state_path: str, language: str) -> I
     if not isinstance(config, dict):
         return
     path = f"{state_path}/ResultWriter/WriterConfig"
-    for field, allowed in (("Transformation", _SHAPES), ("OutputType", _OUTPUT_TYPES)):
-        if field in config and config[field] not in allowed:
+    yield from _values(config, path, (("Transformation", _SHAPES), ("OutputType", _OUTPUT_TYPES)))
+
+
+def _values(
+    holder: dict[str, Any], path: str, fields: tuple[tuple[str, tuple[str, ...]], ...]
+) -> Iterator[str]:
+    """Each of the fields given a value that is none of its values, in AWS's recorded words (a
+    state's Type)."""
+    for field, allowed in fields:
+        if field in holder and holder[field] not in allowed:
             yield (
                 f"SCHEMA_VALIDATION_FAILED: The field '{field}' should have one of these "
                 f"values: [{', '.join(allowed)}] at {path}/{field}"
@@ -410,17 +418,16 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
             "SCHEMA_VALIDATION_FAILED: An ItemReader that reads an object with s3:getObject "
             f"must give its ReaderConfig's InputType at {path}"
         )
-    for field, allowed in (
-        ("InputType", INPUT_TYPES),
-        ("CSVDelimiter", tuple(CSV_DELIMITERS)),
-        ("CSVHeaderLocation", _CSV_HEADER_LOCATIONS),
-        ("Transformation", _TRANSFORMATIONS),
-    ):
-        if field in config and config[field] not in allowed:
-            yield (
-                f"SCHEMA_VALIDATION_FAILED: The field '{field}' should have one of these "
-                f"values: [{', '.join(allowed)}] at {path}/{field}"
-            )
+    yield from _values(
+        config,
+        path,
+        (
+            ("InputType", INPUT_TYPES),
+            ("CSVDelimiter", tuple(CSV_DELIMITERS)),
+            ("CSVHeaderLocation", _CSV_HEADER_LOCATIONS),
+            ("Transformation", _TRANSFORMATIONS),
+        ),
+    )
     input_type = config.get("InputType")
     yield from _csv_header_problems(config, path)
     for field, reads in (("CSVDelimiter", "CSV"), ("ItemsPointer", "JSON")):
@@ -476,25 +483,66 @@ def _csv_header_problems(config: dict[str, Any], path: str) -> Iterator[str]:
             )
 
 
-def _wait_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
-    """A Wait's Seconds given as a value: an integer from 0 to MOST_SECONDS (in JSONata, or an
-    expression), in AWS's words ("Maximum value is 99999999 at /States/Wait/Seconds", as
-    CloudFormation relays AWS's answer, cfn-lint issue 4075; "Minimum value is 0" for a Map's
-    numbers below 0; "Expected value of type Integer at /States/WaitTill/Seconds" for a
-    string). moto's parser refused a negative or fractional one in its own words, and took one
-    over the most."""
-    if state.get("Type") != "Wait" or "Seconds" not in state:
+# The numeric fields of RANGES by where they sit: a state's (of these types; in JSONata, each
+# may be an expression, checked as it is evaluated), and a retrier's.
+_NUMBER_FIELDS: Final = {
+    "Wait": ("Seconds",),
+    "Task": ("TimeoutSeconds", "HeartbeatSeconds"),
+    "Map": ("MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"),
+}
+_RETRIER_NUMBERS: Final = ("IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds")
+_JITTER: Final = ("FULL", "NONE")  # a retrier's JitterStrategy (concepts-error-handling.html)
+
+
+def _number_problems(state: dict[str, Any], state_path: str, language: str) -> Iterator[str]:
+    """Each numeric field given as a value out of AWS's range (numbers.py), in AWS's words:
+    "SCHEMA_VALIDATION_FAILED: Maximum value is 99999999 at /States/Wait/Seconds" (AWS's
+    answer as CloudFormation relays it, cfn-lint issue 4075), "Expected value of type Integer
+    at /States/WaitTill/Seconds" (serverless-step-functions issue 188), "Minimum value is 0"
+    (floci issue 3733, for a Map's numbers); ours in the same form: a heartbeat not below its
+    timeout, a Number field given no number. moto's parser refused a negative or fractional
+    literal in its own words, a retrier's out of range with a Python ValueError's, and took a
+    TimeoutSeconds of 0 and a ToleratedFailurePercentage of 101. A retrier's JitterStrategy
+    that is neither FULL nor NONE is refused in AWS's words for a field's values (moto: its
+    parser's)."""
+    fields = [(state, name, state_path) for name in _NUMBER_FIELDS.get(str(state.get("Type")), ())]
+    reader = state.get("ItemReader")
+    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
+    if state.get("Type") == "Map" and isinstance(config, dict):
+        fields.append((config, "MaxItems", f"{state_path}/ItemReader/ReaderConfig"))
+    for holder, name, path in fields:
+        if name in holder and not (language == JSONATA and is_expression(holder[name])):
+            yield from _out_of_range(name, holder[name], f"{path}/{name}")
+    timeout = RANGES["TimeoutSeconds"].number(state.get("TimeoutSeconds"))
+    heartbeat = RANGES["HeartbeatSeconds"].number(state.get("HeartbeatSeconds"))
+    if timeout is not None and heartbeat is not None and heartbeat >= timeout:
+        yield (
+            "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds "
+            f"at {state_path}/HeartbeatSeconds"
+        )
+    for index, retrier in enumerate(_list(state.get("Retry"))):
+        if not isinstance(retrier, dict):
+            continue
+        path = f"{state_path}/Retry[{index}]"
+        for name in _RETRIER_NUMBERS:
+            if name in retrier:
+                yield from _out_of_range(name, retrier[name], f"{path}/{name}")
+        yield from _values(retrier, path, (("JitterStrategy", _JITTER),))
+
+
+def _out_of_range(name: str, value: Any, path: str) -> Iterator[str]:
+    field = RANGES[name]
+    if field.number(value) is not None:
         return
-    seconds = state["Seconds"]
-    path = f"{state_path}/Seconds"
-    if language == JSONATA and is_expression(seconds):
-        return
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "Integer" if field.integer else "Number"
+        yield f"SCHEMA_VALIDATION_FAILED: Expected value of type {kind} at {path}"
+    elif field.integer and value != int(value):
         yield f"SCHEMA_VALIDATION_FAILED: Expected value of type Integer at {path}"
-    elif seconds < 0:
-        yield f"SCHEMA_VALIDATION_FAILED: Minimum value is 0 at {path}"
-    elif seconds > MOST_SECONDS:
-        yield f"SCHEMA_VALIDATION_FAILED: Maximum value is {MOST_SECONDS} at {path}"
+    elif value < field.least:
+        yield f"SCHEMA_VALIDATION_FAILED: Minimum value is {field.least:.0f} at {path}"
+    else:
+        yield f"SCHEMA_VALIDATION_FAILED: Maximum value is {field.most:.0f} at {path}"
 
 
 def _mode(state: dict[str, Any]) -> str:

@@ -122,3 +122,116 @@ def test_a_wait_of_zero_to_99999999_literal_seconds_is_taken(machines: Machines,
     # statelint issue 16: AWS runs a Wait of "Seconds": 0.
     state = {"Type": "Wait", "Seconds": seconds, "End": True}
     machines.create({"StartAt": "S", "States": {"S": state}})
+
+
+TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}
+PROCESSOR = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+DISTRIBUTED_MAP = {
+    "Type": "Map",
+    "ItemProcessor": {
+        **PROCESSOR,
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    },
+    "End": True,
+}
+READER = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"}}
+
+
+def retrier(**fields: Any) -> dict[str, Any]:
+    return {**TASK, "Retry": [{"ErrorEquals": ["States.ALL"], **fields}]}
+
+
+# TASK_PAGE: https://docs.aws.amazon.com/step-functions/latest/dg/state-task.html (TimeoutSeconds
+# and HeartbeatSeconds "must be positive, non-zero integers", the heartbeat "less than the
+# number of seconds specified in the TimeoutSeconds field"); ERRORS: .../concepts-error-handling
+# .html (IntervalSeconds "A positive integer", MaxAttempts 0 to 99999999, BackoffRate at least
+# 1.0, MaxDelaySeconds, JitterStrategy FULL or NONE); AWS's States Language schema gives the
+# same bounds (aws/amazon-states-language-service, src/json-schema/bundled.json: MaxDelaySeconds
+# at most 31622400, MaxConcurrency, ToleratedFailureCount and MaxItems at least 0).
+# local/aws/stepfunctions/numbers.py holds the ranges.
+@pytest.mark.parametrize("language", [JSONATA, "JSONPath"])
+@pytest.mark.parametrize(
+    ("state", "path", "problem"),
+    [
+        ({**TASK, "TimeoutSeconds": 0}, "TimeoutSeconds", "Minimum value is 1"),
+        ({**TASK, "TimeoutSeconds": 1.5}, "TimeoutSeconds", "Expected value of type Integer"),
+        ({**TASK, "HeartbeatSeconds": -1}, "HeartbeatSeconds", "Minimum value is 1"),
+        (
+            {**TASK, "TimeoutSeconds": 5, "HeartbeatSeconds": 5},
+            "HeartbeatSeconds",
+            "HeartbeatSeconds must be smaller than TimeoutSeconds",
+        ),
+        (retrier(IntervalSeconds=0), "Retry[0]/IntervalSeconds", "Minimum value is 1"),
+        (retrier(MaxAttempts=-1), "Retry[0]/MaxAttempts", "Minimum value is 0"),
+        (retrier(MaxAttempts=100_000_000), "Retry[0]/MaxAttempts", "Maximum value is 99999999"),
+        (retrier(BackoffRate=0.5), "Retry[0]/BackoffRate", "Minimum value is 1"),
+        (retrier(BackoffRate="2"), "Retry[0]/BackoffRate", "Expected value of type Number"),
+        (
+            retrier(MaxDelaySeconds=31_622_401),
+            "Retry[0]/MaxDelaySeconds",
+            "Maximum value is 31622400",
+        ),
+        (
+            retrier(JitterStrategy="full"),
+            "Retry[0]/JitterStrategy",
+            "The field 'JitterStrategy' should have one of these values: [FULL, NONE]",
+        ),
+        ({**DISTRIBUTED_MAP, "MaxConcurrency": -1}, "MaxConcurrency", "Minimum value is 0"),
+        (
+            {**DISTRIBUTED_MAP, "ToleratedFailureCount": -1},
+            "ToleratedFailureCount",
+            "Minimum value is 0",
+        ),
+        (
+            {**DISTRIBUTED_MAP, "ToleratedFailurePercentage": 101},
+            "ToleratedFailurePercentage",
+            "Maximum value is 100",
+        ),
+        (
+            {
+                **DISTRIBUTED_MAP,
+                "ItemReader": {**READER, "ReaderConfig": {"InputType": "JSON", "MaxItems": -1}},
+            },
+            "ItemReader/ReaderConfig/MaxItems",
+            "Minimum value is 0",
+        ),
+    ],
+)
+def test_a_numeric_field_out_of_awss_range_is_refused_at_creation(
+    machines: Machines, language: str, state: dict[str, Any], path: str, problem: str
+):
+    # moto took a TimeoutSeconds of 0 and a ToleratedFailurePercentage of 101, and refused the
+    # others in its parser's words or a Python ValueError's.
+    with pytest.raises(ClientError) as refused:
+        machines.create(with_arguments(state, language))
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert refused.value.response["Error"]["Message"] == (
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {problem} at "
+        f"/States/S/{path}'"
+    )
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {**TASK, "TimeoutSeconds": 99_999_999, "HeartbeatSeconds": 99_999_998},
+        retrier(IntervalSeconds=1, MaxAttempts=0, BackoffRate=1, MaxDelaySeconds=31_622_400),
+        retrier(JitterStrategy="FULL", BackoffRate=1.5),
+        {**DISTRIBUTED_MAP, "MaxConcurrency": 0, "ToleratedFailurePercentage": 2.5},
+    ],
+)
+def test_a_numeric_field_at_the_ends_of_its_range_is_taken(
+    machines: Machines, state: dict[str, Any]
+):
+    machines.create(with_arguments(state, JSONATA))
+
+
+def with_arguments(state: dict[str, Any], language: str) -> dict[str, Any]:
+    """A one-state machine of the state in the language (a Task given its function)."""
+    if state["Type"] == "Task":
+        field = "Arguments" if language == JSONATA else "Parameters"
+        state = {**state, field: {"FunctionName": "f"}}
+    if "ItemReader" in state:
+        field = "Arguments" if language == JSONATA else "Parameters"
+        state = {**state, "ItemReader": {**state["ItemReader"], field: {"Bucket": "b", "Key": "k"}}}
+    return {"QueryLanguage": language, "StartAt": "S", "States": {"S": state}}
