@@ -275,16 +275,11 @@ def validated_definition(original: Any, hooks: Hooks, name: str) -> Any:
     names) is refused with AWS's message before moto parses the definition."""
 
     def validate_definition(definition: str) -> None:
-        try:
-            parsed = json.loads(definition)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
+        parsed = definitions.parsed(definition)
+        if parsed is not None:
             problems = definitions.problems(parsed)
             if problems:
-                raise InvalidDefinition(
-                    f"Invalid State Machine Definition: '{', '.join(problems)}'"
-                )
+                raise InvalidDefinition(definitions.refusal(problems))
         original(definition)
 
     return validate_definition

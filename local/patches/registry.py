@@ -33,6 +33,7 @@ from local.patches import (
     counting,
     error_matching,
     executions,
+    express,
     journal,
     jsonata,
     jsonpath,
@@ -1009,6 +1010,48 @@ PATCHES: tuple[Patch, ...] = (
         "moto does not implement ListStateMachineVersions: it lists a state machine's "
         "versions, the newest first (local/patches/versions.py)",
         versions.listed_versions,
+    ),
+    # express
+    Patch(
+        "express-definitions",
+        {
+            f"{_SFN}.models:StepFunctionsParserBackend.create_state_machine": "(self, name, "
+            "definition, roleArn, tags, publish, loggingConfiguration, tracingConfiguration, "
+            "encryptionConfiguration, version_description, sm_type)",
+            f"{_SFN}.models:StepFunctionsParserBackend.update_state_machine": "(self, arn, "
+            "definition, role_arn, logging_configuration, tracing_configuration, "
+            "encryption_configuration, publish, version_description)",
+        },
+        "an EXPRESS state machine with a .sync or .waitForTaskToken Task or an activity, at "
+        "any depth, is refused at CreateStateMachine and UpdateStateMachine in AWS's recorded "
+        "words; moto took it (local/patches/express.py)",
+        express.express_definitions,
+    ),
+    Patch(
+        "express-executions",
+        {
+            f"{_SFN}.models:Execution": f"class {_SFN}.backend.execution.Execution",
+            "moto.stepfunctions.models:StateMachine._handle_name_input_idempotency": "(self, "
+            "name, execution_input)",
+            "moto.stepfunctions.models:StepFunctionBackend._validate_execution_arn": "(self, "
+            "execution_arn)",
+            "moto.stepfunctions.models:StepFunctionBackend.list_executions": "(self, "
+            "state_machine_arn, status_filter)",
+        },
+        "an EXPRESS machine's execution has AWS's ARN (...:express:<machine>:<name>:<uuid>) and "
+        "its name may be used again; DescribeExecution, StopExecution and GetExecutionHistory "
+        "refuse that ARN with InvalidArn and ListExecutions the machine with "
+        "StateMachineTypeNotSupported, as AWS's recorded answers show; moto ran EXPRESS "
+        "machines as STANDARD ones (local/patches/express.py)",
+        express.express_executions,
+    ),
+    Patch(
+        "start-sync-execution",
+        {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
+        "moto does not implement StartSyncExecution: an EXPRESS execution runs to its end and "
+        "the answer says what it did; a STANDARD machine is refused with "
+        "StateMachineTypeNotSupported (local/patches/express.py)",
+        express.start_sync_execution,
     ),
     # cognito
     Patch(

@@ -18,6 +18,7 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "stepfunctions-local.md"
 LOCAL_ENGINE = {
     "TestState": "test-state",
     "ListStateMachineVersions": "list-state-machine-versions",
+    "StartSyncExecution": "start-sync-execution",
 }
 
 

@@ -43,10 +43,16 @@ Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/js
   AWS words a missing field);
 - what the engine does not read although AWS does (`PARQUET`, `MANIFEST`, `ManifestType`):
   `UNSUPPORTED_LOCALLY: ...`, so that it is not found out mid-execution.
+
+And in an EXPRESS state machine (express_problems), a Task of an integration pattern Express
+workflows lack, or an activity, at any depth: `SCHEMA_VALIDATION_FAILED: Express state machine
+does not support '.waitForTaskToken' service integration  at /States/Publish/Resource` (AWS's
+two spaces), `... '.sync' service integration at ...`, `... Activity ARN at ...`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any, Final
@@ -198,6 +204,49 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_reader_problems(state, state_path))
         found.extend(_number_problems(state, state_path, language))
         found.extend(_writer_problems(state, state_path, language))
+    return found
+
+
+def parsed(definition: str) -> dict[str, Any] | None:
+    """The definition's JSON object (None when it is none: moto's parser refuses it)."""
+    try:
+        value = json.loads(definition)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def refusal(problems: list[str]) -> str:
+    """InvalidDefinition's message for these problems, as AWS words it."""
+    return f"Invalid State Machine Definition: '{', '.join(problems)}'"
+
+
+# A Task's Resource that Express workflows refuse, and AWS's recorded words for it
+# (LocalStack's test_sfn_api_express snapshots, 2024-07-03; connect-supported-services.html:
+# "Express Workflows do not support Run a Job (.sync) or Wait for Callback
+# (.waitForTaskToken)"). The double space after '.waitForTaskToken' integration is AWS's.
+_EXPRESS_REFUSED: Final = (
+    (re.compile(r"\.waitForTaskToken$"), "'.waitForTaskToken' service integration "),
+    (re.compile(r"\.sync(:\d+)?$"), "'.sync' service integration"),
+    (re.compile(r"^arn:[^:]+:states:[^:]*:[^:]*:activity:"), "Activity ARN"),
+)
+
+
+def express_problems(definition: dict[str, Any]) -> list[str]:
+    """What AWS refuses in an EXPRESS state machine's definition, at any depth (a Parallel's
+    branches, a Map's processor): a Task that waits for a job or a callback, or an activity."""
+    found = []
+    top = definition.get("QueryLanguage", "JSONPath")
+    for _, state, state_path, _ in _states(definition, "", top):
+        resource = state.get("Resource")
+        if state.get("Type") != "Task" or not isinstance(resource, str):
+            continue
+        for pattern, what in _EXPRESS_REFUSED:
+            if pattern.search(resource):
+                found.append(
+                    f"SCHEMA_VALIDATION_FAILED: Express state machine does not support {what} "
+                    f"at {state_path}/Resource"
+                )
     return found
 
 
