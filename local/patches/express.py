@@ -8,9 +8,10 @@ test_sfn_api_express and test_sfn_api snapshots, 2024).
 - express-executions: an execution's ARN is
   `arn:<partition>:states:<region>:<account>:express:<machine>:<name>:<uuid>`, its name may
   be used again (express-at-least-once-execution.html: "Starting multiple workflows with
-  the same name results in concurrent executions"); DescribeExecution, StopExecution and GetExecutionHistory refuse that ARN
-  (InvalidArn), ListExecutions an EXPRESS machine (StateMachineTypeNotSupported). The
-  execution runs, and stays in the engine's data, as any other.
+  the same name results in concurrent executions"); DescribeExecution, StopExecution and
+  GetExecutionHistory refuse that ARN (InvalidArn), ListExecutions an EXPRESS machine
+  (StateMachineTypeNotSupported). The execution runs, and stays in the engine's data, as any
+  other.
 - start-sync-execution: StartSyncExecution runs an EXPRESS execution to its end and answers
   what it did; a STANDARD machine is refused (StateMachineTypeNotSupported).
 """
