@@ -19,7 +19,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from moto.core.responses import ActionResult
@@ -29,6 +29,7 @@ from moto.stepfunctions.parser.api import (
     ExecutionFailedEventDetails,
     HistoryEventType,
     InvalidDefinition,
+    InvalidExecutionInput,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -55,8 +56,9 @@ from moto.stepfunctions.parser.asl.eval.variable_store import (
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
 
-from local.aws.stepfunctions import definitions, variables
+from local.aws.stepfunctions import answers, definitions, variables
 from local.aws.stepfunctions import jsonata as dialect
+from local.aws.stepfunctions.answers import aws_timestamp
 from local.aws.stepfunctions.failures import states_failure
 
 if TYPE_CHECKING:
@@ -310,8 +312,9 @@ def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     ExecutionAlreadyExists); a name is checked as a state machine's is (API_StartExecution:
     no white space, brackets, wildcards or special characters, at most 80 long: InvalidName,
     or the length's ValidationException), and the input's length ("Maximum length of
-    262144", of its UTF-8 bytes as the quotas page counts a payload). moto took any name and
-    any input."""
+    262144", of its UTF-8 bytes as the quotas page counts a payload) and whether it is JSON
+    (AWS's recorded words, answers.py). moto took any name and any input, and answered input
+    that is not JSON in Python's words."""
 
     @functools.wraps(original)
     def start_execution(
@@ -328,18 +331,14 @@ def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {_MOST_INPUT}"
             )
+        problem = None if execution_input is None else answers.input_problem(execution_input)
+        if problem is not None:
+            raise InvalidExecutionInput(problem)
         return original(
             self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
         )
 
     return start_execution
-
-
-def aws_timestamp(value: datetime) -> str:
-    """AWS's form of a time in the context object: UTC, milliseconds, `Z`."""
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
 
 
 def context_dates(original: Any, hooks: Hooks, name: str) -> Any:

@@ -43,10 +43,10 @@ from moto.stepfunctions.parser.asl.eval.program_state import (
 )
 from moto.stepfunctions.parser.asl.utils import boto_client
 
+from local.aws.stepfunctions.answers import aws_timestamp
 from local.aws.stepfunctions.failures import states_failure
 from local.aws.stepfunctions.single_state import THRESHOLD_EXCEEDED
 from local.patches.hooks import Hooks
-from local.patches.jsonata import aws_timestamp
 
 _CHILDREN: Final = "aws_children"  # a map run's records, (index, record) as each child ends
 _NONE: Final = "NONE"

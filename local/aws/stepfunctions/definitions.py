@@ -57,7 +57,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from local.aws.stepfunctions import jsonata
+from local.aws.stepfunctions import jsonata, variables
 from local.aws.stepfunctions.numbers import RANGES
 
 JSONATA: Final = "JSONata"
@@ -81,8 +81,6 @@ JSONPATH_ONLY: Final = (
 )
 # A state's fields in JSONata alone; a Choice rule's Condition and a catcher's Output too.
 JSONATA_ONLY: Final = ("Output", "Arguments", "Items")
-# Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
-_VARIABLE_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 _NESTED: Final = ("Branches", "ItemProcessor", "Iterator")
 ITEM_BATCHER: Final = "ItemBatcher"
 _BATCH_LIMITS: Final = ("MaxItemsPerBatch", "MaxInputBytesPerBatch")
@@ -170,10 +168,14 @@ def expression_locations(definition: dict[str, Any]) -> dict[tuple[str, str], li
     return locations
 
 
-def problems(definition: dict[str, Any]) -> list[str]:
-    """What AWS refuses in this definition, each `CODE: message at path`: its transitions,
-    and what its query languages allow."""
-    found: list[str] = list(_transition_problems(definition, ""))
+def problems(
+    definition: dict[str, Any], transitions: bool = True, reads_s3: bool = True
+) -> list[str]:
+    """What AWS refuses in this definition, each `CODE: message at path`: its transitions
+    (unless told not to: TestState's lone state names states it does not hold), and what its
+    query languages allow; and what the engine cannot read from S3 unless the definition
+    reads nothing there (TestState's Map is given its reader's data)."""
+    found: list[str] = list(_transition_problems(definition, "")) if transitions else []
     top = definition.get("QueryLanguage", "JSONPath")
     for _, state, state_path, language in _states(definition, "", top):
         if top == JSONATA and state.get("QueryLanguage") == "JSONPath":
@@ -195,6 +197,7 @@ def problems(definition: dict[str, Any]) -> list[str]:
                         jsonata.analyse(_inner(value))
                     except jsonata.Refused as refused:
                         found.append(f"{refused.kind}: {refused.message} at {state_path}/{path}")
+        found.extend(_ending_problems(state, state_path))
         found.extend(_wildcard_problems(state, state_path))
         if language != JSONATA:
             found.extend(_intrinsic_problems(state, state_path))
@@ -203,6 +206,8 @@ def problems(definition: dict[str, Any]) -> list[str]:
         found.extend(_distributed_only(state, state_path))
         found.extend(_reader_problems(state, state_path))
         found.extend(_number_problems(state, state_path, language))
+        if reads_s3:
+            found.extend(_unread(state, state_path))
         found.extend(_writer_problems(state, state_path, language))
     return found
 
@@ -303,6 +308,24 @@ def _transition_problems(container: dict[str, Any], path: str) -> Iterator[str]:
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
                 yield from _transition_problems(state[key], f"{path}/States/{name}/{key}")
+
+
+# The states that go on to a Next or end their scope (`"End": true`); Choice, Succeed and
+# Fail do neither.
+_TRANSITIONING: Final = ("Pass", "Task", "Wait", "Parallel", "Map")
+
+
+def _ending_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    """A state with neither a Next nor `"End": true` (the Amazon States Language: "All
+    non-terminal states MUST have a Next field"; moto took it and its interpreter failed on
+    it with a Python AttributeError). No page or recording gives AWS's words: ours, in its
+    form."""
+    if state.get("Type") not in _TRANSITIONING or "Next" in state or state.get("End") is True:
+        return
+    yield (
+        "SCHEMA_VALIDATION_FAILED: A state of this type must have either a 'Next' field or "
+        f"'End': true at {state_path}"
+    )
 
 
 def _wildcard_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
@@ -459,14 +482,8 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
     reader = state.get("ItemReader")
     if not isinstance(reader, dict):
         return
-    config = reader.get("ReaderConfig")
-    config = config if isinstance(config, dict) else {}
+    config = _reader_config(reader)
     path = f"{state_path}/ItemReader/ReaderConfig"
-    if str(reader.get("Resource", "")).endswith(":s3:getObject") and "InputType" not in config:
-        yield (  # moto iterated the object's text letter by letter
-            "SCHEMA_VALIDATION_FAILED: An ItemReader that reads an object with s3:getObject "
-            f"must give its ReaderConfig's InputType at {path}"
-        )
     yield from _values(
         config,
         path,
@@ -499,7 +516,27 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
             "objects an s3:listObjectsV2 lists, each of the InputType given, at "
             f"{path}/Transformation"
         )
-    for field, value in (("InputType", input_type), ("ManifestType", config.get("ManifestType"))):
+
+
+def _reader_config(reader: dict[str, Any]) -> dict[str, Any]:
+    config = reader.get("ReaderConfig")
+    return config if isinstance(config, dict) else {}
+
+
+def _unread(state: dict[str, Any], state_path: str) -> Iterator[str]:
+    """What the engine cannot read from S3 although AWS does."""
+    reader = state.get("ItemReader")
+    if not isinstance(reader, dict):
+        return
+    config = _reader_config(reader)
+    path = f"{state_path}/ItemReader/ReaderConfig"
+    if str(reader.get("Resource", "")).endswith(":s3:getObject") and "InputType" not in config:
+        yield (  # moto iterated the object's text letter by letter
+            "SCHEMA_VALIDATION_FAILED: An ItemReader that reads an object with s3:getObject "
+            f"must give its ReaderConfig's InputType at {path}"
+        )
+    for field in ("InputType", "ManifestType"):
+        value = config.get(field)
         if value is not None and (field == "ManifestType" or value in _UNREAD):
             yield (
                 f"UNSUPPORTED_LOCALLY: AWS reads the {field} '{value}', the local engine does "
@@ -634,14 +671,6 @@ def _variable_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
         if not isinstance(assign, dict):
             continue
         for name in assign:
-            variable = name[:-2] if name.endswith(".$") else name
-            if variable == "states":
-                yield (
-                    "SCHEMA_VALIDATION_FAILED: The variable name 'states' is reserved at "
-                    f"{state_path}/{path}"
-                )
-            elif not _VARIABLE_NAME.match(variable):
-                yield (
-                    f"SCHEMA_VALIDATION_FAILED: The variable name '{variable}' is not valid at "
-                    f"{state_path}/{path}"
-                )
+            problem = variables.name_problem(name[:-2] if name.endswith(".$") else name)
+            if problem is not None:
+                yield f"SCHEMA_VALIDATION_FAILED: {problem} at {state_path}/{path}"

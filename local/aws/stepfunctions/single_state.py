@@ -89,6 +89,7 @@ from moto.stepfunctions.parser.mocking.mock_config import (
     StateMockedResponses,
 )
 
+from local.aws.stepfunctions import answers
 from local.aws.stepfunctions.failures import states_failure
 from local.aws.stepfunctions.variables import pending
 
@@ -274,7 +275,7 @@ class Evaluation:
                 Input=copy.deepcopy(run.input),
                 Name=execution,
                 RoleArn=run.role_arn,  # type: ignore[typeddict-item]  # null when not given
-                StartTime=self.now().isoformat(),
+                StartTime=answers.aws_timestamp(self.now()),
             ),
             StateMachine=StateMachineData(Id=f"{arn}:stateMachine:{machine}", Name=machine),
         )

@@ -55,7 +55,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import (
 )
 
 from local.aws.request_validation import validation_message
-from local.aws.stepfunctions import mocks
+from local.aws.stepfunctions import answers, definitions, mocks, variables
 from local.aws.stepfunctions.single_state import Evaluation, Mock, Run
 
 # The name AWS gives the state of a single-state definition (the context object's
@@ -122,7 +122,7 @@ class _Request:
         self.definition = definition
         input_text = request.get("input") or "{}"
         state_input = _input(input_text)
-        variables = _object(request.get("variables"), "Invalid variables")
+        held = _variables(request.get("variables"))
         failed_iterations = configuration.get("mapIterationFailureCount")
         self.mock = _mock(request.get("mock"))
         if failed_iterations is not None and self.mock is None:
@@ -147,7 +147,7 @@ class _Request:
             input_text=input_text,
             input=state_input,
             role_arn=request.get("roleArn"),
-            variables=variables or {},
+            variables=held,
             mock=self.mock,
             context=context,
             retries=retries,
@@ -311,12 +311,10 @@ def _mock(raw: Mapping[str, Any] | None) -> Mock | None:
 
 
 def _input(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise Refused(
-            "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{_why(error)}'"
-        ) from None
+    problem = answers.input_problem(text)
+    if problem is not None:
+        raise Refused("InvalidExecutionInput", problem)
+    return json.loads(text)
 
 
 def _object(text: str | None, what: str) -> dict[str, Any] | None:
@@ -330,6 +328,17 @@ def _object(text: str | None, what: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise _invalid(f"{what}: must be a JSON object")
     return value
+
+
+def _variables(text: str | None) -> dict[str, Any]:
+    """The variables the state starts with. A name AWS refuses in an Assign is refused with
+    the words of CreateStateMachine's answer (no recording gives TestState's)."""
+    held = _object(text, "Invalid variables") or {}
+    for name in held:
+        problem = variables.name_problem(name)
+        if problem is not None:
+            raise _invalid(f"Invalid variables: {problem}")
+    return held
 
 
 def _reader_data(text: str | None) -> Any:
@@ -357,9 +366,11 @@ def _locate(text: str, state_name: str | None) -> tuple[str, dict[str, Any], str
         raise _invalid_definition(
             "SCHEMA_VALIDATION_FAILED: Definition must be a valid JSON object"
         )
-    if state_name is None:
+    if state_name is None:  # a machine of this state alone, whose Next names no state of it
+        _check(_machine(LONE_STATE, definition, None), transitions=False)
         return LONE_STATE, definition, None, False
-    _parse(text)  # the whole machine is valid, not only the state under test
+    _check(definition, transitions=True)  # the whole machine is valid, not only the state
+    _parse(text)
     found = _find(definition.get("States"), state_name, in_map=False)
     if found is None:
         raise _invalid("State not found in definition")
@@ -402,13 +413,27 @@ def _inner_state_names(state: dict[str, Any]) -> set[str]:
     return names
 
 
-def _parsed(name: str, state: dict[str, Any], query_language: str | None) -> CommonStateField:
-    """moto's component for the state, parsed as the only state of a machine: a private
-    copy (the parse is cached, the evaluation instruments what it gets)."""
+def _check(definition: dict[str, Any], transitions: bool) -> None:
+    """Refuses what CreateStateMachine refuses in the definition (definitions.py), in its
+    words; not what the engine refuses for its own reading of S3 (TestState reads none)."""
+    problems = definitions.problems(definition, transitions=transitions, reads_s3=False)
+    if problems:
+        raise _invalid_definition(", ".join(problems))
+
+
+def _machine(name: str, state: dict[str, Any], query_language: str | None) -> dict[str, Any]:
+    """A state machine of the state alone, as AWS checks and runs it (its recorded answers
+    locate a lone state's fields at /States/StateName/...)."""
     machine: dict[str, Any] = {"StartAt": name, "States": {name: state}}
     if query_language is not None:
         machine["QueryLanguage"] = query_language
-    program = _parse(json.dumps(machine))
+    return machine
+
+
+def _parsed(name: str, state: dict[str, Any], query_language: str | None) -> CommonStateField:
+    """moto's component for the state, parsed as the only state of a machine: a private
+    copy (the parse is cached, the evaluation instruments what it gets)."""
+    program = _parse(json.dumps(_machine(name, state, query_language)))
     return copy.deepcopy(program.states.states[name])
 
 

@@ -14,9 +14,12 @@ through their output only. A distributed Map's child executions read none of the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+# Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
+_NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 VARIABLE_BYTES: Final = 256 * 1024
 ASSIGN_BYTES: Final = 256 * 1024
 EXECUTION_BYTES: Final = 10 * 1024 * 1024
@@ -24,6 +27,16 @@ EXECUTION_BYTES: Final = 10 * 1024 * 1024
 
 def size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def name_problem(name: str) -> str | None:
+    """Why AWS refuses a variable's name (the reserved `states`, or no identifier), in the
+    words of its CreateStateMachine answer; None for a name it takes."""
+    if name == "states":
+        return "The variable name 'states' is reserved"
+    if not _NAME.match(name):
+        return f"The variable name '{name}' is not valid"
+    return None
 
 
 def over_limit(assigned: Mapping[str, Any], held: Mapping[str, Any]) -> str | None:

@@ -132,6 +132,11 @@ def test_a_string_output_is_json_text(machines: Machines):
             "SCHEMA_VALIDATION_FAILED: The QueryLanguage is set to 'JSONata', but field "
             "'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/P",
         ),
+        (  # the States Language: "All non-terminal states MUST have a Next field" (our words)
+            {"P": {"Type": "Pass"}},
+            "SCHEMA_VALIDATION_FAILED: A state of this type must have either a 'Next' field or "
+            "'End': true at /States/P",
+        ),
     ],
 )
 def test_a_definition_aws_refuses_is_refused_at_creation(machines: Machines, states, message):

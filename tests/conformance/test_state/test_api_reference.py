@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.htm
 from __future__ import annotations
 
 import json
+import re
 
 import boto3
 import pytest
@@ -215,7 +216,10 @@ def test_input_that_is_not_json_is_invalid_execution_input(sfn):
     message StartExecution gives, recorded by LocalStack's parity tests)."""
     code, message = refusal(sfn, definition=definition(Type="Pass", End=True), input="{'a': 1}")
     assert code == "InvalidExecutionInput"
-    assert message.startswith("Invalid State Machine Execution Input: '")
+    assert message == (  # Jackson's words, as AWS's recorded StartExecution answer has them
+        "Invalid State Machine Execution Input: 'Unexpected character (''' (code 39)): was "
+        "expecting double-quote to start field name'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,6 +236,60 @@ def test_a_definition_that_is_not_a_state_is_invalid(sfn, text, reason):
     code, message = refusal(sfn, definition=text)
     assert code == "InvalidDefinition"
     assert message.startswith(f"Invalid State Machine Definition: '{reason}: ")
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [
+        (
+            {"QueryLanguage": "JSONata", "Type": "Pass", "Output": "{% $states.input. %}"},
+            "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/StateName/Output",
+        ),
+        (
+            {"QueryLanguage": "JSONata", "Type": "Pass", "Output": "{% a %}"},
+            "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'a' at the top level is not "
+            "supported. at /States/StateName/Output",
+        ),
+        (
+            {"Type": "Pass"},
+            "SCHEMA_VALIDATION_FAILED: A state of this type must have either a 'Next' field or "
+            "'End': true at /States/StateName",
+        ),
+    ],
+)
+def test_a_state_create_state_machine_refuses_is_an_invalid_definition(sfn, state, problem):
+    """Errors: 'InvalidDefinition': the state is checked as CreateStateMachine checks it, at
+    AWS's path for a lone state (/States/StateName/..., as AWS's recorded TestState answers
+    locate it: LocalStack snapshot test_state_mock_validation, 24-02-2026); it does not run.
+    A Next naming no state of the definition is no problem: the state is tested alone."""
+    if "Output" in state:
+        state = {**state, "Next": "Elsewhere"}
+    code, message = refusal(sfn, definition=json.dumps(state), input="{}")
+    assert code == "InvalidDefinition"
+    assert message == f"Invalid State Machine Definition: '{problem}'"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"), [("states", "'states' is reserved"), ("a-b", "'a-b' is not valid")]
+)
+def test_a_variable_name_an_assign_may_not_set_is_refused(sfn, name, why):
+    """variables: the names CreateStateMachine refuses in an Assign, in its words (no
+    recording gives TestState's)."""
+    code, message = refusal(
+        sfn, definition=definition(Type="Pass", End=True), variables=json.dumps({name: 1})
+    )
+    assert code == "ValidationException"
+    assert message == f"Invalid variables: The variable name {why}"
+
+
+def test_the_context_start_time_is_in_aws_form(sfn):
+    """The context object's Execution.StartTime, as executions give it (UTC, milliseconds,
+    `Z`: AWS's recorded context objects, e.g. '2025-01-15T10:30:00.000Z')."""
+    state = definition(
+        QueryLanguage="JSONata", Type="Pass", Output="{% $states.context.Execution %}", End=True
+    )
+    started = answer(sfn, definition=state)["output"]["StartTime"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", started), started
 
 
 @pytest.mark.parametrize(
