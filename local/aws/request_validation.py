@@ -14,27 +14,29 @@ from typing import Any
 from botocore.model import Shape, StringShape, StructureShape
 
 
-def validation_message(request: Any, shape: Shape) -> str | None:
+def validation_message(request: Any, shape: Shape, enums: bool = True) -> str | None:
     """The message of AWS's ValidationException for `request` (a parsed JSON body) against
-    the operation's input shape, or None when the request keeps every constraint."""
-    errors = _errors(request, shape, "")
+    the operation's input shape, or None when the request keeps every constraint (its enum
+    values too, unless told not to: AWS's message lists them in an order of its own, which
+    botocore's model does not keep)."""
+    errors = _errors(request, shape, "", enums)
     if not errors:
         return None
     plural = "s" if len(errors) > 1 else ""
     return f"{len(errors)} validation error{plural} detected: {'; '.join(errors)}"
 
 
-def _errors(value: Any, shape: Shape, path: str) -> list[str]:
+def _errors(value: Any, shape: Shape, path: str, enums: bool) -> list[str]:
     if isinstance(shape, StructureShape):
-        return _structure_errors(value, shape, path)
-    broken = _broken(value, shape)
+        return _structure_errors(value, shape, path, enums)
+    broken = _broken(value, shape, enums)
     if broken is None:
         return []
     shown = "Value" if shape.metadata.get("sensitive") else f"Value '{_shown(value)}'"
     return [f"{shown} at '{path}' failed to satisfy constraint: Member must {broken}"]
 
 
-def _structure_errors(value: Any, shape: StructureShape, path: str) -> list[str]:
+def _structure_errors(value: Any, shape: StructureShape, path: str, enums: bool) -> list[str]:
     if not isinstance(value, dict):
         return [
             f"Value at '{path or '.'}' failed to satisfy constraint: Member must be a structure"
@@ -43,7 +45,7 @@ def _structure_errors(value: Any, shape: StructureShape, path: str) -> list[str]
     for name, member in shape.members.items():
         inner = f"{path}.{name}" if path else name
         if value.get(name) is not None:
-            errors.extend(_errors(value[name], member, inner))
+            errors.extend(_errors(value[name], member, inner, enums))
         elif name in shape.required_members:
             errors.append(
                 f"Value null at '{inner}' failed to satisfy constraint: Member must not be null"
@@ -51,14 +53,14 @@ def _structure_errors(value: Any, shape: StructureShape, path: str) -> list[str]
     return errors
 
 
-def _broken(value: Any, shape: Shape) -> str | None:
+def _broken(value: Any, shape: Shape, enums: bool) -> str | None:
     """The constraint of a scalar member that `value` breaks, if any."""
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     kind = shape.type_name
     if kind == "string":
         if not isinstance(value, str):
             return "be a string"
-        if isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
+        if enums and isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
             return f"satisfy enum value set: [{', '.join(shape.enum)}]"
         if low is not None and len(value) < low:
             return f"have length greater than or equal to {low}"

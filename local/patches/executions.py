@@ -1,17 +1,24 @@
-"""ListExecutions and an aborted execution's history as AWS answers them, where moto's differ
-(AWS's recorded answers: LocalStack's test_sfn_api snapshots). Registered in
-local/patches/registry.py."""
+"""Step Functions' requests, ListExecutions and an aborted execution's history as AWS answers
+them, where moto's differ (AWS's recorded answers: LocalStack's test_sfn_api snapshots).
+Registered in local/patches/registry.py."""
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import json
+import re
 from typing import Any
 
+from moto.core.common_types import TYPE_RESPONSE
+from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
-from moto.stepfunctions.exceptions import ValidationException
+from moto.stepfunctions.exceptions import InvalidArn, ValidationException
 
+from local.aws.request_validation import validation_message
+from local.aws.stepfunctions import answers, mocks
 from local.patches.hooks import Hooks
+from local.patches.teststate import AwsError
 
 # An execution's statuses, as AWS's message lists them.
 _STATUSES = ("SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING")
@@ -69,3 +76,44 @@ def stop_with_error_and_cause(original: Any, hooks: Hooks, name: str) -> Any:
         return execution
 
     return stop_execution
+
+
+def validated_requests(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionResponse.call_action(self): a request that breaks the constraints
+    of Step Functions' API model (botocore's: ListExecutions' maxResults at most 1000, its
+    nextToken at most 3096 long ...) is refused with AWS's ValidationException, in AWS's
+    recorded words, before it is answered; moto took any. TestState checks its own; an enum
+    value is left to moto and the patches (AWS lists the values in an order of its own)."""
+
+    @functools.wraps(original)
+    def call_action(self: BaseResponse) -> TYPE_RESPONSE:
+        action = self._get_action()
+        operation = mocks.operation("stepfunctions", action)
+        if action == "TestState" or operation is None or operation.input_shape is None:
+            return original(self)
+        try:
+            request = json.loads(self.body or "{}")
+        except json.JSONDecodeError:
+            return original(self)  # moto's answer to a body that is no JSON
+        message = validation_message(request, operation.input_shape, enums=False)
+        if message is None:
+            return original(self)
+        return self.serialized(ActionResult(AwsError("ValidationException", message)))
+
+    return call_action
+
+
+def arn_prefixes(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionBackend._validate_arn(self, arn, regex, invalid_msg): a state
+    machine's, an execution's or an activity's ARN that does not start as an ARN is refused
+    in AWS's recorded words ("Invalid Arn: 'Invalid ARN prefix: not_a_valid_arn'"); moto's
+    said "Execution Does Not Exist" or "Invalid State Machine Arn". A role's is moto's."""
+
+    @functools.wraps(original)
+    def validate_arn(self: Any, arn: str, regex: re.Pattern[str], invalid_msg: str) -> None:
+        problem = answers.arn_prefix_problem(arn)
+        if problem is not None and regex is not self.accepted_role_arn_format:
+            raise InvalidArn(problem)
+        original(self, arn, regex, invalid_msg)
+
+    return validate_arn

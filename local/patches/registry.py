@@ -753,6 +753,25 @@ PATCHES: tuple[Patch, ...] = (
         "what they are, as in moto's other integrations and on AWS (local/patches/task_errors.py)",
         task_errors.named_as_raised,
     ),
+    Patch(
+        "step-functions-request-validation",
+        {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
+        "a request that breaks a constraint of Step Functions' API model (botocore's: "
+        "maxResults at most 1000, a nextToken's length ...) is refused with AWS's "
+        "ValidationException in AWS's words; moto answered it (local/patches/executions.py)",
+        executions.validated_requests,
+    ),
+    Patch(
+        "step-functions-arn-prefix",
+        {
+            "moto.stepfunctions.models:StepFunctionBackend._validate_arn": "(self, arn, regex, "
+            "invalid_msg)"
+        },
+        "a state machine's, execution's or activity's ARN that does not start with arn: is "
+        "refused with AWS's recorded InvalidArn message ('Invalid ARN prefix: ...'); moto's "
+        "said 'Execution Does Not Exist' (local/patches/executions.py)",
+        executions.arn_prefixes,
+    ),
     # choices
     Patch(
         "rfc3339-timestamps",

@@ -462,3 +462,81 @@ def test_states_all_not_alone_at_the_end_is_refused(
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: States.ALL must appear "
         f"alone and at end of list at /States/P/{at}'"
     )
+
+
+RECORDED = "LocalStack snapshot v2/test_sfn_api.snapshot.json"
+
+
+def _refusal(call: Any, **request: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as refused:
+        call(**request)
+    error = refused.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (
+            "not some json",
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or "
+            "token 'null', 'true' or 'false')",
+        ),
+        (
+            "{'not': 'json'",
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name",
+        ),
+        ("", "Invalid execution input."),
+    ],
+)
+def test_an_input_that_is_not_json_is_refused_in_awss_words(
+    machines: Machines, text: str, why: str
+):
+    # AWS's recorded answers (RECORDED, test_invalid_start_execution_input, 2024).
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    assert _refusal(machines.sfn.start_execution, stateMachineArn=machine, input=text) == (
+        "InvalidExecutionInput",
+        f"Invalid State Machine Execution Input: '{why}'",
+    )
+
+
+def test_list_requests_over_the_models_limits_are_refused(machines: Machines):
+    # AWS's recorded answers (RECORDED, test_list_sms_pagination,
+    # test_list_executions_pagination, July 2024): maxResults over 1000, a nextToken longer
+    # than its member allows (botocore's model: 1024 for ListStateMachines, 3096 for
+    # ListExecutions).
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    sfn = machines.sfn
+    expected = (
+        "ValidationException",
+        "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy "
+        "constraint: Member must have value less than or equal to 1000",
+    )
+    assert _refusal(sfn.list_state_machines, maxResults=1001) == expected
+    assert _refusal(sfn.list_executions, stateMachineArn=machine, maxResults=1001) == expected
+    for call, extra, most in (
+        (sfn.list_state_machines, {}, 1024),
+        (sfn.list_executions, {"stateMachineArn": machine}, 3096),
+    ):
+        token = "x" * (most + 1)
+        assert _refusal(call, nextToken=token, **extra) == (
+            "ValidationException",
+            f"1 validation error detected: Value '{token}' at 'nextToken' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {most}",
+        )
+
+
+def test_an_arn_that_does_not_start_as_one_is_an_invalid_arn(machines: Machines):
+    # AWS's recorded answers (RECORDED, test_describe_execution_invalid_arn,
+    # test_describe_invalid_arn_sm, test_list_execution_invalid_arn, March 2024).
+    sfn = machines.sfn
+    for call, member in (
+        (sfn.describe_execution, "executionArn"),
+        (sfn.get_execution_history, "executionArn"),
+        (sfn.describe_state_machine, "stateMachineArn"),
+        (sfn.list_executions, "stateMachineArn"),
+    ):
+        assert _refusal(call, **{member: "garbage"}) == (
+            "InvalidArn",
+            "Invalid Arn: 'Invalid ARN prefix: garbage'",
+        )
