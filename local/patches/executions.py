@@ -13,7 +13,7 @@ from typing import Any
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
-from moto.stepfunctions.exceptions import InvalidArn, ValidationException
+from moto.stepfunctions.exceptions import InvalidArn, ResourceNotFound, ValidationException
 
 from local.aws.request_validation import validation_message
 from local.aws.stepfunctions import answers, mocks
@@ -117,3 +117,23 @@ def arn_prefixes(original: Any, hooks: Hooks, name: str) -> Any:
         original(self, arn, regex, invalid_msg)
 
     return validate_arn
+
+
+def taggable_only(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionBackend.tag_resource(self, arn, tags), untag_resource(self, arn,
+    tag_keys) and list_tags_for_resource(self, arn): a resource that is no state machine or
+    activity of the account is ResourceNotFound, as API_TagResource says ("Only state machine
+    and activity ARNs are supported"), in AWS's recorded words for a version's ARN ("Resource
+    not found: '<arn>'"); one that does not start as an ARN is InvalidArn. moto tagged any
+    text, and listed the tags it had given it."""
+
+    @functools.wraps(original)
+    def tagging(self: Any, arn: str, *args: Any) -> Any:
+        problem = answers.arn_prefix_problem(arn)
+        if problem is not None:
+            raise InvalidArn(problem)
+        if arn not in self.activities and all(m.arn != arn for m in self.state_machines):
+            raise ResourceNotFound(arn)  # AWS's words: "Resource not found: '<arn>'"
+        return original(self, arn, *args)
+
+    return tagging

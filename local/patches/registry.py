@@ -772,6 +772,18 @@ PATCHES: tuple[Patch, ...] = (
         "said 'Execution Does Not Exist' (local/patches/executions.py)",
         executions.arn_prefixes,
     ),
+    Patch(
+        "step-functions-taggable-resources",
+        {
+            "moto.stepfunctions.models:StepFunctionBackend.tag_resource": "(self, arn, tags)",
+            "moto.stepfunctions.models:StepFunctionBackend.untag_resource": "(self, arn, tag_keys)",
+            "moto.stepfunctions.models:StepFunctionBackend.list_tags_for_resource": "(self, arn)",
+        },
+        "tagging, untagging or listing the tags of what is no state machine or activity is "
+        "ResourceNotFound (AWS's recorded words), of what is no ARN InvalidArn; moto tagged "
+        "any text (local/patches/executions.py)",
+        executions.taggable_only,
+    ),
     # choices
     Patch(
         "rfc3339-timestamps",

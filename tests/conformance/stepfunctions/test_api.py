@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -14,6 +14,9 @@ from moto.stepfunctions.parser.asl.parse import asl_parser
 
 from tests.conformance.stepfunctions.conftest import Machines, output, query_evaluation_cause
 from tests.helpers import until
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.type_defs import TagTypeDef
 
 START = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html"
 DESCRIBE = (
@@ -540,3 +543,25 @@ def test_an_arn_that_does_not_start_as_one_is_an_invalid_arn(machines: Machines)
             "InvalidArn",
             "Invalid Arn: 'Invalid ARN prefix: garbage'",
         )
+
+
+def test_only_a_state_machine_or_an_activity_is_tagged(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_TagResource.html:
+    # ResourceNotFound, "Only state machine and activity ARNs are supported", in AWS's words
+    # for a version's ARN (LocalStack snapshot v2/test_sfn_api_tagging.snapshot.json,
+    # test_tag_state_machine_version, 2023).
+    sfn = machines.sfn
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    execution = sfn.start_execution(stateMachineArn=machine, name="tagged")["executionArn"]
+    tags: list[TagTypeDef] = [{"key": "k", "value": "v"}]
+    for arn in (f"{machine}x", execution):
+        not_found = ("ResourceNotFound", f"Resource not found: '{arn}'")
+        assert _refusal(sfn.tag_resource, resourceArn=arn, tags=tags) == not_found
+        assert _refusal(sfn.untag_resource, resourceArn=arn, tagKeys=["k"]) == not_found
+        assert _refusal(sfn.list_tags_for_resource, resourceArn=arn) == not_found
+    assert _refusal(sfn.tag_resource, resourceArn="garbage", tags=tags) == (
+        "InvalidArn",
+        "Invalid Arn: 'Invalid ARN prefix: garbage'",
+    )
+    sfn.tag_resource(resourceArn=machine, tags=tags)
+    assert sfn.list_tags_for_resource(resourceArn=machine)["tags"] == tags
