@@ -479,11 +479,10 @@ def _rule_fields(rule: dict[str, Any], jsonata: bool) -> set[str]:
 
 
 def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
-    reader = state.get("ItemReader")
-    if not isinstance(reader, dict):
+    found = _reader(state, state_path)
+    if found is None:
         return
-    config = _reader_config(reader)
-    path = f"{state_path}/ItemReader/ReaderConfig"
+    reader, config, path = found
     yield from _values(
         config,
         path,
@@ -518,18 +517,24 @@ def _reader_problems(state: dict[str, Any], state_path: str) -> Iterator[str]:
         )
 
 
-def _reader_config(reader: dict[str, Any]) -> dict[str, Any]:
+def _reader(
+    state: dict[str, Any], state_path: str
+) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+    """A state's ItemReader, its ReaderConfig and where that sits, if it has a reader."""
+    reader = state.get("ItemReader")
+    if not isinstance(reader, dict):
+        return None
     config = reader.get("ReaderConfig")
-    return config if isinstance(config, dict) else {}
+    config = config if isinstance(config, dict) else {}
+    return reader, config, f"{state_path}/ItemReader/ReaderConfig"
 
 
 def _unread(state: dict[str, Any], state_path: str) -> Iterator[str]:
     """What the engine cannot read from S3 although AWS does."""
-    reader = state.get("ItemReader")
-    if not isinstance(reader, dict):
+    found = _reader(state, state_path)
+    if found is None:
         return
-    config = _reader_config(reader)
-    path = f"{state_path}/ItemReader/ReaderConfig"
+    reader, config, path = found
     if str(reader.get("Resource", "")).endswith(":s3:getObject") and "InputType" not in config:
         yield (  # moto iterated the object's text letter by letter
             "SCHEMA_VALIDATION_FAILED: An ItemReader that reads an object with s3:getObject "
@@ -592,10 +597,9 @@ def _number_problems(state: dict[str, Any], state_path: str, language: str) -> I
     that is neither FULL nor NONE is refused in AWS's words for a field's values (moto: its
     parser's)."""
     fields = [(state, name, state_path) for name in _NUMBER_FIELDS.get(str(state.get("Type")), ())]
-    reader = state.get("ItemReader")
-    config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
-    if state.get("Type") == "Map" and isinstance(config, dict):
-        fields.append((config, "MaxItems", f"{state_path}/ItemReader/ReaderConfig"))
+    reader = _reader(state, state_path)
+    if state.get("Type") == "Map" and reader is not None:
+        fields.append((reader[1], "MaxItems", reader[2]))
     for holder, name, path in fields:
         if name in holder and not (language == JSONATA and is_expression(holder[name])):
             yield from _out_of_range(name, holder[name], f"{path}/{name}")
