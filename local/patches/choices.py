@@ -22,6 +22,12 @@ where moto's interpreter reads them otherwise. Registered in local/patches/regis
   Java's: its recorded causes are Jayway JsonPath's, its Lambda answers the AWS SDK for
   Java's; the Choice page documents no order); moto compared code points, which differ for
   a character over U+FFFF against one from U+E000 to U+FFFF.
+- The rule that matched decides the state's `Assign` and `Output`: the rule's own, and the
+  state's only when no rule matched and the `Default` was taken (AWS's recorded executions
+  of a Choice with both, LocalStack's test_assign_base[CONDITION_TRUE]/[CONDITION_FALSE]);
+  moto took the state's whenever the next state was the Default's, a rule's target too. A
+  JSONPath rule keeps its `Assign` (moto's parser dropped it; AWS's recorded executions of
+  JSONPath rules with `Assign`, test_assign_in_choice_state, run them).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.state.choice.choice_rule import ChoiceRule
 from moto.stepfunctions.parser.asl.component.state.choice.comparison.operator import factory
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
@@ -188,3 +195,60 @@ def utf16_order(original: Any, hooks: Hooks, name: str) -> Any:
         return bool(original(variable, comparison_value))
 
     return compare
+
+
+# Set on an Environment while its Choice state runs, once one of its rules (a rule with a
+# Next, not one inside an And, Or or Not) has matched: read, and cleared, as the state exits.
+_MATCHED: Final = "choice_rule_matched"
+
+
+def matched_rule(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps ChoiceRule._eval_body(self, env) (a rule that matched notes it on the
+    Environment) and replaces StateChoice._eval_state_output(self, env) (the state's Assign
+    and Output when none did)."""
+    if name == "_eval_body":
+
+        @functools.wraps(original)
+        def eval_rule(self: Any, env: Environment) -> None:
+            original(self, env)
+            if self.next_stmt is not None and env.stack[-1] is True:
+                setattr(env, _MATCHED, True)
+
+        return eval_rule
+
+    def eval_state_output(self: Any, env: Environment) -> None:
+        next_state_name: str = env.stack.pop()
+        if not vars(env).pop(_MATCHED, False):
+            if self.assign_decl:
+                self.assign_decl.eval(env=env)
+            if self.output:
+                self.output.eval(env=env)
+        if self._is_language_query_jsonpath():
+            if self.output_path:
+                self.output_path.eval(env=env)
+            else:
+                env.states.reset(input_value=env.stack.pop())
+        env.next_state_name = next_state_name
+
+    return eval_state_output
+
+
+def jsonpath_rule_assign(original: Any, hooks: Hooks, name: str) -> Any:
+    """Wraps Preprocessor.visitChoice_rule_comparison_variable(self, ctx): a JSONPath rule
+    (`Variable` and a comparison) keeps its Assign, which moto's parser left out."""
+
+    @functools.wraps(original)
+    def visit(self: Any, ctx: Any) -> Any:
+        rule = original(self, ctx)
+        declared = [s.assign_decl() for s in ctx.comparison_variable_stmt() if s.assign_decl()]
+        if rule.assign is not None or not declared:
+            return rule
+        return ChoiceRule(
+            comparison=rule.comparison,
+            next_stmt=rule.next_stmt,
+            comment=rule.comment,
+            assign=self.visit(declared[0]),
+            output=rule.output,
+        )
+
+    return visit

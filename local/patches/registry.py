@@ -879,6 +879,28 @@ PATCHES: tuple[Patch, ...] = (
         "U+E000 to U+FFFF (local/patches/choices.py)",
         choices.utf16_order,
     ),
+    Patch(
+        "choice-matched-rule",
+        {
+            f"{_SFN}.asl.component.state.choice.choice_rule:ChoiceRule._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.choice.state_choice"
+            ":StateChoice._eval_state_output": "(self, env)",
+        },
+        "a Choice state's Assign and Output apply only when no rule matched, as AWS's recorded "
+        "executions show; moto applied them, over the rule's, whenever the matching rule's "
+        "Next was also the Default (local/patches/choices.py)",
+        choices.matched_rule,
+    ),
+    Patch(
+        "jsonpath-rule-assign",
+        {
+            f"{_SFN}.asl.parse.preprocessor"
+            ":Preprocessor.visitChoice_rule_comparison_variable": "(self, ctx)",
+        },
+        "a JSONPath Choice rule's Assign is made when the rule matches, as AWS's recorded "
+        "executions of such rules run it; moto's parser dropped it (local/patches/choices.py)",
+        choices.jsonpath_rule_assign,
+    ),
     # numeric fields
     Patch(
         "jsonata-numeric-fields",

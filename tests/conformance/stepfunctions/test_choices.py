@@ -189,3 +189,80 @@ def test_strings_compare_by_their_utf_16_code_units(
     assert chosen(machines, {"Variable": "$.s", operator: value}, data) is expected
     path = {"Variable": "$.s", f"{operator}Path": "$.other"}
     assert chosen(machines, path, data) is expected
+
+
+def choice_exit(machines: Machines, definition: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The ChoiceStateExited event's details of the execution of this definition."""
+    arn = machines.start(definition, data)
+    machines.finished(arn)
+    return next(
+        e["stateExitedEventDetails"]
+        for e in machines.history(arn)
+        if e["type"] == "ChoiceStateExited"
+    )
+
+
+@pytest.mark.parametrize("default", ["ConditionTrue", "DefaultState"])
+@pytest.mark.parametrize("condition", [True, False])
+def test_the_matching_rules_assign_and_output_win_even_when_its_next_is_the_default(
+    machines: Machines, default: str, condition: bool
+):
+    # AWS's recorded executions (LocalStack's snapshots of assign/ and outputdecl/
+    # choice_condition_jsonata.json5: test_assign_in_choice[CONDITION_TRUE] and
+    # [CONDITION_FALSE], December 2024; test_output_in_choice, February 2026): the rule that
+    # matched assigns and outputs its own; the state's Assign and Output are the Default's. moto took the state's whenever the next
+    # state was the Default's, so a rule whose Next is also the Default lost its own.
+    rule = {
+        "Condition": "{% $states.input.condition %}",
+        "Next": "ConditionTrue",
+        "Assign": {"Assignment": "Condition assignment"},
+        "Output": "Condition Output block",
+    }
+    choice = {
+        "Type": "Choice",
+        "Choices": [rule],
+        "Default": default,
+        "Assign": {"Assignment": "Default Assignment"},
+        "Output": "Default Output block",
+    }
+    states = {
+        "ChoiceState": choice,
+        "ConditionTrue": {"Type": "Pass", "End": True},
+        "DefaultState": {"Type": "Pass", "End": True},
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "ChoiceState", "States": states}
+    if default == "ConditionTrue":
+        del states["DefaultState"]
+    exited = choice_exit(machines, definition, {"condition": condition})
+    assigned, written = (
+        ("Condition assignment", "Condition Output block")
+        if condition
+        else ("Default Assignment", "Default Output block")
+    )
+    assert exited["assignedVariables"] == {"Assignment": f'"{assigned}"'}
+    assert exited["output"] == f'"{written}"'
+
+
+@pytest.mark.parametrize(("value", "status"), [(42, "CORRECT"), ("42", "INCORRECT")])
+def test_a_jsonpath_rule_assigns_when_it_matches(machines: Machines, value: Any, status: str):
+    # AWS's recorded executions (LocalStack's snapshot of assign/base_assign_in_choice.json5,
+    # test_assign_in_choice_state, November 2024) run JSONPath rules with an Assign; the
+    # variables page: "Assign ... in Choice Rules". moto's parser dropped a JSONPath rule's
+    # Assign, and took the state's when the rule's Next was the Default.
+    rules = [
+        {"Variable": "$.input_value", "IsPresent": False, "Assign": {"status": "UNKNOWN"}},
+        {"Variable": "$.input_value", "NumericEquals": 42, "Assign": {"status": "CORRECT"}},
+    ]
+    choice = {
+        "Type": "Choice",
+        "Choices": [{**rule, "Next": "FinalState"} for rule in rules],
+        "Assign": {"status": "INCORRECT", "guess.$": "$.input_value"},
+        "Default": "FinalState",
+    }
+    final = {"Type": "Pass", "Parameters": {"result.$": "$status"}, "End": True}
+    definition = {"StartAt": "C", "States": {"C": choice, "FinalState": final}}
+    exited = choice_exit(machines, definition, {"input_value": value})
+    expected = {"status": f'"{status}"'}
+    if status == "INCORRECT":  # no rule matched: the state's Assign, as AWS recorded it
+        expected["guess"] = '"42"'
+    assert exited["assignedVariables"] == expected
