@@ -453,7 +453,7 @@ _REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # API_RedriveExecution
 def described_output(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.describe_execution: a succeeded execution's output is its
     value as JSON text, as in the history (moto answered a string output unquoted: "adult"
-    came back as adult, which no client can parse); the answer carries inputDetails and the
+    came back as adult, which no client can parse, and left out a null one); the answer carries inputDetails and the
     redrive fields, as API_DescribeExecution and every recorded answer do (moto left them
     out): a closed execution that did not succeed is REDRIVABLE, any other is not, with
     AWS's recorded reason ("Execution is SUCCEEDED and cannot be redriven")."""
@@ -462,7 +462,7 @@ def described_output(original: Any, hooks: Hooks, name: str) -> Any:
     def describe_execution(self: Any) -> Any:
         answer = original(self)
         response = answer.result
-        if "output" in response:
+        if "outputDetails" in response:  # succeeded: moto left out an output that is null
             execution = self.stepfunction_backend.describe_execution(response["executionArn"])
             if isinstance(execution, Execution):
                 response["output"] = to_json_str(execution.output, separators=(",", ":"))

@@ -114,6 +114,24 @@ def test_a_string_output_is_json_text(machines: Machines):
 
 
 @pytest.mark.parametrize(
+    ("language", "state"),
+    [
+        ("JSONata", {"Type": "Pass", "Output": "{% null %}", "End": True}),
+        ("JSONPath", {"Type": "Pass", "Result": None, "End": True}),
+    ],
+)
+def test_a_null_output_is_described_as_null(
+    machines: Machines, language: str, state: dict[str, Any]
+):
+    # DESCRIBE: output is "The JSON output data of the execution", given once it SUCCEEDED;
+    # the history's ExecutionSucceeded carries the text null, as AWS's recorded executions of
+    # a null output do (outputdecl/test_output[NULL]). moto left output out for a null one.
+    described = machines.run({"QueryLanguage": language, "StartAt": "P", "States": {"P": state}})
+    assert described["status"] == "SUCCEEDED"
+    assert (described["output"], described["outputDetails"]) == ("null", {"included": True})
+
+
+@pytest.mark.parametrize(
     ("states", "message"),
     [
         (
