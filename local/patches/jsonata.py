@@ -453,10 +453,11 @@ _REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # API_RedriveExecution
 def described_output(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.describe_execution: a succeeded execution's output is its
     value as JSON text, as in the history (moto answered a string output unquoted: "adult"
-    came back as adult, which no client can parse, and left out a null one); the answer carries inputDetails and the
-    redrive fields, as API_DescribeExecution and every recorded answer do (moto left them
-    out): a closed execution that did not succeed is REDRIVABLE, any other is not, with
-    AWS's recorded reason ("Execution is SUCCEEDED and cannot be redriven")."""
+    came back as adult, which no client can parse, and left out a null one); the answer
+    carries inputDetails and the redrive fields, as API_DescribeExecution and every recorded
+    answer do (moto left them out): a closed execution that did not succeed is REDRIVABLE,
+    any other is not, with AWS's recorded reason ("Execution is SUCCEEDED and cannot be
+    redriven")."""
 
     @functools.wraps(original)
     def describe_execution(self: Any) -> Any:

@@ -437,8 +437,8 @@ PATCHES: tuple[Patch, ...] = (
         {"moto.stepfunctions.responses:StepFunctionResponse.describe_execution": "(self)"},
         "DescribeExecution's output is the JSON text of the execution's output; moto answered a "
         "string output unquoted (not JSON), left out a null one and json.dumps'd the rest (a "
-        "datetime in it: an HTML 500); the answer carries inputDetails and the redrive fields AWS's answers carry "
-        "(moto left them out)",
+        "datetime in it: an HTML 500); the answer carries inputDetails and the redrive fields "
+        "AWS's answers carry (moto left them out)",
         jsonata.described_output,
     ),
     Patch(

@@ -98,6 +98,31 @@ def test_the_step_functions_functions():
     assert value("$hash('input', 'MD5')") == "a43c1b0aa53a0c908810c06ab1ff3967"
     assert value("$parse($states.input.s)", {"input": {"s": '{"a": [1, 2]}'}}) == {"a": [1, 2]}
     assert len(value("$uuid()")) == 36 and value("$uuid()") != value("$uuid()")
+    assert value("$range(10, 1, -3)") == [10, 7, 4, 1]
+    assert value("$range(0, 0)") == 0  # one value is that value, as AWS builds a sequence
+    assert value("$partition([1,2,3], 2.0)") == [[1, 2], [3]]  # an integral number
+
+
+@pytest.mark.parametrize(
+    ("text", "argument"),
+    [
+        ("$partition()", 1),
+        ("$partition([1], 1, 1)", 3),
+        ("$range(0, 'a')", 2),
+        ("$hash('a', 1)", 2),
+        ("$random(1, 2)", 2),
+        ("$uuid(1, 2)", 1),
+        ("$parse({})", 1),
+    ],
+)
+def test_a_call_that_does_not_fit_the_signature_names_the_argument(text: str, argument: int):
+    with pytest.raises(jsonata.Failed) as failed:
+        value(text)
+    name = text[1 : text.index("(")]
+    assert (failed.value.code, failed.value.message) == (
+        "T0410",
+        f'Argument {argument} of function "{name}" does not match function signature',
+    )
 
 
 def test_random_with_a_seed_is_javas():

@@ -8,7 +8,8 @@ What AWS documents and was checked against recorded AWS executions (docs/jsonata
   which 2.0.6 does not parse.
 - `$eval` is not there (calling it fails with T1006, as calling any non-function does).
 - AWS's own functions: `$partition`, `$range`, `$hash`, `$random([seed])` (seeded as
-  java.util.Random is), `$uuid`, `$parse`.
+  java.util.Random is), `$uuid`, `$parse`, with the arguments the guide gives them; a call
+  that does not fit fails as JSONata fails a function registered with a signature (T0410).
 - An expression that fails gives its JSONata code and message; one that returns nothing or
   a function is the caller's to report (`evaluate` answers UNDEFINED / raises Unsupported).
 
@@ -38,7 +39,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import jsonatapy
 
@@ -362,49 +363,83 @@ _HASHES: Final = {
 }
 
 
-def _fail(code: str, message: str) -> None:
+def _fail(code: str, message: str) -> NoReturn:
     raise ValueError(f"{code}: {message}")
 
 
-def _partition(array: Any, size: Any) -> list[Any]:
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
+def _integer(value: Any) -> int | None:
+    """The number as an integer, None if it has a fraction (2.0 is 2, as JSON reads it)."""
+    return int(value) if float(value).is_integer() else None
+
+
+def _signature(
+    name: str, given: tuple[Any, ...], *parameters: Callable[[Any], bool], optional: int = 0
+) -> None:
+    """Fails as JSONata fails a call of a function registered with a signature: T0410 naming
+    the first argument out of place (one missing, one too many, or one of the wrong type)."""
+    fitting = (fits(value) for value, fits in zip(given, parameters, strict=False))
+    wrong = next((index for index, fit in enumerate(fitting) if not fit), None)
+    if wrong is None and len(parameters) - optional <= len(given) <= len(parameters):
+        return
+    if wrong is None:
+        wrong = min(len(given), len(parameters))
+    _fail("T0410", f'Argument {wrong + 1} of function "{name}" does not match function signature')
+
+
+def _partition(*given: Any) -> list[Any]:
+    _signature("partition", given, _anything, _number)
+    array, size = given
     if not isinstance(array, list):
         array = [array]
-    if not isinstance(size, int | float) or isinstance(size, bool) or size <= 0:
+    step = _integer(size)
+    if step is None or step <= 0:
         _fail("D3050", "The chunk size of $partition must be a positive integer")
-    step = int(size)
     return [array[start : start + step] for start in range(0, len(array), step)]
 
 
-def _range(first: Any, last: Any, step: Any = 1) -> Any:
-    for argument in (first, last, step):
-        if not isinstance(argument, int | float) or isinstance(argument, bool):
-            _fail("T0410", 'Arguments of function "range" must be numbers')
+def _range(*given: Any) -> Any:
+    _signature("range", given, _number, _number, _number, optional=1)
+    first, last, step = (*map(_integer, given), 1)[:3]
+    if first is None or last is None or step is None:
+        _fail("D3054", "The arguments of $range must be integers")
     if step == 0:
         _fail("D3051", "The step of $range cannot be zero")
-    values: list[Any] = []
-    value = first
-    while (step > 0 and value <= last) or (step < 0 and value >= last):
-        values.append(value)
-        value += step
+    values = list(range(first, last + (1 if step > 0 else -1), step))
     # AWS builds it as a JSONata sequence: one value is that value, not an array of one.
     return values[0] if len(values) == 1 else values
 
 
-def _hash(value: Any, algorithm: Any) -> str:
+def _hash(*given: Any) -> str:
+    _signature("hash", given, _string, _string)
+    value, algorithm = given
     if algorithm not in _HASHES:
         _fail("D3052", f"Unsupported hash algorithm: {algorithm}. Supported: {', '.join(_HASHES)}")
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
+    return hashlib.new(_HASHES[algorithm], value.encode()).hexdigest()
 
 
-def _parse(text: Any) -> Any:
-    if not isinstance(text, str):
-        _fail("T0410", 'Argument 1 of function "parse" does not match function signature')
+def _parse(*given: Any) -> Any:
+    _signature("parse", given, _string)
     try:
-        return json.loads(text)
+        return json.loads(given[0])
     except ValueError as error:
         _fail("D3053", f"Unable to parse the string as JSON: {error}")
-        raise  # unreachable: _fail raises
+
+
+def _uuid(*given: Any) -> str:
+    _signature("uuid", given)
+    return str(uuid.uuid4())
 
 
 class JavaRandom:
@@ -424,12 +459,13 @@ class JavaRandom:
         return ((self._next(26) << 27) + self._next(27)) * (1.0 / (1 << 53))
 
 
-def _random(seed: Any = None) -> float:
-    if seed is None:
+def _random(*given: Any) -> float:
+    if given == (None,):  # an undefined seed (jsonatapy passes it as None): none given
+        given = ()
+    _signature("random", given, _number, optional=1)
+    if not given:
         return random.random()
-    if not isinstance(seed, int | float) or isinstance(seed, bool):
-        _fail("T0410", 'Argument 1 of function "random" does not match function signature')
-    return JavaRandom(int(seed)).next_double()
+    return JavaRandom(int(given[0])).next_double()
 
 
 def _eval(*arguments: Any) -> None:
@@ -440,7 +476,7 @@ _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "partition": _partition,
     "range": _range,
     "hash": _hash,
-    "uuid": lambda: str(uuid.uuid4()),
+    "uuid": _uuid,
     "parse": _parse,
 }
 

@@ -210,8 +210,9 @@ def test_the_matching_rules_assign_and_output_win_even_when_its_next_is_the_defa
     # AWS's recorded executions (LocalStack's snapshots of assign/ and outputdecl/
     # choice_condition_jsonata.json5: test_assign_in_choice[CONDITION_TRUE] and
     # [CONDITION_FALSE], December 2024; test_output_in_choice, February 2026): the rule that
-    # matched assigns and outputs its own; the state's Assign and Output are the Default's. moto took the state's whenever the next
-    # state was the Default's, so a rule whose Next is also the Default lost its own.
+    # matched assigns and outputs its own; the state's Assign and Output are the Default's.
+    # moto took the state's whenever the next state was the Default's, so a rule whose Next
+    # is also the Default lost its own.
     rule = {
         "Condition": "{% $states.input.condition %}",
         "Next": "ConditionTrue",

@@ -108,6 +108,43 @@ def test_eval_is_not_there(machines: Machines):
     )
 
 
+@pytest.mark.parametrize(
+    ("expression", "failure"),
+    [
+        ("$partition([1,2,3])", 'T0410: Argument 2 of function "partition"'),
+        ("$partition([1,2,3], '2')", 'T0410: Argument 2 of function "partition"'),
+        ("$range(0)", 'T0410: Argument 2 of function "range"'),
+        ("$range(0, 1, 1, 1)", 'T0410: Argument 4 of function "range"'),
+        ("$hash('x')", 'T0410: Argument 2 of function "hash"'),
+        ("$hash(123, 'MD5')", 'T0410: Argument 1 of function "hash"'),
+        ("$random('x')", 'T0410: Argument 1 of function "random"'),
+        ("$uuid('x')", 'T0410: Argument 1 of function "uuid"'),
+        ("$parse()", 'T0410: Argument 1 of function "parse"'),
+        ("$partition([1,2,3], 1.5)", "D3050: The chunk size of $partition must be"),
+        ("$range(1.5, 4, 1)", "D3054: The arguments of $range must be integers"),
+    ],
+)
+def test_a_step_functions_function_given_the_wrong_arguments_fails_in_jsonatas_words(
+    machines: Machines, expression: str, failure: str
+):
+    # TRANSFORMING, "JSONata functions provided by Step Functions", gives each function's
+    # arguments: $partition's chunk size and $range's three are integers, $hash's first is
+    # the string to hash. A call that does not fit fails as JSONata fails a function
+    # registered with a signature (T0410, "Argument N of function "f" does not match function
+    # signature", naming the first argument out of place); no recording shows AWS's failure:
+    # the D codes are the engine's own. moto's cause carried Python's TypeError
+    # ("_partition() missing 1 required positional argument: 'size'").
+    failing = jsonata({"F": {"Type": "Pass", "Output": f"{{% {expression} %}}", "End": True}}, "F")
+    cause = query_evaluation_cause(machines.run(failing))
+    assert cause.startswith(
+        "An error occurred while executing the state 'F' (entered at the event id #2). The "
+        f"JSONata expression '{expression}' specified for the field 'Output' threw an error "
+        f"during evaluation. {failure}"
+    )
+    if failure.startswith("T0410"):
+        assert cause.endswith(" does not match function signature")
+
+
 def test_states_holds_input_context_and_result(machines: Machines):
     # VARIABLES, "Reserved variable: $states": input, result, errorOutput, context.
     states = {
