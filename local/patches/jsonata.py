@@ -17,6 +17,7 @@ import copy
 import functools
 import json
 import threading
+import types
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -56,7 +57,7 @@ from moto.stepfunctions.parser.asl.eval.variable_store import (
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.backend.execution import Execution
 
-from local.aws.stepfunctions import answers, definitions, variables
+from local.aws.stepfunctions import answers, definitions, payloads, variables
 from local.aws.stepfunctions import jsonata as dialect
 from local.aws.stepfunctions.answers import aws_timestamp
 from local.aws.stepfunctions.failures import states_failure
@@ -422,7 +423,7 @@ def assigned_variables(original: Any, hooks: Hooks, name: str) -> Any:
     @functools.wraps(original)
     def get_assigned_variables(self: VariableStore) -> dict[str, str]:
         return {
-            identifier: json.dumps(self.get(identifier), separators=(",", ":"), ensure_ascii=False)
+            identifier: payloads.text(self.get(identifier))
             for identifier in self._declaration_tracing
         }
 
@@ -430,9 +431,11 @@ def assigned_variables(original: Any, hooks: Hooks, name: str) -> Any:
 
 
 def decoded_strings(original: Any, hooks: Hooks, name: str) -> Any:
-    """Replaces Preprocessor._inner_string_of: a definition's string literal is JSON text,
-    decoded as such (moto dropped the quotes and kept the escapes: "María" sent as
-    "Mar\\u00eda", as json.dumps sends it, came out with a backslash)."""
+    """Replaces Preprocessor._inner_string_of and the preprocessor's from_string_literal: a
+    definition's string literal is JSON text, decoded as such (moto dropped the quotes and
+    kept the escapes: "María" sent as "Mar\\u00eda", as json.dumps sends it, came out with a
+    backslash; for a JSONata expression or a literal it read the escapes as Python's, so an
+    emoji sent as "\\ud83d\\ude00" became two lone surrogates)."""
 
     def inner_string_of(parser_rule_context: Any) -> str | None:
         text = original(parser_rule_context)
@@ -448,6 +451,24 @@ def decoded_strings(original: Any, hooks: Hooks, name: str) -> Any:
 
 
 _REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")  # API_RedriveExecution
+
+
+def utf8_text(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces the encoder of moto's to_json_str (every state's input and output, the history,
+    DescribeExecution, TestState, the payload quota's measure) and States.JsonToString's json:
+    the text keeps its characters, as AWS's UTF-8 text does (local/aws/stepfunctions/
+    payloads.py); moto escaped each non-ASCII character, and so counted `é` as 6 bytes."""
+    if name == "json":
+        return types.SimpleNamespace(dumps=payloads.text)
+
+    class Utf8Encoder(original):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**{**options, "ensure_ascii": False})
+
+        def encode(self, o: Any) -> str:
+            return payloads.lone_surrogates_escaped(super().encode(o))
+
+    return Utf8Encoder
 
 
 def described_output(original: Any, hooks: Hooks, name: str) -> Any:

@@ -76,6 +76,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials i
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 
+from local.aws.stepfunctions import payloads
 from local.aws.stepfunctions.definitions import (
     CSV_DELIMITERS,
     ITEM_BATCHER,
@@ -213,10 +214,6 @@ class ItemBatcher:
         )
 
 
-def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
 def _cut(
     items: list[Any], head: dict[str, Any], most_items: int | None, most_bytes: int | None
 ) -> Iterator[list[Any]]:
@@ -224,14 +221,14 @@ def _cut(
     bytes: its whole input as JSON, BatchInput included). An item over the byte limit on its
     own goes in a batch of its own."""
     batch: list[Any] = []
-    size = _size({**head, "Items": []})
+    size = payloads.size({**head, "Items": []})
     for item in items:
-        grown = size + _size(item) + (1 if batch else 0)  # the comma before it
+        grown = size + payloads.size(item) + (1 if batch else 0)  # the comma before it
         full = most_items is not None and len(batch) >= most_items
         if batch and (full or (most_bytes is not None and grown > most_bytes)):
             yield batch
-            batch, size = [], _size({**head, "Items": []})
-            grown = size + _size(item)
+            batch, size = [], payloads.size({**head, "Items": []})
+            grown = size + payloads.size(item)
         batch.append(item)
         size = grown
     if batch:

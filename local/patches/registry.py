@@ -426,10 +426,15 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch(
         "definition-strings",
-        {f"{_SFN}.asl.parse.preprocessor:Preprocessor._inner_string_of": "(parser_rule_context)"},
+        {
+            f"{_SFN}.asl.parse.preprocessor:Preprocessor._inner_string_of": "(parser_rule_context)",
+            f"{_SFN}.asl.parse.preprocessor:from_string_literal": "(parser_rule_context)",
+        },
         "moto reads a definition's string literals without decoding their JSON escapes: a "
         "state name, or a literal in Result, Parameters or Assign, sent as \\u00ed (as "
-        'json.dumps sends it) or with \\" kept its backslashes',
+        'json.dumps sends it) or with \\" kept its backslashes; a JSONata expression or '
+        "literal's escapes it read as Python's, an emoji sent as \\ud83d\\ude00 (json.dumps's "
+        "way) became two lone surrogates and the expression failed at run time",
         jsonata.decoded_strings,
     ),
     Patch(
@@ -783,6 +788,21 @@ PATCHES: tuple[Patch, ...] = (
         "ResourceNotFound (AWS's recorded words), of what is no ARN InvalidArn; moto tagged "
         "any text (local/patches/executions.py)",
         executions.taggable_only,
+    ),
+    Patch(
+        "utf8-json-text",
+        {
+            f"{_SFN}.asl.utils.encoding:_DateTimeEncoder": (
+                f"class {_SFN}.asl.utils.encoding._DateTimeEncoder"
+            ),
+            f"{_SFN}.asl.component.intrinsic.function.statesfunction.json_manipulation"
+            ".json_to_string:json": "module json",
+        },
+        "a state's data is UTF-8 JSON text, its characters kept, and the 256 KiB payload quota "
+        "counts its UTF-8 bytes, as the quotas page says; moto escaped every non-ASCII "
+        "character (outputs, the history and DescribeExecution showed \\u00e9, and an input "
+        "of 100,000 é, 200,009 bytes, failed a Pass with States.DataLimitExceeded)",
+        jsonata.utf8_text,
     ),
     # choices
     Patch(

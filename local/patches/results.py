@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.eval.program_state import (
 )
 from moto.stepfunctions.parser.asl.utils import boto_client
 
+from local.aws.stepfunctions import payloads
 from local.aws.stepfunctions.answers import aws_timestamp
 from local.aws.stepfunctions.failures import states_failure
 from local.aws.stepfunctions.single_state import THRESHOLD_EXCEEDED
@@ -51,10 +52,6 @@ from local.patches.hooks import Hooks
 _CHILDREN: Final = "aws_children"  # a map run's records, (index, record) as each child ends
 _NONE: Final = "NONE"
 _SUCCEEDED: Final = "SUCCEEDED"
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def map_runs(original: Any, hooks: Hooks, name: str) -> Any:
@@ -130,7 +127,7 @@ def _input_kept(original: Any) -> Any:
         except FailureEventException as failure:
             env_frame.aws_child_failure = failure.extract_error_cause_pair()  # type: ignore[attr-defined]
             raise
-        env_frame.aws_child_input = _compact(env_frame.states.get_input())  # type: ignore[attr-defined]
+        env_frame.aws_child_input = payloads.text(env_frame.states.get_input())  # type: ignore[attr-defined]
         return None
 
     return eval_input
@@ -152,7 +149,7 @@ def _record_kept(hooks: Hooks) -> Any:
             record: dict[str, Any] = {
                 "ExecutionArn": run.map_state_machine_arn.replace(":stateMachine:", ":execution:")
                 + f":{name}",
-                "Input": getattr(env, "aws_child_input", None) or _compact(job.job_input),
+                "Input": getattr(env, "aws_child_input", None) or payloads.text(job.job_input),
                 "InputDetails": {"Included": True},
                 "Name": name,
                 "OutputDetails": {"Included": True},
@@ -186,7 +183,7 @@ def _outcome(env: Environment, job: Any) -> dict[str, Any]:
         failed.update({k: v for k, v in (("Error", error), ("Cause", cause)) if v})
         return failed
     return {
-        "Output": _compact(job.job_output),
+        "Output": payloads.text(job.job_output),
         "RedriveStatus": "NOT_REDRIVABLE",
         "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
         "Status": _SUCCEEDED,
@@ -289,11 +286,15 @@ def _write(
         if not these:
             continue  # AWS writes no file for a status without children
         values = shaped(these, config.get("Transformation", _NONE))
-        text = "".join(_compact(value) + "\n" for value in values) if lines else _compact(values)
+        text = (
+            "".join(payloads.text(value) + "\n" for value in values)
+            if lines
+            else payloads.text(values)
+        )
         key = f"{folder}{status}_0.{'jsonl' if lines else 'json'}"
         s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
         files[status].append({"Key": key, "Size": len(text.encode())})
     manifest = {"DestinationBucket": bucket, "MapRunArn": run.map_run_arn, "ResultFiles": files}
     key = f"{folder}manifest.json"
-    s3.put_object(Bucket=bucket, Key=key, Body=_compact(manifest).encode())
+    s3.put_object(Bucket=bucket, Key=key, Body=payloads.text(manifest).encode())
     return {"MapRunArn": run.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}

@@ -13,20 +13,17 @@ through their output only. A distributed Map's child executions read none of the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
+
+from local.aws.stepfunctions.payloads import size
 
 # Unicode Annex #31 identifiers, as AWS requires of a variable's name, at most 80 long.
 _NAME: Final = re.compile(r"^[^\W\d]\w{0,79}$")
 VARIABLE_BYTES: Final = 256 * 1024
 ASSIGN_BYTES: Final = 256 * 1024
 EXECUTION_BYTES: Final = 10 * 1024 * 1024
-
-
-def size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def name_problem(name: str) -> str | None:

@@ -28,6 +28,8 @@ FOR_EXECUTION = (
 )
 CONTEXT = "https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html"
 TRANSFORMING = "https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html"
+QUOTAS = "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html"
+EXITED = "https://docs.aws.amazon.com/step-functions/latest/apireference/API_StateExitedEventDetails.html"
 PASS = {"Type": "Pass", "End": True}
 REDRIVE_FIELDS = ("inputDetails", "redriveCount", "redriveStatus", "redriveStatusReason")
 
@@ -111,6 +113,57 @@ def test_a_string_output_is_json_text(machines: Machines):
     states = {"P": {"Type": "Pass", "Result": "done", "End": True}}
     described = machines.run({"StartAt": "P", "States": states})
     assert described["output"] == '"done"'
+
+
+def _started_with_text(machines: Machines, definition: dict[str, Any], data: Any) -> str:
+    """An execution whose input is sent as UTF-8 text, its characters unescaped."""
+    machine = machines.create(definition)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return str(machines.sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"])
+
+
+def test_text_keeps_its_characters_in_outputs_and_the_history(machines: Machines):
+    # QUOTAS: a state's input or output is "256 KiB of data as a UTF-8 encoded string"; the
+    # history's texts are measured "as bytes in UTF-8 encoding" (EXITED). No recording shows
+    # non-ASCII data: that AWS writes the characters themselves, as the execution's input
+    # keeps them, is our reading. moto escaped them: "Jos\u00e9 \ud83d\ude00".
+    kept = '{"s":"José 😀"}'
+    jsonpath = {"StartAt": "P", "States": {"P": PASS}}
+    arn = _started_with_text(machines, jsonpath, {"s": "José 😀"})
+    assert machines.finished(arn)["output"] == kept
+    outputs = {
+        event["type"]: details["output"]
+        for event in machines.history(arn)
+        for key, details in event.items()
+        if key.endswith("EventDetails") and "output" in details
+    }
+    assert outputs == {"PassStateExited": kept, "ExecutionSucceeded": kept}
+    map_state = {"Type": "Map", "ItemsPath": "$.names", "Iterator": jsonpath, "Next": "J"}
+    jsonata_state = {
+        "Type": "Pass",
+        "QueryLanguage": "JSONata",
+        "Assign": {"v": "{% $states.input[0] & 'ü' %}"},
+        "Output": {"kept": "{% $states.input %}", "literal": "ñ"},
+        "End": True,
+    }
+    states = {"M": map_state, "J": jsonata_state}
+    arn = _started_with_text(machines, {"StartAt": "M", "States": states}, {"names": ["Zoë"]})
+    assert machines.finished(arn)["output"] == '{"kept":["Zoë"],"literal":"ñ"}'
+    exited = [e for e in machines.history(arn) if e["type"] == "PassStateExited"][-1]
+    assert exited["stateExitedEventDetails"]["assignedVariables"] == {"v": '"Zoëü"'}
+
+
+def test_the_payload_quota_counts_utf8_bytes(machines: Machines):
+    # QUOTAS: 256 KiB "as a UTF-8 encoded string". 100,000 é are 200,009 bytes of input: the
+    # Pass succeeds (moto counted 600,009, each é escaped, and failed it with
+    # States.DataLimitExceeded); doubled by Parameters they are over the quota.
+    data = {"s": "é" * 100_000}
+    arn = _started_with_text(machines, {"StartAt": "P", "States": {"P": PASS}}, data)
+    assert output(machines.finished(arn)) == data
+    doubled = {**PASS, "Parameters": {"a.$": "$.s", "b.$": "$.s"}}
+    arn = _started_with_text(machines, {"StartAt": "P", "States": {"P": doubled}}, data)
+    described = machines.finished(arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
 
 
 @pytest.mark.parametrize(

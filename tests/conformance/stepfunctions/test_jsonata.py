@@ -437,3 +437,33 @@ def test_a_fail_states_error_and_cause_are_strings(
         f"The JSONata expression '{expression}' specified for the field '{field}' returned an "
         f"unexpected result type. Expected 'string', but was {shown}"
     )
+
+
+JSONATA_FUNCTIONS = "https://github.com/jsonata-js/jsonata/blob/v2.0.6/src/functions.js"
+
+
+def test_a_character_outside_the_bmp_in_an_expression(machines: Machines):
+    # TRANSFORMING: AWS runs JSONata 2.0.6 (jsonata-js). A definition sent as json.dumps
+    # writes it, an emoji escaped as the pair \ud83d\ude00, holds the emoji (moto read the
+    # escapes as Python's, two lone surrogates, and failed the state at run time). In
+    # JSONATA_FUNCTIONS, $length and $substring count characters, not UTF-16 units
+    # (stringToArray, src/utils.js: `for (let char of str)`): $length('😀') is 1.
+    fields = {
+        "literal": "{% '😀' %}",
+        "length": "{% $length('😀') %}",
+        "substring": "{% $substring('a😀b', 1, 1) %}",
+        "joined": "{% '😀' & $states.input.s %}",
+        "plain": "ü😀",
+    }
+    states = {
+        "A": {"Type": "Pass", "Assign": {"v": "{% '😀' & $states.input.s %}"}, "Next": "O"},
+        "O": {"Type": "Pass", "Output": {**fields, "assigned": "{% $v %}"}, "End": True},
+    }
+    assert output(machines.run(jsonata(states, "A"), {"s": "é"})) == {
+        "literal": "😀",
+        "length": 1,
+        "substring": "😀",
+        "joined": "😀é",
+        "plain": "ü😀",
+        "assigned": "😀é",
+    }

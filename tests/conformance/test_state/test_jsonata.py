@@ -555,3 +555,15 @@ def test_jsonata_data_flow_reports_the_arguments(sfn):
         "output": {"doubled": 8},
         "status": "SUCCEEDED",
     }
+
+
+def test_an_output_keeps_its_characters(sfn):
+    """API reference, output: "The JSON output data of the state", a payload measured "as
+    bytes in UTF-8 encoding" (the quotas page: "256 KiB of data as a UTF-8 encoded string");
+    the characters are written as they are (ours: no recording shows non-ASCII data), where
+    moto escaped them (\\u00e9)."""
+    state = definition(
+        Type="Pass", QueryLanguage="JSONata", Output="{% $states.input.s & '!' %}", End=True
+    )
+    response = sfn.test_state(definition=state, input='{"s": "José 😀"}')
+    assert response["output"] == '"José 😀!"'
