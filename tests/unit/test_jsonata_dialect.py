@@ -149,6 +149,58 @@ def test_errors_carry_the_jsonata_code():
         value("1 + 'a'")
 
 
+# What jsonata-js 2.0.6 gives (JavaScript's URI functions), measured with its package.
+@pytest.mark.parametrize(
+    ("text", "given"),
+    [
+        ("$decodeUrl('%C3%A9%F0%9F%98%80%25')", "é😀%"),
+        ("$decodeUrl('a+b%2B%2b%23')", "a+b%2B%2b%23"),
+        ("$decodeUrlComponent('a+b%2B%23')", "a+b+#"),
+        ("$decodeUrlComponent($encodeUrlComponent('ä/ b?'))", "ä/ b?"),
+        ("$encodeUrl($states.input.s)", "a%20%F0%9F%98%80"),
+        ("($encodeUrl := function($v){ 'mine' }; $encodeUrl('x'))", "mine"),
+    ],
+)
+def test_the_url_functions_are_javascripts(text, given):
+    assert value(text, {"input": {"s": "a 😀"}}) == given
+
+
+def test_a_variable_named_as_a_url_function_hides_it():
+    assert value("$encodeUrl", variables={"encodeUrl": "variable"}) == "variable"
+    with pytest.raises(jsonata.Failed, match=r"^T1006"):
+        value("$encodeUrl('x')", variables={"encodeUrl": "variable"})
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        ("$decodeUrl('%E0%A4%A')", "D3140", 'Malformed URL passed to $decodeUrl(): "%E0%A4%A"'),
+        ("$decodeUrl('%ZZ')", "D3140", 'Malformed URL passed to $decodeUrl(): "%ZZ"'),
+        ("$decodeUrl('%C0%AF')", "D3140", 'Malformed URL passed to $decodeUrl(): "%C0%AF"'),
+        ("$decodeUrl('%ED%A0%80')", "D3140", 'Malformed URL passed to $decodeUrl(): "%ED%A0%80"'),
+        (
+            "$decodeUrlComponent('%80')",
+            "D3140",
+            'Malformed URL passed to $decodeUrlComponent(): "%80"',
+        ),
+        (
+            "$encodeUrlComponent(null)",
+            "T0410",
+            'Argument 1 of function "encodeUrlComponent" does not match function signature',
+        ),
+        (
+            "$decodeUrl(1)",
+            "T0410",
+            'Argument 1 of function "decodeUrl" does not match function signature',
+        ),
+    ],
+)
+def test_a_url_function_fails_as_javascripts(text, code, message):
+    with pytest.raises(jsonata.Failed) as failed:
+        value(text)
+    assert (failed.value.code, failed.value.message) == (code, message)
+
+
 def test_nothing_and_functions_are_told_apart_from_values():
     assert value("$states.input.missing", {"input": {}}) is jsonata.UNDEFINED
     assert value("$states.input.there", {"input": {"there": None}}) is None

@@ -36,12 +36,15 @@ import json
 import random
 import re
 import threading
+import urllib.parse
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final, NoReturn
 
 import jsonatapy
+
+from local.aws.stepfunctions import payloads
 
 UNDEFINED: Final = type("Undefined", (), {"__repr__": lambda self: "UNDEFINED"})()
 # An evaluation that runs longer than this is a runaway (an unbounded recursion or loop):
@@ -304,7 +307,9 @@ def analyse(text: str) -> Expression:
 
 # ---- errors: jsonatapy's messages, as jsonata-js (and so AWS) words them -------------
 
-_CODED = re.compile(r"^(?:Parse error: )?([A-Z]\d{4}): (.*)$", re.DOTALL)
+_CODED = re.compile(
+    r"^(?:Parse error: |Signature validation failed: )?([A-Z]\d{4}): (.*)$", re.DOTALL
+)
 _HOST = re.compile(r"^host function raised \w+: ", re.DOTALL)
 _TOKEN_NAMES: Final = {
     "LeftBracket": "[",
@@ -472,12 +477,79 @@ def _eval(*arguments: Any) -> None:
     _fail("T1006", "Attempted to invoke a non-function")
 
 
+# ---- the URL functions, as jsonata-js 2.0.6 runs them: JavaScript's encodeURI,
+# encodeURIComponent, decodeURI and decodeURIComponent (ECMA-262). jsonatapy's left a space
+# and `"%<>[\\]^`{|}` unencoded in $encodeUrl, encoded `!'()*-._~` in $encodeUrlComponent,
+# decoded `%2F` in $decodeUrl and passed a lone `%` through.
+
+_URL_FUNCTIONS: Final = ("encodeUrl", "encodeUrlComponent", "decodeUrl", "decodeUrlComponent")
+# What each encoding leaves as it is, besides letters, digits and `-_.~` (urllib's).
+_URL_KEPT: Final = {"encodeUrl": ";,/?:@&=+$!*'()#", "encodeUrlComponent": "!*'()"}
+# decodeURI leaves the escape of one of these as it is written.
+_URL_RESERVED: Final = ";/?:@&=+$,#"
+_URL_ESCAPES: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# A function of the expression's own, bound before the expression: jsonatapy's signature
+# checking takes the context item for a missing argument (`$x.$encodeUrl()`), `$exists`
+# keeps an undefined argument undefined (a host function's None is null), and `$__url` does
+# the work (registered below).
+_URL_FUNCTION: Final = "${name} := function($s)<x-:s>{{ $exists($s) ? $__url('{name}', $s) }}; "
+
+
+def _utf8_decoded(escapes: str, reserved: str) -> str:
+    """A run of %XX escapes decoded, each character whole (ValueError otherwise); one in
+    `reserved` stays as written."""
+    data = bytes.fromhex(escapes.replace("%", ""))
+    decoded: list[str] = []
+    index = 0
+    while index < len(data):
+        lead = data[index]
+        width = 1 if lead < 0x80 else 2 if lead >> 5 == 6 else 3 if lead >> 4 == 14 else 4
+        character = data[index : index + width].decode()  # strict: no part of a character
+        decoded.append(escapes[3 * index : 3 * index + 3] if character in reserved else character)
+        index += width
+    return "".join(decoded)
+
+
+def _url_decoded(text: str, reserved: str) -> str:
+    pieces: list[str] = []
+    position = 0
+    for escapes in _URL_ESCAPES.finditer(text):
+        pieces += [text[position : escapes.start()], _utf8_decoded(escapes.group(), reserved)]
+        position = escapes.end()
+    pieces.append(text[position:])
+    if any("%" in piece for piece in pieces[::2]):
+        raise ValueError("a % that starts no escape")
+    return "".join(pieces)
+
+
+def _url(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        _fail("T0410", f'Argument 1 of function "{name}" does not match function signature')
+    try:
+        if name in _URL_KEPT:
+            return urllib.parse.quote(value, safe=_URL_KEPT[name])
+        return _url_decoded(value, _URL_RESERVED if name == "decodeUrl" else "")
+    except ValueError:  # UnicodeError included: a lone surrogate has no UTF-8
+        _fail("D3140", f"Malformed URL passed to ${name}(): {payloads.text(value)}")
+        raise  # unreachable: _fail raises
+
+
+def _with_url_functions(expression: Expression, bound: Collection[str]) -> str:
+    """The text to compile: the expression, its calls of the URL functions bound to ours
+    (a variable of that name, bound, hides the function, as in JSONata)."""
+    used = [name for name in _URL_FUNCTIONS if name in expression.variables and name not in bound]
+    if not used:
+        return expression.text
+    return "(" + "".join(_URL_FUNCTION.format(name=name) for name in used) + expression.text + ")"
+
+
 _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "partition": _partition,
     "range": _range,
     "hash": _hash,
     "uuid": _uuid,
     "parse": _parse,
+    "__url": _url,
 }
 
 
@@ -628,7 +700,10 @@ def evaluate(
             bindings["states"] = {k: states[k] for k in expression.states if k in states}
     try:
         result = _EVALUATOR.evaluate(
-            expression.text, bindings, now or datetime.datetime.now(datetime.UTC), timeout_ms
+            _with_url_functions(expression, bindings),
+            bindings,
+            now or datetime.datetime.now(datetime.UTC),
+            timeout_ms,
         )
     except ValueError as error:
         raise Failed(*_split(str(error))) from error

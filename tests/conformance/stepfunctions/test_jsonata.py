@@ -467,3 +467,48 @@ def test_a_character_outside_the_bmp_in_an_expression(machines: Machines):
         "plain": "ü😀",
         "assigned": "😀é",
     }
+
+
+ECMASCRIPT_URI = "https://tc39.es/ecma262/#sec-uri-handling-functions"
+
+
+def test_the_url_functions_are_javascripts(machines: Machines):
+    # JSONATA_FUNCTIONS: $encodeUrl is JavaScript's encodeURI, $encodeUrlComponent its
+    # encodeURIComponent, $decodeUrl decodeURI, $decodeUrlComponent decodeURIComponent; a
+    # URIError is D3140. The character sets are ECMASCRIPT_URI's; the values below are those
+    # jsonata-js 2.0.6 gives. jsonatapy left a space unencoded in $encodeUrl, encoded
+    # `!'()*` in $encodeUrlComponent, decoded %2F in $decodeUrl and passed a lone % through.
+    ascii_marks = " \"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    fields = {
+        "url": "{% $encodeUrl('http://x/ä b') %}",
+        "marks": "{% $encodeUrl($states.input.marks) %}",
+        "component": "{% $encodeUrlComponent($states.input.marks) %}",
+        "decoded": "{% $decodeUrl('%3B%2f%41%20%C3%A9%25') %}",
+        "component decoded": "{% $decodeUrlComponent('%3B%2f%41%20%C3%A9%25') %}",
+        "each": "{% $map(['a b', 'ü'], $encodeUrlComponent) %}",
+        "context": "{% $states.input.words.$encodeUrl() %}",
+        "nothing": "{% {'v': $encodeUrl($states.input.missing)} %}",
+    }
+    pass_state = {"Type": "Pass", "Output": fields, "End": True}
+    data = {"marks": ascii_marks, "words": ["a b", "c"]}
+    assert output(machines.run(jsonata({"P": pass_state}, "P"), data)) == {
+        "url": "http://x/%C3%A4%20b",
+        "marks": "%20%22#$%25&'()*+,-./:;%3C=%3E?@%5B%5C%5D%5E_%60%7B%7C%7D~",
+        "component": "%20%22%23%24%25%26'()*%2B%2C-.%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E_%60"
+        "%7B%7C%7D~",
+        "decoded": "%3B%2fA é%",
+        "component decoded": ";/A é%",
+        "each": ["a%20b", "%C3%BC"],
+        "context": ["a%20b", "c"],
+        "nothing": {},
+    }
+    failures = {  # JavaScript's URIError
+        "$decodeUrl('%')": '$decodeUrl(): "%"',
+        "$decodeUrlComponent('%C3x')": '$decodeUrlComponent(): "%C3x"',
+    }
+    for expression, passed in failures.items():
+        failing = {"Type": "Pass", "Output": f"{{% {expression} %}}", "End": True}
+        cause = query_evaluation_cause(machines.run(jsonata({"P": failing}, "P")))
+        assert cause.endswith(
+            f"threw an error during evaluation. D3140: Malformed URL passed to {passed}"
+        )
