@@ -531,7 +531,6 @@ def _url(name: str, value: Any) -> str:
         return _url_decoded(value, _URL_RESERVED if name == "decodeUrl" else "")
     except ValueError:  # UnicodeError included: a lone surrogate has no UTF-8
         _fail("D3140", f"Malformed URL passed to ${name}(): {payloads.text(value)}")
-        raise  # unreachable: _fail raises
 
 
 def _with_url_functions(expression: Expression, bound: Collection[str]) -> str:
