@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -125,6 +125,9 @@ class StreamReader:
     def email(self, operation_id: str) -> str | None:
         with self._guard:
             return self._emails.get(operation_id)
+
+
+_NO_SUCH_EXECUTION: Final = ("ExecutionDoesNotExist", "InvalidArn", "ValidationException")
 
 
 class Executions:
@@ -299,7 +302,8 @@ class Executions:
         try:
             execution = self._sfn.describe_execution(executionArn=arn)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn"):
+            # no such execution, or an id no execution ARN can hold (too long for the API's model)
+            if error.response["Error"]["Code"] in _NO_SUCH_EXECUTION:
                 return None
             raise
         machine = self._sfn.describe_state_machine_for_execution(executionArn=arn)

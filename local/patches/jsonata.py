@@ -457,9 +457,20 @@ def utf8_text(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces the encoder of moto's to_json_str (every state's input and output, the history,
     DescribeExecution, TestState, the payload quota's measure) and States.JsonToString's json:
     the text keeps its characters, as AWS's UTF-8 text does (local/aws/stepfunctions/
-    payloads.py); moto escaped each non-ASCII character, and so counted `é` as 6 bytes."""
+    payloads.py); moto escaped each non-ASCII character, and so counted `é` as 6 bytes. The
+    quota's measure of a string (taken as it is) counts a lone surrogate escaped, as the text
+    writes it: moto's UTF-8 encoding of one raised a UnicodeEncodeError."""
     if name == "json":
         return types.SimpleNamespace(dumps=payloads.text)
+    if name == "is_within_size_quota":
+
+        @functools.wraps(original)
+        def is_within_size_quota(value: Any) -> bool:
+            if isinstance(value, str):
+                value = payloads.lone_surrogates_escaped(value)
+            return bool(original(value))
+
+        return is_within_size_quota
 
     class Utf8Encoder(original):
         def __init__(self, **options: Any) -> None:
@@ -689,7 +700,8 @@ def map_input(original: Any, hooks: Hooks, name: str) -> Any:
 def history_order(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.get_execution_history: as API_GetExecutionHistory
     answers, reverseOrder lists the events newest first; a page holds maxResults events (100
-    unless given, at most 1000) and a nextToken while more follow; includeExecutionData
+    unless given; over 1000, the API's model refuses it: executions.validated_requests) and a
+    nextToken while more follow; includeExecutionData
     false leaves out each event's input and output. moto ignored all three and answered every
     event at once."""
 
@@ -698,11 +710,6 @@ def history_order(original: Any, hooks: Hooks, name: str) -> Any:
         arn = self._get_param("executionArn")
         start = _history_start(self._get_param("nextToken"), arn)
         size = int(self._get_param("maxResults") or _HISTORY_PAGE)
-        if size > _HISTORY_MOST:
-            raise ValidationException(
-                f"1 validation error detected: Value '{size}' at 'maxResults' failed to "
-                f"satisfy constraint: Member must have value less than or equal to {_HISTORY_MOST}"
-            )
         events = _recorded_events(self.stepfunction_backend, arn)
         if events is None:  # no recording of its own (not yet started): moto's answer
             answer = original(self)
@@ -736,7 +743,6 @@ def _recorded_events(backend: Any, arn: str) -> list[Any] | None:
 
 
 _HISTORY_PAGE: Final = 100  # GetExecutionHistory's page when maxResults is not given
-_HISTORY_MOST: Final = 1000
 
 
 def _history_token(arn: str, start: int) -> str:

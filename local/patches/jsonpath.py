@@ -7,6 +7,7 @@ import copy
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import jsonpath_ng
@@ -100,11 +101,20 @@ def definite_paths(original: Any, hooks: Hooks, name: str) -> Any:
     amazon-states-language-paths.html) reads that node itself; moto's extract_json wrapped
     the value in an array when an index came before the last name (its fix for a filter's
     matches, moto issue 7825, caught `$.l[0].s` too)."""
+    return _rewritten(original, _one_node)
+
+
+def _one_node(expression: Any) -> Any:
+    return _OneNode(expression) if _definite(expression) else expression
+
+
+def _rewritten(original: Any, rewrite: Callable[[Any], Any]) -> Any:
+    """json_path's parse, each path's expression rewritten once (the paths of the definitions
+    in use are cached, each looked at once)."""
 
     @functools.lru_cache(maxsize=4096)
-    def parsed(path: str) -> Any:  # the paths of the definitions in use, each looked at once
-        expression = original(path, None)
-        return _OneNode(expression) if _definite(expression) else expression
+    def parsed(path: str) -> Any:
+        return rewrite(original(path, None))
 
     def parse(path: str, debug: bool | None = None) -> Any:
         return parsed(path) if debug is None else original(path, debug)
@@ -176,16 +186,11 @@ def object_filters(original: Any, hooks: Hooks, name: str) -> Any:
     """Wraps json_path's parse: a path with a filter reads as AWS's (_ObjectFilter), and finds
     an array of its matches, `[]` when there is none, as AWS's recorded executions give for
     the other paths that can find several nodes (`$.items[*]`, `$.items[1:]` on `{}`: `[]`)."""
+    return _rewritten(original, _all_matches)
 
-    @functools.lru_cache(maxsize=4096)
-    def parsed(path: str) -> Any:  # the paths of the definitions in use, each looked at once
-        expression = original(path, None)
-        return _Matches(_objects_only(expression)) if _filters(expression) else expression
 
-    def parse(path: str, debug: bool | None = None) -> Any:
-        return parsed(path) if debug is None else original(path, debug)
-
-    return parse
+def _all_matches(expression: Any) -> Any:
+    return _Matches(_objects_only(expression)) if _filters(expression) else expression
 
 
 _NAME = re.compile(r"[A-Za-z_$][\w$-]*")

@@ -759,14 +759,6 @@ PATCHES: tuple[Patch, ...] = (
         task_errors.named_as_raised,
     ),
     Patch(
-        "step-functions-request-validation",
-        {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
-        "a request that breaks a constraint of Step Functions' API model (botocore's: "
-        "maxResults at most 1000, a nextToken's length ...) is refused with AWS's "
-        "ValidationException in AWS's words; moto answered it (local/patches/executions.py)",
-        executions.validated_requests,
-    ),
-    Patch(
         "step-functions-arn-prefix",
         {
             "moto.stepfunctions.models:StepFunctionBackend._validate_arn": "(self, arn, regex, "
@@ -797,11 +789,20 @@ PATCHES: tuple[Patch, ...] = (
             ),
             f"{_SFN}.asl.component.intrinsic.function.statesfunction.json_manipulation"
             ".json_to_string:json": "module json",
+            **{
+                f"{_SFN}.asl.component.state.{module}:is_within_size_quota": "(value)"
+                for module in (
+                    "state",
+                    "exec.state_task.state_task_lambda",
+                    "exec.state_task.service.state_task_service",
+                )
+            },
         },
         "a state's data is UTF-8 JSON text, its characters kept, and the 256 KiB payload quota "
         "counts its UTF-8 bytes, as the quotas page says; moto escaped every non-ASCII "
         "character (outputs, the history and DescribeExecution showed \\u00e9, and an input "
-        "of 100,000 é, 200,009 bytes, failed a Pass with States.DataLimitExceeded)",
+        "of 100,000 é, 200,009 bytes, failed a Pass with States.DataLimitExceeded), and a "
+        "string holding a lone surrogate failed the state with Python's UnicodeEncodeError",
         jsonata.utf8_text,
     ),
     # choices
@@ -1125,6 +1126,16 @@ PATCHES: tuple[Patch, ...] = (
         "the answer says what it did; a STANDARD machine is refused with "
         "StateMachineTypeNotSupported (local/patches/express.py)",
         express.start_sync_execution,
+    ),
+    Patch(
+        "step-functions-request-validation",
+        {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
+        "a request that breaks a constraint of Step Functions' API model (botocore's: "
+        "maxResults at most 1000, a nextToken's length ...) is refused with AWS's "
+        "ValidationException in AWS's words, before any call the engine answers itself (it "
+        "wraps the other StepFunctionResponse.call_action patches: registered after them); "
+        "moto answered it (local/patches/executions.py)",
+        executions.validated_requests,
     ),
     # cognito
     Patch(

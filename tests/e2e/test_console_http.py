@@ -59,6 +59,7 @@ def test_the_scripts_and_the_vendored_layout_library_are_served(local_stack):
         "/_local/static/%2e%2e/http.py",  # nothing outside the static folder
         "/_local/static/..%2f..%2fserver.py",
         "/_local/api/executions/not-an-operation",
+        "/_local/api/executions/" + "a" * 300,  # longer than an execution ARN may be
     ],
 )
 def test_an_unknown_path_is_a_404_problem(local_stack, path):

@@ -165,6 +165,14 @@ def test_the_url_functions_are_javascripts(text, given):
     assert value(text, {"input": {"s": "a 😀"}}) == given
 
 
+def test_the_host_function_behind_the_url_functions_is_no_function_of_the_dialect():
+    # AWS's JSONata (jsonata-js 2.0.6) has no $__url: calling it is calling a non-function.
+    with pytest.raises(jsonata.Failed, match=r"^T1006"):
+        value("$__url('encodeUrl', 'a b')")
+    with pytest.raises(jsonata.Failed, match=r"^T1006"):
+        value("$encodeUrl('a') & $__url('encodeUrl', 'a b')")
+
+
 def test_a_variable_named_as_a_url_function_hides_it():
     assert value("$encodeUrl", variables={"encodeUrl": "variable"}) == "variable"
     with pytest.raises(jsonata.Failed, match=r"^T1006"):

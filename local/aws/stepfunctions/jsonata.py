@@ -488,11 +488,15 @@ _URL_KEPT: Final = {"encodeUrl": ";,/?:@&=+$!*'()#", "encodeUrlComponent": "!*'(
 # decodeURI leaves the escape of one of these as it is written.
 _URL_RESERVED: Final = ";/?:@&=+$,#"
 _URL_ESCAPES: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# The host function that does the work (registered below), under a name no expression of a
+# user's can know: AWS's JSONata has no such function (`$__url(...)` fails there with T1006).
+_URL_HELPER: Final = f"url{uuid.uuid4().hex}"
 # A function of the expression's own, bound before the expression: jsonatapy's signature
-# checking takes the context item for a missing argument (`$x.$encodeUrl()`), `$exists`
-# keeps an undefined argument undefined (a host function's None is null), and `$__url` does
-# the work (registered below).
-_URL_FUNCTION: Final = "${name} := function($s)<x-:s>{{ $exists($s) ? $__url('{name}', $s) }}; "
+# checking takes the context item for a missing argument (`$x.$encodeUrl()`), and `$exists`
+# keeps an undefined argument undefined (a host function's None is null).
+_URL_FUNCTION: Final = (
+    "${name} := function($s)<x-:s>{{ $exists($s) ? $" + _URL_HELPER + "('{name}', $s) }}; "
+)
 
 
 def _utf8_decoded(escapes: str, reserved: str) -> str:
@@ -548,7 +552,7 @@ _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "hash": _hash,
     "uuid": _uuid,
     "parse": _parse,
-    "__url": _url,
+    _URL_HELPER: _url,
 }
 
 

@@ -8,7 +8,8 @@ two bytes, not the six of `\\u00e9`, Python's json.dumps default) and the quota 
 UTF-8 bytes.
 
 A lone surrogate (JSON `"\\ud83d"` without its pair) has no UTF-8 form: it stays escaped, as
-JSON.stringify writes it, so every text can be encoded and measured.
+JSON.stringify writes it, so every text can be encoded and measured. (The JSONata library
+cannot hold one: an expression that reads one fails, in the library's words.)
 """
 
 from __future__ import annotations

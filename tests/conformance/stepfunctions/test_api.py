@@ -8,7 +8,9 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.parse import asl_parser
 
@@ -164,6 +166,18 @@ def test_the_payload_quota_counts_utf8_bytes(machines: Machines):
     arn = _started_with_text(machines, {"StartAt": "P", "States": {"P": doubled}}, data)
     described = machines.finished(arn)
     assert (described["status"], described["error"]) == ("FAILED", "States.DataLimitExceeded")
+
+
+@pytest.mark.parametrize("text", ['"\\ud83d"', '{"s": "a\\ud83d"}'])
+def test_a_lone_surrogate_in_the_data_is_measured_escaped(machines: Machines, text: str):
+    # JSON may hold half of a surrogate pair (RFC 8259, 8.2); it has no UTF-8 form, so the
+    # quota measures it escaped, as the text writes it. moto's measure of a string data
+    # raised Python's UnicodeEncodeError, and the state failed with States.Runtime.
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    arn = machines.sfn.start_execution(stateMachineArn=machine, input=text)["executionArn"]
+    described = machines.finished(arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == json.loads(text)
 
 
 @pytest.mark.parametrize(
@@ -598,6 +612,28 @@ def test_list_requests_over_the_models_limits_are_refused(machines: Machines):
             f"1 validation error detected: Value '{token}' at 'nextToken' failed to satisfy "
             f"constraint: Member must have length less than or equal to {most}",
         )
+
+
+def test_a_call_the_engine_answers_itself_is_checked_against_the_model_first(
+    machines: Machines,
+):
+    # StartSyncExecution and ListStateMachineVersions are answered by the engine's own
+    # patches; a request breaking the model gets the same ValidationException as any other
+    # (boto3 without its own checks, as a client in another language sends it). They failed
+    # with a Python TypeError (a 500 over HTTP), and took a maxResults of 5000.
+    unchecked = boto3.client("stepfunctions", config=Config(parameter_validation=False))
+    code, message = _refusal(unchecked.start_sync_execution)
+    assert code == "ValidationException"
+    assert "'stateMachineArn' failed to satisfy constraint: Member must not be null" in message
+    machine = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    code, message = _refusal(
+        unchecked.list_state_machine_versions, stateMachineArn=machine, maxResults=5000
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "1 validation error detected: Value '5000' at 'maxResults' failed to satisfy "
+        "constraint: Member must have value less than or equal to 1000",
+    )
 
 
 def test_an_arn_that_does_not_start_as_one_is_an_invalid_arn(machines: Machines):
