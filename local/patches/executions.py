@@ -14,9 +14,11 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 from moto.stepfunctions.exceptions import InvalidArn, ResourceNotFound, ValidationException
+from moto.stepfunctions.models import StateMachineVersion
 
 from local.aws.request_validation import validation_message
 from local.aws.stepfunctions import answers, mocks
+from local.patches import versions
 from local.patches.hooks import Hooks
 from local.patches.teststate import AwsError
 
@@ -53,7 +55,9 @@ def stop_with_error_and_cause(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionResponse.stop_execution(self), which read neither the request's
     error nor its cause, and StateMachine.stop_execution(self, execution_arn), which stopped
     the execution with "" for both: the ExecutionAborted event records what StopExecution was
-    given, as AWS's API reference describes (StopExecution; ExecutionAbortedEventDetails)."""
+    given, as AWS's API reference describes (StopExecution; ExecutionAbortedEventDetails).
+    The answer's stopDate is the moment of the stop (moto left it out for a running
+    execution, whose worker had not ended yet), as AWS's recorded answers carry it."""
     if original.__qualname__.startswith("StepFunctionResponse."):
 
         @functools.wraps(original)
@@ -73,6 +77,8 @@ def stop_with_error_and_cause(original: Any, hooks: Hooks, name: str) -> Any:
             return original(self, execution_arn)  # moto's ExecutionDoesNotExist
         error, cause = _STOP_REQUESTED.get()
         execution.stop(stop_date=utcnow(), error=error, cause=cause)  # as moto stops it
+        if execution.stop_date is None:  # its worker records the end a moment later
+            execution.stop_date = hooks.clock.now()
         return execution
 
     return stop_execution
@@ -137,3 +143,28 @@ def taggable_only(original: Any, hooks: Hooks, name: str) -> Any:
         return original(self, arn, *args)
 
     return tagging
+
+
+def listed_items(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces StepFunctionResponse.list_executions(self): each item carries redriveCount
+    (0: the engine does not redrive), and one of an execution that ran a version names the
+    state machine and, apart, the version (stateMachineVersionArn), whichever ARN was
+    listed, as AWS's recorded answers do; moto left out both and named the ARN it listed."""
+
+    @functools.wraps(original)
+    def list_executions(self: Any) -> Any:
+        answer = original(self)
+        listed = self.stepfunction_backend.describe_state_machine(
+            self._get_param("stateMachineArn")
+        )
+        machine: Any = listed.machine() if isinstance(listed, versions.RunnableVersion) else listed
+        ran = {execution.execution_arn: execution.state_machine for execution in machine.executions}
+        for item in answer.result["executions"]:
+            item["redriveCount"] = 0
+            version = ran.get(item["executionArn"])
+            if isinstance(version, StateMachineVersion):
+                item["stateMachineArn"] = version.source_arn
+                item["stateMachineVersionArn"] = version.arn
+        return answer
+
+    return list_executions

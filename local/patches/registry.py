@@ -31,6 +31,7 @@ from local.patches import (
     clock,
     cognito,
     counting,
+    descriptions,
     error_matching,
     executions,
     express,
@@ -603,7 +604,8 @@ PATCHES: tuple[Patch, ...] = (
             "moto.stepfunctions.models:StateMachine.stop_execution": "(self, execution_arn)",
         },
         "StopExecution's error and cause are recorded on the ExecutionAborted event, as AWS's "
-        "API reference describes; moto dropped both (local/patches/executions.py)",
+        "API reference describes; moto dropped both; the answer's stopDate is the moment of "
+        "the stop (moto left it out for a running execution) (local/patches/executions.py)",
         executions.stop_with_error_and_cause,
     ),
     Patch(
@@ -804,6 +806,15 @@ PATCHES: tuple[Patch, ...] = (
         "of 100,000 é, 200,009 bytes, failed a Pass with States.DataLimitExceeded), and a "
         "string holding a lone surrogate failed the state with Python's UnicodeEncodeError",
         jsonata.utf8_text,
+    ),
+    Patch(
+        "list-executions-items",
+        {"moto.stepfunctions.responses:StepFunctionResponse.list_executions": "(self)"},
+        "ListExecutions' items carry redriveCount, and an execution of a version names the "
+        "state machine and, apart, the version (stateMachineVersionArn), as AWS's recorded "
+        "answers do; moto left out both and named the ARN it was asked to list "
+        "(local/patches/executions.py)",
+        executions.listed_items,
     ),
     # choices
     Patch(
@@ -1075,7 +1086,9 @@ PATCHES: tuple[Patch, ...] = (
         "StartExecution of a version ARN runs that version, as on AWS; moto answered a 500 "
         "(its versions have no execution-name check): the execution is the state machine's "
         "and the version's, DescribeExecution names the version and "
-        "DescribeStateMachineForExecution answers its definition (local/patches/versions.py)",
+        "DescribeStateMachineForExecution answers its definition; a state machine one of "
+        "whose versions ran still starts (moto's snapshot of it copied the version's live "
+        "executions: a TypeError) (local/patches/versions.py)",
         versions.runnable_versions,
     ),
     Patch(
@@ -1084,6 +1097,34 @@ PATCHES: tuple[Patch, ...] = (
         "moto does not implement ListStateMachineVersions: it lists a state machine's "
         "versions, the newest first (local/patches/versions.py)",
         versions.listed_versions,
+    ),
+    Patch(
+        "state-machine-revisions",
+        {
+            "moto.stepfunctions.models:StateMachine.update": "(self, **kwargs)",
+            "moto.stepfunctions.models:StateMachine.publish": "(self, description)",
+            "moto.stepfunctions.responses:StepFunctionResponse.update_state_machine": "(self)",
+        },
+        "an UpdateStateMachine that changes something gives the state machine a new revision "
+        "(a UUID), one that changes nothing keeps it, and its answer carries the revisionId; "
+        "a version is of the revision it was published from, and publishing the revision of "
+        "the newest version again answers that version, as AWS's recorded answers show; moto "
+        "had no revisions and published a new version each time (local/patches/"
+        "descriptions.py)",
+        descriptions.revisions,
+    ),
+    Patch(
+        "state-machine-descriptions",
+        {
+            "moto.stepfunctions.responses:StepFunctionResponse.describe_state_machine": "(self)",
+            "moto.stepfunctions.responses:StepFunctionResponse"
+            ".describe_state_machine_for_execution": "(self)",
+        },
+        "DescribeStateMachine and DescribeStateMachineForExecution carry the revisionId and "
+        "variableReferences (the workflow variables each state reads), and the latter the "
+        "updateDate, as AWS's recorded answers do; moto gave none of them "
+        "(local/patches/descriptions.py)",
+        descriptions.described,
     ),
     # express
     Patch(

@@ -34,6 +34,13 @@ class RunnableVersion(StateMachineVersion):
         # Shared, not copied, when an execution snapshots the version (moto's start_execution).
         self.backend = source.backend
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> RunnableVersion:
+        """Itself: a version does not change. moto's start_execution snapshots the state
+        machine it runs, versions included, and copying a version copied the executions it
+        holds, live locks and all: StartExecution of a state machine one of whose versions had
+        run failed with a TypeError."""
+        return self
+
     def machine(self) -> StateMachine:
         return self.backend.describe_state_machine(self.source_arn)
 
@@ -68,7 +75,7 @@ def _started(original: Any) -> Any:
     return start_execution
 
 
-def _version_run(response: Any, execution_arn: str) -> StateMachineVersion | None:
+def version_run(response: Any, execution_arn: str) -> StateMachineVersion | None:
     """The version an execution ran (a copy taken when it started), if it ran one."""
     ran = response.stepfunction_backend.describe_execution(execution_arn).state_machine
     return ran if isinstance(ran, StateMachineVersion) else None
@@ -78,7 +85,7 @@ def _described(original: Any) -> Any:
     @functools.wraps(original)
     def describe_execution(self: Any) -> Any:
         answer = original(self)
-        version = _version_run(self, self._get_param("executionArn"))
+        version = version_run(self, self._get_param("executionArn"))
         if version is not None:  # AWS names the state machine and, apart, the version
             answer.result["stateMachineArn"] = version.source_arn
             answer.result["stateMachineVersionArn"] = version.arn
@@ -91,7 +98,7 @@ def _described_machine(original: Any) -> Any:
     @functools.wraps(original)
     def describe_state_machine_for_execution(self: Any) -> Any:
         answer = original(self)
-        version = _version_run(self, self._get_param("executionArn"))
+        version = version_run(self, self._get_param("executionArn"))
         if version is not None:  # what the execution ran: the version's definition and role
             answer.result.update(
                 definition=version.definition,

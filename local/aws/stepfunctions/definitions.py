@@ -168,6 +168,53 @@ def expression_locations(definition: dict[str, Any]) -> dict[tuple[str, str], li
     return locations
 
 
+# A JSONPath state's payload templates: a field in them is a path only when its key ends
+# with `.$` (`"Parameters": {"result": "$result"}` is text); a `Result`'s every field is text.
+_TEMPLATES: Final = ("Parameters", "ResultSelector", "ItemSelector", "Assign", "Credentials")
+_VARIABLE_PATH: Final = re.compile(r"\$([^\W\d]\w*)")  # `$name`, `$name.field`: not `$.`, `$$.`
+_INTRINSIC_ARGUMENT: Final = re.compile(r"(?<![\w$])\$([^\W\d]\w*)")
+_INTRINSIC_STRING: Final = re.compile(r"'(?:\\.|[^'\\])*'")
+
+
+def variable_references(definition: dict[str, Any]) -> dict[str, list[str]]:
+    """DescribeStateMachine's variableReferences: for each state that reads workflow
+    variables (a nested one by its own name), the variables it reads, each once, in the order
+    its fields name them: a JSONata state's expressions, a JSONPath state's paths (`$name`,
+    its `...Path` fields, a Choice rule's `Variable`, a template's `.$` fields) and their
+    intrinsic functions' arguments; never `$states` nor the context object."""
+    found: dict[str, list[str]] = {}
+    top = definition.get("QueryLanguage", "JSONPath")
+    for name, state, _, language in _states(definition, "", top):
+        read = found.setdefault(name, [])
+        for path, value in _fields(state, ""):
+            for variable in _variables_read(path, value, language == JSONATA):
+                if variable not in read:
+                    read.append(variable)
+    return {name: read for name, read in found.items() if read}
+
+
+def _variables_read(path: str, value: Any, in_jsonata: bool) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    if in_jsonata:
+        return jsonata.workflow_variables(_inner(value)) if is_expression(value) else []
+    *parents, key = path.split("/")
+    if key.endswith(".$"):
+        return [] if parents[:1] == ["Result"] else _path_variables(value)
+    in_template = any(parent.split("[")[0] in (*_TEMPLATES, "Result") for parent in parents)
+    if in_template or not (key == "Variable" or key.endswith("Path")) or key == "ResultPath":
+        return []
+    return _path_variables(value)
+
+
+def _path_variables(value: str) -> list[str]:
+    """The variables a JSONPath field's path, or its intrinsic function's arguments, read."""
+    if value.startswith("States."):
+        return _INTRINSIC_ARGUMENT.findall(_INTRINSIC_STRING.sub("''", value))
+    head = _VARIABLE_PATH.match(value)
+    return [head.group(1)] if head else []
+
+
 def problems(
     definition: dict[str, Any], transitions: bool = True, reads_s3: bool = True
 ) -> list[str]:

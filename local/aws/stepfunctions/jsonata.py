@@ -305,6 +305,25 @@ def analyse(text: str) -> Expression:
     return Expression(text, variables, states, path, exists is not None and path is not None)
 
 
+def workflow_variables(text: str) -> list[str]:
+    """The workflow variables an expression reads, in the order it first names them: its
+    `$name`s but `$states`, a function it calls (a variable holds JSON, never a function) and
+    a name the expression binds itself (`$x := ...`, a function's parameters), anywhere in it."""
+    tokens = _tokens(text)
+    bound = {"$", "$$", "$states"}
+    for index, (kind, value) in enumerate(tokens):
+        if kind == "var" and _next_is(tokens, index, ":="):
+            bound.add(value)
+        elif kind == "name" and value in {"function", "λ"} and _next_is(tokens, index, "("):
+            end = _skip_parameters(tokens, index + 1)
+            bound.update(v for k, v in tokens[index:end] if k == "var")
+    read: dict[str, None] = {}
+    for index, (kind, value) in enumerate(tokens):
+        if kind == "var" and value not in bound and not _next_is(tokens, index, "("):
+            read[value[1:]] = None
+    return list(read)
+
+
 # ---- errors: jsonatapy's messages, as jsonata-js (and so AWS) words them -------------
 
 _CODED = re.compile(

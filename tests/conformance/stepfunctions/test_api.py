@@ -672,3 +672,192 @@ def test_only_a_state_machine_or_an_activity_is_tagged(machines: Machines):
     )
     sfn.tag_resource(resourceArn=machine, tags=tags)
     assert sfn.list_tags_for_resource(resourceArn=machine)["tags"] == tags
+
+
+# AWS's recorded answers: LocalStack snapshot v2/test_sfn_api_variable_references, 2024-11-20
+# (its recorder sorts each state's list, so AWS's order is not recorded).
+VARIABLE_REFERENCES = (
+    "https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeStateMachine.html"
+)
+_GUESS = {"Type": "Pass", "Assign": {"guess": "g", "answer": "a"}, "Next": "CheckAnswer"}
+_CHECK = {
+    "Type": "Choice",
+    "Choices": [{"Variable": "$guess", "StringEqualsPath": "$answer", "Next": "Right"}],
+    "Default": "Wrong",
+}
+_WRONG = {"Type": "Pass", "Assign": {"guess.$": "$answer"}, "Result": {"x.$": "$guess"}}
+_INNER_MAP = {
+    "Type": "Map",
+    "ItemSelector": {"announced.$": "States.Format($template, $$.Map.Item.Value)"},
+    "ItemProcessor": {
+        "StartAt": "Inner",
+        "States": {"Inner": {**PASS, "Parameters": {"q.$": "$question", "literal": "$no"}}},
+    },
+    "ItemsPath": "$list",
+    "End": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("states", "references"),
+    [
+        (  # BASE_REFERENCE_IN_CHOICE: a rule's Variable and ...Path, an Assign's .$ path
+            {
+                "Setup": _GUESS,
+                "CheckAnswer": _CHECK,
+                "Right": PASS,
+                "Wrong": {**_WRONG, "Next": "CheckAnswer"},
+            },
+            {"CheckAnswer": ["answer", "guess"], "Wrong": ["answer"]},
+        ),
+        (  # BASE_REFERENCE_IN_INTRINSIC_FUNCTION, BASE_EVALUATION_ORDER_PASS_STATE: intrinsic
+            # arguments (not a string literal's $), InputPath and OutputPath, each name once
+            {
+                "Setup": {**_GUESS, "Next": "Read"},
+                "Read": {
+                    **PASS,
+                    "InputPath": "$guess",
+                    "OutputPath": "$guess",
+                    "Parameters": {"s.$": "States.Format('{} $x', $answer)", "t": "$text"},
+                },
+            },
+            {"Read": ["answer", "guess"]},
+        ),
+        (  # MAP_STATE_REFERENCE_IN_INTRINSIC_FUNCTION, _ITEMS_PATH: a nested state by its name
+            {"Setup": {**_GUESS, "Next": "M"}, "M": _INNER_MAP},
+            {"M": ["list", "template"], "Inner": ["question"]},
+        ),
+        (  # BASE_ASSIGN_FROM_RESULT, MAP_STATE_REFERENCE_IN_ITEM_SELECTOR: no variable read
+            {"Setup": {**PASS, "Result": {"a": 1}, "Assign": {"a.$": "$.a", "b": "$b"}}},
+            None,
+        ),
+    ],
+)
+def test_a_described_state_machine_lists_the_variables_each_state_reads(
+    machines: Machines, states: dict[str, Any], references: dict[str, list[str]] | None
+):
+    # VARIABLE_REFERENCES: "A map of state name to a list of variables referenced by that
+    # state. States that do not use variable references will not be shown in the response";
+    # DescribeStateMachineForExecution answers the same (the recording above). moto gave none.
+    arn = machines.create({"StartAt": next(iter(states)), "States": states})
+    described = machines.sfn.describe_state_machine(stateMachineArn=arn)
+    found = described.get("variableReferences")
+    assert (found and {k: sorted(v) for k, v in found.items()}) == references
+    execution = machines.sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    machines.finished(execution)
+    ran = machines.sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert ran.get("variableReferences") == found
+
+
+def test_a_jsonata_states_variable_references_are_the_variables_its_expressions_read(
+    machines: Machines,
+):
+    # The recording's JSONata states read $states alone and list nothing; the variables a
+    # JSONata expression reads are "variables referenced by that state" (VARIABLE_REFERENCES):
+    # ours, no recording shows one. Not `$states`, a function called, or a name the expression
+    # binds itself.
+    states = {
+        "Setup": {"Type": "Pass", "Assign": {"n": 2, "items": [1]}, "Next": "Use"},
+        "Use": {
+            "Type": "Pass",
+            "Output": "{% ($local := $n; $count($items) + $local + $states.input.x) %}",
+            "Assign": {"doubled": "{% $map($items, function($v) { $v * $n }) %}"},
+            "End": True,
+        },
+    }
+    arn = machines.create({"QueryLanguage": "JSONata", "StartAt": "Setup", "States": states})
+    described = machines.sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["variableReferences"] == {"Use": ["n", "items"]}
+
+
+def test_an_update_that_changes_a_state_machine_gives_it_a_new_revision(machines: Machines):
+    # VARIABLE_REFERENCES: revisionId, "The revision identifier for the state machine"; AWS's
+    # recorded answers (LocalStack snapshot v2/test_sfn_api, test_create_update_state_machine_*,
+    # 2023): none at creation, a UUID in UpdateStateMachine's and later DescribeStateMachine's
+    # answers, the same one after an update that changes nothing; DescribeStateMachineFor
+    # Execution carries it and updateDate (test_describe_state_machine_for_execution*).
+    arn = machines.create({"StartAt": "P", "States": {"P": PASS}})
+    assert "revisionId" not in machines.sfn.describe_state_machine(stateMachineArn=arn)
+    first = machines.sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    machines.finished(first)
+    ran = machines.sfn.describe_state_machine_for_execution(executionArn=first)
+    assert "revisionId" not in ran and ran["updateDate"]
+    waits = json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": True}}}
+    )
+    updated = machines.sfn.update_state_machine(stateMachineArn=arn, definition=waits)
+    revision = updated["revisionId"]
+    assert uuid.UUID(revision)
+    assert machines.sfn.describe_state_machine(stateMachineArn=arn)["revisionId"] == revision
+    again = machines.sfn.update_state_machine(stateMachineArn=arn, definition=waits)
+    assert again["revisionId"] == revision
+    later = machines.sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    machines.finished(later)
+    ran = machines.sfn.describe_state_machine_for_execution(executionArn=later)
+    assert (ran["revisionId"], ran["updateDate"]) == (revision, again["updateDate"])
+
+
+def test_publishing_a_revision_again_answers_its_version(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_PublishStateMachineVersion.html
+    # (idempotent for a revision); AWS's recorded answers (LocalStack snapshot
+    # v2/test_sfn_api_versioning, test_empty_revision_with_publish_*, test_publish_state_
+    # machine_version, 2023): an unchanged update with publish answers version 1 again and
+    # no revisionId; a changed one a new version, described with the revision's ID.
+    definition = json.dumps({"StartAt": "P", "States": {"P": PASS}})
+    created = machines.sfn.create_state_machine(
+        name="revised", definition=definition, roleArn=machines.role, publish=True
+    )
+    arn, first = created["stateMachineArn"], created["stateMachineVersionArn"]
+    same = machines.sfn.update_state_machine(
+        stateMachineArn=arn, definition=definition, publish=True
+    )
+    assert (same["stateMachineVersionArn"], "revisionId" in same) == (first, False)
+    changed = json.dumps({"StartAt": "Q", "States": {"Q": PASS}})
+    update = machines.sfn.update_state_machine(
+        stateMachineArn=arn, definition=changed, publish=True
+    )
+    assert update["stateMachineVersionArn"] == f"{arn}:2"
+    version = machines.sfn.describe_state_machine(stateMachineArn=update["stateMachineVersionArn"])
+    assert version["revisionId"] == update["revisionId"]
+
+
+def test_listed_executions_carry_their_redrive_count_and_version(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_ExecutionListItem.html;
+    # AWS's recorded answers (LocalStack snapshots v2/test_sfn_api test_start_execution,
+    # test_list_executions_versions_pagination, 2024; test_sfn_api_aliasing, 2025): every item
+    # has redriveCount 0, one of a version's execution its stateMachineVersionArn and the state
+    # machine's ARN, listed by either. moto left both out and named the version as the machine.
+    created = machines.sfn.create_state_machine(
+        name="listed",
+        definition=json.dumps({"StartAt": "P", "States": {"P": PASS}}),
+        roleArn=machines.role,
+        publish=True,
+    )
+    machine, version = created["stateMachineArn"], created["stateMachineVersionArn"]
+    of_version = machines.sfn.start_execution(stateMachineArn=version)["executionArn"]
+    of_machine = machines.sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    machines.finished(of_version), machines.finished(of_machine)
+    items = {
+        item["executionArn"]: item
+        for item in machines.sfn.list_executions(stateMachineArn=machine)["executions"]
+    }
+    assert {arn: item["redriveCount"] for arn, item in items.items()} == {
+        of_version: 0,
+        of_machine: 0,
+    }
+    assert "stateMachineVersionArn" not in items[of_machine]
+    (listed,) = machines.sfn.list_executions(stateMachineArn=version)["executions"]
+    for item in (items[of_version], listed):
+        assert (item["stateMachineArn"], item["stateMachineVersionArn"]) == (machine, version)
+
+
+def test_stopping_a_running_execution_answers_when_it_stopped(machines: Machines):
+    # https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html:
+    # the answer's stopDate is required; AWS's recorded answer (LocalStack snapshot
+    # v2/test_sfn_api test_stop_execution, 2024) has it. moto answered {} for a running one.
+    arn = machines.start(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    )
+    machines.until_waiting()
+    stopped = machines.sfn.stop_execution(executionArn=arn)
+    assert stopped["stopDate"] >= machines.sfn.describe_execution(executionArn=arn)["startDate"]
