@@ -1,6 +1,6 @@
 """What AWS checks in a state machine definition before storing it (its transitions, its
-error matching, its query languages), and where each JSONata expression sits in its state
-(pure Python over the definition's JSON).
+error matching, its query languages), where each JSONata expression sits in its state and
+which workflow variables each state reads (pure Python over the definition's JSON).
 
 Refused at CreateStateMachine (and UpdateStateMachine), as AWS words it (docs/jsonata.md):
 - a transition to no state of its scope, and a state no transition reaches:
