@@ -41,6 +41,7 @@ from local.patches import (
     lambdas,
     maps,
     model_loader,
+    nested,
     numeric_fields,
     packed_items,
     poller_wakeup,
@@ -95,6 +96,7 @@ _PUTS = {
     "data)",
     f"{_KINESIS}.put_records": "(self, stream_arn, stream_name, records)",
 }
+_TASK_SERVICE = f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service"
 _STRINGS = f"{_SFN}.asl.component.state.choice.comparison.operator.implementations.string_operators"
 _TASK_MODULES = (
     "asl.component.state.exec.state_task.lambda_eval_utils",
@@ -1177,6 +1179,42 @@ PATCHES: tuple[Patch, ...] = (
         "wraps the other StepFunctionResponse.call_action patches: registered after them); "
         "moto answered it (local/patches/executions.py)",
         executions.validated_requests,
+    ),
+    # nested executions
+    Patch(
+        "service-task-names",
+        {
+            f"{_TASK_SERVICE}:StateTaskService._normalise_parameters": "(self, parameters, "
+            "boto_service_name, service_action_name)",
+            f"{_TASK_SERVICE}:StateTaskService._normalise_response": "(self, response, "
+            "boto_service_name, service_action_name)",
+        },
+        "a service task's parameters are named as the ASL writes them (StateMachineArn) and "
+        "its call as the API's model does (stateMachineArn), its answer named back "
+        "(ExecutionArn), as in LocalStack's engine that moto copied; moto left both steps out: "
+        "a Task of an API that is not PascalCase (Step Functions' startExecution, ECS, Batch, "
+        "such an AWS SDK integration) failed with a Python KeyError (local/patches/nested.py)",
+        nested.service_task_names,
+    ),
+    Patch(
+        "nested-executions",
+        {
+            **{
+                f"{_TASK_SERVICE}_sfn:StateTaskServiceSfn.{method}": "(self, env, "
+                "resource_runtime_part, normalised_parameters, state_credentials)"
+                for method in (
+                    "_eval_service_task",
+                    "_build_sync_resolver",
+                    "_build_sync2_resolver",
+                )
+            },
+            f"{_SFN}.backend.execution:BaseExecutionWorkerCommunication.terminated": "(self)",
+        },
+        "states:startExecution answers as AWS's recorded executions (the SDK's HTTP metadata "
+        "included); .sync and .sync:2 wait for the child's end, woken by it (moto polled "
+        "DescribeExecution every 0.5 s of real time, which refuses an EXPRESS child's ARN), "
+        "and answer its description in AWS's names and order (local/patches/nested.py)",
+        nested.nested_executions,
     ),
     # cognito
     Patch(
