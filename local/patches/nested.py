@@ -15,6 +15,7 @@ it. Registered in local/patches/registry.py (docs/jsonata.md says what each foll
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import functools
 import json
@@ -56,6 +57,8 @@ _ENDED: Final = threading.Condition()
 _RECHECK_SECONDS: Final = 1.0
 _SUCCEEDED: Final = "SUCCEEDED"
 _REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")
+# Whether the service task this thread runs answers with a TestState mock.
+_MOCKED: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar("mocked", default=False)
 
 
 # service-task-names
@@ -63,7 +66,19 @@ _REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")
 
 def service_task_names(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StateTaskService._normalise_parameters and _normalise_response (self, value,
-    boto_service_name, service_action_name), both `pass` in moto."""
+    boto_service_name, service_action_name), both `pass` in moto, and _eval_execution(self,
+    env): a TestState mock's result is the answer as written (AWS's recorded answers)."""
+    if name == "_eval_execution":
+
+        @functools.wraps(original)
+        def _eval_execution(self: Any, env: Environment) -> None:
+            token = _MOCKED.set(env.is_mocked_mode())
+            try:
+                original(self, env)
+            finally:
+                _MOCKED.reset(token)
+
+        return _eval_execution
     if name == "_normalise_parameters":
 
         def _normalise_parameters(
@@ -85,7 +100,7 @@ def service_task_names(original: Any, hooks: Hooks, name: str) -> Any:
         service_action_name: str | None = None,
     ) -> None:
         shape = _operation_shape(self, boto_service_name, service_action_name, "output")
-        if shape is not None and isinstance(response, dict):
+        if shape is not None and isinstance(response, dict) and not _MOCKED.get():
             named = _sfn_named(response, shape)
             response.clear()
             response.update(named)
@@ -106,9 +121,13 @@ def _operation_shape(
 
 def _sfn_named(value: Any, shape: Shape) -> Any:
     """An answer with the model's members named as Step Functions names them (PascalCase),
-    in the order the service answered them; what the model does not name stays as it is."""
+    in the order the service answered them, a time as AWS's timestamp text (a datetime in a
+    state's data failed DescribeExecution with a Python TypeError); what the model does not
+    name stays as it is."""
     if isinstance(value, StreamingBody):
         return value.read().decode()
+    if isinstance(value, datetime):
+        return aws_timestamp(value)
     if isinstance(shape, StructureShape) and isinstance(value, dict):
         members = shape.members
         return {

@@ -1188,12 +1188,15 @@ PATCHES: tuple[Patch, ...] = (
             "boto_service_name, service_action_name)",
             f"{_TASK_SERVICE}:StateTaskService._normalise_response": "(self, response, "
             "boto_service_name, service_action_name)",
+            f"{_TASK_SERVICE}:StateTaskService._eval_execution": "(self, env)",
         },
         "a service task's parameters are named as the ASL writes them (StateMachineArn) and "
         "its call as the API's model does (stateMachineArn), its answer named back "
         "(ExecutionArn), as in LocalStack's engine that moto copied; moto left both steps out: "
         "a Task of an API that is not PascalCase (Step Functions' startExecution, ECS, Batch, "
-        "such an AWS SDK integration) failed with a Python KeyError (local/patches/nested.py)",
+        "such an AWS SDK integration) failed with a Python KeyError; a time in an answer is "
+        "AWS's timestamp text (a datetime failed DescribeExecution); a TestState mock's "
+        "result stays as written (local/patches/nested.py)",
         nested.service_task_names,
     ),
     Patch(
