@@ -55,6 +55,11 @@ def start_execution(resource: str) -> dict[str, Any]:
     }
 
 
+def one_task(resource: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    task = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "End": True}
+    return {"StartAt": "T", "States": {"T": task | {"Parameters": parameters}}}
+
+
 def run(
     machines: Machines, resource: str, child: dict[str, Any] | str, data: Any
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
@@ -275,22 +280,11 @@ def test_no_such_state_machine_is_the_services_error(machines: Machines):
 def test_the_started_by_execution_id_is_the_parents(machines: Machines):
     # connect-stepfunctions.html: AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$ from
     # $$.Execution.Id associates the child with its parent
-    child = machines.create(PASS_RESULT)
-    parent = {
-        "StartAt": "T",
-        "States": {
-            "T": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::states:startExecution.sync:2",
-                "Parameters": {
-                    "StateMachineArn": child,
-                    "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
-                },
-                "End": True,
-            }
-        },
+    parameters = {
+        "StateMachineArn": machines.create(PASS_RESULT),
+        "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"},
     }
-    described = machines.run(parent)
+    described = machines.run(one_task("states:startExecution.sync:2", parameters))
     assert output(described)["Input"] == {
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": described["executionArn"]
     }
@@ -313,19 +307,8 @@ def test_an_express_child_runs_to_its_end(machines: Machines):
 def test_the_aws_sdk_integration_names_parameters_as_the_api(machines: Machines):
     # AWS's recorded execution: test_aws_sdk_task_service
     # test_sfn_start_execution_implicit_json_serialisation (an object Input is sent as text)
-    child = machines.create(PASS_RESULT)
-    parent = {
-        "StartAt": "StartTarget",
-        "States": {
-            "StartTarget": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
-                "Parameters": {"StateMachineArn": child, "Input": {"key": "value"}},
-                "End": True,
-            }
-        },
-    }
-    answer = output(machines.run(parent))
+    parameters = {"StateMachineArn": machines.create(PASS_RESULT), "Input": {"key": "value"}}
+    answer = output(machines.run(one_task("aws-sdk:sfn:startExecution", parameters)))
     assert list(answer) == ["ExecutionArn", "StartDate"]
     started = machines.sfn.describe_execution(executionArn=answer["ExecutionArn"])
     assert json.loads(started["input"]) == {"key": "value"}
