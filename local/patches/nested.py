@@ -48,6 +48,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from local.aws.stepfunctions import mocks
 from local.aws.stepfunctions.answers import aws_timestamp
 from local.patches.hooks import Hooks
+from local.patches.jsonata import _REDRIVABLE  # DescribeExecution's (execution-output)
 
 # Executions that ended: a `.sync` task waiting for its child is woken by the child's end.
 _ENDED: Final = threading.Condition()
@@ -56,7 +57,6 @@ _ENDED: Final = threading.Condition()
 # wakes it at once).
 _RECHECK_SECONDS: Final = 1.0
 _SUCCEEDED: Final = "SUCCEEDED"
-_REDRIVABLE: Final = ("FAILED", "TIMED_OUT", "ABORTED")
 # Whether the service task this thread runs answers with a TestState mock.
 _MOCKED: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar("mocked", default=False)
 
