@@ -4,6 +4,10 @@ detected: Value 'BOGUS' at 'inspectionLevel' failed to satisfy constraint: Membe
 satisfy enum value set: [INFO, DEBUG, TRACE]"). The value of a sensitive member is not
 repeated ("Value at 'stateName' ..."). moto parses requests without checking them; botocore
 checks types and required members on the client, not enum values.
+
+A string's length is its characters', or its UTF-8 bytes where the model's documentation of
+the member says so ("Length constraints apply to the payload size, and are expressed as bytes
+in UTF-8 encoding": an execution's input, a task's output).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import json
 from typing import Any
 
 from botocore.model import Shape, StringShape, StructureShape
+
+_IN_BYTES = "expressed as bytes in UTF-8 encoding"
 
 
 def validation_message(request: Any, shape: Shape, enums: bool = True) -> str | None:
@@ -62,9 +68,11 @@ def _broken(value: Any, shape: Shape, enums: bool) -> str | None:
             return "be a string"
         if enums and isinstance(shape, StringShape) and shape.enum and value not in shape.enum:
             return f"satisfy enum value set: [{', '.join(shape.enum)}]"
-        if low is not None and len(value) < low:
+        in_bytes = _IN_BYTES in (shape.documentation or "")
+        length = len(value.encode(errors="surrogatepass")) if in_bytes else len(value)
+        if low is not None and length < low:
             return f"have length greater than or equal to {low}"
-        if high is not None and len(value) > high:
+        if high is not None and length > high:
             return f"have length less than or equal to {high}"
     elif kind in ("integer", "long"):
         if not isinstance(value, int) or isinstance(value, bool):

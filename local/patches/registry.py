@@ -27,6 +27,7 @@ from local.patches import (
     atomicity,
     batch_import,
     branches,
+    callbacks,
     choices,
     clock,
     cognito,
@@ -1174,7 +1175,8 @@ PATCHES: tuple[Patch, ...] = (
         "step-functions-request-validation",
         {"moto.stepfunctions.responses:StepFunctionResponse.call_action": "(self)"},
         "a request that breaks a constraint of Step Functions' API model (botocore's: "
-        "maxResults at most 1000, a nextToken's length ...) is refused with AWS's "
+        "maxResults at most 1000, a nextToken's length ...; a length the model counts in UTF-8 "
+        "bytes, an execution's input or a task's output, counted so) is refused with AWS's "
         "ValidationException in AWS's words, before any call the engine answers itself (it "
         "wraps the other StepFunctionResponse.call_action patches: registered after them); "
         "moto answered it (local/patches/executions.py)",
@@ -1218,6 +1220,57 @@ PATCHES: tuple[Patch, ...] = (
         "DescribeExecution every 0.5 s of real time, which refuses an EXPRESS child's ARN), "
         "and answer its description in AWS's names and order (local/patches/nested.py)",
         nested.nested_executions,
+    ),
+    # callbacks
+    Patch(
+        "task-token-answers",
+        {
+            f"{_SFN}.models:StepFunctionsParserBackend.send_task_success": "(self, task_token, "
+            "outcome)",
+            f"{_SFN}.models:StepFunctionsParserBackend.send_task_failure": "(self, task_token, "
+            "error, cause)",
+            f"{_SFN}.models:StepFunctionsParserBackend.send_task_heartbeat": "(self, task_token)",
+            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_callback"
+            ":StateTaskServiceCallback._eval_integration_pattern": "(self, env, "
+            "resource_runtime_part, normalised_parameters, state_credentials)",
+        },
+        "SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat of a token whose task has "
+        "ended (answered, timed out, its execution over) answer TaskTimedOut, SendTaskSuccess "
+        "with output that is no JSON InvalidOutput (the task still waits), as the API "
+        "reference lists them; a heartbeat is taken by any waiting task; moto answered "
+        "InvalidToken (SendTaskFailure: 200, doing nothing), and took any output, failing "
+        "the execution with Python's parser text (local/patches/callbacks.py)",
+        callbacks.task_answers,
+    ),
+    Patch(
+        "task-failure-cause",
+        {"moto.stepfunctions.responses:StepFunctionResponse.send_task_failure": "(self)"},
+        "SendTaskFailure's cause is the task's, as AWS's recorded executions show; moto "
+        "dropped it (local/patches/callbacks.py)",
+        callbacks.failure_with_cause,
+    ),
+    Patch(
+        "heartbeat-timeout-name",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.state_task:StateTask._from_error": "("
+            "self, env, ex)"
+        },
+        "a heartbeat timeout (States.Timeout, as AWS records it) is taken by a retrier or "
+        "catcher of States.HeartbeatTimeout too, as AWS's error-handling page says; moto's "
+        "matched only States.Timeout (local/patches/error_matching.py)",
+        error_matching.heartbeat_timeouts,
+    ),
+    Patch(
+        "activities-not-run",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.state_task_activitiy"
+            ":StateTaskActivity._eval_execution": "(self, env)"
+        },
+        'an activity Task fails the execution with States.Runtime: "The activity <arn> does '
+        'not exist." as AWS records it, or, for one that exists, that the local engine does '
+        "not run activities (it has no GetActivityTask); moto failed with a Python "
+        "TypeError (local/patches/callbacks.py)",
+        callbacks.activities_not_run,
     ),
     # cognito
     Patch(

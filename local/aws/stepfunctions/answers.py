@@ -1,5 +1,6 @@
 """How AWS's Step Functions API writes what moto writes its own way (pure Python): a time in
-the context object, why an execution's input is not JSON, an ARN that is no ARN.
+the context object, why an execution's input or a task's output is not JSON, an ARN that is
+no ARN, a task token whose task has ended.
 
 The words are AWS's recorded answers (LocalStack's test_sfn_api snapshots, recorded against
 AWS): AWS parses input with Jackson, whose messages these are for the mistakes recorded;
@@ -32,16 +33,25 @@ def aws_timestamp(value: datetime) -> str:
 def input_problem(text: str) -> str | None:
     """AWS's InvalidExecutionInput message for an execution's input that is not JSON
     ("Invalid State Machine Execution Input: '<why>'"); None for JSON."""
-    if text == "":
-        why = "Invalid execution input."
-    else:
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as error:
-            why = _why(error)
-        else:
-            return None
-    return f"Invalid State Machine Execution Input: '{why}'"
+    why = "Invalid execution input." if text == "" else _json_problem(text)
+    return None if why is None else f"Invalid State Machine Execution Input: '{why}'"
+
+
+def output_problem(text: str) -> str | None:
+    """InvalidOutput's message for a task's output (SendTaskSuccess) that is not JSON; None
+    for JSON. No recording gives AWS's words: these are ours, in the form of AWS's other
+    answers to a task's worker ("Invalid Output: '<why>'", as "Invalid Token: 'Invalid
+    token'")."""
+    why = _json_problem(text)
+    return None if why is None else f"Invalid Output: '{why}'"
+
+
+def _json_problem(text: str) -> str | None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        return _why(error)
+    return None
 
 
 def _why(error: json.JSONDecodeError) -> str:
@@ -56,6 +66,12 @@ def _why(error: json.JSONDecodeError) -> str:
             "to start field name"
         )
     return f"{error.msg} at line {error.lineno}, column {error.colno}"
+
+
+# AWS's TaskTimedOut message to SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat for a
+# token whose task has ended (a late callback, a second one), as AWS answered a user's worker:
+# andybalham/blog-source-code, "Handling Step Function Task Token failures with CDK" (2022).
+TASK_CLOSED: Final = "Task Timed Out: 'Provided task does not exist anymore'"
 
 
 def arn_prefix_problem(arn: str) -> str | None:
