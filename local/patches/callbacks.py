@@ -151,9 +151,9 @@ def failure_with_cause(original: Any, hooks: Hooks, name: str) -> Any:
 
 def activities_not_run(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StateTaskActivity._eval_execution(self, env): an activity that does not exist
-    fails the execution with States.Runtime, "The activity <arn> does not exist.", recorded
-    as AWS records it (LocalStack snapshot test_activity_task_on_deleted, 2024-03: the
-    execution fails straight after TaskStateEntered). One that exists fails the same way,
+    fails the execution with States.Runtime, "The activity <arn> does not exist.", as AWS's
+    recorded execution does (LocalStack snapshot test_activity_task_on_deleted, 2024-03: it
+    fails straight after TaskStateEntered). One that exists fails the same way,
     saying that the local engine does not run activities (no GetActivityTask: a worker could
     never take the task); moto failed either with a Python TypeError as an ActivityFailed."""
 
