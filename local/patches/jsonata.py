@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.exceptions import InvalidToken
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
     ExecutionFailedEventDetails,
@@ -304,18 +304,15 @@ def own_scopes(original: Any, hooks: Hooks, name: str) -> Any:
     return open_scope
 
 
-_MOST_INPUT: Final = 262_144  # an execution's input, in bytes (API_StartExecution)
-
-
 def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     """Replaces StepFunctionsParserBackend.start_execution: an execution started without a
     name gets a UUID, as on AWS (moto named it None, so a second unnamed start failed with
     ExecutionAlreadyExists); a name is checked as a state machine's is (API_StartExecution:
     no white space, brackets, wildcards or special characters, at most 80 long: InvalidName,
-    or the length's ValidationException), and the input's length ("Maximum length of
-    262144", of its UTF-8 bytes as the quotas page counts a payload) and whether it is JSON
-    (AWS's recorded words, answers.py). moto took any name and any input, and answered input
-    that is not JSON in Python's words."""
+    or the length's ValidationException), and whether the input is JSON (AWS's recorded
+    words, answers.py; its length, "Maximum length of 262144" UTF-8 bytes, the API's model
+    checks: executions.validated_requests). moto took any name and any input, and answered
+    input that is not JSON in Python's words."""
 
     @functools.wraps(original)
     def start_execution(
@@ -327,11 +324,6 @@ def named_executions(original: Any, hooks: Hooks, name: str) -> Any:
     ) -> Any:
         if name:
             self._validate_name(name)
-        if execution_input is not None and len(execution_input.encode()) > _MOST_INPUT:
-            raise ValidationException(  # AWS does not repeat a sensitive field's value
-                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {_MOST_INPUT}"
-            )
         problem = None if execution_input is None else answers.input_problem(execution_input)
         if problem is not None:
             raise InvalidExecutionInput(problem)
