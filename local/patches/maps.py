@@ -66,6 +66,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_selector 
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobPool
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.max_concurrency import (
+    DEFAULT_MAX_CONCURRENCY_VALUE,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer import (
     result_writer_decl,
 )
@@ -87,7 +91,7 @@ from local.aws.stepfunctions.definitions import (
     map_states,
 )
 from local.aws.stepfunctions.failures import states_failure
-from local.patches import results
+from local.patches import branches, results
 from local.patches.hooks import Hooks
 from local.patches.jsonata import query_evaluation_failure
 
@@ -699,3 +703,54 @@ def worker_loop(original: Any, hooks: Hooks, name: str) -> Any:
             del self.aws_next_jobs
 
     return eval_pool
+
+
+def aborted_iterations(original: Any, hooks: Hooks, name: str) -> Any:
+    """Replaces InlineIterationComponent._eval_body(self, env) and wraps
+    IterationWorker._eval_job(self, env, job): an inline Map's iterations run behind gates
+    (local/patches/branches.py); the first to fail aborts the others, no item starts after
+    it, and the Map fails with its error."""
+    if original.__qualname__.startswith("IterationWorker"):
+        return _gated_job(original)
+    clock = hooks.clock
+
+    def _eval_body(self: Any, env: Environment) -> None:
+        eval_input = env.stack.pop()
+        items = eval_input.input_items
+        pool = JobPool(job_program=self._get_iteration_program(), job_inputs=items)
+        children = pool.aws_children = branches.Children(env.event_manager)  # type: ignore[attr-defined]
+        workers = eval_input.max_concurrency
+        for _ in range(len(items) if workers == DEFAULT_MAX_CONCURRENCY_VALUE else workers):
+            self._launch_worker(env=env, eval_input=eval_input, job_pool=pool)
+        pool.await_jobs()
+        failure = pool.get_worker_exception()
+        failed = children.failed
+        if failed is not None:
+            failed.done.wait()  # its job's output set
+            failure = failed.job.job_output
+            children.close(env, clock, eval_input.state_name)
+        if failure is not None:
+            raise failure
+        env.stack.append([closed.job_output for closed in pool.get_closed_jobs()])
+
+    return _eval_body
+
+
+def _gated_job(original: Any) -> Any:
+    @functools.wraps(original)
+    def _eval_job(self: Any, env: Environment, job: Any) -> None:
+        children: branches.Children | None = getattr(self._job_pool, "aws_children", None)
+        if children is None:
+            return original(self, env, job)
+        gate = children.gate(job.job_index, env)
+        gate.job = job
+        try:
+            if gate.started:
+                original(self, env, job)
+            else:  # the Map has failed: the item does not start
+                job.job_output = RuntimeError(f"Item {job.job_index} not started: the Map failed.")
+        finally:
+            gate.done.set()
+        return None
+
+    return _eval_job

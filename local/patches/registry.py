@@ -503,15 +503,19 @@ PATCHES: tuple[Patch, ...] = (
         waits.wait_timestamp_failure,
     ),
     Patch(
-        "branch-state-aborted",
+        "branch-aborts",
         {
+            f"{_SFN}.asl.component.state.exec.state_parallel.branches_decl"
+            ":BranchesDecl._eval_body": "(self, env)",
             f"{_SFN}.asl.component.state.exec.state_parallel.branch_worker"
-            ":BranchWorker._thread_routine": "(self)"
+            ":BranchWorker._thread_routine": "(self)",
         },
-        "a Parallel branch whose state fails, uncaught, records that state as aborted "
-        "(TaskStateAborted after its TaskFailed), as AWS's recorded executions show; moto "
-        "recorded nothing (local/patches/branches.py)",
-        branches.failed_state_aborted,
+        "a Parallel branch that fails aborts the branches still running (their state's "
+        "WaitStateAborted, TaskStateAborted ..., a Wait cut short) and its own failed state "
+        "(TaskStateAborted after its TaskFailed), then ParallelStateFailed, each following "
+        "the failure, as AWS's recorded executions show; moto let the others run on and "
+        "recorded no abort (local/patches/branches.py)",
+        branches.aborted_branches,
     ),
     Patch(
         "map-fields-moto-lacks",
@@ -543,6 +547,21 @@ PATCHES: tuple[Patch, ...] = (
         "item, and a worker with about a thousand passed Python's recursion limit and left "
         "the execution RUNNING for ever (local/patches/maps.py)",
         maps.worker_loop,
+    ),
+    Patch(
+        "map-iteration-aborts",
+        {
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.inline_iteration_component"
+            ":InlineIterationComponent._eval_body": "(self, env)",
+            f"{_SFN}.asl.component.state.exec.state_map.iteration.iteration_worker"
+            ":IterationWorker._eval_job": "(self, env, job)",
+        },
+        "the first inline Map iteration to fail aborts the iterations still running (their "
+        "state's abort, then MapIterationAborted, in item order; a Wait cut short), starts no "
+        "more items, then records its own failed state's abort and MapStateFailed, each "
+        "following the failure, as AWS's recorded executions show; moto let the others run "
+        "on, their MapIterationSucceeded after the ExecutionFailed (local/patches/maps.py)",
+        maps.aborted_iterations,
     ),
     Patch(
         "item-batcher",
