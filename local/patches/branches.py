@@ -89,7 +89,7 @@ class Children:
         assert failed is not None
         aborted = [gate for _, gate in sorted(self.gates.items()) if gate.aborted and gate.started]
         for gate in aborted:
-            gate.env.set_stop(stop_date=clock.now(), cause=None, error=None)
+            _stop(gate.env, clock)
         context = EventHistoryContext(previous_event_id=failed.last)
         for gate in aborted:
             self._state_aborted(context, gate.entered)
@@ -111,6 +111,21 @@ class Children:
         aborted = None if entered is None else entered.replace("Entered", "Aborted")
         if aborted in _ABORTED:
             self.events.add_event(context, HistoryEventType(aborted), update_source_event_id=False)
+
+
+def _stop(env: Environment, clock: Clock) -> None:
+    """An aborted child stops: a Wait in it wakes at once, and so does a task waiting for its
+    token (the token's wait is over, as its timeout would end it; stopping wakes no callback)."""
+    env.set_stop(stop_date=clock.now(), cause=None, error=None)
+    frames = [env]
+    while frames:
+        frame = frames.pop()
+        task = frame.states.context_object.context_object_data.get("Task")
+        endpoint = task and frame.callback_pool_manager.get(task["Token"])
+        if endpoint is not None:
+            endpoint.interrupt_all()
+        with frame._state_mutex:
+            frames.extend(frame._frames)
 
 
 class Gate:
