@@ -66,7 +66,6 @@ class Children:
         """The child `index`'s gate, its events' way to the history from now on."""
         with self.lock:
             gate = Gate(self, index, env)
-            gate.aborted = not gate.started  # after a failure: it does not start
             self.gates[index] = gate
         env.event_manager = gate  # type: ignore[assignment]  # the child's frames inherit it
         return gate
@@ -102,7 +101,7 @@ class Children:
                     update_source_event_id=False,
                 )
         self._state_aborted(context, failed.entered)
-        with env._state_mutex:  # the children's frames bring their later events no further
+        with env._state_mutex:  # a child's frame closing later moves previousEventId no more
             for frame in list(env._frames):
                 env.delete_frame(frame)
         env.event_history_context.source_event_id = failed.last
@@ -136,8 +135,8 @@ class Gate:
         self.index = index
         self.env = env
         self.context = env.event_history_context  # the child's own states' events
-        self.started = children.failed is None
-        self.aborted = False
+        self.started = children.failed is None  # after a failure, a child does not start
+        self.aborted = not self.started
         self.ended = False
         self.entered: str | None = None  # the StateEntered of the state under way
         self.last = 0  # a failed child's last event

@@ -48,6 +48,13 @@ _ITEM = {
 }
 
 
+def _caught(state: dict[str, Any]) -> dict[str, Any]:
+    """A machine of `state`, whose Catch takes any error to a Pass."""
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+    states = {"S": {**state, "Catch": catch, "Next": "Caught"}, "Caught": _DONE}
+    return {"StartAt": "S", "States": states}
+
+
 def _until(machines: Machines, arn: str, ready: Callable[[list[dict[str, Any]]], bool]) -> None:
     pause = threading.Event()
     for _ in range(500):
@@ -68,6 +75,28 @@ def _finish(machines: Machines, arn: str, step: int) -> dict[str, Any]:
         if described["status"] != "RUNNING":
             return dict(described)
     raise AssertionError(f"{arn} still RUNNING")
+
+
+def _token_task(queue_name: str, timeout: int) -> dict[str, Any]:
+    """A task that sends a queue its token and waits for it on the emulator's clock."""
+    queue = boto3.client("sqs").create_queue(QueueName=queue_name)["QueueUrl"]
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": timeout,
+        "End": True,
+    }
+
+
+def _no_more_waits(machines: Machines, before: int) -> bool:
+    """Whether the clock's waits are back to `before` (the aborted children's are over)."""
+    pause = threading.Event()
+    for _ in range(100):
+        if machines.clock.waiting() <= before:
+            return True
+        pause.wait(0.01)
+    return False
 
 
 def _count(kind: str, times: int) -> Callable[[list[dict[str, Any]]], bool]:
@@ -93,14 +122,7 @@ def _shape(events: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 def test_the_first_iteration_to_time_out_aborts_the_others_as_aws_records(machines: Machines):
     # test_service_lambda_map_timeout's machine: four iterations, each a Task timing out
     # after 5 s (here a callback task, so that it waits on the emulator's clock).
-    queue = boto3.client("sqs").create_queue(QueueName="aborts")["QueueUrl"]
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "TimeoutSeconds": 5,
-        "End": True,
-    }
+    task = _token_task("aborts", 5)
     processor = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "LambdaInvoke"}
     definition = {
         "StartAt": "MapWait",
@@ -163,26 +185,14 @@ def test_a_waiting_iteration_is_aborted_and_records_nothing_after(machines: Mach
 def test_a_caught_failure_leaves_no_iteration_running(machines: Machines):
     # The Map's Catch takes the error: what follows is the next state's, no sibling's
     # MapIterationSucceeded or MapIterationFailed; their Waits are over on the clock.
-    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
-    definition = {
-        "StartAt": "M",
-        "States": {
-            "M": {"Type": "Map", "ItemProcessor": _ITEM, "Catch": catch, "Next": "Caught"},
-            "Caught": _DONE,
-        },
-    }
+    definition = _caught({"Type": "Map", "ItemProcessor": _ITEM})
     before = machines.clock.waiting()
     arn = machines.start(definition, [0, 1, 2])
     _until(machines, arn, _count("WaitStateEntered", 3))
     described = _finish(machines, arn, 5)
 
     assert described["status"] == "SUCCEEDED"
-    pause = threading.Event()
-    for _ in range(100):
-        if machines.clock.waiting() <= before:
-            break
-        pause.wait(0.01)
-    assert machines.clock.waiting() <= before, "an aborted iteration still waits"
+    assert _no_more_waits(machines, before), "an aborted iteration still waits"
     tail = [e["type"] for e in _from(machines.history(arn), "MapStateFailed")]
     assert tail == [
         "MapStateFailed",
@@ -216,23 +226,9 @@ def test_a_failing_branch_aborts_a_waiting_one_before_the_parallel_fails(machine
 
 
 def test_a_branch_waiting_for_its_token_is_aborted_and_waits_no_more(machines: Machines):
-    queue = boto3.client("sqs").create_queue(QueueName="aborted-token")["QueueUrl"]
-    task = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-        "TimeoutSeconds": 86400,
-        "End": True,
-    }
+    task = _token_task("aborted-token", 86400)
     branches = [{"StartAt": "T", "States": {"T": task}}, _waiting(5, _FAIL)]
-    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
-    definition = {
-        "StartAt": "P",
-        "States": {
-            "P": {"Type": "Parallel", "Branches": branches, "Catch": catch, "Next": "Caught"},
-            "Caught": _DONE,
-        },
-    }
+    definition = _caught({"Type": "Parallel", "Branches": branches})
     before = machines.clock.waiting()
     arn = machines.start(definition)
     _until(
@@ -243,9 +239,4 @@ def test_a_branch_waiting_for_its_token_is_aborted_and_waits_no_more(machines: M
     assert described["status"] == "SUCCEEDED"
     tail = [e["type"] for e in _from(machines.history(arn), "FailStateEntered")]
     assert tail[:3] == ["FailStateEntered", "TaskStateAborted", "ParallelStateFailed"]
-    pause = threading.Event()
-    for _ in range(100):
-        if machines.clock.waiting() <= before:
-            break
-        pause.wait(0.01)
-    assert machines.clock.waiting() <= before, "the aborted task still waits for its token"
+    assert _no_more_waits(machines, before), "the aborted task still waits for its token"
