@@ -19,6 +19,7 @@ import base64
 import contextlib
 import contextvars
 import dataclasses
+import decimal
 import email.utils
 import json
 import logging
@@ -176,12 +177,53 @@ def _error_line(error: dict[str, Any]) -> str:
     return "\r".join(lines) + "\n"
 
 
+class MarshalError(Exception):
+    """A handler's result that the runtime cannot write as JSON."""
+
+
+def _marshalled(result: Any) -> str:
+    """The handler's result as the Python runtime sends it: bytes as they are, anything else as
+    JSON (a Decimal as its number), or Runtime.MarshalError ("Unable to marshal response:
+    <why>"; awslambdaric's lambda_runtime_marshaller.py)."""
+    if isinstance(result, bytes | bytearray):
+        return bytes(result).decode("utf-8", "replace")
+    try:
+        return json.dumps(result, default=_number)
+    except (TypeError, ValueError) as error:
+        raise MarshalError(f"Unable to marshal response: {error}") from None
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def qualified_name(function_name: str) -> tuple[str, str | None]:
+    """A FunctionName (name, partial or full ARN, each with an optional version or alias) as
+    the function's name and that qualifier."""
+    name, _, qualifier = function_name.rsplit(":function:", maxsplit=1)[-1].partition(":")
+    return name, qualifier or None
+
+
 def _payload(text: str) -> Any:
     """lambda:invoke's Payload: the function's answer read as JSON, else as the text it is."""
     try:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _fault(
+    error_type: str, message: str, request_id: str, stack_trace: list[str] | None = None
+) -> dict[str, Any]:
+    """An error as the Python runtime reports it (awslambdaric's bootstrap.make_error)."""
+    return {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": request_id,
+        "stackTrace": stack_trace or [],
+    }
 
 
 # What runs a function's invocation inside its trace, given the header Lambda hands it: the
@@ -228,10 +270,22 @@ class InProcessLambdas:
     def register(self, function_name: str, spec: FunctionSpec) -> None:
         self._functions[function_name] = spec
 
-    def invoke(self, function_name: str, event: Any) -> Reply:
+    def knows(self, function_name: str) -> bool:
+        return function_name in self._functions
+
+    def invoke(
+        self,
+        function_name: str,
+        event: Any,
+        version: str = LATEST,
+        qualifier: str | None = None,
+        request_id: str | None = None,
+    ) -> Reply:
         """Invoke like Lambda's Python runtime: the handler's result as JSON (bytes it returns
-        as they are), or its unhandled error in the runtime's format."""
-        request_id = str(uuid.uuid4())
+        as they are), or its unhandled error in the runtime's format. `version` is the one
+        that runs (every version runs the one handler here), `qualifier` the version or alias
+        the caller named."""
+        request_id = request_id or str(uuid.uuid4())
         spec = self._functions.get(function_name)
         if spec is None:
             message = f"no in-process handler for function {function_name}"
@@ -241,13 +295,14 @@ class InProcessLambdas:
             self.invocations[function_name] = self.invocations.get(function_name, 0) + 1
         context = LambdaContext(
             function_name=function_name,
-            invoked_function_arn=spec.arn,
+            invoked_function_arn=f"{spec.arn}:{qualifier}" if qualifier else spec.arn,
             memory_limit_in_mb=spec.memory_mb,
             timeout_seconds=spec.timeout_seconds,
             aws_request_id=request_id,
+            function_version=version,
         )
         payload = json.loads(event) if isinstance(event, str | bytes) else event
-        lines = [f"START RequestId: {request_id} Version: {LATEST}\n"]
+        lines = [f"START RequestId: {request_id} Version: {version}\n"]
         started = time.perf_counter()
         with self.traced(function_name, spec.arn, request_id) as traced:
             header = traced.header if traced else None
@@ -255,10 +310,13 @@ class InProcessLambdas:
             try:
                 with invoking(function_name):
                     result = spec.handler(payload, context)
-                if isinstance(result, bytes | bytearray):  # the runtime sends bytes as they are
-                    text, errored = bytes(result).decode("utf-8", "replace"), False
-                else:
-                    text, errored = json.dumps(result), False
+                text, errored = _marshalled(result), False
+            except MarshalError as fault:  # the runtime's own error: no frames of the function
+                if traced is not None:
+                    traced.error = ("Runtime.MarshalError", str(fault))
+                failure = _fault("Runtime.MarshalError", str(fault), request_id)
+                text, errored = json.dumps(failure), True
+                lines.append(_error_line(failure))
             except (Exception, SystemExit) as error:
                 if traced is not None:
                     traced.error = (type(error).__name__, str(error))
@@ -286,24 +344,48 @@ class InProcessLambdas:
         frames = traceback.extract_tb(error.__traceback__)[_OWN_FRAMES:]
         for frame in frames:
             frame.filename = deployed_path(frame.filename, spec.code_root)
-        return {
-            "errorMessage": str(error),
-            "errorType": type(error).__name__,
-            "requestId": request_id,
-            "stackTrace": traceback.format_list(frames),
-        }
+        return _fault(type(error).__name__, str(error), request_id, traceback.format_list(frames))
 
-    def step_functions_task(self, parameters: dict[str, Any]) -> dict[str, Any] | None:
+    def invoke_later(self, function_name: str, event: Any, version: str = LATEST) -> str:
+        """An asynchronous (Event) invocation: queued, run in its own thread; its request id."""
+        request_id = str(uuid.uuid4())
+        threading.Thread(
+            target=self.invoke,
+            args=(function_name, event, version, None, request_id),
+            name=f"lambda-event-{function_name}",
+            daemon=True,
+        ).start()
+        return request_id
+
+    def step_functions_task(
+        self, parameters: dict[str, Any], version: str
+    ) -> dict[str, Any] | None:
         """lambda:invoke's answer, as Step Functions records it: Lambda's Invoke response
-        through the AWS SDK for Java, with its HTTP and request metadata."""
-        name = str(parameters["FunctionName"]).split(":function:")[-1].split(":")[0]
-        if name not in self._functions:
+        through the AWS SDK for Java, with its HTTP and request metadata. The invocation type
+        as Lambda's Invoke answers it (API_Invoke.html): RequestResponse runs the function
+        and answers 200 with its result; Event queues it and answers 202, DryRun does not run
+        it and answers 204, both with an empty payload and no executed version. None for an
+        invocation type Lambda does not know: Lambda's own refusal."""
+        name, qualifier = qualified_name(str(parameters["FunctionName"]))
+        qualifier = qualifier or parameters.get("Qualifier")
+        event = parameters.get("Payload") or {}
+        kind = parameters.get("InvocationType") or "RequestResponse"
+        if kind not in _STATUS:
             return None
-        reply = self.invoke(name, parameters.get("Payload") or {})
-        tail = reply.log_tail() if parameters.get("LogType") == "Tail" else None
+        if kind == "RequestResponse":
+            reply = self.invoke(name, event, version, qualifier)
+        else:
+            if kind == "Event":
+                request_id = self.invoke_later(name, event, version)
+            else:
+                request_id = str(uuid.uuid4())
+            reply = Reply("", False, request_id, None)
+        status = _STATUS[kind]
+        tail = reply.log_tail() if parameters.get("LogType") == "Tail" and status == 200 else None
         headers = {"X-Amz-Log-Result": tail} if tail else {}
+        if status == 200:
+            headers["X-Amz-Executed-Version"] = version
         headers |= {
-            "X-Amz-Executed-Version": LATEST,
             "x-amzn-Remapped-Content-Length": "0",
             "Connection": "keep-alive",
             "x-amzn-RequestId": reply.request_id,
@@ -314,18 +396,23 @@ class InProcessLambdas:
             "Content-Type": "application/json",
         }
         response: dict[str, Any] = {
-            "ExecutedVersion": LATEST,
             "Payload": _payload(reply.payload),
             "SdkHttpMetadata": {
                 "AllHttpHeaders": {key: [value] for key, value in headers.items()},
                 "HttpHeaders": dict(sorted(headers.items(), key=lambda item: item[0].lower())),
-                "HttpStatusCode": 200,
+                "HttpStatusCode": status,
             },
             "SdkResponseMetadata": {"RequestId": reply.request_id},
-            "StatusCode": 200,
+            "StatusCode": status,
         }
-        if tail:  # the lambda-invoke-answer patch puts the fields in the SDK's order
+        if status == 200:  # the lambda-invoke-answer patch puts the fields in the SDK's order
+            response["ExecutedVersion"] = version
+        if tail:
             response["LogResult"] = tail
         if reply.errored:
             response["FunctionError"] = "Unhandled"
         return response
+
+
+# Lambda's Invoke answer's status by invocation type (API_Invoke.html, StatusCode).
+_STATUS = {"RequestResponse": 200, "Event": 202, "DryRun": 204}

@@ -47,6 +47,7 @@ from local.patches import (
     packed_items,
     poller_wakeup,
     results,
+    sdk_answers,
     speed,
     task_errors,
     teststate,
@@ -143,7 +144,9 @@ PATCHES: tuple[Patch, ...] = (
             ":StateTaskLambda._from_error": "(self, env, ex)"
         },
         "moto re-wrote a Lambda resource's error payload compactly; AWS records it as the "
-        "function's runtime wrote it (only lambda:invoke's is compact)",
+        "function's runtime wrote it (only lambda:invoke's is compact); and named Lambda's "
+        "refusal (a function that does not exist) `Exception`, where lambda:invoke and AWS "
+        "name it `Lambda.ResourceNotFoundException`",
         lambdas.error_as_written,
     ),
     Patch(
@@ -166,6 +169,43 @@ PATCHES: tuple[Patch, ...] = (
         "`...:function:NAME:$LATEST`, as AWS's recorded executions show; moto left the "
         "version out",
         lambdas.unknown_as_latest,
+    ),
+    Patch(
+        "lambda-invocation-type",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_lambda"
+            ":StateTaskServiceLambda._get_supported_parameters": "(self)"
+        },
+        "lambda:invoke passes InvocationType on to Lambda: Event answers 202 and runs the "
+        "function later, DryRun answers 204 and does not run it (Lambda's Invoke API "
+        "reference); moto dropped the parameter and ran every invocation synchronously",
+        lambdas.invocation_type_kept,
+    ),
+    # service task answers
+    Patch(
+        "aws-sdk-modelled",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk"
+            ":StateTaskServiceAwsSdk._eval_service_task": "(self, env, resource_runtime_part, "
+            "normalised_parameters, state_credentials)"
+        },
+        "moto's aws-sdk tasks handed the SDK their parameters and took its answer as they "
+        "were: a blob parameter given JSON failed with Python's parser text, a streamed "
+        "answer became a Python repr; as AWS records, a blob parameter is its JSON text, a "
+        "streamed answer its text, members PascalCase (local/patches/sdk_answers.py)",
+        sdk_answers.modelled,
+    ),
+    Patch(
+        "json-task-results",
+        {
+            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service"
+            ":StateTaskService._after_eval_execution": "(self, env, resource_runtime_part, "
+            "normalised_parameters, state_credentials)"
+        },
+        "a service's answer holding what JSON cannot write (a time, bytes, a stream) became "
+        "the execution's output, and DescribeExecution answered 500: a task's result is a "
+        "JSON value first (local/patches/sdk_answers.py)",
+        sdk_answers.json_results,
     ),
     Patch(
         "journal-table-writes",
