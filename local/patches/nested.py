@@ -49,6 +49,7 @@ from local.aws.stepfunctions import mocks
 from local.aws.stepfunctions.answers import aws_timestamp
 from local.patches.hooks import Hooks
 from local.patches.jsonata import _REDRIVABLE  # DescribeExecution's (execution-output)
+from local.patches.sdk_answers import json_value
 
 # Executions that ended: a `.sync` task waiting for its child is woken by the child's end.
 _ENDED: Final = threading.Condition()
@@ -124,10 +125,8 @@ def _sfn_named(value: Any, shape: Shape) -> Any:
     in the order the service answered them, a time as AWS's timestamp text (a datetime in a
     state's data failed DescribeExecution with a Python TypeError); what the model does not
     name stays as it is."""
-    if isinstance(value, StreamingBody):
-        return value.read().decode()
-    if isinstance(value, datetime):
-        return aws_timestamp(value)
+    if isinstance(value, StreamingBody | datetime):
+        return json_value(value)
     if isinstance(shape, StructureShape) and isinstance(value, dict):
         members = shape.members
         return {

@@ -183,19 +183,6 @@ PATCHES: tuple[Patch, ...] = (
     ),
     # service task answers
     Patch(
-        "aws-sdk-modelled",
-        {
-            f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk"
-            ":StateTaskServiceAwsSdk._eval_service_task": "(self, env, resource_runtime_part, "
-            "normalised_parameters, state_credentials)"
-        },
-        "moto's aws-sdk tasks handed the SDK their parameters and took its answer as they "
-        "were: a blob parameter given JSON failed with Python's parser text, a streamed "
-        "answer became a Python repr; as AWS records, a blob parameter is its JSON text, a "
-        "streamed answer its text, members PascalCase (local/patches/sdk_answers.py)",
-        sdk_answers.modelled,
-    ),
-    Patch(
         "json-task-results",
         {
             f"{_SFN}.asl.component.state.exec.state_task.service.state_task_service"
