@@ -86,7 +86,9 @@ class Children:
         the parent follows the failure's last event."""
         failed = self.failed
         assert failed is not None
-        aborted = [gate for _, gate in sorted(self.gates.items()) if gate.aborted and gate.started]
+        with self.lock:  # a worker may still be opening a gate
+            gates = sorted(self.gates.items())
+        aborted = [gate for _, gate in gates if gate.aborted and gate.started]
         for gate in aborted:
             _stop(gate.env, clock)
         context = EventHistoryContext(previous_event_id=failed.last)
@@ -153,7 +155,9 @@ class Gate:
     ) -> int:
         children = self.children
         with children.lock:
-            if event_type == HistoryEventType.MapIterationFailed and not self.aborted:
+            # the child's own iteration failing (a Map nested in it writes its own through here)
+            own = context is self.context
+            if event_type == HistoryEventType.MapIterationFailed and own and not self.aborted:
                 children.fail(self, context.source_event_id)
             if self.aborted:
                 return context.source_event_id

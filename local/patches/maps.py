@@ -726,7 +726,7 @@ def aborted_iterations(original: Any, hooks: Hooks, name: str) -> Any:
         failure = pool.get_worker_exception()
         failed = children.failed
         if failed is not None:
-            failed.done.wait()  # its job's output set
+            failed.done.wait()  # its job's output set: the iteration's failure
             failure = failed.job.job_output
             children.close(env, clock, eval_input.state_name)
         if failure is not None:

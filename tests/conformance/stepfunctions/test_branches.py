@@ -13,6 +13,7 @@ The Parallel page: https://docs.aws.amazon.com/step-functions/latest/dg/state-pa
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -70,10 +71,11 @@ def _finish(machines: Machines, arn: str, step: int) -> dict[str, Any]:
     pause = threading.Event()
     for _ in range(10):
         machines.clock.advance(step)
-        pause.wait(0.05)
-        described = machines.sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return dict(described)
+        for _ in range(100):  # 10 ms at a time, 1 s at most, before the next move
+            described = machines.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return dict(described)
+            pause.wait(0.01)
     raise AssertionError(f"{arn} still RUNNING")
 
 
@@ -240,3 +242,56 @@ def test_a_branch_waiting_for_its_token_is_aborted_and_waits_no_more(machines: M
     tail = [e["type"] for e in _from(machines.history(arn), "FailStateEntered")]
     assert tail[:3] == ["FailStateEntered", "TaskStateAborted", "ParallelStateFailed"]
     assert _no_more_waits(machines, before), "the aborted task still waits for its token"
+
+
+def _inner_map(caught: bool) -> dict[str, Any]:
+    """A branch or iteration holding a Map whose one iteration fails (its Catch taking it, if
+    `caught`)."""
+    inner = {
+        "Type": "Map",
+        "ItemsPath": "$.l",
+        "ItemProcessor": {"StartAt": "F", "States": {"F": _FAIL}},
+    }
+    if not caught:
+        return {"StartAt": "Inner", "States": {"Inner": {**inner, "End": True}}}
+    caught_pass = {"Type": "Pass", "Result": "caught", "End": True}
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+    states = {"Inner": {**inner, "Catch": catch, "Next": "Caught"}, "Caught": caught_pass}
+    return {"StartAt": "Inner", "States": states}
+
+
+def _outer_map(caught: bool) -> dict[str, Any]:
+    outer = {
+        "Type": "Map",
+        "ItemsPath": "$.o",
+        "ItemSelector": {"l.$": "$.l"},
+        "ItemProcessor": _inner_map(caught),
+        "End": True,
+    }
+    return {"StartAt": "Outer", "States": {"Outer": outer}}
+
+
+def test_a_nested_maps_caught_failure_is_no_failure_of_the_iteration_around_it(
+    machines: Machines,
+):
+    # The inner Map's MapIterationFailed passed through the outer iteration's gate and was
+    # taken for the outer iteration's failure: the execution failed with States.Runtime.
+    described = machines.run(_outer_map(caught=True), {"o": [0, 1], "l": [1]})
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == ["caught", "caught"]
+    branches = [_inner_map(caught=True), {"StartAt": "X", "States": {"X": {**_DONE, "Result": 1}}}]
+    parallel = {"Type": "Parallel", "Branches": branches, "End": True}
+    described = machines.run({"StartAt": "P", "States": {"P": parallel}}, {"l": [1]})
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == ["caught", 1]
+
+
+def test_a_nested_maps_failure_fails_the_iteration_around_it(machines: Machines):
+    described = machines.run(_outer_map(caught=False), {"o": [0], "l": [1]})
+    assert (described["status"], described["error"]) == ("FAILED", "E")
+    outer = [
+        (e["type"], e.get("mapIterationFailedEventDetails", {}).get("name"))
+        for e in machines.history(described["executionArn"])
+        if e["type"] in ("MapIterationFailed", "MapIterationAborted")
+    ]
+    assert outer == [("MapIterationFailed", "Inner"), ("MapIterationFailed", "Outer")]
