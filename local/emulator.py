@@ -147,7 +147,10 @@ class Emulator:
             self.schedule = Schedule(
                 self.app, self.clock, self.session.region_name, DEFAULT_ACCOUNT_ID, self.invoke
             )
-            yield self
+            try:
+                yield self
+            finally:
+                self.lambdas.drain()  # an Event invocation under way ends while moto is here
 
     @contextlib.contextmanager
     def _reading_metrics(self) -> Iterator[None]:

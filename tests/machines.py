@@ -111,4 +111,7 @@ def running() -> Iterator[Machine]:
     clock = Clock(skip_sleeps=True)
     runtime = InProcessLambdas()
     with emulated_aws(EMULATOR_CONFIG), registry.applied(Hooks(clock=clock, lambdas=runtime)):
-        yield Machine(clock, runtime)
+        try:
+            yield Machine(clock, runtime)
+        finally:
+            runtime.drain()  # an Event invocation under way ends while moto is here

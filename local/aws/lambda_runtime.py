@@ -249,6 +249,7 @@ class InProcessLambdas:
             root.addHandler(_INVOCATION_LOG)
         self._lock = threading.Lock()
         self.invocations: dict[str, int] = {}
+        self._later: list[threading.Thread] = []  # the Event invocations' threads
         self.segments: ServiceSegments | None = None  # Lambda's own segments, when traced
         self.layer: Layer = tracing.invocation
 
@@ -346,28 +347,47 @@ class InProcessLambdas:
             frame.filename = deployed_path(frame.filename, spec.code_root)
         return _fault(type(error).__name__, str(error), request_id, traceback.format_list(frames))
 
-    def invoke_later(self, function_name: str, event: Any, version: str = LATEST) -> str:
-        """An asynchronous (Event) invocation: queued, run in its own thread; its request id."""
+    def invoke_later(
+        self,
+        function_name: str,
+        event: Any,
+        version: str = LATEST,
+        qualifier: str | None = None,
+    ) -> str:
+        """An asynchronous (Event) invocation: queued, run in its own thread (in the caller's
+        context: its trace, its clock), kept until it ends (`drain`); its request id."""
         request_id = str(uuid.uuid4())
-        threading.Thread(
-            target=self.invoke,
-            args=(function_name, event, version, None, request_id),
+        thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self.invoke, function_name, event, version, qualifier, request_id),
             name=f"lambda-event-{function_name}",
             daemon=True,
-        ).start()
+        )
+        with self._lock:
+            self._later = [running for running in self._later if running.is_alive()]
+            self._later.append(thread)
+        thread.start()
         return request_id
 
+    def drain(self, seconds: float = 10.0) -> None:
+        """Waits for the asynchronous invocations under way to end (before the emulator and
+        its patches go: a handler still running would call AWS when it is gone)."""
+        with self._lock:
+            later, self._later = self._later, []
+        for thread in later:
+            thread.join(seconds)
+
     def step_functions_task(
-        self, parameters: dict[str, Any], version: str
+        self, parameters: dict[str, Any], name: str, qualifier: str | None, version: str
     ) -> dict[str, Any] | None:
         """lambda:invoke's answer, as Step Functions records it: Lambda's Invoke response
         through the AWS SDK for Java, with its HTTP and request metadata. The invocation type
         as Lambda's Invoke answers it (API_Invoke.html): RequestResponse runs the function
         and answers 200 with its result; Event queues it and answers 202, DryRun does not run
         it and answers 204, both with an empty payload and no executed version. None for an
-        invocation type Lambda does not know: Lambda's own refusal."""
-        name, qualifier = qualified_name(str(parameters["FunctionName"]))
-        qualifier = qualifier or parameters.get("Qualifier")
+        invocation type Lambda does not know: Lambda's own refusal. `name` and `qualifier` are
+        the function and the version or alias its FunctionName (or Qualifier) names, `version`
+        the version that runs."""
         event = parameters.get("Payload") or {}
         kind = parameters.get("InvocationType") or "RequestResponse"
         if kind not in _STATUS:
@@ -376,7 +396,7 @@ class InProcessLambdas:
             reply = self.invoke(name, event, version, qualifier)
         else:
             if kind == "Event":
-                request_id = self.invoke_later(name, event, version)
+                request_id = self.invoke_later(name, event, version, qualifier)
             else:
                 request_id = str(uuid.uuid4())
             reply = Reply("", False, request_id, None)

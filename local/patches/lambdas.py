@@ -60,7 +60,7 @@ def step_functions_shortcut(original: Any, hooks: Hooks, name: str) -> Any:
             version = _version(function, str(qualifier), region, state_credentials)
         response = None
         if runtime.knows(function) and version is not None:
-            response = runtime.step_functions_task(parameters, version)
+            response = runtime.step_functions_task(parameters, function, qualifier, version)
         if response is None:  # not one of ours, or refused: moto's own way (Lambda's answer)
             if "Qualifier" in parameters:  # which moto's Invoke API does not read
                 named = f"{parameters['FunctionName']}:{parameters['Qualifier']}"

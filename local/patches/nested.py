@@ -9,8 +9,9 @@ it. Registered in local/patches/registry.py (docs/jsonata.md says what each foll
   integration of such a service) failed with a Python KeyError from botocore's serializer.
 - nested-executions: `states:startExecution` answers StartExecution as the SDK for Java gives
   it (its HTTP metadata included); `.sync` and `.sync:2` wait for the child's end on the
-  engine's own signal (no polling, no real time) and answer the child's description, an
-  EXPRESS child's included, whose ARN DescribeExecution refuses.
+  engine's own signal (woken at once by it; every second of real time the task hands back to
+  moto's loop, which looks whether its own execution was stopped) and answer the child's
+  description, an EXPRESS child's included, whose ARN DescribeExecution refuses.
 """
 
 from __future__ import annotations

@@ -75,9 +75,12 @@ class Machines:
 def machines() -> Iterator[Machines]:
     """One emulator for a module: its tests create state machines of their own."""
     clock = Clock(skip_sleeps=True)
-    hooks = Hooks(clock=clock, lambdas=InProcessLambdas())
-    with emulated_aws(EMULATOR_CONFIG), registry.applied(hooks):
-        yield Machines(clock)
+    lambdas = InProcessLambdas()
+    with emulated_aws(EMULATOR_CONFIG), registry.applied(Hooks(clock=clock, lambdas=lambdas)):
+        try:
+            yield Machines(clock)
+        finally:
+            lambdas.drain()  # an Event invocation under way ends while moto is here
 
 
 def output(described: dict[str, Any]) -> Any:
