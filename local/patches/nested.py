@@ -103,9 +103,7 @@ def service_task_names(original: Any, hooks: Hooks, name: str) -> Any:
     ) -> None:
         shape = _operation_shape(self, boto_service_name, service_action_name, "output")
         if shape is not None and isinstance(response, dict) and not _MOCKED.get():
-            named = _sfn_named(response, shape)
-            response.clear()
-            response.update(named)
+            _sfn_named(response, shape)
 
     return _normalise_response
 
@@ -123,21 +121,21 @@ def _operation_shape(
 
 def _sfn_named(value: Any, shape: Shape) -> Any:
     """An answer with the model's members named as Step Functions names them (PascalCase),
-    in the order the service answered them, a time as AWS's timestamp text (a datetime in a
-    state's data failed DescribeExecution with a Python TypeError); what the model does not
-    name stays as it is."""
+    in place and in the order the service answered them, a time as AWS's timestamp text (a
+    datetime in a state's data failed DescribeExecution with a Python TypeError); what the
+    model does not name stays as it is."""
     if isinstance(value, StreamingBody | datetime):
         return json_value(value)
     if isinstance(shape, StructureShape) and isinstance(value, dict):
-        members = shape.members
-        return {
-            (_pascal(key) if key in members else key): (
-                _sfn_named(item, members[key]) if key in members else item
+        members, items = shape.members, list(value.items())
+        value.clear()  # renamed in place, as moto's callers hold parts of the answer
+        for key, item in items:
+            named = key in members
+            value[_pascal(key) if named else key] = (
+                _sfn_named(item, members[key]) if named else item
             )
-            for key, item in value.items()
-        }
-    if isinstance(shape, ListShape) and isinstance(value, list):
-        return [_sfn_named(item, shape.member) for item in value]
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        value[:] = [_sfn_named(item, shape.member) for item in value]
     return value
 
 
