@@ -17,8 +17,8 @@ from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (  # noqa: E501
-    StateTaskServiceLambda,
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_lambda,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
@@ -130,7 +130,9 @@ def error_as_written(original: Any, hooks: Hooks, name: str) -> Any:
     @functools.wraps(original)
     def _from_error(self: Any, env: Environment, ex: Exception) -> Any:
         if isinstance(ex, ClientError):
-            error, cause = StateTaskServiceLambda._error_cause_from_client_error(ex)
+            error, cause = (
+                state_task_service_lambda.StateTaskServiceLambda._error_cause_from_client_error(ex)
+            )
             return FailureEvent(
                 env=env,
                 error_name=CustomErrorName(error),
