@@ -21,7 +21,7 @@ import gzip
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from botocore import xform_name
 from botocore.loaders import Loader
@@ -85,19 +85,29 @@ def _botocore_name(service: str) -> str | None:
     """botocore's name of a service as a Task's resource names it: the AWS SDK integrations
     name a service by its SDK client (`aws-sdk:eventbridge`, `aws-sdk:cloudwatchlogs`), which
     is botocore's serviceId in lower case without spaces or hyphens (EventBridge is
-    botocore's events, CloudWatch Logs its logs)."""
-    known = _service_ids()
-    if service in known.values():
+    botocore's events, CloudWatch Logs its logs). The serviceIds are read (about 50 ms, once)
+    only for a name that is not botocore's own."""
+    if service in _services():
         return service
-    return known.get(service)
+    return _service_ids().get(service)
+
+
+@functools.cache
+def _services() -> tuple[str, ...]:
+    """botocore's names of its services, in its order."""
+    return tuple(_loader().list_available_services("service-2"))
+
+
+def _loader() -> Loader:
+    return cast(Loader, get_session().get_component("data_loader"))
 
 
 @functools.cache
 def _service_ids() -> dict[str, str]:
     """botocore's services by their serviceId, lower-cased without spaces or hyphens."""
-    loader = get_session().get_component("data_loader")
+    loader = _loader()
     found = {}
-    for name in loader.list_available_services("service-2"):
+    for name in _services():
         service_id = _service_id(loader, name)
         if service_id is not None:
             found[re.sub(r"[\s-]", "", service_id).lower()] = name
