@@ -48,11 +48,13 @@ class Machines:
             ]
         )
 
-    def until_waiting(self) -> None:
-        """Until a wait has begun on the emulator's clock (a Wait state, a timeout)."""
+    def until_waiting(self, beyond: int = 0) -> None:
+        """Until a wait has begun on the emulator's clock (a Wait state, a timeout): more than
+        `beyond` waits under way (the count before the test started its own, when another
+        test of the module may have left one)."""
         pause = threading.Event()
         for _ in range(500):
-            if self.clock.waiting():
+            if self.clock.waiting() > beyond:
                 return
             pause.wait(0.01)
         raise AssertionError("nothing waits on the clock")

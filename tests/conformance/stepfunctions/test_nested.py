@@ -206,11 +206,14 @@ def test_sync_waits_for_the_child_on_the_emulators_clock(machines: Machines):
     child = machines.create(
         {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
     )
+    before = machines.clock.waiting()  # any other test's waits still on this module's clock
     parent = machines.start(
         start_execution("startExecution.sync:2"),
         {"StateMachineArn": child, "Input": {"k": 1}, "Name": "Waits"},
     )
-    machines.until_waiting()
+    # the parent's and the child's executions wait for their ends on the clock, then the
+    # child's Wait: moving the clock before the last has begun would leave it an hour to go
+    machines.until_waiting(beyond=before + 2)
     assert machines.sfn.describe_execution(executionArn=parent)["status"] == "RUNNING"
     machines.clock.advance(3600)
     answer = output(machines.finished(parent))
